@@ -1,0 +1,49 @@
+# disc-grade: two commands do all the set-up.
+#   make run    set up, make the phantom if no raw data is present, run the train pipeline
+#   make test   set up, run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RAW_ROOT ?= data/01_raw
+export KEDRO_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: setup run phantom test lint bench viz clean-data
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed
+
+phantom: setup
+	@if [ -f "$(RAW_ROOT)/train.csv" ]; then \
+		echo "raw data found in $(RAW_ROOT): not making a phantom"; \
+	else \
+		$(BIN)/kedro run --pipeline=phantom --params=raw_root=$(RAW_ROOT); \
+	fi
+
+run: phantom
+	$(BIN)/kedro run --pipeline=train --params=raw_root=$(RAW_ROOT)
+	@echo
+	@echo "Done. Raw cohort: $(RAW_ROOT)  |  tables: data/02_intermediate, data/03_primary"
+	@echo "      models: data/06_models  |  predictions: data/07_model_output  |  figures and report: data/08_reporting"
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+viz: setup
+	$(BIN)/kedro viz run --autoreload
+
+clean-data:
+	find data -type f ! -name .gitkeep -delete

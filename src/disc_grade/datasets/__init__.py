@@ -1,0 +1,5 @@
+"""Custom Kedro datasets: a DICOM image tree, float16 arrays, torch models."""
+
+from disc_grade.datasets.dicom_tree import DicomTree, DicomTreeDataset
+
+__all__ = ["DicomTree", "DicomTreeDataset"]

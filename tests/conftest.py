@@ -1,0 +1,36 @@
+"""Shared fixtures: a small phantom cohort written once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+
+from disc_grade.datasets import DicomTreeDataset  # noqa: E402
+from disc_grade.phantom.anatomy import PhantomConfig  # noqa: E402
+from disc_grade.phantom.cohort import make_cohort  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SMALL_COHORT = PhantomConfig(n_studies=10, seed=7, image_size=128, n_sagittal_slices=7)
+
+
+def write_cohort(root: Path, config: PhantomConfig, workers: int = 1):
+    """Write a phantom cohort to ``root`` in the RSNA layout; return its specs."""
+    specs, train, coordinates, series, images = make_cohort(config, workers=workers)
+    root.mkdir(parents=True, exist_ok=True)
+    train.to_csv(root / "train.csv", index=False)
+    coordinates.to_csv(root / "train_label_coordinates.csv", index=False)
+    series.to_csv(root / "train_series_descriptions.csv", index=False)
+    DicomTreeDataset(str(root / "train_images")).save(images)
+    return specs
+
+
+@pytest.fixture(scope="session")
+def small_cohort(tmp_path_factory):
+    """(raw root, specs, config) of a 10-study phantom at 128 px, shared read-only."""
+    root = tmp_path_factory.mktemp("raw")
+    specs = write_cohort(root, SMALL_COHORT)
+    return root, specs, SMALL_COHORT
