@@ -24,11 +24,11 @@ phantom: setup
 	@if [ -f "$(RAW_ROOT)/train.csv" ]; then \
 		echo "raw data found in $(RAW_ROOT): not making a phantom"; \
 	else \
-		$(BIN)/kedro run --pipeline=phantom --params=raw_root=$(RAW_ROOT); \
+		$(BIN)/kedro run --pipelines=phantom --params=raw_root=$(RAW_ROOT); \
 	fi
 
 run: phantom
-	$(BIN)/kedro run --pipeline=train --params=raw_root=$(RAW_ROOT)
+	$(BIN)/kedro run --pipelines=train --params=raw_root=$(RAW_ROOT)
 	@echo
 	@echo "Done. Raw cohort: $(RAW_ROOT)  |  tables: data/02_intermediate, data/03_primary"
 	@echo "      models: data/06_models  |  predictions: data/07_model_output  |  figures and report: data/08_reporting"

@@ -1,0 +1,1 @@
+"""Disc-label alignment and the study-level split; nothing here knows Kedro."""

@@ -1,0 +1,47 @@
+"""A NumPy array stored as one ``.npy`` file, written atomically, optionally memory-mapped on load."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from kedro.io import AbstractDataset, DatasetError
+
+
+class NpyDataset(AbstractDataset[np.ndarray, np.ndarray]):
+    """Kedro dataset for one array in NumPy's ``.npy`` format.
+
+    Args:
+        filepath: where the array lives.
+        mmap: load memory-mapped read-only instead of reading the whole file.
+        metadata: free-form (kedro-viz layer), ignored here.
+    """
+
+    def __init__(
+        self, filepath: str, mmap: bool = False, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self._filepath = Path(filepath)
+        self._mmap = mmap
+        self.metadata = metadata
+
+    def load(self) -> np.ndarray:
+        if not self._filepath.is_file():
+            raise DatasetError(
+                f"array file '{self._filepath}' does not exist; run the pipeline that writes it"
+            )
+        return np.load(self._filepath, mmap_mode="r" if self._mmap else None, allow_pickle=False)
+
+    def save(self, data: np.ndarray) -> None:
+        self._filepath.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._filepath.with_name(self._filepath.name + ".part")
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.asarray(data), allow_pickle=False)
+        os.replace(tmp, self._filepath)
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "mmap": self._mmap}

@@ -1,0 +1,1 @@
+"""DICOM headers, geometry, slice order and ROI cropping; nothing here knows Kedro."""

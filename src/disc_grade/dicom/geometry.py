@@ -1,0 +1,73 @@
+"""Geometry from DICOM orientation and position: slice normals, planes, spatial order.
+
+The one helper for pixel <-> patient coordinates lives here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+PLANES = ("sagittal", "coronal", "axial")
+
+
+def slice_normal(orientation: Sequence[float]) -> np.ndarray:
+    """Unit normal of a slice from its ImageOrientationPatient (row cosines, column cosines).
+
+    Raises:
+        ValueError: the orientation does not hold six finite numbers or its axes are parallel.
+    """
+    iop = np.asarray(orientation, dtype=float)
+    if iop.shape != (6,) or not np.isfinite(iop).all():
+        raise ValueError(
+            f"ImageOrientationPatient must be 6 finite numbers, got {list(orientation)}"
+        )
+    normal = np.cross(iop[:3], iop[3:])
+    norm = np.linalg.norm(normal)
+    if norm < 1e-6:
+        raise ValueError(
+            f"ImageOrientationPatient has parallel row and column axes: {list(orientation)}"
+        )
+    return normal / norm
+
+
+def plane_of(orientation: Sequence[float]) -> str:
+    """'sagittal', 'coronal' or 'axial': the patient axis closest to the slice normal (LPS)."""
+    return PLANES[int(np.argmax(np.abs(slice_normal(orientation))))]
+
+
+def spatial_order(
+    positions: np.ndarray, orientation: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order slices by ImagePositionPatient projected on the slice normal.
+
+    Args:
+        positions: [n, 3] ImagePositionPatient of each slice.
+        orientation: the series' ImageOrientationPatient.
+
+    Returns:
+        (indices that sort the slices, sorted positions along the normal in mm)
+    """
+    along = np.asarray(positions, dtype=float) @ slice_normal(orientation)
+    order = np.argsort(along, kind="stable")
+    return order, along[order]
+
+
+def pixel_to_patient(
+    column: float,
+    row: float,
+    position: Sequence[float],
+    orientation: Sequence[float],
+    spacing: Sequence[float],
+) -> np.ndarray:
+    """Patient coordinates (mm, LPS) of a pixel location (column x, row y; centres at integers).
+
+    ``spacing`` is PixelSpacing as DICOM stores it: (between rows, between columns).
+    """
+    iop = np.asarray(orientation, dtype=float)
+    return (
+        np.asarray(position, dtype=float)
+        + column * float(spacing[1]) * iop[:3]
+        + row * float(spacing[0]) * iop[3:]
+    )

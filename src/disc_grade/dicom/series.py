@@ -1,0 +1,104 @@
+"""The ``series`` table: one row per series folder, slices in spatial order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.dicom.geometry import plane_of, spatial_order
+from disc_grade.dicom.headers import OK, orientation_of, position_of
+
+ORIENTATION_TOLERANCE = 1e-3
+
+SERIES_COLUMNS = {
+    "study_id": "int64",
+    "series_id": "int64",
+    "series_description": "string",
+    "plane": "string",
+    "n_slices": "int64",
+    "n_files_not_ok": "int64",
+    "rows": "Int64",
+    "columns": "Int64",
+    "pixel_spacing_row": "float64",
+    "pixel_spacing_col": "float64",
+    "slice_spacing": "float64",
+    "instances_in_order": "object",
+    "positions_in_order": "object",
+    "status": "string",
+}
+
+
+def _one_series(files: pd.DataFrame, n_not_ok: int) -> dict:
+    first = files.iloc[0]
+    orientation = orientation_of(files)
+    row = {
+        "study_id": int(first.study_id),
+        "series_id": int(first.series_id),
+        "series_description": files["series_description"].mode().iat[0]
+        if files["series_description"].notna().any()
+        else None,
+        "n_slices": len(files),
+        "n_files_not_ok": n_not_ok,
+        "rows": int(first.rows),
+        "columns": int(first.columns),
+        "pixel_spacing_row": float(files["pixel_spacing_row"].median()),
+        "pixel_spacing_col": float(files["pixel_spacing_col"].median()),
+        "status": OK,
+    }
+    try:
+        row["plane"] = plane_of(orientation[0])
+        order, along = spatial_order(position_of(files), orientation[0])
+    except ValueError as exc:
+        return {
+            **row,
+            "plane": None,
+            "instances_in_order": [],
+            "positions_in_order": [],
+            "slice_spacing": np.nan,
+            "status": f"bad_orientation: {exc}",
+        }
+    row["instances_in_order"] = [int(i) for i in files["instance_number"].to_numpy()[order]]
+    row["positions_in_order"] = [round(float(a), 4) for a in along]
+    row["slice_spacing"] = float(np.median(np.diff(along))) if len(along) > 1 else np.nan
+    if np.abs(orientation - orientation[0]).max() > ORIENTATION_TOLERANCE:
+        row["status"] = "mixed_orientation"
+    elif files["rows"].nunique() > 1 or files["columns"].nunique() > 1:
+        row["status"] = "mixed_image_size"
+    elif files["instance_number"].duplicated().any():
+        row["status"] = "duplicate_instance_numbers"
+    return row
+
+
+def build_series_table(dicom_index: pd.DataFrame) -> pd.DataFrame:
+    """Group readable files by (study, series); count the files that were not readable.
+
+    Series whose every file failed still get a row (``n_slices`` 0, status ``no_readable_files``).
+    """
+    with_ids = dicom_index.dropna(subset=["study_id", "series_id"])
+    rows = []
+    for (study_id, series_id), files in with_ids.groupby(["study_id", "series_id"], sort=True):
+        ok = files[files["status"] == OK]
+        n_not_ok = int(len(files) - len(ok))
+        if ok.empty:
+            rows.append(
+                {
+                    "study_id": int(study_id),
+                    "series_id": int(series_id),
+                    "series_description": None,
+                    "plane": None,
+                    "n_slices": 0,
+                    "n_files_not_ok": n_not_ok,
+                    "rows": None,
+                    "columns": None,
+                    "pixel_spacing_row": np.nan,
+                    "pixel_spacing_col": np.nan,
+                    "slice_spacing": np.nan,
+                    "instances_in_order": [],
+                    "positions_in_order": [],
+                    "status": "no_readable_files",
+                }
+            )
+            continue
+        rows.append(_one_series(ok, n_not_ok))
+    frame = pd.DataFrame(rows, columns=list(SERIES_COLUMNS))
+    return frame.astype(SERIES_COLUMNS)

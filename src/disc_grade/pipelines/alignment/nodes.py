@@ -1,0 +1,43 @@
+"""Nodes of the alignment pipeline: labels meet images, then the study-level split."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from disc_grade.alignment.labels import align_discs
+from disc_grade.alignment.split import assign_splits
+
+logger = logging.getLogger(__name__)
+
+
+def align_disc_labels(
+    train_labels: pd.DataFrame,
+    label_coordinates: pd.DataFrame,
+    series_descriptions: pd.DataFrame,
+    series: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per usable spinal-canal disc, and every other label cell with its reason."""
+    discs, exclusions = align_discs(train_labels, label_coordinates, series_descriptions, series)
+    cells = exclusions[exclusions["source"] == "label_cell"]
+    logger.info(
+        "alignment: %d label cells = %d discs + %d excluded (%s)",
+        len(discs) + len(cells),
+        len(discs),
+        len(cells),
+        ", ".join(f"{k}: {v}" for k, v in cells["reason"].value_counts().items()) or "none",
+    )
+    return discs, exclusions
+
+
+def split_studies(aligned_discs: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Add ``split`` (and ``fold``) per study: no study is on two sides."""
+    splits = assign_splits(aligned_discs, params)
+    discs = aligned_discs.merge(
+        splits[["study_id", "split", "fold"]], on="study_id", how="left", validate="m:1"
+    )
+    summary = discs.groupby(["split", "label"]).size().unstack(fill_value=0)
+    logger.info("alignment split (discs by label):\n%s", summary.to_string())
+    return discs

@@ -1,0 +1,24 @@
+"""Alignment: RSNA CSVs + ``series`` -> ``discs`` (split by study) and ``alignment_exclusions``."""
+
+from kedro.pipeline import Node, Pipeline
+
+from disc_grade.pipelines.alignment.nodes import align_disc_labels, split_studies
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                align_disc_labels,
+                ["train_labels", "label_coordinates", "series_descriptions", "series"],
+                ["aligned_discs", "alignment_exclusions"],
+                name="align_disc_labels",
+            ),
+            Node(
+                split_studies,
+                ["aligned_discs", "params:alignment.split"],
+                "discs",
+                name="split_studies",
+            ),
+        ]
+    )
