@@ -17,6 +17,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMALL_COHORT = PhantomConfig(n_studies=10, seed=7, image_size=128, n_sagittal_slices=7)
 
 
+def bundled_pydicom_files(pattern: str = "*") -> list[Path]:
+    """pydicom's own test files shipped in the wheel (never its downloadable extras)."""
+    import pydicom.data
+
+    folder = Path(pydicom.data.__file__).parent / "test_files"
+    return sorted(p for p in folder.rglob(pattern) if p.is_file())
+
+
 def write_cohort(root: Path, config: PhantomConfig, workers: int = 1):
     """Write a phantom cohort to ``root`` in the RSNA layout; return its specs."""
     specs, train, coordinates, series, images = make_cohort(config, workers=workers)

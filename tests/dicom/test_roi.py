@@ -49,3 +49,18 @@ def test_neighbours_clamp_at_the_ends():
 def test_bad_crop_arguments_are_named():
     with pytest.raises(ValueError, match="extent_mm=0"):
         crop(np.zeros((4, 4)), 1, 1, (1, 1), extent_mm=0, size_px=4, fill=0)
+
+
+def test_bilinear_crop_matches_scipy_map_coordinates():
+    from scipy.ndimage import map_coordinates
+
+    rng = np.random.default_rng(0)
+    image = rng.random((40, 50)).astype(np.float32)
+    x, y, spacing, extent, size = 3.3, 37.8, (0.7, 0.9), 30.0, 24  # straddles two borders
+    ours = crop(image, x, y, spacing, extent, size, fill=-2.0)
+    offsets = (np.arange(size) - roi_centre(size)) * extent / size
+    rr, cc = np.meshgrid(y + offsets / spacing[0], x + offsets / spacing[1], indexing="ij")
+    inside = (rr >= 0) & (rr <= 39) & (cc >= 0) & (cc <= 49)
+    reference = map_coordinates(image, [rr, cc], order=1, mode="constant", cval=-2.0)
+    assert np.allclose(ours[inside], reference[inside], atol=1e-5)
+    assert np.all(ours[(rr < -1) | (cc < -1) | (rr > 40) | (cc > 50)] == -2.0)

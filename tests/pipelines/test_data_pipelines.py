@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pydicom.data
 import pytest
 
 from disc_grade.dicom.headers import OK
 from disc_grade.phantom.dicom_writer import PHANTOM_PATIENT_NAME
-from tests.conftest import run_kedro
+from tests.conftest import bundled_pydicom_files, run_kedro
 
 
 def _copy_cohort(small_cohort, project: Path) -> Path:
@@ -82,7 +81,7 @@ def test_corrupt_and_foreign_files_are_reported_and_the_rest_flows(small_cohort,
     data = (t2 / f"{neighbour}.dcm").read_bytes()
     (t2 / f"{neighbour}.dcm").write_bytes(data[: len(data) - 500])
     # pydicom's own test files (many vendors, syntaxes, non-images) dropped into the study
-    foreign = [Path(p) for p in pydicom.data.get_testdata_files() if Path(p).is_file()]
+    foreign = bundled_pydicom_files()
     for i, path in enumerate(foreign):
         folder = study / str(900_000 + i)
         folder.mkdir()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pydicom
 from tqdm.auto import tqdm
 
+from disc_grade.dicom.pixels import read_pixels
 from disc_grade.dicom.roi import crop_stack, neighbour_ranks, robust_range, roi_centre
 
 PIXELS_UNREADABLE = "pixel_decode_failed"
@@ -49,10 +49,7 @@ class RoiSpec:
 
 
 def _decode(path: Path) -> np.ndarray:
-    pixels = pydicom.dcmread(path).pixel_array
-    if pixels.ndim != 2:
-        raise ValueError(f"expected one 2-D frame, got shape {pixels.shape}")
-    return pixels.astype(np.float32)
+    return read_pixels(path).astype(np.float32)
 
 
 def _study_rois(args: tuple[str, list[dict], RoiSpec]) -> list[tuple[int, np.ndarray | None, dict]]:

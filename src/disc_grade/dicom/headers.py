@@ -6,7 +6,6 @@ field. Every file gets a row: a problem becomes a ``status`` and an ``error``, n
 
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from collections.abc import Iterable, Sequence
@@ -18,6 +17,9 @@ import pandas as pd
 import pydicom
 from pydicom.errors import InvalidDicomError
 from tqdm.auto import tqdm
+
+from disc_grade.dicom import rawheader
+from disc_grade.dicom.rawheader import WANTED
 
 HEAD_BYTES = 16 * 1024  # nearly every header fits; longer ones are re-read from the file
 HEADER_TAGS = [
@@ -36,7 +38,6 @@ HEADER_TAGS = [
     "NumberOfFrames",
 ]
 UNCOMPRESSED_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
-PIXEL_ELEMENT_HEADER = 12  # tag, VR, reserved, 4-byte length (explicit VR, OB/OW)
 
 # statuses, in the order a file is checked
 OK = "ok"
@@ -77,24 +78,49 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _parse(path: Path) -> tuple[pydicom.Dataset, int, int]:
-    """Parse the header; return it, the offset where parsing stopped and the file size."""
+def _pydicom_values(ds: pydicom.Dataset) -> dict[str, object]:
+    """The ``rawheader.WANTED`` keywords of a pydicom dataset, decoded the same way."""
+    values: dict[str, object] = {}
+    for keyword, kind in WANTED.values():
+        element = ds.get(keyword)
+        if element is None or element == "":
+            continue
+        if kind == "floats":
+            items = (
+                element
+                if isinstance(element, (list, tuple, pydicom.multival.MultiValue))
+                else [element]
+            )
+            values[keyword] = [float(v) for v in items]
+        elif kind in ("int", "us"):
+            values[keyword] = int(element)
+        else:
+            values[keyword] = str(element)
+    return values
+
+
+def _parse(path: Path) -> tuple[str | None, dict[str, object], int, int, int]:
+    """(transfer syntax, header values, pixel data offset, file size, data elements) of a file.
+
+    The fast byte walker reads the first block (or the whole file for a long header);
+    pydicom reads whatever the walker does not handle.
+    """
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(HEAD_BYTES)
-    buffer = io.BytesIO(head)
-    try:
-        ds = pydicom.dcmread(buffer, stop_before_pixels=True, specific_tags=HEADER_TAGS)
-        stop = buffer.tell()
-        if size > HEAD_BYTES and stop >= len(head) - PIXEL_ELEMENT_HEADER:
-            raise EOFError("header longer than the first block")
-        return ds, stop, size
-    except (EOFError, OSError, ValueError, InvalidDicomError):
-        if size <= HEAD_BYTES:
-            raise
-    with open(path, "rb") as fh:  # a long header: parse from the file itself
+        raw = rawheader.parse(head)
+        if raw is None and size > HEAD_BYTES:
+            raw = rawheader.parse(head + fh.read())
+    if raw is not None:
+        return raw.transfer_syntax, raw.values, raw.pixel_offset, size, raw.n_elements
+    with open(path, "rb") as fh:
         ds = pydicom.dcmread(fh, stop_before_pixels=True, specific_tags=HEADER_TAGS)
-        return ds, fh.tell(), size
+        stop = fh.tell()
+    meta = getattr(ds, "file_meta", None)
+    syntax = (
+        str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else None
+    )
+    return syntax, _pydicom_values(ds), stop, size, len(ds)
 
 
 def read_header(root: Path, relative: str) -> dict:
@@ -121,67 +147,58 @@ def _read_header(root: Path, relative: str) -> dict:
     try:
         if path.stat().st_size == 0:
             return {**row, "status": EMPTY, "error": "file is empty", "file_bytes": 0}
-        ds, stop, size = _parse(path)
+        syntax, values, stop, size, n_elements = _parse(path)
     except InvalidDicomError as exc:
         return {**row, "status": NOT_DICOM, "error": str(exc)[:300]}
     except Exception as exc:  # noqa: BLE001 - any parse failure is reported, not raised
         return {**row, "status": UNREADABLE, "error": f"{type(exc).__name__}: {exc}"[:300]}
     row["file_bytes"] = size
-    if len(ds) == 0:
+    if n_elements == 0:
         return {
             **row,
             "status": UNREADABLE,
-            "file_bytes": size,
             "error": "no data elements after the file meta (truncated header?)",
         }
-    meta = getattr(ds, "file_meta", None)
-    row["transfer_syntax"] = (
-        str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else None
-    )
-    row["modality"] = str(ds.get("Modality", "")) or None
-    row["series_description"] = str(ds.get("SeriesDescription", "")) or None
-    if row["instance_number"] is None and ds.get("InstanceNumber") is not None:
-        row["instance_number"] = int(ds.InstanceNumber)
+    row["transfer_syntax"] = syntax
+    row["modality"] = values.get("Modality") or None
+    row["series_description"] = values.get("SeriesDescription") or None
+    if row["instance_number"] is None and values.get("InstanceNumber") is not None:
+        row["instance_number"] = int(values["InstanceNumber"])
     if row["study_id"] is None or row["series_id"] is None or row["instance_number"] is None:
         return {
             **row,
             "status": BAD_PATH,
             "error": "expected <study_id>/<series_id>/<instance_number>.dcm with numeric ids",
         }
-    if "Rows" not in ds or "Columns" not in ds:
+    if values.get("Rows") is None or values.get("Columns") is None:
         return {
             **row,
             "status": NOT_IMAGE,
-            "error": f"no image rows/columns (SOP class {ds.get('SOPClassUID', '?')})",
+            "error": f"no image rows/columns (SOP class {values.get('SOPClassUID', '?')})",
         }
-    row["rows"], row["columns"] = int(ds.Rows), int(ds.Columns)
-    row["frames"] = int(ds.get("NumberOfFrames") or 1)
-    try:
-        spacing = [float(v) for v in ds.PixelSpacing]
-        position = [float(v) for v in ds.ImagePositionPatient]
-        orientation = [float(v) for v in ds.ImageOrientationPatient]
-        if len(spacing) != 2 or len(position) != 3 or len(orientation) != 6:
-            raise ValueError("wrong number of values")
-    except (AttributeError, TypeError, ValueError) as exc:
+    row["rows"], row["columns"] = int(values["Rows"]), int(values["Columns"])
+    row["frames"] = int(values.get("NumberOfFrames") or 1)
+    spacing = values.get("PixelSpacing") or []
+    position = values.get("ImagePositionPatient") or []
+    orientation = values.get("ImageOrientationPatient") or []
+    if len(spacing) != 2 or len(position) != 3 or len(orientation) != 6:
         return {
             **row,
             "status": NO_GEOMETRY,
-            "error": f"PixelSpacing/ImagePositionPatient/ImageOrientationPatient unusable: {exc}"[
-                :300
-            ],
+            "error": "PixelSpacing/ImagePositionPatient/ImageOrientationPatient missing or of the wrong length",
         }
     row["pixel_spacing_row"], row["pixel_spacing_col"] = spacing
     row["ipp_x"], row["ipp_y"], row["ipp_z"] = position
     for i, value in enumerate(orientation):
         row[f"iop_{i}"] = value
-    thickness = ds.get("SliceThickness")
-    row["slice_thickness"] = float(thickness) if thickness not in (None, "") else None
-    if row["transfer_syntax"] in UNCOMPRESSED_SYNTAXES:
+    thickness = values.get("SliceThickness") or []
+    row["slice_thickness"] = float(thickness[0]) if thickness else None
+    if syntax in UNCOMPRESSED_SYNTAXES:
         expected = (
-            row["rows"] * row["columns"] * row["frames"] * int(ds.get("SamplesPerPixel") or 1)
+            row["rows"] * row["columns"] * row["frames"] * int(values.get("SamplesPerPixel") or 1)
         )
-        expected *= int(ds.get("BitsAllocated") or 16) // 8
-        if size - stop < expected + PIXEL_ELEMENT_HEADER - 4:  # implicit VR headers are 8 bytes
+        expected *= int(values.get("BitsAllocated") or 16) // 8
+        if size - stop < expected + 8:  # at least an 8-byte element header before the pixels
             return {
                 **row,
                 "status": TRUNCATED,

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.ndimage import map_coordinates
 
 LOW_PERCENTILE, HIGH_PERCENTILE = 1.0, 99.5
 
@@ -18,11 +17,44 @@ def roi_centre(size_px: int) -> float:
     return (size_px - 1) / 2
 
 
-def robust_range(slices: Sequence[np.ndarray]) -> tuple[float, float]:
-    """Low and high intensity percentiles over a series' decoded slices."""
-    values = np.concatenate([np.asarray(s, dtype=np.float32).ravel() for s in slices])
+def robust_range(slices: Sequence[np.ndarray], stride: int = 2) -> tuple[float, float]:
+    """Low and high intensity percentiles over a series' decoded slices (every ``stride``-th pixel)."""
+    values = np.concatenate(
+        [np.asarray(s, dtype=np.float32)[::stride, ::stride].ravel() for s in slices]
+    )
     low, high = np.percentile(values, [LOW_PERCENTILE, HIGH_PERCENTILE])
     return float(low), float(max(high, low + 1e-3))
+
+
+def _bilinear(stack: np.ndarray, rows: np.ndarray, cols: np.ndarray, fill: float) -> np.ndarray:
+    """Sample every slice of ``stack`` [C, H, W] on the grid ``rows`` x ``cols`` (separable, bilinear).
+
+    Outside the image the value is ``fill`` (the image is padded by one pixel of it, and indices
+    past the padding are clamped onto it).
+    """
+    _, height, width = stack.shape
+    padded = np.pad(stack, ((0, 0), (1, 1), (1, 1)), constant_values=fill)
+    r0 = np.floor(rows)
+    c0 = np.floor(cols)
+    wr = (rows - r0).astype(np.float32)[None, :, None]
+    wc = (cols - c0).astype(np.float32)[None, None, :]
+    ri = r0.astype(np.int64) + 1
+    ci = c0.astype(np.int64) + 1
+    r_lo, r_hi = np.clip(ri, 0, height + 1), np.clip(ri + 1, 0, height + 1)
+    c_lo, c_hi = np.clip(ci, 0, width + 1), np.clip(ci + 1, 0, width + 1)
+    top = padded[:, r_lo][:, :, c_lo] * (1 - wc) + padded[:, r_lo][:, :, c_hi] * wc
+    bottom = padded[:, r_hi][:, :, c_lo] * (1 - wc) + padded[:, r_hi][:, :, c_hi] * wc
+    return top * (1 - wr) + bottom * wr
+
+
+def _grid(x: float, y: float, spacing_row_col: Sequence[float], extent_mm: float, size_px: int):
+    if size_px <= 0 or extent_mm <= 0 or min(spacing_row_col) <= 0:
+        raise ValueError(
+            f"crop needs positive size, extent and spacing; got size_px={size_px}, "
+            f"extent_mm={extent_mm}, spacing={list(spacing_row_col)}"
+        )
+    offsets = (np.arange(size_px) - roi_centre(size_px)) * (extent_mm / size_px)
+    return y + offsets / float(spacing_row_col[0]), x + offsets / float(spacing_row_col[1])
 
 
 def crop(
@@ -41,19 +73,8 @@ def crop(
     Raises:
         ValueError: a non-positive size, extent or spacing.
     """
-    if size_px <= 0 or extent_mm <= 0 or min(spacing_row_col) <= 0:
-        raise ValueError(
-            f"crop needs positive size, extent and spacing; got size_px={size_px}, "
-            f"extent_mm={extent_mm}, spacing={list(spacing_row_col)}"
-        )
-    step_mm = extent_mm / size_px
-    offsets = (np.arange(size_px) - roi_centre(size_px)) * step_mm
-    rows = y + offsets / float(spacing_row_col[0])
-    cols = x + offsets / float(spacing_row_col[1])
-    grid_r, grid_c = np.meshgrid(rows, cols, indexing="ij")
-    return map_coordinates(
-        np.asarray(image, dtype=np.float32), [grid_r, grid_c], order=1, mode="constant", cval=fill
-    )
+    rows, cols = _grid(x, y, spacing_row_col, extent_mm, size_px)
+    return _bilinear(np.asarray(image, dtype=np.float32)[None], rows, cols, fill)[0]
 
 
 def crop_stack(
@@ -67,8 +88,9 @@ def crop_stack(
 ) -> np.ndarray:
     """[C, size, size] float32 crops of several slices, scaled so the range maps to [0, 1]."""
     low, high = intensity_range
-    out = np.stack([crop(s, x, y, spacing_row_col, extent_mm, size_px, fill=low) for s in slices])
-    return (out - low) / (high - low)
+    rows, cols = _grid(x, y, spacing_row_col, extent_mm, size_px)
+    stack = np.stack([np.asarray(s, dtype=np.float32) for s in slices])
+    return (_bilinear(stack, rows, cols, fill=low) - low) / (high - low)
 
 
 def neighbour_ranks(rank: int, n_slices: int, n_channels: int = 3) -> list[int]:

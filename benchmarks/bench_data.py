@@ -1,0 +1,76 @@
+"""Data pipelines on the same files, as ratios against plain baselines in one run.
+
+- header scan (``scan_headers``, worker processes, header bytes only) vs a plain
+  ``pydicom.dcmread(path).pixel_array`` loop; goal >= 8x on the 2-core machine;
+- ROI extraction (``extract_rois``: labelled slice and neighbours only) vs decoding every slice
+  of every sagittal series; goal >= 4x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pydicom
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._cohort import cohort, read_csvs  # noqa: E402
+from disc_grade.alignment.labels import align_discs  # noqa: E402
+from disc_grade.datasets import DicomTree  # noqa: E402
+from disc_grade.dicom.extract import RoiSpec, extract_rois  # noqa: E402
+from disc_grade.dicom.headers import scan_headers  # noqa: E402
+from disc_grade.dicom.series import build_series_table  # noqa: E402
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--studies", type=int, default=60)
+    parser.add_argument("--size", type=int, default=320)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    root = cohort(args.studies, args.size)
+    images = root / "train_images"
+    files = DicomTree(images).files()
+    for path in files:  # warm the page cache for both contenders
+        (images / path).read_bytes()
+
+    _, plain = timed(lambda: [pydicom.dcmread(images / f).pixel_array for f in files])
+    index, ours = timed(lambda: scan_headers(images, files, workers=args.workers))
+    print(f"header scan, {len(files)} files of ~{args.size} px:")
+    print(f"  plain dcmread + pixel_array loop: {plain:.2f} s ({len(files) / plain:,.0f} files/s)")
+    print(
+        f"  scan_headers ({args.workers} workers):     {ours:.2f} s ({len(files) / ours:,.0f} files/s)"
+    )
+    print(f"  ratio x{plain / ours:.1f} (goal >= 8)")
+
+    series = build_series_table(index)
+    train, coords, descriptions = read_csvs(root)
+    discs, _ = align_discs(train, coords, descriptions, series)
+    sagittal = series[series["plane"] == "sagittal"]
+
+    def decode_all_sagittal():
+        for row in sagittal.itertuples():
+            for inst in row.instances_in_order:
+                pydicom.dcmread(
+                    images / str(row.study_id) / str(row.series_id) / f"{inst}.dcm"
+                ).pixel_array
+
+    _, baseline = timed(decode_all_sagittal)
+    (rois, _, _), extract = timed(
+        lambda: extract_rois(images, discs, series, RoiSpec(96, 60.0), args.workers)
+    )
+    n_slices = int(sagittal["n_slices"].sum())
+    print(
+        f"ROI extraction, {len(discs)} discs, {len(sagittal)} sagittal series ({n_slices} slices):"
+    )
+    print(f"  decode every sagittal slice: {baseline:.2f} s")
+    print(f"  extract_rois ({args.workers} workers, 96 px): {extract:.2f} s -> {rois.shape}")
+    print(f"  ratio x{baseline / extract:.1f} (goal >= 4)")
