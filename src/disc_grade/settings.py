@@ -1,4 +1,8 @@
-"""Project settings: Kedro defaults, with the OmegaConf loader reading ``conf/base`` then the run env."""
+"""Project settings: the OmegaConf loader reads ``conf/base`` then the run environment.
+
+Parameters merge softly: an environment such as ``conf/paper`` overrides only the keys it
+names and keeps the rest of ``conf/base``.
+"""
 
 from kedro.config import OmegaConfigLoader
 
@@ -6,4 +10,5 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    "merge_strategy": {"parameters": "soft", "globals": "soft"},
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from disc_grade.dicom.headers import OK
 from disc_grade.phantom.dicom_writer import PHANTOM_PATIENT_NAME
@@ -47,7 +48,10 @@ def test_each_pipeline_runs_alone_on_the_one_before(small_cohort, kedro_project)
     assert len(out["discs"]) + (excluded.source == "label_cell").sum() == n_cells
     assert len(out["roi_index"]) + len(out["roi_exclusions"]) == len(out["discs"])
     rois = out["disc_rois"]
-    assert rois.dtype == np.float16 and rois.shape == (len(out["roi_index"]), 3, 64, 64)
+    size = yaml.safe_load((kedro_project / "conf/base/parameters_roi.yml").read_text())["roi"][
+        "size_px"
+    ]
+    assert rois.dtype == np.float16 and rois.shape == (len(out["roi_index"]), 3, size, size)
     assert (out["roi_index"]["roi"] == np.arange(len(rois))).all()
     by_study = out["discs"].groupby("study_id")["split"].nunique()
     assert (by_study == 1).all(), "no study on two sides of the split"

@@ -1,6 +1,7 @@
-"""Custom Kedro datasets: a DICOM image tree, float16 arrays, torch models."""
+"""Custom Kedro datasets: a DICOM image tree, float16 arrays, torch weights."""
 
 from disc_grade.datasets.dicom_tree import DicomTree, DicomTreeDataset
 from disc_grade.datasets.npy import NpyDataset
+from disc_grade.datasets.torch_state import TorchStateDataset
 
-__all__ = ["DicomTree", "DicomTreeDataset", "NpyDataset"]
+__all__ = ["DicomTree", "DicomTreeDataset", "NpyDataset", "TorchStateDataset"]

@@ -166,4 +166,5 @@ def extract_rois(
     exclusions = base[~ok].assign(
         reason=info.loc[~ok, "reason"].to_numpy(), detail=info.loc[~ok, "detail"].to_numpy()
     )
-    return rois[ok], index, exclusions.reset_index(drop=True)
+    kept = rois if ok.all() else rois[ok]  # no copy in the usual case
+    return kept, index, exclusions.reset_index(drop=True)

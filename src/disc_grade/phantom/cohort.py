@@ -213,9 +213,6 @@ class PhantomImageStream:
     config: PhantomConfig
     workers: int = 1
 
-    def __len__(self) -> int:
-        return len(self.specs)
-
     def iter_studies(self) -> Iterator[list[tuple[str, bytes]]]:
         """Yield each study's files, rendered in parallel and in study order."""
         tasks = [(spec, self.config) for spec in self.specs]

@@ -1,0 +1,1 @@
+"""Encoder, heads, losses, augmentations and the one training loop; models see tensors, not files."""

@@ -1,0 +1,186 @@
+"""The training loop: a step learns, runs are deterministic on CPU, resume equals an uninterrupted run, DDP."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from disc_grade.models.engine import LoopConfig, fit
+from disc_grade.models.tasks import finetune_grader, pretrain_encoder
+
+SIZE = 24
+
+
+def tiny_rois(n: int = 36, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
+    """ROIs whose bright vertical band narrows with the label, like the canal."""
+    rng = np.random.default_rng(seed)
+    labels = np.array([0, 1, 2] * (n // 3))
+    rois = rng.normal(0.2, 0.05, size=(n, 3, SIZE, SIZE)).astype(np.float32)
+    for i, label in enumerate(labels):
+        half = (6, 3, 1)[label]
+        rois[i, :, :, SIZE // 2 - half : SIZE // 2 + half] += 0.8
+    index = pd.DataFrame(
+        {
+            "study_id": np.arange(n) // 3 + 10**9,
+            "level": ["l4_l5"] * n,
+            "label": labels,
+            "split": ["train"] * (n - 12) + ["validation"] * 6 + ["test"] * 6,
+            "point_x": (SIZE - 1) / 2,
+            "point_y": (SIZE - 1) / 2,
+            "roi_mm_per_px": 1.0,
+        }
+    )
+    return rois.astype(np.float16), index
+
+
+PARAMS = {
+    "encoder": {"depth": 10, "stem_stride": 2},
+    "epochs": 3,
+    "batch_size": 8,
+    "lr": 0.003,
+    "seed": 5,
+    "device": "cpu",
+    "augment": {"rotation_deg": 5.0},
+}
+VARIANT = {"name": "scratch", "init": "random"}
+
+
+def _weights(model) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_one_step_reduces_the_loss_on_a_fixed_batch():
+    from disc_grade.models.losses import WeightedFocalLoss
+    from disc_grade.models.networks import DiscGrader, build_encoder
+
+    torch.manual_seed(0)
+    model = DiscGrader(build_encoder(depth=10), dropout=0.0)
+    rois, index = tiny_rois()
+    x = torch.from_numpy(rois[:16].astype(np.float32))
+    y = torch.as_tensor(index["label"].to_numpy()[:16])
+    loss_fn = WeightedFocalLoss([1, 2, 4])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    model.train()
+    loss = loss_fn(model(x)[0], y)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        after = loss_fn(model(x)[0], y)
+    assert float(after) < float(loss.detach())
+
+
+def test_finetuning_is_deterministic_on_cpu():
+    rois, index = tiny_rois()
+    a, curve_a, pred_a = finetune_grader(rois, index, None, PARAMS, VARIANT)
+    b, curve_b, pred_b = finetune_grader(rois, index, None, PARAMS, VARIANT)
+    pd.testing.assert_frame_equal(
+        curve_a.drop(columns="samples_per_s"), curve_b.drop(columns="samples_per_s")
+    )
+    pd.testing.assert_frame_equal(pred_a, pred_b)
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k]), k
+
+
+def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path):
+    rois, index = tiny_rois()
+    whole, _, pred_whole = finetune_grader(
+        rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "whole.ckpt"
+    )
+    # interrupted after one epoch, then resumed from the checkpoint
+    import disc_grade.models.tasks as tasks
+
+    original = tasks.fit
+
+    def interrupted(*args, **kwargs):
+        return original(*args, **kwargs, stop_after=1)
+
+    tasks.fit = interrupted
+    try:
+        finetune_grader(rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "resumed.ckpt")
+    finally:
+        tasks.fit = original
+    resumed, curve, pred_resumed = finetune_grader(
+        rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "resumed.ckpt"
+    )
+    assert len(curve) == PARAMS["epochs"]
+    pd.testing.assert_frame_equal(pred_whole, pred_resumed)
+    for k, v in whole.state_dict().items():
+        assert torch.equal(v, resumed.state_dict()[k]), k
+
+
+def test_a_changed_setting_does_not_resume(tmp_path):
+    rois, index = tiny_rois()
+    finetune_grader(rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "c.ckpt")
+    _, curve, _ = finetune_grader(
+        rois, index, None, {**PARAMS, "lr": 0.001}, VARIANT, checkpoint=tmp_path / "c.ckpt"
+    )
+    assert curve["epoch"].tolist() == [1, 2, 3]
+
+
+def test_pretraining_returns_encoder_weights_that_finetuning_loads():
+    rois, index = tiny_rois()
+    weights, curve = pretrain_encoder(rois, {**PARAMS, "epochs": 2, "temperature": 0.2})
+    assert len(curve) == 2 and np.isfinite(curve["train_loss"]).all()
+    model, _, _ = finetune_grader(
+        rois,
+        index,
+        weights,
+        {**PARAMS, "epochs": 1},
+        {"name": "frozen", "init": "pretrained", "freeze_encoder": True},
+    )
+    for k, v in weights.items():
+        if not k.endswith("num_batches_tracked") and "running" not in k:
+            assert torch.equal(model.encoder.state_dict()[k], v), f"frozen encoder changed {k}"
+
+
+def test_pretrained_variant_without_encoder_is_refused():
+    rois, index = tiny_rois()
+    with pytest.raises(ValueError, match="pretrained"):
+        finetune_grader(rois, index, None, PARAMS, {"name": "contrastive", "init": "pretrained"})
+
+
+def test_loop_config_is_validated():
+    with pytest.raises(ValueError, match="epochs"):
+        fit(torch.nn.Linear(1, 1), None, 4, lambda m: {}, None, LoopConfig(epochs=0))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        WORLD_SIZE=str(world),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+    )
+    torch.set_num_threads(1)
+    rois, index = tiny_rois()
+    model, curve, _ = finetune_grader(rois, index, None, {**PARAMS, "epochs": 2}, VARIANT)
+    torch.save(
+        {"weights": model.state_dict(), "loss": curve["train_loss"].tolist()},
+        f"{out}/rank{rank}.pt",
+    )
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.e2e
+def test_ddp_on_two_cpu_processes_keeps_replicas_identical(tmp_path):
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    for k, v in r0["weights"].items():
+        if "running" in k or "num_batches" in k:
+            continue  # BatchNorm statistics are per process, as in DDP without SyncBatchNorm
+        assert torch.allclose(v, r1["weights"][k], atol=1e-6), k
+    assert all(np.isfinite(r0["loss"]))

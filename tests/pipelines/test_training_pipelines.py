@@ -1,0 +1,84 @@
+"""The finetuning pipeline's namespaces, and the registry's train pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from disc_grade.pipelines.finetuning import create_pipeline as finetuning
+from disc_grade.pipelines.finetuning.pipeline import VARIANTS
+from tests.conftest import run_kedro
+
+
+def test_each_variant_has_its_own_namespace_outputs_and_parameters():
+    pipeline = finetuning()
+    for variant in VARIANTS:
+        nodes = [n for n in pipeline.nodes if n.namespace == variant]
+        assert len(nodes) == 1
+        node = nodes[0]
+        assert set(node.outputs) == {
+            f"{variant}.grader_model",
+            f"{variant}.training_curve",
+            f"{variant}.variant_predictions",
+        }
+        assert f"params:finetuning_variants.{variant}" in node.inputs
+        assert {"disc_rois", "roi_index", "pretrained_encoder"} <= set(node.inputs)
+    outputs = [o for n in pipeline.nodes for o in n.outputs]
+    assert len(outputs) == len(set(outputs)), "no output is shared between variants"
+
+
+def test_train_is_the_default_and_never_contains_the_phantom():
+    from kedro.framework.project import configure_project, pipelines
+
+    configure_project("disc_grade")
+    train = pipelines["train"]
+    names = {n.name for n in train.nodes}
+    assert "make_phantom_cohort" not in names
+    assert {
+        "scan_dicom_headers",
+        "align_disc_labels",
+        "extract_disc_rois",
+        "pretrain_contrastive_encoder",
+        "contrastive.finetune_variant",
+        "combine_predictions",
+    } <= names
+    assert pipelines["__default__"].nodes == train.nodes
+
+
+@pytest.mark.e2e
+def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
+    quick = {"epochs": 1, "batch_size": 16, "encoder": {"depth": 10}}
+    params = {
+        "phantom": {
+            "workers": 1,
+            "cohort": {"n_studies": 10, "image_size": 96, "n_sagittal_slices": 5},
+        },
+        "roi": {"size_px": 24, "workers": 1},
+        "ingestion": {"workers": 1},
+        "pretraining": {**quick, "checkpoint": None},
+        "finetuning": {**quick, "checkpoint_dir": None},
+    }
+    run_kedro(kedro_project, "phantom", params)
+    run_kedro(kedro_project, "train", params)
+    import pandas as pd
+
+    predictions = pd.read_parquet(kedro_project / "data/07_model_output/predictions.parquet")
+    assert set(predictions["variant"]) == set(VARIANTS)
+    assert set(predictions["split"]) <= {"validation", "test"}
+    assert np.allclose(
+        predictions[["p_normal_mild", "p_moderate", "p_severe"]].sum(axis=1), 1, atol=1e-4
+    )
+    weights = {
+        v: torch.load(kedro_project / f"data/06_models/{v}/grader.pt", weights_only=True)
+        for v in VARIANTS
+    }
+    key = "encoder.conv1.weight"
+    assert not torch.equal(weights["contrastive"][key], weights["scratch"][key])
+    encoder = torch.load(kedro_project / "data/06_models/pretrained_encoder.pt", weights_only=True)
+    assert torch.equal(weights["frozen"][key], encoder["conv1.weight"]), (
+        "frozen keeps the pretrained encoder"
+    )
+    assert not torch.equal(weights["contrastive"][key], encoder["conv1.weight"]), (
+        "contrastive fine-tunes it"
+    )
