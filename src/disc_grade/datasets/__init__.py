@@ -1,7 +1,8 @@
-"""Custom Kedro datasets: a DICOM image tree, float16 arrays, torch weights."""
+"""Custom Kedro datasets: a DICOM image tree, float16 arrays, torch weights, PNG figures."""
 
 from disc_grade.datasets.dicom_tree import DicomTree, DicomTreeDataset
+from disc_grade.datasets.figure import PngFigureDataset
 from disc_grade.datasets.npy import NpyDataset
 from disc_grade.datasets.torch_state import TorchStateDataset
 
-__all__ = ["DicomTree", "DicomTreeDataset", "NpyDataset", "TorchStateDataset"]
+__all__ = ["DicomTree", "DicomTreeDataset", "NpyDataset", "PngFigureDataset", "TorchStateDataset"]

@@ -1,0 +1,237 @@
+"""Every figure the evaluation reports, as small pure functions of labels and probabilities.
+
+Classes are 0 Normal/Mild, 1 Moderate, 2 Severe. Undefined values (a class absent from the
+truth, no Severe disc) are NaN, never a silent 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+N_CLASSES = 3
+CLASS_NAMES = ("normal_mild", "moderate", "severe")
+RSNA_SAMPLE_WEIGHTS = (1.0, 2.0, 4.0)
+PROB_COLUMNS = ["p_normal_mild", "p_moderate", "p_severe"]
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
+    """[true, predicted] counts."""
+    out = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(out, (np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)), 1)
+    return out
+
+
+def recalls(cm: np.ndarray) -> np.ndarray:
+    """Per-class recall; NaN for a class with no true member."""
+    support = cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(support > 0, np.diag(cm) / support, np.nan)
+
+
+def precisions(cm: np.ndarray) -> np.ndarray:
+    """Per-class precision; NaN for a class never predicted."""
+    predicted = cm.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(predicted > 0, np.diag(cm) / predicted, np.nan)
+
+
+def balanced_accuracy(cm: np.ndarray) -> float:
+    """Mean recall over the classes present in the truth (scikit-learn's definition)."""
+    r = recalls(cm)
+    return float(np.nanmean(r)) if np.isfinite(r).any() else float("nan")
+
+
+def severe_to_normal(cm: np.ndarray) -> tuple[float, int]:
+    """(share of truly Severe discs predicted Normal/Mild, their count); NaN rate without Severe discs."""
+    severe = int(cm[2].sum())
+    count = int(cm[2, 0])
+    return (count / severe if severe else float("nan")), count
+
+
+def macro_f1(cm: np.ndarray) -> float:
+    """Unweighted mean F1 over the three classes; a class with no true and no predicted member scores 0."""
+    tp = np.diag(cm).astype(float)
+    denominator = cm.sum(axis=0) + cm.sum(axis=1)
+    f1 = np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+    return float(f1.mean())
+
+
+def quadratic_weighted_kappa(cm: np.ndarray) -> float:
+    """Cohen's kappa with quadratic weights (ordinal agreement); NaN when undefined."""
+    n = cm.sum()
+    if n == 0:
+        return float("nan")
+    k = cm.shape[0]
+    weights = (np.subtract.outer(np.arange(k), np.arange(k)) ** 2) / (k - 1) ** 2
+    expected = np.outer(cm.sum(axis=1), cm.sum(axis=0)) / n
+    denominator = (weights * expected).sum()
+    return float(1 - (weights * cm).sum() / denominator) if denominator > 0 else float("nan")
+
+
+def _clip_normalise(probs: np.ndarray) -> np.ndarray:
+    """Rows renormalised to sum to 1, then clipped to [eps, 1 - eps] as scikit-learn's log_loss does."""
+    probs = np.asarray(probs, dtype=np.float64)
+    probs = probs / probs.sum(axis=1, keepdims=True)
+    eps = np.finfo(probs.dtype).eps
+    return np.clip(probs, eps, 1 - eps)
+
+
+def weighted_log_loss(y_true: np.ndarray, probs: np.ndarray, weights: np.ndarray) -> float:
+    """Sample-weighted multi-class log loss: sum_i w_i * -log p_i[y_i] / sum_i w_i."""
+    p = _clip_normalise(probs)
+    y = np.asarray(y_true, dtype=int)
+    w = np.asarray(weights, dtype=float)
+    return float(-(w * np.log(p[np.arange(len(y)), y])).sum() / w.sum())
+
+
+def rsna_spinal_score(table: pd.DataFrame) -> dict[str, float]:
+    """The RSNA 2024 metric restricted to spinal canal stenosis.
+
+    - ``spinal_log_loss``: log loss over discs, sample weights 1/2/4 by true class;
+    - ``any_severe_log_loss``: per study, max P(Severe) over its levels against whether any
+      level is Severe, weighted by the study's largest sample weight;
+    - ``rsna_spinal_score``: their mean, as the competition averages its terms.
+    """
+    y = table["label"].to_numpy(dtype=int)
+    probs = table[PROB_COLUMNS].to_numpy(dtype=float)
+    sample_weight = np.asarray(RSNA_SAMPLE_WEIGHTS)[y]
+    spinal = weighted_log_loss(y, probs, sample_weight)
+    # per study: renormalise each disc first, as the log loss does, then take the max P(Severe)
+    p_severe = _clip_normalise(probs)[:, 2]
+    per_study = (
+        pd.DataFrame(
+            {
+                "study_id": table["study_id"].to_numpy(),
+                "p": p_severe,
+                "severe": y == 2,
+                "w": sample_weight,
+            }
+        )
+        .groupby("study_id")
+        .agg(p=("p", "max"), severe=("severe", "any"), w=("w", "max"))
+    )
+    binary = np.stack([1 - per_study["p"].to_numpy(), per_study["p"].to_numpy()], axis=1)
+    any_severe = weighted_log_loss(
+        per_study["severe"].to_numpy(dtype=int), binary, per_study["w"].to_numpy()
+    )
+    return {
+        "spinal_log_loss": spinal,
+        "any_severe_log_loss": any_severe,
+        "rsna_spinal_score": (spinal + any_severe) / 2,
+    }
+
+
+def expected_calibration_error(
+    y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10
+) -> tuple[float, pd.DataFrame]:
+    """ECE of the top-class confidence over equal-width bins, with the per-bin table."""
+    probs = np.asarray(probs, dtype=float)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == np.asarray(y_true, dtype=int)
+    edges = np.linspace(0, 1, n_bins + 1)
+    bins = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
+    rows = []
+    ece = 0.0
+    for b in range(n_bins):
+        inside = bins == b
+        n = int(inside.sum())
+        acc = float(correct[inside].mean()) if n else float("nan")
+        conf = float(confidence[inside].mean()) if n else float("nan")
+        if n:
+            ece += n / len(confidence) * abs(acc - conf)
+        rows.append(
+            {
+                "bin_low": edges[b],
+                "bin_high": edges[b + 1],
+                "count": n,
+                "accuracy": acc,
+                "confidence": conf,
+            }
+        )
+    return (float(ece) if len(confidence) else float("nan")), pd.DataFrame(rows)
+
+
+def localisation_error(table: pd.DataFrame) -> dict[str, float]:
+    """RMSE and median of the predicted canal point's distance to the true one, in px and mm."""
+    dx = table["point_x_pred"].to_numpy() - table["point_x_true"].to_numpy()
+    dy = table["point_y_pred"].to_numpy() - table["point_y_true"].to_numpy()
+    dist_px = np.hypot(dx, dy)
+    dist_mm = dist_px * table["mm_per_px"].to_numpy()
+    if not len(dist_px):
+        return {k: float("nan") for k in ("loc_rmse_px", "loc_rmse_mm", "loc_median_mm")}
+    return {
+        "loc_rmse_px": float(np.sqrt(np.mean(dist_px**2))),
+        "loc_rmse_mm": float(np.sqrt(np.mean(dist_mm**2))),
+        "loc_median_mm": float(np.median(dist_mm)),
+    }
+
+
+def bootstrap_by_study(
+    table: pd.DataFrame, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of balanced accuracy and severe-to-normal rate, resampling studies.
+
+    Per-study confusion matrices are summed with multinomial study counts, so 1,000 resamples of
+    10,000 discs take a fraction of a second.
+    """
+    studies, study_index = np.unique(table["study_id"].to_numpy(), return_inverse=True)
+    cells = table["label"].to_numpy(dtype=int) * N_CLASSES + table["predicted"].to_numpy(dtype=int)
+    per_study = np.zeros((len(studies), N_CLASSES * N_CLASSES))
+    np.add.at(per_study, (study_index, cells), 1)
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(
+        len(studies), np.full(len(studies), 1 / len(studies)), size=n_resamples
+    )
+    cms = (counts @ per_study).reshape(n_resamples, N_CLASSES, N_CLASSES)
+    support = cms.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rec = np.where(support > 0, np.diagonal(cms, axis1=1, axis2=2) / support, np.nan)
+        ba = np.nanmean(rec, axis=1)
+        s2n = np.where(support[:, 2] > 0, cms[:, 2, 0] / support[:, 2], np.nan)
+    tail = (1 - level) / 2 * 100
+
+    def interval(values):
+        values = values[np.isfinite(values)]
+        return (
+            (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
+            if len(values)
+            else (float("nan"),) * 2
+        )
+
+    return {"balanced_accuracy": interval(ba), "severe_to_normal_rate": interval(s2n)}
+
+
+def evaluate_split(
+    table: pd.DataFrame, n_resamples: int = 1000, seed: int = 0, n_bins: int = 10
+) -> dict:
+    """All figures for one variant on one split, as plain numbers (JSON-ready)."""
+    y = table["label"].to_numpy(dtype=int)
+    pred = table["predicted"].to_numpy(dtype=int)
+    cm = confusion(y, pred)
+    rate, count = severe_to_normal(cm)
+    ece, _ = expected_calibration_error(y, table[PROB_COLUMNS].to_numpy(), n_bins)
+    intervals = bootstrap_by_study(table, n_resamples, seed)
+    out = {
+        "n_discs": int(len(table)),
+        "n_studies": int(table["study_id"].nunique()),
+        "balanced_accuracy": balanced_accuracy(cm),
+        "balanced_accuracy_ci_low": intervals["balanced_accuracy"][0],
+        "balanced_accuracy_ci_high": intervals["balanced_accuracy"][1],
+        "severe_to_normal_rate": rate,
+        "severe_to_normal_count": count,
+        "severe_to_normal_rate_ci_low": intervals["severe_to_normal_rate"][0],
+        "severe_to_normal_rate_ci_high": intervals["severe_to_normal_rate"][1],
+        "macro_f1": macro_f1(cm),
+        "quadratic_weighted_kappa": quadratic_weighted_kappa(cm),
+        **rsna_spinal_score(table),
+        "expected_calibration_error": ece,
+        **localisation_error(table),
+    }
+    for name, r, p in zip(CLASS_NAMES, recalls(cm), precisions(cm), strict=True):
+        out[f"recall_{name}"], out[f"precision_{name}"] = float(r), float(p)
+    for level, group in table.groupby("level", sort=True):
+        out[f"balanced_accuracy_{level}"] = balanced_accuracy(
+            confusion(group["label"], group["predicted"])
+        )
+    return out

@@ -1,0 +1,146 @@
+"""Nodes of the evaluation pipeline: metrics, figures and the report from ``predictions``."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.evaluation import figures
+from disc_grade.evaluation.metrics import evaluate_split
+from disc_grade.evaluation.report import html_report, markdown_report
+from disc_grade.evaluation.saliency import gradcam, load_grader
+
+logger = logging.getLogger(__name__)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def compute_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> tuple[dict, pd.DataFrame]:
+    """``metrics.json`` (variant -> split -> metric) and the same figures as a long table."""
+    metrics: dict = {}
+    for (variant, split), table in predictions.groupby(["variant", "split"], sort=False):
+        metrics.setdefault(variant, {})[split] = evaluate_split(
+            table,
+            int(params.get("n_resamples", 1000)),
+            int(params.get("seed", 0)),
+            int(params.get("n_bins", 10)),
+        )
+    metrics = _plain(metrics)
+    for variant, by_split in metrics.items():
+        m = by_split.get("test", {})
+        logger.info(
+            "evaluation %s test: balanced accuracy %s, severe-to-normal %s (%s), RSNA spinal %s",
+            variant,
+            m.get("balanced_accuracy"),
+            m.get("severe_to_normal_rate"),
+            m.get("severe_to_normal_count"),
+            m.get("rsna_spinal_score"),
+        )
+    long = pd.DataFrame(
+        [
+            {"variant": v, "split": s, "metric": k, "value": val}
+            for v, by_split in metrics.items()
+            for s, m in by_split.items()
+            for k, val in m.items()
+        ]
+    )
+    return metrics, long
+
+
+def confusion_pairs(predictions: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """(actual, predicted) class names of one variant's test discs, for ``dvc plots``' confusion template."""
+    table = predictions[(predictions["variant"] == variant) & (predictions["split"] == "test")]
+    names = np.array(figures.LABELS)
+    return pd.DataFrame(
+        {
+            "actual": names[table["label"].to_numpy()],
+            "predicted": names[table["predicted"].to_numpy()],
+        }
+    )
+
+
+def contrastive_confusion(predictions: pd.DataFrame) -> pd.DataFrame:
+    return confusion_pairs(predictions, "contrastive")
+
+
+def scratch_confusion(predictions: pd.DataFrame) -> pd.DataFrame:
+    return confusion_pairs(predictions, "scratch")
+
+
+def frozen_confusion(predictions: pd.DataFrame) -> pd.DataFrame:
+    return confusion_pairs(predictions, "frozen")
+
+
+def plot_confusion(predictions: pd.DataFrame):
+    return figures.confusion_figure(predictions)
+
+
+def plot_per_level(metrics: dict):
+    return figures.per_level_figure(metrics)
+
+
+def plot_reliability(predictions: pd.DataFrame, params: dict[str, Any]):
+    return figures.reliability_figure(predictions, n_bins=int(params.get("n_bins", 10)))
+
+
+def plot_worst_errors(
+    predictions: pd.DataFrame,
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    contrastive_model: dict,
+    scratch_model: dict,
+    frozen_model: dict,
+    encoder_params: dict,
+    params: dict[str, Any],
+):
+    """Truly Severe test discs with the lowest P(Severe) across variants, with Grad-CAM of that variant."""
+    models = {"contrastive": contrastive_model, "scratch": scratch_model, "frozen": frozen_model}
+    severe = predictions[(predictions["split"] == "test") & (predictions["label"] == 2)]
+    worst = (
+        severe.sort_values("p_severe").head(int(params.get("worst_k", 8))).reset_index(drop=True)
+    )
+    n_missed = int((severe["predicted"] == 0).sum())
+    title = f"Truly Severe test discs with the lowest P(Severe) ({n_missed} graded Normal/Mild across variants)"
+    if worst.empty:
+        return figures.worst_errors_figure(
+            np.zeros((0, 3, 1, 1)), worst, None, "Truly Severe test discs"
+        )
+    where = roi_index.reset_index().set_index(["study_id", "level"])["roi"]
+    rows = where.loc[list(zip(worst["study_id"], worst["level"], strict=True))].to_numpy()
+    rois = np.asarray(disc_rois[rows], dtype=np.float32)
+    saliency = np.zeros(rois.shape[:1] + rois.shape[2:], dtype=np.float32)
+    for variant, group in worst.groupby("variant"):
+        model = load_grader(models[variant], encoder_params.get("encoder"))
+        saliency[group.index.to_numpy()] = gradcam(model, rois[group.index.to_numpy()])
+    return figures.worst_errors_figure(rois, worst, saliency, title)
+
+
+def write_report(
+    metrics: dict,
+    confusion_png: bytes,
+    per_level_png: bytes,
+    reliability_png: bytes,
+    worst_png: bytes,
+    params: dict[str, Any],
+) -> tuple[str, str]:
+    """``report.md`` and ``report.html`` (figures embedded)."""
+    source = params.get("data_source", "the phantom cohort")
+    pngs = {
+        "confusion_matrices": confusion_png,
+        "per_level_accuracy": per_level_png,
+        "reliability_diagram": reliability_png,
+        "worst_errors": worst_png,
+    }
+    return markdown_report(metrics, source), html_report(metrics, pngs, source)

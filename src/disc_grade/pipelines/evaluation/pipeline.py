@@ -1,0 +1,62 @@
+"""Evaluation: ``predictions`` -> ``metrics.json``, dvc confusion tables, figures, report (md + html)."""
+
+from kedro.pipeline import Node, Pipeline
+
+from disc_grade.pipelines.evaluation import nodes as n
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                n.compute_metrics,
+                ["predictions", "params:evaluation"],
+                ["metrics", "metrics_table"],
+                name="compute_metrics",
+            ),
+            Node(
+                n.contrastive_confusion,
+                "predictions",
+                "contrastive_confusion",
+                name="contrastive_confusion",
+            ),
+            Node(n.scratch_confusion, "predictions", "scratch_confusion", name="scratch_confusion"),
+            Node(n.frozen_confusion, "predictions", "frozen_confusion", name="frozen_confusion"),
+            Node(n.plot_confusion, "predictions", "confusion_matrices", name="plot_confusion"),
+            Node(n.plot_per_level, "metrics", "per_level_accuracy", name="plot_per_level"),
+            Node(
+                n.plot_reliability,
+                ["predictions", "params:evaluation"],
+                "reliability_diagram",
+                name="plot_reliability",
+            ),
+            Node(
+                n.plot_worst_errors,
+                [
+                    "predictions",
+                    "disc_rois",
+                    "roi_index",
+                    "contrastive.grader_model",
+                    "scratch.grader_model",
+                    "frozen.grader_model",
+                    "params:finetuning",
+                    "params:evaluation",
+                ],
+                "worst_errors",
+                name="plot_worst_errors",
+            ),
+            Node(
+                n.write_report,
+                [
+                    "metrics",
+                    "confusion_matrices",
+                    "per_level_accuracy",
+                    "reliability_diagram",
+                    "worst_errors",
+                    "params:evaluation",
+                ],
+                ["report_md", "report_html"],
+                name="write_report",
+            ),
+        ]
+    )
