@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup run phantom test lint bench viz clean-data
+.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml clean-data
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,9 @@ viz: setup
 
 clean-data:
 	find data -type f ! -name .gitkeep -delete
+
+dvc-yaml: setup
+	$(BIN)/python -m disc_grade.lineage --write
+
+viz-build: setup
+	$(BIN)/kedro viz build --include-previews

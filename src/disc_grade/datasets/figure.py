@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets._typing import ImagePreview
 
 
 class PngFigureDataset(AbstractDataset[Any, bytes]):
@@ -43,6 +44,12 @@ class PngFigureDataset(AbstractDataset[Any, bytes]):
         tmp = self._filepath.with_name(self._filepath.name + ".part")
         tmp.write_bytes(buffer.getvalue())
         os.replace(tmp, self._filepath)
+
+    def preview(self) -> ImagePreview:
+        """The PNG as base64, for kedro-viz."""
+        import base64
+
+        return ImagePreview(base64.b64encode(self.load()).decode("ascii"))
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets._typing import JSONPreview
 
 
 class NpyDataset(AbstractDataset[np.ndarray, np.ndarray]):
@@ -39,6 +40,27 @@ class NpyDataset(AbstractDataset[np.ndarray, np.ndarray]):
         with open(tmp, "wb") as fh:
             np.save(fh, np.asarray(data), allow_pickle=False)
         os.replace(tmp, self._filepath)
+
+    def preview(self) -> JSONPreview:
+        """Shape, dtype and value range, for kedro-viz (memory-mapped: nothing big is read)."""
+        import json
+
+        array = np.load(self._filepath, mmap_mode="r", allow_pickle=False)
+        sample = (
+            np.asarray(array[: min(len(array), 64)], dtype=np.float32)
+            if array.ndim
+            else np.asarray(array)
+        )
+        return JSONPreview(
+            json.dumps(
+                {
+                    "shape": list(array.shape),
+                    "dtype": str(array.dtype),
+                    "first_rows_min": float(sample.min()) if sample.size else None,
+                    "first_rows_max": float(sample.max()) if sample.size else None,
+                }
+            )
+        )
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

@@ -1,0 +1,161 @@
+"""dvc.yaml agrees with the Kedro registry, and `dvc repro` reproduces `make run`'s results."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from disc_grade.lineage import STAGES, build, render
+from tests.conftest import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return build(PROJECT_ROOT)
+
+
+def test_dvc_yaml_is_up_to_date_with_the_registry(generated):
+    assert (PROJECT_ROOT / "dvc.yaml").read_text() == render(generated), "run `make dvc-yaml`"
+
+
+def test_every_output_input_and_parameter_is_tracked(generated):
+    from kedro.framework.project import pipelines
+
+    stages = generated["stages"]
+    assert list(stages) == list(STAGES)
+    produced: dict[str, str] = {}
+    for name, stage in stages.items():
+        assert stage["cmd"] == f"kedro run --pipelines={name}"
+        files = stage["outs"] + [
+            next(iter(m)) for m in stage.get("metrics", []) + stage.get("plots", [])
+        ]
+        for path in files:
+            assert path not in produced, f"{path} is an out of both {produced.get(path)} and {name}"
+            produced[path] = name
+        params = {k for entry in stage.get("params", []) for keys in entry.values() for k in keys}
+        read = {
+            i.removeprefix("params:")
+            for node in pipelines[name].nodes
+            for i in node.inputs
+            if i.startswith("params:")
+        }
+        assert read == params, f"stage {name} tracks {params}, its nodes read {read}"
+        assert any(d.startswith(f"src/disc_grade/pipelines/{name}/") for d in stage["deps"])
+    for name, stage in stages.items():
+        for dep in stage["deps"]:
+            if dep.startswith("data/"):
+                assert dep in produced, f"{name} depends on {dep}, which no stage produces"
+                assert STAGES.index(produced[dep]) < STAGES.index(name)
+    assert {"data/08_reporting/metrics.json"} == {
+        next(iter(m)) for m in stages["evaluation"]["metrics"]
+    }
+
+
+TINY = {
+    "parameters_phantom.yml": {
+        "phantom": {
+            "workers": 1,
+            "cohort": {"n_studies": 10, "image_size": 96, "n_sagittal_slices": 5},
+        }
+    },
+    "parameters_ingestion.yml": {"ingestion": {"workers": 1}},
+    "parameters_roi.yml": {"roi": {"size_px": 24, "workers": 1}},
+    "parameters_pretraining.yml": {
+        "pretraining": {"epochs": 1, "batch_size": 16, "encoder": {"depth": 10}, "checkpoint": None}
+    },
+    "parameters_finetuning.yml": {
+        "finetuning": {
+            "epochs": 1,
+            "batch_size": 16,
+            "encoder": {"depth": 10},
+            "checkpoint_dir": None,
+        }
+    },
+    "parameters_evaluation.yml": {"evaluation": {"n_resamples": 50}},
+}
+
+
+def _merge(base: dict, change: dict) -> dict:
+    out = dict(base)
+    for key, value in change.items():
+        out[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
+    return out
+
+
+def _tiny_copy(target: Path) -> Path:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    for rel in tracked.stdout.split():
+        if rel.startswith("data/") and not rel.endswith(".gitkeep"):
+            continue
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / rel, target / rel)
+    for name, change in TINY.items():
+        path = target / "conf" / "base" / name
+        path.write_text(
+            yaml.safe_dump(_merge(yaml.safe_load(path.read_text()), change), sort_keys=False)
+        )
+    (target / "dvc.lock").unlink(missing_ok=True)
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "commit", "-qm", "copy"],
+    ):
+        subprocess.run(["git", *args], cwd=target, check=True)
+    return target
+
+
+def _run(cmd: list[str], cwd: Path) -> str:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "DVC_NO_ANALYTICS": "1",
+    }
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
+    return done.stdout + done.stderr
+
+
+def _ran(output: str) -> set[str]:
+    return {
+        line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
+    }
+
+
+@pytest.mark.e2e
+def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
+    repro = _tiny_copy(tmp_path / "repro")
+    plain = _tiny_copy(tmp_path / "plain")
+    # the dvc.yaml of the copy still matches the registry under the tiny parameters
+    assert (repro / "dvc.yaml").read_text() == render(build(repro))
+
+    assert _ran(_run(["dvc", "repro"], repro)) == set(STAGES)
+    _run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=phantom"], plain
+    )  # what `make run` runs
+    _run([sys.executable, "-m", "kedro", "run", "--pipelines=train"], plain)
+    metrics = "data/08_reporting/metrics.json"
+    assert json.loads((repro / metrics).read_text()) == json.loads((plain / metrics).read_text())
+
+    assert _ran(_run(["dvc", "repro"], repro)) == set(), "a second repro runs nothing"
+
+    path = repro / "conf" / "base" / "parameters_finetuning.yml"
+    path.write_text(
+        yaml.safe_dump(
+            _merge(yaml.safe_load(path.read_text()), {"finetuning": {"lr": 0.002}}), sort_keys=False
+        )
+    )
+    status = json.loads(_run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
+    assert set(status) == {"finetuning", "evaluation"}, status
+    assert _ran(_run(["dvc", "repro"], repro)) == {"finetuning", "evaluation"}
