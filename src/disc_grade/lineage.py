@@ -21,7 +21,16 @@ from pathlib import Path
 
 import yaml
 
-STAGES = ("phantom", "ingestion", "alignment", "roi", "pretraining", "finetuning", "evaluation")
+STAGES = (
+    "phantom",
+    "ingestion",
+    "alignment",
+    "roi",
+    "localisation",
+    "pretraining",
+    "finetuning",
+    "evaluation",
+)
 METRICS = {"metrics"}
 CONFUSION_PLOTS = ("contrastive_confusion", "scratch_confusion", "frozen_confusion")
 CURVE_PLOTS = (

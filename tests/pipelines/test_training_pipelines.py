@@ -58,6 +58,13 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         "ingestion": {"workers": 1},
         "pretraining": {**quick, "checkpoint": None},
         "finetuning": {**quick, "checkpoint_dir": None},
+        "localiser": {
+            "epochs": 1,
+            "batch_size": 8,
+            "grid_size": 48,
+            "channels": [4, 8, 16],
+            "workers": 1,
+        },
     }
     run_kedro(kedro_project, "phantom", params)
     run_kedro(kedro_project, "train", params)

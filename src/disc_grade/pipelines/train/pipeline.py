@@ -1,4 +1,4 @@
-"""train = ingestion + alignment + roi + pretraining + finetuning + evaluation.
+"""train = ingestion + alignment + roi + localisation + pretraining + finetuning + evaluation.
 
 A package of its own so that Kedro's selective pipeline discovery finds it by name
 (``kedro run --pipeline=train``). It never includes the phantom, so it runs unchanged on the
@@ -10,7 +10,15 @@ import importlib
 from kedro.pipeline import Pipeline
 
 # the stages that turn raw studies into results, in order; each joins once it exists
-TRAIN_STAGES = ("ingestion", "alignment", "roi", "pretraining", "finetuning", "evaluation")
+TRAIN_STAGES = (
+    "ingestion",
+    "alignment",
+    "roi",
+    "localisation",
+    "pretraining",
+    "finetuning",
+    "evaluation",
+)
 
 
 def available_stages() -> list[str]:

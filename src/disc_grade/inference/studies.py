@@ -1,0 +1,85 @@
+"""Choosing each study's sagittal T2 series, and the RSNA submission rows."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.phantom.anatomy import LEVELS
+
+SAGITTAL_T2 = "Sagittal T2/STIR"
+T2_PATTERN = re.compile(r"t2|stir", re.IGNORECASE)
+T1_PATTERN = re.compile(r"t1", re.IGNORECASE)
+SUBMISSION_COLUMNS = ["row_id", "normal_mild", "moderate", "severe"]
+
+
+def choose_sagittal_t2(
+    dicom_index: pd.DataFrame, series: pd.DataFrame, descriptions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per study folder: the chosen series or the reason there is none.
+
+    With a series-description CSV its ``Sagittal T2/STIR`` rows decide; without one, a readable
+    sagittal series whose SeriesDescription says T2 or STIR (not T1); failing that, a sagittal
+    series that does not say T1, flagged. Several candidates: the one with the most slices.
+    """
+    studies = sorted(set(dicom_index["study_id"].dropna().astype("int64")))
+    usable = series[(series["status"] == "ok") & (series["n_slices"] >= 1)]
+    rows = []
+    for study_id in studies:
+        own = usable[usable["study_id"] == study_id]
+        note, chosen = "", pd.DataFrame()
+        if descriptions is not None:
+            listed = descriptions[
+                (descriptions["study_id"] == study_id)
+                & (descriptions["series_description"] == SAGITTAL_T2)
+            ]
+            chosen = own[own["series_id"].isin(listed["series_id"])]
+            note = "series-description CSV"
+        else:
+            sagittal = own[own["plane"] == "sagittal"]
+            text = sagittal["series_description"].fillna("")
+            chosen = sagittal[text.str.contains(T2_PATTERN) & ~text.str.contains(T1_PATTERN)]
+            note = "DICOM headers"
+            if chosen.empty:
+                chosen = sagittal[~text.str.contains(T1_PATTERN)]
+                note = "DICOM headers: sagittal series without T1/T2 in its description"
+        if chosen.empty:
+            reason = "no readable sagittal T2 series" if len(own) else "no readable series"
+            rows.append(
+                {"study_id": study_id, "series_id": pd.NA, "status": "not_graded", "reason": reason}
+            )
+            continue
+        best = chosen.sort_values(["n_slices", "series_id"], ascending=[False, True]).iloc[0]
+        rows.append(
+            {
+                "study_id": study_id,
+                "series_id": int(best["series_id"]),
+                "status": "ok",
+                "reason": note,
+            }
+        )
+    return pd.DataFrame(rows, columns=["study_id", "series_id", "status", "reason"]).astype(
+        {"study_id": "int64", "series_id": "Int64", "status": "string", "reason": "string"}
+    )
+
+
+def submission_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """RSNA ``sample_submission.csv`` rows for the spinal canal levels."""
+    return pd.DataFrame(
+        {
+            "row_id": table["study_id"].astype(str)
+            + "_spinal_canal_stenosis_"
+            + table["level"].astype(str),
+            "normal_mild": table["p_normal_mild"].to_numpy(dtype=float),
+            "moderate": table["p_moderate"].to_numpy(dtype=float),
+            "severe": table["p_severe"].to_numpy(dtype=float),
+        }
+    )[SUBMISSION_COLUMNS]
+
+
+def every_level(studies: pd.Series) -> pd.DataFrame:
+    """(study_id, level) for every requested level of every study."""
+    ids = np.repeat(studies.to_numpy(dtype=np.int64), len(LEVELS))
+    return pd.DataFrame({"study_id": ids, "level": np.tile(LEVELS, len(studies))})

@@ -1,0 +1,86 @@
+"""Nodes of the localisation pipeline: train the disc localiser on the labelled sagittal T2 series."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from disc_grade.datasets import DicomTree
+from disc_grade.dicom.headers import cpu_workers
+from disc_grade.localiser.data import build_grids, training_targets
+from disc_grade.localiser.model import build_localiser
+from disc_grade.localiser.train import localiser_metrics, predict_series, train_localiser
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_localiser_data(
+    discs: pd.DataFrame, series: pd.DataFrame, images: DicomTree, params: dict[str, Any]
+):
+    """Grids of every labelled sagittal T2 series, one index row per slice, and the grid targets."""
+    size = int(params.get("grid_size", 128))
+    labelled = discs[["study_id", "series_id"]].drop_duplicates()
+    targets = labelled.merge(series, on=["study_id", "series_id"])[
+        [
+            "study_id",
+            "series_id",
+            "instances_in_order",
+            "rows",
+            "columns",
+            "pixel_spacing_row",
+            "pixel_spacing_col",
+        ]
+    ]
+    grids, index, failures = build_grids(
+        images.root, targets, size, cpu_workers(params.get("workers"))
+    )
+    if len(failures):
+        logger.warning(
+            "localiser: %d series not decodable:\n%s", len(failures), failures.to_string()
+        )
+    logger.info(
+        "localiser: %d series, %d slices at %d px",
+        index["series_id"].nunique() if len(index) else 0,
+        len(grids),
+        size,
+    )
+    return grids, index, training_targets(discs, size)
+
+
+def train_disc_localiser(
+    grids: np.ndarray, index: pd.DataFrame, targets: pd.DataFrame, params: dict[str, Any]
+):
+    model, curve = train_localiser(np.asarray(grids), index, targets, params)
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}, curve
+
+
+def load_localiser(weights: dict, params: dict[str, Any]) -> torch.nn.Module:
+    model = build_localiser(params.get("channels", (8, 16, 32, 64, 128)))
+    model.load_state_dict(weights)
+    return model.eval()
+
+
+def evaluate_disc_localiser(
+    weights: dict,
+    grids: np.ndarray,
+    index: pd.DataFrame,
+    discs: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[dict, pd.DataFrame]:
+    """Point error (mm), level assignment and slice error on the test studies."""
+    model = load_localiser(weights, params)
+    test_studies = set(discs.loc[discs["split"] == "test", "study_id"])
+    series = index[(index["rank"] == 0) & index["study_id"].isin(test_studies)]
+    predicted = predict_series(model, np.asarray(grids), series)
+    metrics, per_disc = localiser_metrics(predicted, discs[discs["split"] == "test"])
+    logger.info(
+        "localiser test: median error %.2f mm, level assignment %.3f, slice exact %.3f",
+        metrics["median_error_mm"] or float("nan"),
+        metrics["level_assignment_accuracy"] or float("nan"),
+        metrics["slice_exact"] or float("nan"),
+    )
+    return metrics, per_disc
