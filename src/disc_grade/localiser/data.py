@@ -23,6 +23,26 @@ from disc_grade.phantom.anatomy import LEVELS
 POINT_COLUMNS = [f"{axis}_{level}" for level in LEVELS for axis in ("gx", "gy")]
 
 
+GEOMETRY_COLUMNS = [
+    "study_id",
+    "series_id",
+    "instances_in_order",
+    "rows",
+    "columns",
+    "pixel_spacing_row",
+    "pixel_spacing_col",
+]
+
+
+def series_geometry(pairs: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """Slice order, image size and pixel spacing of the (study_id, series_id) ``pairs``."""
+    return (
+        pairs[["study_id", "series_id"]]
+        .drop_duplicates()
+        .merge(series, on=["study_id", "series_id"])[GEOMETRY_COLUMNS]
+    )
+
+
 def to_grid_coords(x, y, columns, rows, size: int):
     """Image pixel coordinates to grid coordinates."""
     return (np.asarray(x) + 0.5) * size / np.asarray(columns) - 0.5, (

@@ -13,7 +13,7 @@ from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec, extract_rois
 from disc_grade.evaluation.saliency import load_grader
 from disc_grade.inference.studies import choose_sagittal_t2, every_level, submission_rows
-from disc_grade.localiser.data import build_grids
+from disc_grade.localiser.data import build_grids, series_geometry
 from disc_grade.localiser.train import predict_series
 from disc_grade.models.engine import select_device
 from disc_grade.models.tasks import predict
@@ -54,17 +54,7 @@ def localise_studies(
 ) -> pd.DataFrame:
     """Mid-canal slice and the five canal points of every chosen series; a status per level."""
     chosen = targets[targets["status"] == "ok"].astype({"series_id": "int64"})
-    meta = chosen[["study_id", "series_id"]].merge(series, on=["study_id", "series_id"])[
-        [
-            "study_id",
-            "series_id",
-            "instances_in_order",
-            "rows",
-            "columns",
-            "pixel_spacing_row",
-            "pixel_spacing_col",
-        ]
-    ]
+    meta = series_geometry(chosen, series)
     grids, index, failures = build_grids(
         images.root, meta, int(localiser_params.get("grid_size", 128))
     )

@@ -11,7 +11,7 @@ import torch
 
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.headers import cpu_workers
-from disc_grade.localiser.data import build_grids, training_targets
+from disc_grade.localiser.data import build_grids, series_geometry, training_targets
 from disc_grade.localiser.model import build_localiser
 from disc_grade.localiser.train import localiser_metrics, predict_series, train_localiser
 
@@ -23,18 +23,7 @@ def prepare_localiser_data(
 ):
     """Grids of every labelled sagittal T2 series, one index row per slice, and the grid targets."""
     size = int(params.get("grid_size", 128))
-    labelled = discs[["study_id", "series_id"]].drop_duplicates()
-    targets = labelled.merge(series, on=["study_id", "series_id"])[
-        [
-            "study_id",
-            "series_id",
-            "instances_in_order",
-            "rows",
-            "columns",
-            "pixel_spacing_row",
-            "pixel_spacing_col",
-        ]
-    ]
+    targets = series_geometry(discs, series)
     grids, index, failures = build_grids(
         images.root, targets, size, cpu_workers(params.get("workers"))
     )
