@@ -21,16 +21,9 @@ from pathlib import Path
 
 import yaml
 
-STAGES = (
-    "phantom",
-    "ingestion",
-    "alignment",
-    "roi",
-    "localisation",
-    "pretraining",
-    "finetuning",
-    "evaluation",
-)
+from disc_grade.pipelines.train.pipeline import TRAIN_STAGES
+
+STAGES = ("phantom", *TRAIN_STAGES)  # the phantom makes the raw data; train's stages follow
 METRICS = {"metrics"}
 CONFUSION_PLOTS = ("contrastive_confusion", "scratch_confusion", "frozen_confusion")
 CURVE_PLOTS = (

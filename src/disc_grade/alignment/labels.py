@@ -12,6 +12,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from disc_grade.dicom.series import GEOMETRY_COLUMNS
 from disc_grade.phantom.anatomy import LEVEL_NAMES, LEVELS, SEVERITIES
 
 logger = logging.getLogger(__name__)
@@ -171,17 +172,7 @@ def align_discs(
     readable = series[(series["n_slices"] > 0) & (series["status"] == "ok")]
     cells = cells.astype({"series_id": "int64", "instance_number": "int64"})
     cells = cells.merge(
-        readable[
-            [
-                "study_id",
-                "series_id",
-                "instances_in_order",
-                "rows",
-                "columns",
-                "pixel_spacing_row",
-                "pixel_spacing_col",
-            ]
-        ],
+        readable[GEOMETRY_COLUMNS],
         on=["study_id", "series_id"],
         how="left",
     )

@@ -9,6 +9,16 @@ from disc_grade.dicom.geometry import plane_of, spatial_order
 from disc_grade.dicom.headers import OK, orientation_of, position_of
 
 ORIENTATION_TOLERANCE = 1e-3
+# what a reader of a series' slices needs: their spatial order, image size and pixel spacing
+GEOMETRY_COLUMNS = [
+    "study_id",
+    "series_id",
+    "instances_in_order",
+    "rows",
+    "columns",
+    "pixel_spacing_row",
+    "pixel_spacing_col",
+]
 
 SERIES_COLUMNS = {
     "study_id": "int64",

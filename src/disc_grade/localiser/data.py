@@ -18,20 +18,10 @@ from tqdm.auto import tqdm
 
 from disc_grade.dicom.pixels import read_pixels
 from disc_grade.dicom.roi import robust_range
+from disc_grade.dicom.series import GEOMETRY_COLUMNS
 from disc_grade.phantom.anatomy import LEVELS
 
 POINT_COLUMNS = [f"{axis}_{level}" for level in LEVELS for axis in ("gx", "gy")]
-
-
-GEOMETRY_COLUMNS = [
-    "study_id",
-    "series_id",
-    "instances_in_order",
-    "rows",
-    "columns",
-    "pixel_spacing_row",
-    "pixel_spacing_col",
-]
 
 
 def series_geometry(pairs: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
