@@ -11,19 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from disc_grade.datasets import DicomTreeDataset
 from disc_grade.phantom.anatomy import PhantomConfig
-from disc_grade.phantom.cohort import make_cohort
+from disc_grade.phantom.cohort import write_cohort
 
 
 def write(config: PhantomConfig, workers: int, root: Path) -> float:
     start = time.perf_counter()
-    _, train, coords, series, images = make_cohort(config, workers=workers)
-    root.mkdir(parents=True, exist_ok=True)
-    train.to_csv(root / "train.csv", index=False)
-    coords.to_csv(root / "train_label_coordinates.csv", index=False)
-    series.to_csv(root / "train_series_descriptions.csv", index=False)
-    DicomTreeDataset(str(root / "train_images")).save(images)
+    write_cohort(root, config, workers=workers)
     return time.perf_counter() - start
 
 

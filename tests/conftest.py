@@ -9,9 +9,8 @@ import pytest
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
-from disc_grade.datasets import DicomTreeDataset  # noqa: E402
 from disc_grade.phantom.anatomy import PhantomConfig  # noqa: E402
-from disc_grade.phantom.cohort import make_cohort  # noqa: E402
+from disc_grade.phantom.cohort import write_cohort  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMALL_COHORT = PhantomConfig(n_studies=10, seed=7, image_size=128, n_sagittal_slices=7)
@@ -23,17 +22,6 @@ def bundled_pydicom_files(pattern: str = "*") -> list[Path]:
 
     folder = Path(pydicom.data.__file__).parent / "test_files"
     return sorted(p for p in folder.rglob(pattern) if p.is_file())
-
-
-def write_cohort(root: Path, config: PhantomConfig, workers: int = 1):
-    """Write a phantom cohort to ``root`` in the RSNA layout; return its specs."""
-    specs, train, coordinates, series, images = make_cohort(config, workers=workers)
-    root.mkdir(parents=True, exist_ok=True)
-    train.to_csv(root / "train.csv", index=False)
-    coordinates.to_csv(root / "train_label_coordinates.csv", index=False)
-    series.to_csv(root / "train_series_descriptions.csv", index=False)
-    DicomTreeDataset(str(root / "train_images")).save(images)
-    return specs
 
 
 @pytest.fixture(scope="session")

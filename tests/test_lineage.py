@@ -79,8 +79,15 @@ TINY = {
         }
     },
     "parameters_evaluation.yml": {"evaluation": {"n_resamples": 50}},
-    "parameters_localiser.yml": {"localiser": {"epochs": 1, "batch_size": 8, "grid_size": 48, "channels": [4, 8, 16],
-                                               "workers": 1}},
+    "parameters_localiser.yml": {
+        "localiser": {
+            "epochs": 1,
+            "batch_size": 8,
+            "grid_size": 48,
+            "channels": [4, 8, 16],
+            "workers": 1,
+        }
+    },
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from pydicom.uid import RLELossless
 
 from disc_grade.phantom.anatomy import CONDITIONS, LEVELS, PhantomConfig, draw_cohort
-from tests.conftest import write_cohort
+from disc_grade.phantom.cohort import write_cohort
 
 SEVERITY_TEXT = {"Normal/Mild", "Moderate", "Severe"}
 

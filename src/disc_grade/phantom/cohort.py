@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -225,6 +226,22 @@ class PhantomImageStream:
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
         for study in self.iter_studies():
             yield from study
+
+
+def write_cohort(root: Path, config: PhantomConfig, workers: int = 1) -> list[StudySpec]:
+    """Write a cohort to ``root`` in the RSNA layout outside Kedro (tests, benchmarks); return its specs.
+
+    ``train.csv`` is written last, so its presence marks a complete cohort.
+    """
+    from disc_grade.datasets import DicomTreeDataset
+
+    specs, train, coordinates, series, images = make_cohort(config, workers=workers)
+    root.mkdir(parents=True, exist_ok=True)
+    coordinates.to_csv(root / "train_label_coordinates.csv", index=False)
+    series.to_csv(root / "train_series_descriptions.csv", index=False)
+    DicomTreeDataset(str(root / "train_images")).save(images)
+    train.to_csv(root / "train.csv", index=False)
+    return specs
 
 
 def make_cohort(config: PhantomConfig, workers: int = 1):
