@@ -165,6 +165,8 @@ def test_evaluate_split_reports_per_level_and_plain_numbers():
     out = M.evaluate_split(t, n_resamples=20)
     assert out["severe_to_normal_count"] == 1 and out["severe_to_normal_rate"] == pytest.approx(0.5)
     assert set(f"balanced_accuracy_{lvl}" for lvl in M_LEVELS) <= set(out)
+    assert out["confusion_severe_as_normal"] == 1 and out["confusion_normal_as_moderate"] == 1
+    assert sum(v for k, v in out.items() if k.startswith("confusion_")) == len(t)
     assert all(isinstance(v, int | float) for v in out.values())
 
 

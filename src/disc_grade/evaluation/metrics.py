@@ -230,6 +230,10 @@ def evaluate_split(
     }
     for name, r, p in zip(CLASS_NAMES, recalls(cm), precisions(cm), strict=True):
         out[f"recall_{name}"], out[f"precision_{name}"] = float(r), float(p)
+    short = ("normal", "moderate", "severe")
+    for i, true in enumerate(short):  # the 3x3 confusion matrix as plain numbers (dvc metrics show)
+        for j, pred in enumerate(short):
+            out[f"confusion_{true}_as_{pred}"] = int(cm[i, j])
     for level, group in table.groupby("level", sort=True):
         out[f"balanced_accuracy_{level}"] = balanced_accuracy(
             confusion(group["label"], group["predicted"])
