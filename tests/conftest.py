@@ -13,6 +13,14 @@ from disc_grade.phantom.anatomy import PhantomConfig  # noqa: E402
 from disc_grade.phantom.cohort import write_cohort  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# the smallest localiser that still runs end to end, for the e2e tests
+TINY_LOCALISER = {
+    "epochs": 1,
+    "batch_size": 8,
+    "grid_size": 48,
+    "channels": [4, 8, 16],
+    "workers": 1,
+}
 SMALL_COHORT = PhantomConfig(n_studies=10, seed=7, image_size=128, n_sagittal_slices=7)
 
 

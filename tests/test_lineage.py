@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from disc_grade.lineage import STAGES, build, render
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, TINY_LOCALISER
 
 
 @pytest.fixture(scope="module")
@@ -79,15 +79,7 @@ TINY = {
         }
     },
     "parameters_evaluation.yml": {"evaluation": {"n_resamples": 50}},
-    "parameters_localiser.yml": {
-        "localiser": {
-            "epochs": 1,
-            "batch_size": 8,
-            "grid_size": 48,
-            "channels": [4, 8, 16],
-            "workers": 1,
-        }
-    },
+    "parameters_localiser.yml": {"localiser": TINY_LOCALISER},
 }
 
 

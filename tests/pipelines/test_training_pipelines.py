@@ -8,7 +8,7 @@ import torch
 
 from disc_grade.pipelines.finetuning import create_pipeline as finetuning
 from disc_grade.pipelines.finetuning.pipeline import VARIANTS
-from tests.conftest import run_kedro
+from tests.conftest import TINY_LOCALISER, run_kedro
 
 
 def test_each_variant_has_its_own_namespace_outputs_and_parameters():
@@ -58,13 +58,7 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         "ingestion": {"workers": 1},
         "pretraining": {**quick, "checkpoint": None},
         "finetuning": {**quick, "checkpoint_dir": None},
-        "localiser": {
-            "epochs": 1,
-            "batch_size": 8,
-            "grid_size": 48,
-            "channels": [4, 8, 16],
-            "workers": 1,
-        },
+        "localiser": TINY_LOCALISER,
     }
     run_kedro(kedro_project, "phantom", params)
     run_kedro(kedro_project, "train", params)
