@@ -1,16 +1,18 @@
 # disc-grade: two commands do all the set-up.
 #   make run    set up, make the phantom if no raw data is present, run the train pipeline
 #   make test   set up, run the whole test suite
+#   make repro  set up, then `dvc repro` with the project's environment on PATH
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-RAW_ROOT ?= data/01_raw
+RAW_ROOT ?= data/01_raw/phantom
+PHANTOM_ROOT := data/01_raw/phantom
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml clean-data
+.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml repro clean-data
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +25,10 @@ setup: $(VENV)/.installed
 phantom: setup
 	@if [ -f "$(RAW_ROOT)/train.csv" ]; then \
 		echo "raw data found in $(RAW_ROOT): not making a phantom"; \
+	elif [ "$(RAW_ROOT)" != "$(PHANTOM_ROOT)" ]; then \
+		echo "no train.csv in RAW_ROOT=$(RAW_ROOT): point it at the RSNA download"; exit 1; \
 	else \
-		$(BIN)/kedro run --pipelines=phantom --params=raw_root=$(RAW_ROOT); \
+		$(BIN)/kedro run --pipelines=phantom --params=raw_root=$(PHANTOM_ROOT); \
 	fi
 
 run: phantom
@@ -47,6 +51,9 @@ viz: setup
 
 clean-data:
 	find data -type f ! -name .gitkeep -delete
+
+repro: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 dvc-yaml: setup
 	$(BIN)/python -m disc_grade.lineage --write

@@ -78,7 +78,9 @@ if __name__ == "__main__":
     source = (
         Path(args.study)
         if args.study
-        else next(p for p in sorted((ROOT / "data/01_raw/train_images").iterdir()) if p.is_dir())
+        else next(
+            p for p in sorted((ROOT / "data/01_raw/phantom/train_images").iterdir()) if p.is_dir()
+        )
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "test_images"

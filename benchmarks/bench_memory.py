@@ -28,7 +28,7 @@ def measure(root: Path, workers: int) -> dict:
     index = scan_headers(images, DicomTree(images).files(), workers=workers)
     series = build_series_table(index)
     discs, _ = align_discs(*read_csvs(root), series)
-    rois, _, _ = extract_rois(images, discs, series, RoiSpec(96, 60.0), workers)
+    rois, _, _ = extract_rois(images, discs, series, RoiSpec(96, 60.0, 3), workers)
     return {
         "files": len(index),
         "rois": len(rois),

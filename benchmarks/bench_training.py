@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,6 +17,14 @@ import torch.nn.functional as F
 from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp
 from disc_grade.models.losses import WeightedFocalLoss
 from disc_grade.models.networks import DiscGrader, build_encoder
+
+
+def finetuning_augment() -> dict:
+    """The fine-tuning augmentation ranges of ``conf/base`` (the benchmark trains as the project does)."""
+    import yaml
+
+    conf = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters_finetuning.yml"
+    return yaml.safe_load(conf.read_text())["finetuning"]["augment"]
 
 
 def monai_baseline_loader(rois: np.ndarray, labels: np.ndarray, batch: int):
@@ -90,7 +99,7 @@ if __name__ == "__main__":
     n = args.batch * (args.steps + 2)
     rois = rng.random((n, 3, args.size, args.size)).astype(np.float16)
     labels = rng.integers(0, 3, n)
-    cfg = AugmentConfig()
+    cfg = AugmentConfig.from_params(finetuning_augment())
 
     def ours():
         g = torch.Generator().manual_seed(0)

@@ -25,12 +25,20 @@ for stage in phantom ingestion alignment roi pretraining finetuning; do
   WALL[$stage]=$(python -c "import time; print(f'{time.time() - $start:.1f}')")
   echo "stage $stage: ${WALL[$stage]} s"
 done
-python - <<'PY'
+# samples/s per epoch come from the stage logs (the tracked curves hold no timings)
+WORK="$WORK" python - <<'PY'
+import os, re, statistics
 import pandas as pd
-pre = pd.read_csv("data/08_reporting/pretraining_curve.csv")
-print(f"pretraining: {len(pre)} epochs, median {pre['samples_per_s'].median():.0f} ROIs/s (two views each)")
+work = os.environ["WORK"]
+rate = re.compile(r"(\S+) epoch \d+: .*?([\d.]+) samples/s")
+for stage in ("pretraining", "finetuning"):
+    runs = {}
+    for line in open(f"{work}/{stage}.log"):
+        if m := rate.search(line):
+            runs.setdefault(m.group(1), []).append(float(m.group(2)))
+    for run, rates in runs.items():
+        print(f"{run}: {len(rates)} epochs, median {statistics.median(rates):.0f} samples/s")
 for v in ("contrastive", "scratch", "frozen"):
     c = pd.read_csv(f"data/08_reporting/finetuning_curve_{v}.csv")
-    print(f"finetuning[{v}]: {len(c)} epochs, median {c['samples_per_s'].median():.0f} samples/s, "
-          f"best validation balanced accuracy {c['val_balanced_accuracy'].max():.3f}")
+    print(f"finetuning[{v}]: best validation balanced accuracy {c['val_balanced_accuracy'].max():.3f}")
 PY

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from disc_grade.lineage import STAGES, build, render
+from disc_grade.lineage import PHANTOM_ROOT, STAGES, build, render, stage_cmd
 from tests.conftest import PROJECT_ROOT, TINY_LOCALISER
 
 
@@ -32,25 +32,42 @@ def test_every_output_input_and_parameter_is_tracked(generated):
     assert list(stages) == list(STAGES)
     produced: dict[str, str] = {}
     for name, stage in stages.items():
-        assert stage["cmd"] == f"kedro run --pipelines={name}"
+        assert stage["cmd"] == stage_cmd(name)
+        if name != "phantom":  # the data and environment params.yaml names, as deps and params
+            assert (
+                "--params=raw_root=${raw_root}" in stage["cmd"]
+                and "--env=${kedro_env}" in stage["cmd"]
+            )
+            assert "conf/${kedro_env}" in stage["deps"] and "conf/base/catalog.yml" in stage["deps"]
+            assert {"params.yaml": ["kedro_env", "raw_root"]} in stage["params"]
+            assert not any(o.startswith("data/01_raw") for o in stage["outs"]), "raw data is no out"
         files = stage["outs"] + [
             next(iter(m)) for m in stage.get("metrics", []) + stage.get("plots", [])
         ]
         for path in files:
             assert path not in produced, f"{path} is an out of both {produced.get(path)} and {name}"
             produced[path] = name
-        params = {k for entry in stage.get("params", []) for keys in entry.values() for k in keys}
+        params = {
+            k
+            for entry in stage.get("params", [])
+            for file, keys in entry.items()
+            for k in keys
+            if file != "params.yaml"
+        }
         read = {
             i.removeprefix("params:")
             for node in pipelines[name].nodes
             for i in node.inputs
-            if i.startswith("params:")
+            if i.startswith("params:") and i != "params:raw_root"
         }
         assert read == params, f"stage {name} tracks {params}, its nodes read {read}"
         assert any(d.startswith(f"src/disc_grade/pipelines/{name}/") for d in stage["deps"])
     for name, stage in stages.items():
         for dep in stage["deps"]:
-            if dep.startswith("data/"):
+            dep = dep.replace("${raw_root}", PHANTOM_ROOT)  # the default data: the phantom's
+            if dep.startswith(f"{PHANTOM_ROOT}/"):
+                assert produced[PHANTOM_ROOT] == "phantom"
+            elif dep.startswith("data/"):
                 assert dep in produced, f"{name} depends on {dep}, which no stage produces"
                 assert STAGES.index(produced[dep]) < STAGES.index(name)
     assert {"data/08_reporting/metrics.json"} == {
@@ -160,3 +177,52 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
     status = json.loads(_run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
     assert set(status) == {"finetuning", "evaluation"}, status
     assert _ran(_run(["dvc", "repro"], repro)) == {"finetuning", "evaluation"}
+
+
+def _digests(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.e2e
+def test_dvc_repro_on_a_users_download_never_touches_it(tmp_path):
+    from disc_grade.phantom.anatomy import PhantomConfig
+    from disc_grade.phantom.cohort import write_cohort
+    from disc_grade.provenance import PHANTOM_MARKER
+
+    project = _tiny_copy(tmp_path / "team")
+    # a cohort written outside the phantom pipeline, placed as a user places the download
+    download = project / "data" / "01_raw" / "rsna"
+    write_cohort(download, PhantomConfig(n_studies=10, seed=5, image_size=96, n_sagittal_slices=5))
+    for marker in download.rglob(PHANTOM_MARKER):
+        marker.unlink()
+    before = _digests(download)
+    _run(["dvc", "config", "cache.type", "hardlink,symlink"], project)
+    _run(["dvc", "add", "-q", "data/01_raw/rsna"], project)
+    (project / "params.yaml").write_text("raw_root: data/01_raw/rsna\nkedro_env: local\n")
+
+    assert _ran(_run(["dvc", "repro"], project)) == set(STAGES)
+    source = json.loads((project / "data/08_reporting/data_source.json").read_text())
+    assert source["raw_root"] == "data/01_raw/rsna" and not source["phantom"]
+    assert "not written by the phantom" in (project / "data/08_reporting/report.md").read_text()
+    assert _ran(_run(["dvc", "repro"], project)) == set(), "a second repro runs nothing"
+
+    path = project / "conf" / "base" / "parameters_finetuning.yml"
+    path.write_text(
+        yaml.safe_dump(
+            _merge(yaml.safe_load(path.read_text()), {"finetuning": {"lr": 0.002}}), sort_keys=False
+        )
+    )
+    assert _ran(_run(["dvc", "repro"], project)) == {"finetuning", "evaluation"}
+    # a change in the environment's folder re-runs every stage that reads the configuration
+    (project / "conf" / "local" / "parameters_evaluation.yml").write_text(
+        "evaluation:\n  n_resamples: 60\n"
+    )
+    assert _ran(_run(["dvc", "repro"], project)) == set(STAGES) - {"phantom"}
+    assert _digests(download) == before, "a raw file changed"
+    assert "modified" not in _run(["dvc", "status", "data/01_raw/rsna.dvc"], project)

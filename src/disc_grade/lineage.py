@@ -1,11 +1,18 @@
 """Generate ``dvc.yaml`` from the Kedro registry and catalog, so the two cannot drift.
 
-One DVC stage per Kedro pipeline (``kedro run --pipelines=<name>``):
-- deps: the Python files its nodes import (transitively, inside ``disc_grade``) and the files of
-  its free inputs;
+One DVC stage per Kedro pipeline:
+- cmd: ``kedro run --pipelines=<name> --env=${kedro_env} --params=raw_root=${raw_root}``, the raw
+  root and environment taken from ``params.yaml`` (DVC's templating), so ``dvc repro`` runs on
+  whatever data that file names; the phantom stage always writes to its own folder;
+- deps: the Python files its nodes import (transitively, inside ``disc_grade``), the ``conf/``
+  files every run reads (catalog, globals), the environment's folder, and the files of its free
+  inputs (raw files under ``${raw_root}``);
 - params: every ``params:`` key its nodes read, from the ``conf/base/parameters_*.yml`` that
-  defines it;
+  defines it, plus ``raw_root`` and ``kedro_env`` from ``params.yaml``;
 - outs: the file of every persisted output, except metrics and plots, which are declared as such.
+
+The raw data is never an out of a train stage: the RSNA download is tracked by ``dvc add`` and
+only read.
 
 ``python -m disc_grade.lineage`` prints the YAML; ``--write`` updates ``dvc.yaml``; ``--check``
 exits 1 when the file is out of date.
@@ -23,7 +30,16 @@ import yaml
 
 from disc_grade.pipelines.train.pipeline import TRAIN_STAGES
 
-STAGES = ("phantom", *TRAIN_STAGES)  # the phantom makes the raw data; train's stages follow
+STAGES = ("phantom", *TRAIN_STAGES)  # the phantom makes its cohort; train's stages follow
+PHANTOM_ROOT = "data/01_raw/phantom"  # the phantom's own folder, whatever params.yaml names
+DVC_PARAMS = "params.yaml"  # raw_root and kedro_env for dvc repro
+# what every kedro run reads besides a stage's own code and parameters
+RUN_FILES = (
+    "conf/base/catalog.yml",
+    "conf/base/globals.yml",
+    "conf/base/parameters.yml",
+    "src/disc_grade/settings.py",
+)
 METRICS = {"metrics"}
 CONFUSION_PLOTS = ("contrastive_confusion", "scratch_confusion", "frozen_confusion")
 CURVE_PLOTS = (
@@ -96,6 +112,13 @@ def _param_files(conf: Path) -> dict[str, str]:
     return owner
 
 
+def stage_cmd(name: str) -> str:
+    """The command of one stage: the phantom into its own folder, the others on params.yaml's data."""
+    if name == "phantom":
+        return f"kedro run --pipelines=phantom --params=raw_root={PHANTOM_ROOT}"
+    return f"kedro run --pipelines={name} --env=${{kedro_env}} --params=raw_root=${{raw_root}}"
+
+
 def build(project: Path) -> dict:
     """The ``dvc.yaml`` content for the project at ``project``."""
     from kedro.framework.project import pipelines
@@ -103,7 +126,9 @@ def build(project: Path) -> dict:
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project)
-    with KedroSession.create(project_path=project) as session:
+    with KedroSession.create(
+        project_path=project, runtime_params={"raw_root": PHANTOM_ROOT}
+    ) as session:
         catalog = session.load_context().catalog
     owners = _param_files(project / "conf" / "base")
     # code deps as the project lays them out (src/disc_grade/...), wherever the package is installed
@@ -121,7 +146,10 @@ def build(project: Path) -> dict:
             if p.resolve().is_relative_to(src)
         )
         inputs = sorted(i for i in pipeline.inputs() if not i.startswith("params:"))
-        deps = code + sorted({p for i in inputs if (p := _filepath(catalog, i, project))})
+        files = sorted({p for i in inputs if (p := _filepath(catalog, i, project))})
+        if name != "phantom":  # raw inputs live wherever params.yaml's raw_root says
+            files = [f.replace(PHANTOM_ROOT, "${raw_root}", 1) for f in files]
+        deps = sorted(set(code) | set(RUN_FILES)) + ([] if name == "phantom" else ["conf/${kedro_env}"]) + files
         params: dict[str, list[str]] = {}
         for node in pipeline.nodes:
             for i in node.inputs:
@@ -132,6 +160,8 @@ def build(project: Path) -> dict:
                         raise ValueError(
                             f"stage {name}: parameter '{key}' is in no conf/base/parameters*.yml"
                         )
+                    if key == "raw_root":
+                        continue  # the stage's cmd sets it; tracked from params.yaml below
                     params.setdefault(str(Path(owners[top]).relative_to(project)), []).append(key)
         outputs = sorted(
             pipeline.outputs()
@@ -142,16 +172,21 @@ def build(project: Path) -> dict:
             path = _filepath(catalog, output, project)
             if path is None:
                 continue
+            if path.startswith(PHANTOM_ROOT + "/"):
+                path = PHANTOM_ROOT  # the phantom's folder is one out, its marker included
             if output in METRICS:
                 metrics.append({path: {"cache": False}})
             elif output in plot_names:
                 plots.append({path: {"cache": False}})
             else:
                 outs.append(path)
-        stage: dict = {"cmd": f"kedro run --pipelines={name}", "deps": deps}
-        if params:
-            stage["params"] = [{file: sorted(set(keys))} for file, keys in sorted(params.items())]
-        stage["outs"] = sorted(outs)
+        stage: dict = {"cmd": stage_cmd(name), "deps": deps}
+        tracked = [{file: sorted(set(keys))} for file, keys in sorted(params.items())]
+        if name != "phantom":
+            tracked.append({DVC_PARAMS: ["kedro_env", "raw_root"]})
+        if tracked:
+            stage["params"] = tracked
+        stage["outs"] = sorted(set(outs))
         if metrics:
             stage["metrics"] = metrics
         if plots:

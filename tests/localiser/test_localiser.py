@@ -8,7 +8,7 @@ import torch
 from disc_grade.localiser.data import from_grid_coords, to_grid_coords
 from disc_grade.localiser.model import decode, heatmaps, network_input
 from disc_grade.localiser.train import localiser_metrics
-from disc_grade.phantom.anatomy import LEVELS
+from disc_grade.rsna import LEVELS
 
 
 @pytest.mark.parametrize("columns, rows, size", [(256, 256, 96), (320, 240, 128), (97, 131, 64)])

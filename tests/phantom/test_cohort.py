@@ -57,6 +57,8 @@ def test_every_file_is_valid_dicom_with_geometry(small_cohort):
     root, _, _ = small_cohort
     files = sorted((root / "train_images").rglob("*.dcm"))
     assert files
+    _, _, series = _read(root)
+    described = {(s.study_id, s.series_id): s.series_description for s in series.itertuples()}
     for path in files:
         ds = pydicom.dcmread(path)
         for tag in (
@@ -73,7 +75,10 @@ def test_every_file_is_valid_dicom_with_geometry(small_cohort):
             assert tag in ds, f"{path} lacks {tag}"
         assert ds.pixel_array.shape == (ds.Rows, ds.Columns)
         assert int(path.stem) == ds.InstanceNumber
-        assert path.parent.name == str(path.parent.name)
+        # <study_id>/<series_id>/: a series the CSV lists, under its own study, described alike
+        key = (int(path.parents[1].name), int(path.parent.name))
+        assert key in described, f"{path}: not a series of train_series_descriptions.csv"
+        assert ds.SeriesDescription == described[key], path
 
 
 def test_coordinates_fall_inside_their_images(small_cohort):
@@ -104,8 +109,8 @@ def _canal_width_px(pixels: np.ndarray, x: float, y: float, half_window: int) ->
 def test_canal_is_narrower_at_severe_than_at_normal_discs():
     config = PhantomConfig(n_studies=40, seed=11, image_size=192, n_sagittal_slices=7)
     specs = draw_cohort(config)
-    from disc_grade.phantom.cohort import coordinates_table
     from disc_grade.phantom.render import render_sagittal_series
+    from disc_grade.phantom.tables import coordinates_table
 
     coords = coordinates_table(specs, config)
     ratios = []

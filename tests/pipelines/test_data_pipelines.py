@@ -17,8 +17,7 @@ from tests.conftest import bundled_pydicom_files, run_kedro
 
 def _copy_cohort(small_cohort, project: Path) -> Path:
     root, _, _ = small_cohort
-    raw = project / "data" / "01_raw"
-    shutil.rmtree(raw)
+    raw = project / "data" / "01_raw" / "phantom"  # conf/base/globals.yml's raw_root
     shutil.copytree(root, raw)
     return raw
 

@@ -26,6 +26,7 @@ def test_pipeline_slice_on_an_in_memory_catalog(tmp_path):
             "params:phantom": MemoryDataset(
                 {"workers": 1, "cohort": {"n_studies": 2, "image_size": 96, "n_sagittal_slices": 5}}
             ),
+            "params:raw_root": MemoryDataset(str(tmp_path)),
         },
     )
     outputs = SequentialRunner().run(create_pipeline(), catalog)
@@ -47,3 +48,23 @@ def test_kedro_run_phantom_writes_under_raw_root(tmp_path):
     assert len(train) == 3
     first = next((tmp_path / "train_images").rglob("*.dcm"))
     assert pydicom.dcmread(first).Modality == "MR"
+
+
+@pytest.mark.e2e
+def test_kedro_run_phantom_refuses_a_folder_it_did_not_write_csvs_included(tmp_path):
+    user_files = {
+        "train.csv": b"study_id,spinal_canal_stenosis_l1_l2\n4003253,Normal/Mild\n",
+        "train_label_coordinates.csv": b"study_id,series_id\n4003253,702807833\n",
+        "notes.txt": b"the user's own file\n",
+    }
+    for name, payload in user_files.items():
+        (tmp_path / name).write_bytes(payload)
+    bootstrap_project(PROJECT_ROOT)
+    params = {
+        "raw_root": str(tmp_path),
+        "phantom": {"workers": 1, "cohort": {"n_studies": 2, "image_size": 96}},
+    }
+    with pytest.raises(Exception, match="refusing to write the phantom"):
+        with KedroSession.create(project_path=PROJECT_ROOT, runtime_params=params) as session:
+            session.run(pipeline_names=["phantom"])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == user_files

@@ -12,57 +12,35 @@ import logging
 import numpy as np
 import pandas as pd
 
+from disc_grade.alignment.schema import (
+    BLANK_LABEL,
+    COORDINATE_MISSING,
+    DISC_COLUMNS,
+    EXCLUSION_COLUMNS,
+    INSTANCE_NOT_IN_SERIES,
+    NO_SAGITTAL_T2,
+    NOT_ON_SAGITTAL_T2,
+    OUTSIDE_IMAGE,
+    SERIES_NOT_ON_DISK,
+    STUDY_NOT_LABELLED,
+    UNKNOWN_LABEL,
+    UNKNOWN_LEVEL,
+)
 from disc_grade.dicom.series import GEOMETRY_COLUMNS
-from disc_grade.phantom.anatomy import LEVEL_NAMES, LEVELS, SEVERITIES
+from disc_grade.rsna import (
+    CONDITION_NAMES,
+    LEVEL_FROM_NAME,
+    LEVEL_NAMES,
+    LEVELS,
+    SAGITTAL_T2,
+    SEVERITIES,
+    SPINAL,
+    label_column,
+)
 
 logger = logging.getLogger(__name__)
 
-SPINAL = "spinal_canal_stenosis"
-SPINAL_NAME = "Spinal Canal Stenosis"
-SAGITTAL_T2 = "Sagittal T2/STIR"
-LEVEL_FROM_NAME = {name: level for level, name in LEVEL_NAMES.items()}
-
-# exclusion reasons, in the order they are checked
-BLANK_LABEL = "blank_label"
-UNKNOWN_LABEL = "unknown_label_value"
-NO_SAGITTAL_T2 = "no_sagittal_t2_series"
-COORDINATE_MISSING = "coordinate_missing"
-NOT_ON_SAGITTAL_T2 = "coordinate_not_on_sagittal_t2"
-SERIES_NOT_ON_DISK = "series_not_readable_on_disk"
-INSTANCE_NOT_IN_SERIES = "instance_not_in_series"
-OUTSIDE_IMAGE = "coordinate_outside_image"
-STUDY_NOT_LABELLED = "study_not_in_train_csv"
-UNKNOWN_LEVEL = "unknown_level"
-
-DISC_COLUMNS = {
-    "study_id": "int64",
-    "level": "string",
-    "level_name": "string",
-    "label": "int8",
-    "label_text": "string",
-    "series_id": "int64",
-    "instance_number": "int64",
-    "slice_rank": "int64",
-    "n_slices": "int64",
-    "x": "float64",
-    "y": "float64",
-    "x_mm": "float64",
-    "y_mm": "float64",
-    "rows": "int64",
-    "columns": "int64",
-    "pixel_spacing_row": "float64",
-    "pixel_spacing_col": "float64",
-}
-EXCLUSION_COLUMNS = {
-    "source": "string",
-    "study_id": "Int64",
-    "level": "string",
-    "label_text": "string",
-    "series_id": "Int64",
-    "instance_number": "Int64",
-    "reason": "string",
-    "detail": "string",
-}
+SPINAL_NAME = CONDITION_NAMES[SPINAL]
 
 
 def spinal_label_cells(train: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +49,7 @@ def spinal_label_cells(train: pd.DataFrame) -> pd.DataFrame:
     Raises:
         ValueError: ``train.csv`` lacks ``study_id`` or a spinal column.
     """
-    columns = [f"{SPINAL}_{level}" for level in LEVELS]
+    columns = [label_column(SPINAL, level) for level in LEVELS]
     missing = [c for c in ["study_id", *columns] if c not in train.columns]
     if missing:
         raise ValueError(f"train.csv lacks column(s) {missing}; is raw_root an RSNA 2024 folder?")
@@ -138,7 +116,7 @@ def align_discs(
     drop(
         ~cells["study_id"].isin(sag_t2["study_id"]),
         NO_SAGITTAL_T2,
-        "train_series_descriptions.csv lists no Sagittal T2/STIR series for this study",
+        f"train_series_descriptions.csv lists no {SAGITTAL_T2} series for this study",
     )
 
     spinal = coordinates[coordinates["condition"] == SPINAL_NAME].copy()
@@ -166,7 +144,7 @@ def align_discs(
     drop(
         ~cells["on_t2"].astype(bool),
         NOT_ON_SAGITTAL_T2,
-        "the point's series is not described as Sagittal T2/STIR",
+        f"the point's series is not described as {SAGITTAL_T2}",
     )
 
     readable = series[(series["n_slices"] > 0) & (series["status"] == "ok")]

@@ -32,7 +32,7 @@ def assign_splits(discs: pd.DataFrame, params: dict) -> pd.DataFrame:
     n_folds = int(params.get("n_folds", 0) or 0)
     if n_folds == 1 or n_folds < 0:
         raise ValueError(f"alignment.split.n_folds must be 0 (no folds) or >= 2, got {n_folds}")
-    rng = np.random.default_rng(int(params.get("seed", 0)))
+    rng = np.random.default_rng(int(params["seed"]))
     worst = discs.groupby("study_id")["label"].max().sort_index()
     rows = []
     for stratum, studies in worst.groupby(worst, sort=True):

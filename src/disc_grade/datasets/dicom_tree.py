@@ -18,7 +18,8 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 from tqdm.auto import tqdm
 
-PHANTOM_MARKER = ".disc_grade_phantom"
+from disc_grade.atomic import write_bytes_atomic
+from disc_grade.provenance import NotOurs, claim_for_phantom
 
 
 @dataclass(frozen=True)
@@ -43,40 +44,38 @@ class DicomTreeDataset(AbstractDataset[Iterable[tuple[str, bytes]], DicomTree]):
     """Kedro dataset for a DICOM image tree.
 
     Args:
-        path: the tree's root, e.g. ``data/01_raw/train_images``.
+        path: the tree's root, e.g. ``data/01_raw/phantom/train_images``.
+        missing_hint: what the error for a missing folder tells the user to do.
         metadata: free-form metadata (kedro-viz layer), ignored here.
     """
 
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: str, missing_hint: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
         self._path = Path(path)
+        self._missing_hint = missing_hint or (
+            "Make the phantom cohort with `make run` (or `kedro run --pipelines=phantom`), or "
+            "point the project at the RSNA download with `--params=raw_root=/path/to/rsna` "
+            "(the folder holding train.csv and train_images/)."
+        )
         self.metadata = metadata
 
     def load(self) -> DicomTree:
         if not self._path.is_dir():
             raise DatasetError(
-                f"DICOM image folder '{self._path}' does not exist. Make the phantom cohort with "
-                "`kedro run --pipeline=phantom` (or `make run`), or point the project at the RSNA "
-                "download with `--params=raw_root=/path/to/rsna` (the folder holding train.csv "
-                "and train_images/)."
+                f"DICOM image folder '{self._path}' does not exist. {self._missing_hint}"
             )
         return DicomTree(self._path)
 
     def save(self, data: Iterable[tuple[str, bytes]]) -> None:
-        if self._path.exists() and any(self._path.iterdir()):
-            if not (self._path / PHANTOM_MARKER).exists():
-                raise DatasetError(
-                    f"refusing to overwrite '{self._path}': it holds files the phantom did not "
-                    "write (real data?). Point raw_root elsewhere or empty the folder."
-                )
-            shutil.rmtree(self._path)
-        self._path.mkdir(parents=True, exist_ok=True)
-        (self._path / PHANTOM_MARKER).write_text("written by disc-grade's phantom pipeline\n")
+        try:  # only a folder the phantom wrote (or an empty one) is ever replaced
+            claim_for_phantom(self._path)
+        except NotOurs as exc:
+            raise DatasetError(str(exc)) from exc
+        shutil.rmtree(self._path)
+        claim_for_phantom(self._path)
         for relative, payload in tqdm(data, desc="writing DICOM", unit="file"):
-            target = self._path / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".part")
-            tmp.write_bytes(payload)
-            os.replace(tmp, target)
+            write_bytes_atomic(self._path / relative, payload)
 
     def _exists(self) -> bool:
         return self._path.is_dir() and any(self._path.iterdir())

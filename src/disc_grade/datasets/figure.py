@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
-from kedro_datasets._typing import ImagePreview
+
+from disc_grade.atomic import write_bytes_atomic
+from disc_grade.datasets.preview_types import ImagePreview
 
 
 class PngFigureDataset(AbstractDataset[Any, bytes]):
@@ -40,10 +41,7 @@ class PngFigureDataset(AbstractDataset[Any, bytes]):
         buffer = io.BytesIO()
         data.savefig(buffer, format="png", dpi=self._dpi, bbox_inches="tight")
         plt.close(data)
-        self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._filepath.with_name(self._filepath.name + ".part")
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, self._filepath)
+        write_bytes_atomic(self._filepath, buffer.getvalue())
 
     def preview(self) -> ImagePreview:
         """The PNG as base64, for kedro-viz."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
-from kedro_datasets._typing import JSONPreview
+
+from disc_grade.atomic import atomic_path
+from disc_grade.datasets.preview_types import JSONPreview
 
 
 class NpyDataset(AbstractDataset[np.ndarray, np.ndarray]):
@@ -35,11 +36,8 @@ class NpyDataset(AbstractDataset[np.ndarray, np.ndarray]):
         return np.load(self._filepath, mmap_mode="r" if self._mmap else None, allow_pickle=False)
 
     def save(self, data: np.ndarray) -> None:
-        self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._filepath.with_name(self._filepath.name + ".part")
-        with open(tmp, "wb") as fh:
+        with atomic_path(self._filepath) as tmp, open(tmp, "wb") as fh:
             np.save(fh, np.asarray(data), allow_pickle=False)
-        os.replace(tmp, self._filepath)
 
     def preview(self) -> JSONPreview:
         """Shape, dtype and value range, for kedro-viz (memory-mapped: nothing big is read)."""

@@ -1,13 +1,17 @@
-"""A torch ``state_dict`` (a mapping of tensors) saved atomically, loaded with ``weights_only=True``."""
+"""A torch ``state_dict`` (a mapping of tensors) saved atomically, loaded with ``weights_only=True``.
+
+torch is imported when a model is loaded or saved, not when the catalog is built, so a run of a
+pipeline without models (ingestion, alignment) never pays for importing it.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-import torch
 from kedro.io import AbstractDataset, DatasetError
+
+from disc_grade.atomic import atomic_path
 
 
 class TorchStateDataset(AbstractDataset[dict, dict]):
@@ -23,6 +27,8 @@ class TorchStateDataset(AbstractDataset[dict, dict]):
         self.metadata = metadata
 
     def load(self) -> dict:
+        import torch
+
         if not self._filepath.is_file():
             raise DatasetError(
                 f"model file '{self._filepath}' does not exist; run the pipeline that trains it"
@@ -30,10 +36,10 @@ class TorchStateDataset(AbstractDataset[dict, dict]):
         return torch.load(self._filepath, map_location="cpu", weights_only=True)
 
     def save(self, data: dict) -> None:
-        self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._filepath.with_name(self._filepath.name + ".part")
-        torch.save(data, tmp)
-        os.replace(tmp, self._filepath)
+        import torch
+
+        with atomic_path(self._filepath) as tmp:
+            torch.save(data, tmp)
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

@@ -25,17 +25,21 @@ PIXELS_UNREADABLE = "pixel_decode_failed"
 class RoiSpec:
     """How ROIs are cut: output size (px), physical extent (mm) and slices per ROI."""
 
-    size_px: int = 96
-    extent_mm: float = 64.0
-    n_channels: int = 3
+    size_px: int
+    extent_mm: float
+    n_channels: int
 
     @classmethod
     def from_params(cls, params: dict) -> RoiSpec:
-        spec = cls(
-            int(params.get("size_px", 96)),
-            float(params.get("extent_mm", 64.0)),
-            int(params.get("n_channels", 3)),
-        )
+        """The spec ``conf/<env>/parameters_roi.yml`` names (its ``workers`` key is the caller's).
+
+        Raises:
+            ValueError: a key is missing or a value is out of range.
+        """
+        missing = [k for k in ("size_px", "extent_mm", "n_channels") if k not in params]
+        if missing:
+            raise ValueError(f"roi parameters lack {missing} (see conf/base/parameters_roi.yml)")
+        spec = cls(int(params["size_px"]), float(params["extent_mm"]), int(params["n_channels"]))
         if (
             spec.size_px < 8
             or spec.extent_mm <= 0

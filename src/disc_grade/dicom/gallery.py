@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from disc_grade.phantom.anatomy import SEVERITIES  # noqa: E402
+from disc_grade.plotting import plt
+from disc_grade.rsna import SEVERITIES
 
 
 def roi_gallery(rois: np.ndarray, index: pd.DataFrame, per_class: int = 8, seed: int = 0):

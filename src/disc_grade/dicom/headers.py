@@ -14,29 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pydicom
 from pydicom.errors import InvalidDicomError
 from tqdm.auto import tqdm
 
-from disc_grade.dicom import rawheader
-from disc_grade.dicom.rawheader import WANTED
+from disc_grade.dicom.header_values import malformed_values, parse_header
 
-HEAD_BYTES = 16 * 1024  # nearly every header fits; longer ones are re-read from the file
-HEADER_TAGS = [
-    "SOPClassUID",
-    "Modality",
-    "SeriesDescription",
-    "InstanceNumber",
-    "Rows",
-    "Columns",
-    "PixelSpacing",
-    "ImagePositionPatient",
-    "ImageOrientationPatient",
-    "SliceThickness",
-    "BitsAllocated",
-    "SamplesPerPixel",
-    "NumberOfFrames",
-]
 UNCOMPRESSED_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
 
 # statuses, in the order a file is checked
@@ -78,51 +60,6 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _pydicom_values(ds: pydicom.Dataset) -> dict[str, object]:
-    """The ``rawheader.WANTED`` keywords of a pydicom dataset, decoded the same way."""
-    values: dict[str, object] = {}
-    for keyword, kind in WANTED.values():
-        element = ds.get(keyword)
-        if element is None or element == "":
-            continue
-        if kind == "floats":
-            items = (
-                element
-                if isinstance(element, (list, tuple, pydicom.multival.MultiValue))
-                else [element]
-            )
-            values[keyword] = [float(v) for v in items]
-        elif kind in ("int", "us"):
-            values[keyword] = int(element)
-        else:
-            values[keyword] = str(element)
-    return values
-
-
-def _parse(path: Path) -> tuple[str | None, dict[str, object], int, int, int]:
-    """(transfer syntax, header values, pixel data offset, file size, data elements) of a file.
-
-    The fast byte walker reads the first block (or the whole file for a long header);
-    pydicom reads whatever the walker does not handle.
-    """
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES)
-        raw = rawheader.parse(head)
-        if raw is None and size > HEAD_BYTES:
-            raw = rawheader.parse(head + fh.read())
-    if raw is not None:
-        return raw.transfer_syntax, raw.values, raw.pixel_offset, size, raw.n_elements
-    with open(path, "rb") as fh:
-        ds = pydicom.dcmread(fh, stop_before_pixels=True, specific_tags=HEADER_TAGS)
-        stop = fh.tell()
-    meta = getattr(ds, "file_meta", None)
-    syntax = (
-        str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else None
-    )
-    return syntax, _pydicom_values(ds), stop, size, len(ds)
-
-
 def read_header(root: Path, relative: str) -> dict:
     """One ``dicom_index`` row for ``root / relative``; never raises for a bad file."""
     try:
@@ -147,7 +84,7 @@ def _read_header(root: Path, relative: str) -> dict:
     try:
         if path.stat().st_size == 0:
             return {**row, "status": EMPTY, "error": "file is empty", "file_bytes": 0}
-        syntax, values, stop, size, n_elements = _parse(path)
+        syntax, values, stop, size, n_elements = parse_header(path)
     except InvalidDicomError as exc:
         return {**row, "status": NOT_DICOM, "error": str(exc)[:300]}
     except Exception as exc:  # noqa: BLE001 - any parse failure is reported, not raised
@@ -160,6 +97,9 @@ def _read_header(root: Path, relative: str) -> dict:
             "error": "no data elements after the file meta (truncated header?)",
         }
     row["transfer_syntax"] = syntax
+    if bad := malformed_values(values):
+        # pydicom reads the file too, but a value the index needs is not what its VR promises
+        return {**row, "status": UNUSABLE, "error": bad}
     row["modality"] = values.get("Modality") or None
     row["series_description"] = values.get("SeriesDescription") or None
     if row["instance_number"] is None and values.get("InstanceNumber") is not None:

@@ -35,6 +35,7 @@ IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE = (
     "1.2.840.10008.1.2.1",
     "1.2.840.10008.1.2.2",
 )
+DEFLATED_LE = "1.2.840.10008.1.2.1.99"  # the data set itself is deflated: pydicom inflates it
 
 # tag -> (keyword, kind): "str", "int" (IS), "floats" (DS, backslash-separated), "us" (unsigned short)
 WANTED = {
@@ -60,6 +61,46 @@ class _Unsupported(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Malformed:
+    """A text value that is not what its VR promises (an IS of '1A'): kept, never raised."""
+
+    text: str
+
+
+def _integer(text: str) -> int | Malformed | None:
+    """An IS value as pydicom reads it: '7' and '7.0' are 7; anything else is malformed."""
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return Malformed(text)
+    return int(number) if number.is_integer() else Malformed(text)
+
+
+def _numbers(text: str) -> list[float] | Malformed:
+    """A DS value (backslash-separated decimals) as floats, or malformed."""
+    try:
+        return [float(v) for v in text.split("\\") if v.strip()]
+    except ValueError:
+        return Malformed(text)
+
+
+def decode_text(kind: str, raw: bytes):
+    """A text element's value bytes decoded as the index reads them (``str``, ``int``, ``floats``)."""
+    text = raw.decode("latin-1").strip("\x00 ")
+    if kind == "str":
+        return text
+    if kind == "int":
+        return _integer(text)
+    return _numbers(text)
+
+
 @dataclass
 class RawHeader:
     """What the index needs from one file's header."""
@@ -73,13 +114,7 @@ class RawHeader:
 def _decode(kind: str, raw: bytes):
     if kind == "us":
         return _U16.unpack_from(raw)[0] if len(raw) >= 2 else None
-    text = raw.decode("latin-1").strip("\x00 ")
-    if kind == "str":
-        return text
-    if kind == "int":
-        return int(text) if text else None  # a malformed value raises: the caller reports it
-    values = [float(v) for v in text.split("\\") if v.strip()]
-    return values
+    return decode_text(kind, raw)
 
 
 def _element(buf: bytes, pos: int, implicit: bool) -> tuple[int, int, int, bool]:
@@ -131,7 +166,7 @@ def parse(buf: bytes) -> RawHeader | None:
             if tag == 0x00020010:
                 syntax = buf[start : start + length].decode("latin-1").strip("\x00 ")
             pos = start + length
-        if syntax is None or syntax == EXPLICIT_BE:
+        if syntax is None or syntax in (EXPLICIT_BE, DEFLATED_LE):
             return None
         implicit = syntax == IMPLICIT_LE
         values: dict[str, object] = {}

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from disc_grade.evaluation.metrics import PROB_COLUMNS, confusion, expected_calibration_error  # noqa: E402
-
-LABELS = ("Normal/Mild", "Moderate", "Severe")
-LEVELS = ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")
+from disc_grade.evaluation.metrics import confusion, expected_calibration_error
+from disc_grade.plotting import plt
+from disc_grade.rsna import LEVELS, PROB_COLUMNS, SEVERITIES
 
 
 def confusion_figure(predictions: pd.DataFrame, split: str = "test"):
@@ -37,8 +32,8 @@ def confusion_figure(predictions: pd.DataFrame, split: str = "test"):
                     fontsize=10,
                     color="white" if np.nan_to_num(rows[i, j]) > 0.6 else "black",
                 )
-        ax.set_xticks(range(3), LABELS, fontsize=8)
-        ax.set_yticks(range(3), LABELS, fontsize=8)
+        ax.set_xticks(range(3), SEVERITIES, fontsize=8)
+        ax.set_yticks(range(3), SEVERITIES, fontsize=8)
         ax.set_xlabel("predicted")
         ax.set_ylabel("actual")
         ax.set_title(f"{variant} ({split}, n={len(table)})")
@@ -113,7 +108,7 @@ def worst_errors_figure(
         ax.imshow(np.asarray(rois[k, mid], dtype=np.float32), cmap="gray", vmin=0, vmax=1)
         if saliency is not None:
             ax.imshow(saliency[k], cmap="jet", alpha=0.35, vmin=0, vmax=1)
-        graded = LABELS[int(row["predicted"])]
+        graded = SEVERITIES[int(row["predicted"])]
         ax.set_title(
             f"{row['variant']} {row['level'].upper().replace('_', '/')}\n"
             f"graded {graded}, P(Severe)={row['p_severe']:.2f}",

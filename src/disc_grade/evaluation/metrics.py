@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from disc_grade.rsna import PROB_COLUMNS, SEVERITY_KEYS
+
 N_CLASSES = 3
-CLASS_NAMES = ("normal_mild", "moderate", "severe")
 RSNA_SAMPLE_WEIGHTS = (1.0, 2.0, 4.0)
-PROB_COLUMNS = ["p_normal_mild", "p_moderate", "p_severe"]
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
@@ -228,7 +228,7 @@ def evaluate_split(
         "expected_calibration_error": ece,
         **localisation_error(table),
     }
-    for name, r, p in zip(CLASS_NAMES, recalls(cm), precisions(cm), strict=True):
+    for name, r, p in zip(SEVERITY_KEYS, recalls(cm), precisions(cm), strict=True):
         out[f"recall_{name}"], out[f"precision_{name}"] = float(r), float(p)
     short = ("normal", "moderate", "severe")
     for i, true in enumerate(short):  # the 3x3 confusion matrix as plain numbers (dvc metrics show)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from disc_grade.dicom.pixels import read_pixels
+from disc_grade.plotting import SEVERITY_COLOURS, UNGRADED_COLOUR, plt
 
-from disc_grade.dicom.pixels import read_pixels  # noqa: E402
-
-COLOURS = {"Normal/Mild": "#2ca02c", "Moderate": "#ff7f0e", "Severe": "#d62728", "": "#1f77b4"}
+COLOURS = {**SEVERITY_COLOURS, "": UNGRADED_COLOUR}
 
 
 def study_figure(root: Path, rows: pd.DataFrame, series: pd.DataFrame):

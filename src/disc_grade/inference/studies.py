@@ -7,12 +7,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from disc_grade.phantom.anatomy import LEVELS
+from disc_grade.rsna import LEVELS, SAGITTAL_T2, SPINAL, SUBMISSION_COLUMNS, submission_row_id
 
-SAGITTAL_T2 = "Sagittal T2/STIR"
 T2_PATTERN = re.compile(r"t2|stir", re.IGNORECASE)
 T1_PATTERN = re.compile(r"t1", re.IGNORECASE)
-SUBMISSION_COLUMNS = ["row_id", "normal_mild", "moderate", "severe"]
 
 
 def choose_sagittal_t2(
@@ -69,9 +67,10 @@ def submission_rows(table: pd.DataFrame) -> pd.DataFrame:
     """RSNA ``sample_submission.csv`` rows for the spinal canal levels."""
     return pd.DataFrame(
         {
-            "row_id": table["study_id"].astype(str)
-            + "_spinal_canal_stenosis_"
-            + table["level"].astype(str),
+            "row_id": [
+                submission_row_id(study_id, SPINAL, level)
+                for study_id, level in zip(table["study_id"], table["level"], strict=True)
+            ],
             "normal_mild": table["p_normal_mild"].to_numpy(dtype=float),
             "moderate": table["p_moderate"].to_numpy(dtype=float),
             "severe": table["p_severe"].to_numpy(dtype=float),

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from disc_grade.dicom.pixels import read_pixels
 from disc_grade.dicom.roi import robust_range
 from disc_grade.dicom.series import GEOMETRY_COLUMNS
-from disc_grade.phantom.anatomy import LEVELS
+from disc_grade.rsna import LEVELS
 
 POINT_COLUMNS = [f"{axis}_{level}" for level in LEVELS for axis in ("gx", "gy")]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from disc_grade.phantom.anatomy import LEVELS
+from disc_grade.rsna import LEVELS
 
 N_LEVELS = len(LEVELS)
 
 
-def build_localiser(channels=(8, 16, 32, 64, 128)) -> torch.nn.Module:
+def build_localiser(channels) -> torch.nn.Module:
     """A 2-D UNet: 3 slices + a cranio-caudal coordinate map in, one heatmap per level out."""
     from monai.networks.nets import UNet
 
@@ -22,6 +22,13 @@ def build_localiser(channels=(8, 16, 32, 64, 128)) -> torch.nn.Module:
         strides=(2,) * (len(channels) - 1),
         num_res_units=1,
     )
+
+
+def load_localiser(weights: dict, channels) -> torch.nn.Module:
+    """The localiser with ``weights`` loaded, in eval mode on CPU."""
+    model = build_localiser(channels)
+    model.load_state_dict(weights)
+    return model.eval()
 
 
 def network_input(

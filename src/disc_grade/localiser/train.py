@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from disc_grade.localiser.data import POINT_COLUMNS, from_grid_coords
 from disc_grade.localiser.model import N_LEVELS, build_localiser, heatmaps, localise, network_input
 from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp
-from disc_grade.models.engine import config_hash, fit, select_device
-from disc_grade.models.tasks import loop_config
-from disc_grade.phantom.anatomy import LEVELS
+from disc_grade.models.device import select_device
+from disc_grade.models.engine import LoopConfig, cosine_schedule, fit
+from disc_grade.rsna import LEVELS
 
 
 def _series_table(index: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def _grid_error(model, slices, series) -> float:
 
 def train_localiser(slices: np.ndarray, index: pd.DataFrame, targets: pd.DataFrame, params: dict):
     """Fit the localiser on the train-split series; select on validation point error."""
-    loop = loop_config(params)
+    loop = LoopConfig.from_params(params)
     device = select_device(loop.device)
     torch.manual_seed(loop.seed)
     series = _series_table(index, targets)
@@ -73,15 +73,15 @@ def train_localiser(slices: np.ndarray, index: pd.DataFrame, targets: pd.DataFra
     val_series = series[series["split"] == "validation"].reset_index(drop=True)
     if train_series.empty or val_series.empty:
         raise ValueError("localiser: needs labelled series in the train and validation splits")
-    samples = training_samples(train_series, int(params.get("negatives_per_series", 2)), loop.seed)
-    model = build_localiser(params.get("channels", (8, 16, 32, 64, 128)))
+    samples = training_samples(train_series, int(params["negatives_per_series"]), loop.seed)
+    model = build_localiser(params["channels"])
     optimizer = torch.optim.AdamW(
         model.parameters(),
-        lr=float(params.get("lr", 2e-3)),
-        weight_decay=float(params.get("weight_decay", 1e-4)),
+        lr=float(params["lr"]),
+        weight_decay=float(params["weight_decay"]),
     )
-    augment = AugmentConfig.from_params(params.get("augment"))
-    sigma = float(params.get("sigma", 1.5))
+    augment = AugmentConfig.from_params(params["augment"])
+    sigma = float(params["sigma"])
     size = slices.shape[-1]
     grids = torch.from_numpy(np.asarray(slices))
     points = torch.tensor(train_series[POINT_COLUMNS].to_numpy(dtype=np.float32)).view(
@@ -108,13 +108,12 @@ def train_localiser(slices: np.ndarray, index: pd.DataFrame, targets: pd.DataFra
         presence = F.binary_cross_entropy_with_logits(
             logits.max(-1).values, positive[:, None].expand(-1, logits.shape[1])
         )
-        return ce + float(params.get("presence_weight", 1.0)) * presence
+        return ce + float(params["presence_weight"]) * presence
 
     def evaluate(net):
         error = _grid_error(net, slices, val_series)
         return {"score": -error, "val_error_grid_px": error}
 
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(loop.epochs, 1))
     trained, state = fit(
         model,
         step,
@@ -122,9 +121,7 @@ def train_localiser(slices: np.ndarray, index: pd.DataFrame, targets: pd.DataFra
         evaluate,
         optimizer,
         loop,
-        scheduler=scheduler,
-        checkpoint=None,
-        run_hash=config_hash("localiser", params),
+        scheduler=cosine_schedule(optimizer, loop.epochs),
         device=device,
         desc="localiser",
     )

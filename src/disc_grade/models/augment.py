@@ -15,17 +15,17 @@ import torch.nn.functional as F
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Ranges of each augmentation; zero disables it."""
+    """Ranges of each augmentation; zero (the default) disables it. The ranges live in ``conf/``."""
 
-    gamma: float = 0.35  # log-uniform gamma in [exp(-g), exp(g)]
-    contrast: float = 0.25  # multiplicative, uniform in [1-c, 1+c]
-    brightness: float = 0.1  # additive, uniform in [-b, b]
-    bias_field: float = 0.3  # amplitude of a random low-order multiplicative field
-    noise: float = 0.05  # max std of additive Gaussian noise
-    blur: float = 1.0  # max Gaussian sigma (px), simulating lower resolution
-    rotation_deg: float = 10.0
-    scale: float = 0.1  # uniform in [1-s, 1+s]
-    shift: float = 0.08  # fraction of the ROI half-width
+    gamma: float = 0.0  # log-uniform gamma in [exp(-g), exp(g)]
+    contrast: float = 0.0  # multiplicative, uniform in [1-c, 1+c]
+    brightness: float = 0.0  # additive, uniform in [-b, b]
+    bias_field: float = 0.0  # amplitude of a random low-order multiplicative field
+    noise: float = 0.0  # max std of additive Gaussian noise
+    blur: float = 0.0  # max Gaussian sigma (px), simulating lower resolution
+    rotation_deg: float = 0.0
+    scale: float = 0.0  # uniform in [1-s, 1+s]
+    shift: float = 0.0  # fraction of the ROI half-width
 
     @classmethod
     def from_params(cls, params: dict | None) -> AugmentConfig:

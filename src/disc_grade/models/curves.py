@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from disc_grade.plotting import plt
 
 
 def curve_figure(curves: dict[str, pd.DataFrame], title: str):

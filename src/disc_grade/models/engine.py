@@ -1,21 +1,21 @@
-"""The one training loop, for contrastive pretraining and fine-tuning alike.
+"""The one training loop, for contrastive pretraining, fine-tuning and the localiser alike.
 
 - device: CUDA, then MPS, then CPU; bf16 autocast and channels_last on CUDA;
 - deterministic on CPU: every epoch reseeds from ``(seed, epoch)``, so a resumed run draws the
   same batches and augmentations as an uninterrupted one;
-- a checkpoint is written atomically after every epoch and loaded with ``weights_only=True``;
+- a checkpoint is written atomically after every ``checkpoint_every`` epochs and resumed only
+  when its run key (inputs, weights handed in, parameters, code) matches;
 - early stopping on a validation score (higher is better), keeping the best weights;
 - under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its shard of every epoch's
-  batches and DistributedDataParallel averages the gradients; one process works the same way.
+  batches and DistributedDataParallel averages the gradients; shards are padded to equal length,
+  so every rank takes the same number of steps. One process works the same way.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,30 +26,50 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
+from disc_grade.models.batches import epoch_batches
+from disc_grade.models.checkpoint import load_matching, save_checkpoint
+from disc_grade.models.device import init_distributed, select_device, unwrap
+
 logger = logging.getLogger(__name__)
+
+Step = Callable[[nn.Module, torch.Tensor, torch.Generator], torch.Tensor]
+Evaluate = Callable[[nn.Module], dict[str, float]]
 
 
 @dataclass(frozen=True)
 class LoopConfig:
-    """Settings of one training run."""
+    """Settings of one training run (the loop's keys of a ``parameters_<stage>.yml`` block)."""
 
-    epochs: int = 20
-    batch_size: int = 64
+    epochs: int
+    batch_size: int
+    seed: int
     patience: int = 0  # epochs without a better score before stopping; 0 = never stop early
-    seed: int = 0
     device: str = "auto"
     checkpoint_every: int = 1
 
+    @classmethod
+    def from_params(cls, params: dict) -> LoopConfig:
+        """The loop's settings from a stage's parameters (other keys are the stage's own).
+
+        Raises:
+            ValueError: ``epochs``, ``batch_size`` or ``seed`` is missing.
+        """
+        missing = [k for k in ("epochs", "batch_size", "seed") if k not in params]
+        if missing:
+            raise ValueError(f"training parameters lack {missing}")
+        return cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
+
     def validate(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.patience < 0:
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 0 or self.checkpoint_every < 1:
             raise ValueError(
-                f"training needs epochs >= 1, batch_size >= 1, patience >= 0; got {asdict(self)}"
+                "training needs epochs >= 1, batch_size >= 1, patience >= 0, "
+                f"checkpoint_every >= 1; got {asdict(self)}"
             )
 
 
 @dataclass
 class TrainState:
-    """What a checkpoint holds."""
+    """What a checkpoint holds besides weights."""
 
     epoch: int = -1
     best_score: float = float("-inf")
@@ -58,61 +78,79 @@ class TrainState:
     history: list[dict] = field(default_factory=list)
 
 
-def select_device(preference: str = "auto") -> torch.device:
-    """CUDA, then MPS, then CPU, unless ``preference`` names one."""
-    if preference != "auto":
-        return torch.device(preference)
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+def cosine_schedule(optimizer: torch.optim.Optimizer, epochs: int):
+    """The learning-rate schedule every stage uses: cosine decay over ``epochs``."""
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
 
 
-def init_distributed() -> tuple[int, int]:
-    """Join the process group when launched by ``torchrun``; return (rank, world size)."""
-    world = int(os.environ.get("WORLD_SIZE", 1))
-    if world <= 1:
-        return 0, 1
-    if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
-    return dist.get_rank(), dist.get_world_size()
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
 
 
-def config_hash(*parts: object) -> str:
-    """Short digest of the settings a checkpoint was made with (a resume must match it)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def _resume(model, optimizer, scheduler, checkpoint, key, desc) -> tuple[TrainState, dict]:
+    """State and best weights from a matching checkpoint, or a fresh start."""
+    saved = load_matching(checkpoint, key, desc)
+    if saved is None:
+        return TrainState(), copy.deepcopy(model.state_dict())
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if scheduler is not None and saved.get("scheduler") is not None:
+        scheduler.load_state_dict(saved["scheduler"])
+    state = TrainState(**json.loads(saved["state"]))
+    logger.info("%s: resumed from %s after epoch %d", desc, checkpoint, state.epoch + 1)
+    return state, saved["best_model"]
 
 
-def save_checkpoint(path: Path, payload: dict) -> None:
-    """Write atomically: a crash leaves the previous checkpoint intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+def _train_epoch(train_model, step, optimizer, batches, generator, autocast, bar_desc, quiet):
+    """One pass over ``batches``; returns (mean loss, samples seen, seconds)."""
+    train_model.train()
+    total, seen, start = 0.0, 0, time.perf_counter()
+    bar = tqdm(batches, desc=bar_desc, unit="batch", disable=quiet, leave=False)
+    for idx in bar:
+        optimizer.zero_grad(set_to_none=True)
+        with autocast:
+            loss = step(train_model, idx, generator)
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * len(idx)
+        seen += len(idx)
+        bar.set_postfix(loss=f"{total / max(seen, 1):.4f}")
+    return total / max(seen, 1), seen, time.perf_counter() - start
 
 
-def load_checkpoint(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    return torch.load(path, map_location="cpu", weights_only=True)
+def _validate(model, evaluate, autocast, world) -> dict[str, float]:
+    if world > 1:  # BatchNorm statistics from rank 0, so every rank evaluates the same model
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
+    model.eval()
+    with torch.no_grad(), autocast:
+        return evaluate(model)
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+def _checkpoint_payload(key, model, optimizer, scheduler, best_weights, state) -> dict:
+    return {
+        "run_key": key,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "best_model": best_weights,
+        "state": json.dumps(asdict(state)),
+    }
 
 
 def fit(
     model: nn.Module,
-    step: Callable[[nn.Module, torch.Tensor, torch.Generator], torch.Tensor],
+    step: Step,
     n_train: int,
-    evaluate: Callable[[nn.Module], dict[str, float]],
+    evaluate: Evaluate,
     optimizer: torch.optim.Optimizer,
     config: LoopConfig,
     *,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     checkpoint: Path | None = None,
-    run_hash: str = "",
+    run_key: dict[str, str] | None = None,
     device: torch.device | None = None,
     desc: str = "train",
     stop_after: int | None = None,
@@ -120,13 +158,19 @@ def fit(
     """Train ``model`` and return it with the best weights loaded, plus its history.
 
     Args:
-        step: computes the loss of one batch given the batch's row indices and a generator.
+        step: the loss of one batch, given the batch's row indices and a generator.
         n_train: number of training rows; each epoch shuffles ``range(n_train)``.
         evaluate: validation figures after an epoch; its ``score`` picks the best epoch.
-        checkpoint: resume from here when it exists with the same ``run_hash``; written each epoch.
+        checkpoint: resumed when it exists with the same ``run_key``; written atomically.
+        run_key: what the run depends on (``checkpoint.run_key``); required with a checkpoint.
         stop_after: end after this many epochs of this call (simulates an interruption; tests).
+
+    Raises:
+        ValueError: bad loop settings, or a checkpoint without a run key.
     """
     config.validate()
+    if checkpoint is not None and not run_key:
+        raise ValueError(f"{desc}: a checkpoint needs a run key naming what the run depends on")
     device = device or select_device(config.device)
     rank, world = init_distributed()
     model.to(device)
@@ -137,113 +181,52 @@ def fit(
         train_model = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-    state = TrainState()
-    best_weights = copy.deepcopy(model.state_dict())
-    if checkpoint is not None and (saved := load_checkpoint(checkpoint)) is not None:
-        if saved.get("run_hash") == run_hash:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            if scheduler is not None and saved.get("scheduler") is not None:
-                scheduler.load_state_dict(saved["scheduler"])
-            best_weights = saved["best_model"]
-            state = TrainState(**json.loads(saved["state"]))
-            logger.info("%s: resumed from %s after epoch %d", desc, checkpoint, state.epoch + 1)
-        else:
-            logger.info(
-                "%s: checkpoint %s was made with other settings; starting afresh", desc, checkpoint
-            )
-
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if device.type == "cuda"
-        else torch.autocast("cpu", enabled=False)
-    )
-    first_epoch, done = state.epoch + 1, 0
+    state, best_weights = _resume(model, optimizer, scheduler, checkpoint, run_key, desc)
+    autocast = _autocast(device)
+    first_epoch = state.epoch + 1
     if config.patience and state.bad_epochs >= config.patience:
         first_epoch = config.epochs  # the checkpointed run had already stopped early
-    for epoch in range(first_epoch, config.epochs):
+    for done, epoch in enumerate(range(first_epoch, config.epochs), start=1):
         torch.manual_seed(config.seed * 100_003 + epoch)  # dropout and the like
         generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
         generator.manual_seed(config.seed * 100_003 + epoch)
-        order = torch.randperm(
-            n_train, generator=torch.Generator().manual_seed(config.seed * 7919 + epoch)
-        )
-        shard = order[rank::world]
-        batches = [
-            shard[i : i + config.batch_size] for i in range(0, len(shard), config.batch_size)
-        ]
-        if len(batches) > 1 and len(batches[-1]) < 2:  # BatchNorm needs two samples
-            batches = batches[:-1]
-        train_model.train()
-        total, seen, start = 0.0, 0, time.perf_counter()
-        bar = tqdm(
-            batches,
-            desc=f"{desc} {epoch + 1}/{config.epochs}",
-            unit="batch",
-            disable=rank != 0,
-            leave=False,
-        )
-        for idx in bar:
-            optimizer.zero_grad(set_to_none=True)
-            with autocast:
-                loss = step(train_model, idx, generator)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(idx)
-            seen += len(idx)
-            bar.set_postfix(
-                loss=f"{total / max(seen, 1):.4f}",
-                samples_s=f"{seen * world / (time.perf_counter() - start):.0f}",
-            )
+        batches = epoch_batches(n_train, config.batch_size, config.seed, epoch, rank, world)
+        loss, seen, elapsed = _train_epoch(
+            train_model, step, optimizer, batches, generator, autocast,
+            f"{desc} {epoch + 1}/{config.epochs}", rank != 0,
+        )  # fmt: skip
         if scheduler is not None:
             scheduler.step()
-        if world > 1:  # BatchNorm statistics from rank 0, so every rank evaluates the same model
-            for buffer in model.buffers():
-                dist.broadcast(buffer, src=0)
-        elapsed = time.perf_counter() - start
-        model.eval()
-        with torch.no_grad(), autocast:
-            figures = evaluate(model)
-        record = {
-            "epoch": epoch + 1,
-            "train_loss": total / max(seen, 1),
-            "samples_per_s": seen * world / elapsed,
-            **figures,
-        }
+        figures = _validate(model, evaluate, autocast, world)
+        record = {"epoch": epoch + 1, "train_loss": loss, **figures}
         state.history.append(record)
         state.epoch = epoch
-        score = float(figures.get("score", -record["train_loss"]))
+        score = float(figures.get("score", -loss))
         if score > state.best_score:
             state.best_score, state.best_epoch, state.bad_epochs = score, epoch + 1, 0
             best_weights = copy.deepcopy(model.state_dict())
         else:
             state.bad_epochs += 1
         logger.info(
-            "%s epoch %d: %s",
+            "%s epoch %d: %s, %.0f samples/s",
             desc,
             epoch + 1,
             ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"),
+            seen * world / max(elapsed, 1e-9),
         )
-        stop = config.patience and state.bad_epochs >= config.patience
+        stop = bool(config.patience and state.bad_epochs >= config.patience)
+        last = stop or epoch + 1 == config.epochs
         if (
             checkpoint is not None
             and rank == 0
-            and ((epoch + 1) % config.checkpoint_every == 0 or stop or epoch + 1 == config.epochs)
+            and ((epoch + 1) % config.checkpoint_every == 0 or last)
         ):
             save_checkpoint(
                 checkpoint,
-                {
-                    "run_hash": run_hash,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                    "best_model": best_weights,
-                    "state": json.dumps(asdict(state)),
-                },
+                _checkpoint_payload(run_key, model, optimizer, scheduler, best_weights, state),
             )
         if world > 1:
             dist.barrier()
-        done += 1
         if stop:
             logger.info(
                 "%s: early stop after epoch %d (best epoch %d)", desc, epoch + 1, state.best_epoch
@@ -252,4 +235,4 @@ def fit(
         if stop_after is not None and done >= stop_after:
             break
     model.load_state_dict(best_weights)
-    return _unwrap(model), state
+    return unwrap(model), state

@@ -24,6 +24,21 @@ def build_encoder(depth: int = 18, in_channels: int = 3, stem_stride: int = 2) -
     )
 
 
+def encoder_from_params(params: dict | None, in_channels: int) -> nn.Module:
+    """The encoder a stage's ``encoder`` block names (``depth``, ``stem_stride``).
+
+    Raises:
+        ValueError: an unknown key or an unsupported depth.
+    """
+    params = dict(params or {})
+    unknown = set(params) - {"depth", "stem_stride"}
+    if unknown:
+        raise ValueError(
+            f"unknown encoder parameter(s) {sorted(unknown)}; known: depth, stem_stride"
+        )
+    return build_encoder(**{k: int(v) for k, v in params.items()}, in_channels=in_channels)
+
+
 def feature_size(encoder: nn.Module) -> int:
     """Width of the encoder's pooled features."""
     return int(

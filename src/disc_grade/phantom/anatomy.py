@@ -11,30 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-LEVELS: tuple[str, ...] = ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")
-LEVEL_NAMES: dict[str, str] = {
-    "l1_l2": "L1/L2",
-    "l2_l3": "L2/L3",
-    "l3_l4": "L3/L4",
-    "l4_l5": "L4/L5",
-    "l5_s1": "L5/S1",
-}
-CONDITIONS: tuple[str, ...] = (
-    "spinal_canal_stenosis",
-    "left_neural_foraminal_narrowing",
-    "right_neural_foraminal_narrowing",
-    "left_subarticular_stenosis",
-    "right_subarticular_stenosis",
-)
-CONDITION_NAMES: dict[str, str] = {
-    "spinal_canal_stenosis": "Spinal Canal Stenosis",
-    "left_neural_foraminal_narrowing": "Left Neural Foraminal Narrowing",
-    "right_neural_foraminal_narrowing": "Right Neural Foraminal Narrowing",
-    "left_subarticular_stenosis": "Left Subarticular Stenosis",
-    "right_subarticular_stenosis": "Right Subarticular Stenosis",
-}
-SEVERITIES: tuple[str, ...] = ("Normal/Mild", "Moderate", "Severe")
-SERIES_DESCRIPTIONS: tuple[str, ...] = ("Sagittal T2/STIR", "Sagittal T1", "Axial T2")
+from disc_grade.rsna import CONDITIONS, LEVELS, SERIES_DESCRIPTIONS, SPINAL, label_column
 
 # The largest id the RSNA release uses is below 2**32; several exceed 2**31.
 _ID_LOW, _ID_HIGH = 10_000_000, 4_290_000_000
@@ -44,9 +21,9 @@ _ID_LOW, _ID_HIGH = 10_000_000, 4_290_000_000
 class PhantomConfig:
     """Parameters of the phantom cohort (``conf/base/parameters_phantom.yml``)."""
 
-    n_studies: int = 60
+    n_studies: int = 120
     seed: int = 2024
-    image_size: int = 256
+    image_size: int = 192
     image_size_jitter: float = 0.25
     n_sagittal_slices: int = 11
     n_axial_per_level: int = 2
@@ -177,7 +154,7 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
         study_id = int(rng.integers(2**31 + 1, _ID_HIGH))
     series_ids = {d: int(rng.integers(_ID_LOW, _ID_HIGH)) for d in SERIES_DESCRIPTIONS}
     severity = draw_severities(config, rng)
-    spinal = severity["spinal_canal_stenosis"]
+    spinal = severity[SPINAL]
     narrowing = tuple(_narrowing_for(spinal[level], rng) for level in LEVELS)
     disc_signal = tuple(float(rng.uniform(0.35, 0.95)) for _ in LEVELS)
     jitter = config.image_size_jitter
@@ -187,7 +164,7 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
     quirk = rng.random(5) < config.quirk_rate
     blank: tuple[str, ...] = ()
     if quirk[4] or index == 2:
-        blank = (f"spinal_canal_stenosis_{LEVELS[int(rng.integers(len(LEVELS)))]}",)
+        blank = (label_column(SPINAL, LEVELS[int(rng.integers(len(LEVELS)))]),)
     return StudySpec(
         index=index,
         study_id=study_id,

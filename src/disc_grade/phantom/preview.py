@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import pydicom
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pydicom  # noqa: E402
-
-SEVERITY_COLOURS = {"Normal/Mild": "#2ca02c", "Moderate": "#ff7f0e", "Severe": "#d62728"}
+from disc_grade.plotting import SEVERITY_COLOURS, UNGRADED_COLOUR, plt
+from disc_grade.rsna import CONDITION_NAMES, LEVEL_FROM_NAME, SPINAL, label_column
 
 
 def preview_figure(root: Path, coordinates: pd.DataFrame, train: pd.DataFrame, n_studies: int = 6):
     """Mid sagittal T2 slice of the first studies with spinal points coloured by severity."""
-    spinal = coordinates[coordinates["condition"] == "Spinal Canal Stenosis"]
+    spinal = coordinates[coordinates["condition"] == CONDITION_NAMES[SPINAL]]
     studies = list(dict.fromkeys(spinal["study_id"]))[:n_studies]
     labels = train.set_index("study_id")
     cols = min(3, max(1, len(studies)))
@@ -30,9 +27,9 @@ def preview_figure(root: Path, coordinates: pd.DataFrame, train: pd.DataFrame, n
         ds = pydicom.dcmread(root / str(study_id) / str(series_id) / f"{instance}.dcm")
         ax.imshow(ds.pixel_array, cmap="gray")
         for _, p in points.iterrows():
-            column = "spinal_canal_stenosis_" + p["level"].lower().replace("/", "_")
+            column = label_column(SPINAL, LEVEL_FROM_NAME[p["level"]])
             severity = labels.loc[study_id, column]
-            colour = SEVERITY_COLOURS.get(severity, "#1f77b4")
+            colour = SEVERITY_COLOURS.get(severity, UNGRADED_COLOUR)
             ax.scatter([p["x"]], [p["y"]], s=30, c=colour, edgecolors="white", linewidths=0.6)
             ax.annotate(
                 f"{p['level']} {severity}",

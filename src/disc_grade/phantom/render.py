@@ -9,16 +9,13 @@ Tissues are soft masks (partial volume through a smooth edge), composited in pai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
-from disc_grade.phantom.anatomy import LEVELS, StudySpec
+from disc_grade.phantom.anatomy import StudySpec
+from disc_grade.phantom.scanner import apply_scanner
+from disc_grade.phantom.spine import SpineLayout, image_to_local, local_to_image, spine_layout
 
 EDGE_MM = 0.6  # width of the partial-volume edge of every structure
-BODY_HEIGHT_MM = 26.0
-DISC_HEIGHT_MM = 9.5
 BODY_DEPTH_MM = 35.0
 CANAL_HALF_WIDTH_MM = 11.0  # the thecal sac is seen only this far from the midline
 DISC_SHARE_OF_NARROWING = 0.6  # the rest comes from the ligamentum flavum behind the canal
@@ -38,30 +35,6 @@ TISSUE_SIGNAL: dict[str, tuple[float, float]] = {
 }
 
 
-@dataclass(frozen=True)
-class SpineLayout:
-    """Cranio-caudal positions (mm along ``v``) of discs and bodies for one study."""
-
-    disc_centres: np.ndarray  # [5], L1/L2 .. L5/S1
-    body_centres: np.ndarray  # [7], T12 .. L5, then the sacrum's top
-    body_height: float
-    disc_height: float
-
-
-def spine_layout(spec: StudySpec) -> SpineLayout:
-    """Place the discs so the L1/L2..L5/S1 span is centred on ``v = 0``."""
-    step = BODY_HEIGHT_MM + DISC_HEIGHT_MM
-    discs = np.arange(len(LEVELS), dtype=float) * step
-    discs -= discs.mean()
-    body_centres = np.array(
-        [discs[0] - step / 2 - step]  # T12
-        + [discs[0] - step / 2]  # L1
-        + [d + step / 2 for d in discs[:-1]]  # L2..L5
-        + [discs[-1] + step / 2 + 20.0]  # sacrum (taller)
-    )
-    return SpineLayout(discs, body_centres, BODY_HEIGHT_MM, DISC_HEIGHT_MM)
-
-
 def _soft_inside(distance: np.ndarray) -> np.ndarray:
     """1 inside (negative distance), 0 outside, smooth over ``EDGE_MM``."""
     return 0.5 * (1.0 - np.tanh(distance / EDGE_MM))
@@ -74,36 +47,6 @@ def _rounded_box(u, v, cu, cv, hu, hv, radius):
     outside = np.hypot(np.maximum(qu, 0), np.maximum(qv, 0))
     inside = np.minimum(np.maximum(qu, qv), 0)
     return outside + inside - radius
-
-
-def image_to_local(spec: StudySpec, x_mm: np.ndarray, y_mm: np.ndarray):
-    """Map image millimetres to the spine frame ``(u, v)``."""
-    half_w = (spec.columns - 1) * spec.pixel_spacing / 2
-    half_h = (spec.rows - 1) * spec.pixel_spacing / 2
-    theta = np.deg2rad(spec.tilt_deg)
-    dx, dy = x_mm - half_w, y_mm - half_h
-    xr = np.cos(theta) * dx + np.sin(theta) * dy
-    yr = -np.sin(theta) * dx + np.cos(theta) * dy
-    v = yr - spec.spine_offset_mm[1]
-    u = xr - spec.spine_offset_mm[0] - spec.curvature * v**2 - _posterior_margin_shift(spec)
-    return u, v
-
-
-def local_to_image(spec: StudySpec, u: np.ndarray, v: np.ndarray):
-    """Inverse of :func:`image_to_local`: spine frame to image millimetres."""
-    xr = u + spec.spine_offset_mm[0] + spec.curvature * v**2 + _posterior_margin_shift(spec)
-    yr = v + spec.spine_offset_mm[1]
-    theta = np.deg2rad(spec.tilt_deg)
-    dx = np.cos(theta) * xr - np.sin(theta) * yr
-    dy = np.sin(theta) * xr + np.cos(theta) * yr
-    half_w = (spec.columns - 1) * spec.pixel_spacing / 2
-    half_h = (spec.rows - 1) * spec.pixel_spacing / 2
-    return dx + half_w, dy + half_h
-
-
-def _posterior_margin_shift(spec: StudySpec) -> float:
-    """The vertebral bodies sit a little anterior of the image centre, the canal near it."""
-    return -0.25 * spec.canal_ap_mm
 
 
 def _narrowing_profile(spec: StudySpec, v: np.ndarray, layout: SpineLayout) -> np.ndarray:
@@ -230,25 +173,6 @@ def nucleus_signal(spec: StudySpec, masks: dict[str, np.ndarray], sequence: str)
     _, v = image_to_local(spec, xx, yy)
     nearest = np.argmin(np.abs(v[..., None] - layout.disc_centres[None, None, :]), axis=-1)
     return masks["nucleus"] * np.asarray(spec.disc_signal, dtype=np.float32)[nearest]
-
-
-def apply_scanner(
-    spec: StudySpec, relative: np.ndarray, rng: np.random.Generator, spacing: float
-) -> np.ndarray:
-    """Blur, gamma, bias field, Rician noise and scaling to stored 12-bit values."""
-    ps = spacing
-    img = relative.astype(np.float32)
-    if spec.blur_mm > 0:
-        img = gaussian_filter(img, sigma=spec.blur_mm / ps)
-    img = np.clip(img, 0, None) ** spec.contrast_gamma
-    h, w = img.shape
-    yy, xx = np.mgrid[-1 : 1 : h * 1j, -1 : 1 : w * 1j]
-    a, b, c, d, e = spec.bias_coeffs
-    img = img * np.exp(a * xx + b * yy + c * xx * yy + d * xx**2 + e * yy**2)
-    n1 = rng.standard_normal(img.shape) * spec.noise_sigma
-    n2 = rng.standard_normal(img.shape) * spec.noise_sigma
-    img = np.sqrt((img + n1) ** 2 + n2**2)
-    return np.clip(img * spec.intensity_scale, 0, 4095).astype(np.uint16)
 
 
 def sagittal_slice_positions(spec: StudySpec, n_slices: int) -> np.ndarray:

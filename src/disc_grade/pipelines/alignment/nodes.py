@@ -9,6 +9,7 @@ import pandas as pd
 
 from disc_grade.alignment.labels import align_discs
 from disc_grade.alignment.split import assign_splits
+from disc_grade.provenance import describe_source
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,14 @@ def align_disc_labels(
         ", ".join(f"{k}: {v}" for k, v in cells["reason"].value_counts().items()) or "none",
     )
     return discs, exclusions
+
+
+def describe_data_source(train_labels: pd.DataFrame, raw_root: str) -> dict:
+    """What the run is measured on, read from the data (the phantom's marker, train.csv's hash)."""
+    source = describe_source(raw_root) | {"n_studies": int(train_labels["study_id"].nunique())}
+    source["description"] += f", {source['n_studies']} studies"
+    logger.info("data source: %s", source["description"])
+    return source
 
 
 def split_studies(aligned_discs: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:

@@ -2,7 +2,11 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from disc_grade.pipelines.alignment.nodes import align_disc_labels, split_studies
+from disc_grade.pipelines.alignment.nodes import (
+    align_disc_labels,
+    describe_data_source,
+    split_studies,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,6 +17,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["train_labels", "label_coordinates", "series_descriptions", "series"],
                 ["aligned_discs", "alignment_exclusions"],
                 name="align_disc_labels",
+            ),
+            Node(
+                describe_data_source,
+                ["train_labels", "params:raw_root"],
+                "data_source",
+                name="describe_data_source",
             ),
             Node(
                 split_studies,

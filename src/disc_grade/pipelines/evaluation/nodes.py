@@ -12,7 +12,9 @@ import pandas as pd
 from disc_grade.evaluation import figures
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.evaluation.report import html_report, markdown_report
-from disc_grade.evaluation.saliency import gradcam, load_grader
+from disc_grade.models.predict import load_grader
+from disc_grade.models.saliency import gradcam
+from disc_grade.rsna import SEVERITIES
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +35,9 @@ def compute_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> tuple[
     for (variant, split), table in predictions.groupby(["variant", "split"], sort=False):
         metrics.setdefault(variant, {})[split] = evaluate_split(
             table,
-            int(params.get("n_resamples", 1000)),
-            int(params.get("seed", 0)),
-            int(params.get("n_bins", 10)),
+            int(params["n_resamples"]),
+            int(params["seed"]),
+            int(params["n_bins"]),
         )
     metrics = _plain(metrics)
     for variant, by_split in metrics.items():
@@ -59,28 +61,19 @@ def compute_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> tuple[
     return metrics, long
 
 
-def confusion_pairs(predictions: pd.DataFrame, variant: str) -> pd.DataFrame:
-    """(actual, predicted) class names of one variant's test discs, for ``dvc plots``' confusion template."""
-    table = predictions[(predictions["variant"] == variant) & (predictions["split"] == "test")]
-    names = np.array(figures.LABELS)
-    return pd.DataFrame(
-        {
-            "actual": names[table["label"].to_numpy()],
-            "predicted": names[table["predicted"].to_numpy()],
-        }
-    )
-
-
-def contrastive_confusion(predictions: pd.DataFrame) -> pd.DataFrame:
-    return confusion_pairs(predictions, "contrastive")
-
-
-def scratch_confusion(predictions: pd.DataFrame) -> pd.DataFrame:
-    return confusion_pairs(predictions, "scratch")
-
-
-def frozen_confusion(predictions: pd.DataFrame) -> pd.DataFrame:
-    return confusion_pairs(predictions, "frozen")
+def confusion_pairs(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per variant, the (actual, predicted) class names of its test discs (``dvc plots`` confusion)."""
+    names = np.array(SEVERITIES)
+    test = predictions[predictions["split"] == "test"]
+    return {
+        variant: pd.DataFrame(
+            {
+                "actual": names[test.loc[test["variant"] == variant, "label"].to_numpy()],
+                "predicted": names[test.loc[test["variant"] == variant, "predicted"].to_numpy()],
+            }
+        )
+        for variant in predictions["variant"].unique()
+    }
 
 
 def plot_confusion(predictions: pd.DataFrame):
@@ -92,7 +85,7 @@ def plot_per_level(metrics: dict):
 
 
 def plot_reliability(predictions: pd.DataFrame, params: dict[str, Any]):
-    return figures.reliability_figure(predictions, n_bins=int(params.get("n_bins", 10)))
+    return figures.reliability_figure(predictions, n_bins=int(params["n_bins"]))
 
 
 def plot_worst_errors(
@@ -108,9 +101,7 @@ def plot_worst_errors(
     """Truly Severe test discs with the lowest P(Severe) across variants, with Grad-CAM of that variant."""
     models = {"contrastive": contrastive_model, "scratch": scratch_model, "frozen": frozen_model}
     severe = predictions[(predictions["split"] == "test") & (predictions["label"] == 2)]
-    worst = (
-        severe.sort_values("p_severe").head(int(params.get("worst_k", 8))).reset_index(drop=True)
-    )
+    worst = severe.sort_values("p_severe").head(int(params["worst_k"])).reset_index(drop=True)
     n_missed = int((severe["predicted"] == 0).sum())
     title = f"Truly Severe test discs with the lowest P(Severe) ({n_missed} graded Normal/Mild across variants)"
     if worst.empty:
@@ -122,7 +113,7 @@ def plot_worst_errors(
     rois = np.asarray(disc_rois[rows], dtype=np.float32)
     saliency = np.zeros(rois.shape[:1] + rois.shape[2:], dtype=np.float32)
     for variant, group in worst.groupby("variant"):
-        model = load_grader(models[variant], encoder_params.get("encoder"))
+        model = load_grader(models[variant], encoder_params["encoder"])
         saliency[group.index.to_numpy()] = gradcam(model, rois[group.index.to_numpy()])
     return figures.worst_errors_figure(rois, worst, saliency, title)
 
@@ -133,10 +124,10 @@ def write_report(
     per_level_png: bytes,
     reliability_png: bytes,
     worst_png: bytes,
-    params: dict[str, Any],
+    data_source: dict,
 ) -> tuple[str, str]:
-    """``report.md`` and ``report.html`` (figures embedded)."""
-    source = params.get("data_source", "the phantom cohort")
+    """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data."""
+    source = data_source["description"]
     pngs = {
         "confusion_matrices": confusion_png,
         "per_level_accuracy": per_level_png,

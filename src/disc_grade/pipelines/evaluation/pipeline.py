@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.pipelines.evaluation import nodes as n
+from disc_grade.pipelines.finetuning.pipeline import VARIANTS
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -15,13 +16,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="compute_metrics",
             ),
             Node(
-                n.contrastive_confusion,
+                n.confusion_pairs,
                 "predictions",
-                "contrastive_confusion",
-                name="contrastive_confusion",
+                {variant: f"{variant}_confusion" for variant in VARIANTS},
+                name="confusion_pairs",
             ),
-            Node(n.scratch_confusion, "predictions", "scratch_confusion", name="scratch_confusion"),
-            Node(n.frozen_confusion, "predictions", "frozen_confusion", name="frozen_confusion"),
             Node(n.plot_confusion, "predictions", "confusion_matrices", name="plot_confusion"),
             Node(n.plot_per_level, "metrics", "per_level_accuracy", name="plot_per_level"),
             Node(
@@ -53,7 +52,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "per_level_accuracy",
                     "reliability_diagram",
                     "worst_errors",
-                    "params:evaluation",
+                    "data_source",
                 ],
                 ["report_md", "report_html"],
                 name="write_report",

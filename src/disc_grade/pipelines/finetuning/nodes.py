@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.curves import curve_figure
-from disc_grade.models.tasks import finetune_grader
+from disc_grade.models.finetune import finetune_grader
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ def scan_dicom_headers(images: DicomTree, params: dict[str, Any]) -> pd.DataFram
         images.root,
         files,
         workers=cpu_workers(params.get("workers")),
-        chunk_size=int(params.get("chunk_size", 256)),
+        chunk_size=int(params["chunk_size"]),
     )
     counts = index["status"].value_counts()
     logger.info(

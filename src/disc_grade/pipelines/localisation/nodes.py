@@ -7,12 +7,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.headers import cpu_workers
 from disc_grade.localiser.data import build_grids, series_geometry, training_targets
-from disc_grade.localiser.model import build_localiser
+from disc_grade.localiser.model import load_localiser
 from disc_grade.localiser.train import localiser_metrics, predict_series, train_localiser
 
 logger = logging.getLogger(__name__)
@@ -22,7 +21,7 @@ def prepare_localiser_data(
     discs: pd.DataFrame, series: pd.DataFrame, images: DicomTree, params: dict[str, Any]
 ):
     """Grids of every labelled sagittal T2 series, one index row per slice, and the grid targets."""
-    size = int(params.get("grid_size", 128))
+    size = int(params["grid_size"])
     targets = series_geometry(discs, series)
     grids, index, failures = build_grids(
         images.root, targets, size, cpu_workers(params.get("workers"))
@@ -47,12 +46,6 @@ def train_disc_localiser(
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}, curve
 
 
-def load_localiser(weights: dict, params: dict[str, Any]) -> torch.nn.Module:
-    model = build_localiser(params.get("channels", (8, 16, 32, 64, 128)))
-    model.load_state_dict(weights)
-    return model.eval()
-
-
 def evaluate_disc_localiser(
     weights: dict,
     grids: np.ndarray,
@@ -61,7 +54,7 @@ def evaluate_disc_localiser(
     params: dict[str, Any],
 ) -> tuple[dict, pd.DataFrame]:
     """Point error (mm), level assignment and slice error on the test studies."""
-    model = load_localiser(weights, params)
+    model = load_localiser(weights, params["channels"])
     test_studies = set(discs.loc[discs["split"] == "test", "study_id"])
     series = index[(index["rank"] == 0) & index["study_id"].isin(test_studies)]
     predicted = predict_series(model, np.asarray(grids), series)

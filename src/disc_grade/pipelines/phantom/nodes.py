@@ -11,20 +11,29 @@ from disc_grade.datasets import DicomTree
 from disc_grade.phantom.anatomy import PhantomConfig
 from disc_grade.phantom.cohort import PhantomImageStream, make_cohort
 from disc_grade.phantom.preview import preview_figure
+from disc_grade.provenance import claim_for_phantom
 
 logger = logging.getLogger(__name__)
 
 
 def make_phantom_cohort(
-    params: dict[str, Any],
+    params: dict[str, Any], raw_root: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, PhantomImageStream]:
     """Draw the cohort: the three RSNA CSVs and a lazy stream of its DICOM files.
 
+    ``raw_root`` is claimed first (its marker written), so no file of a folder the phantom did
+    not write, CSVs included, is ever replaced: Kedro saves the outputs only after this returns.
+
     Args:
         params: ``phantom`` parameters: ``cohort`` (see ``PhantomConfig``) and ``workers``.
+        raw_root: where the cohort goes; empty, new, or written by the phantom before.
+
+    Raises:
+        NotOurs: ``raw_root`` holds files the phantom did not write.
     """
-    config = PhantomConfig.from_params(params.get("cohort", {}))
-    workers = int(params.get("workers", 1))
+    claim_for_phantom(raw_root)
+    config = PhantomConfig.from_params(params["cohort"])
+    workers = int(params["workers"])
     specs, train, coordinates, series, images = make_cohort(config, workers=workers)
     logger.info(
         "phantom: %d studies, %d series, %d label coordinates, %d workers",

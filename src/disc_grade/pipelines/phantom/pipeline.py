@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=make_phantom_cohort,
-                inputs="params:phantom",
+                inputs=["params:phantom", "params:raw_root"],
                 outputs=[
                     "train_labels",
                     "label_coordinates",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.curves import curve_figure
-from disc_grade.models.tasks import pretrain_encoder
+from disc_grade.models.pretrain import pretrain_encoder
 
 logger = logging.getLogger(__name__)
 

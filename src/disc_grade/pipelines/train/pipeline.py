@@ -1,45 +1,35 @@
 """train = ingestion + alignment + roi + localisation + pretraining + finetuning + evaluation.
 
-A package of its own so that Kedro's selective pipeline discovery finds it by name
+A package of its own so that Kedro's pipeline discovery finds it by name
 (``kedro run --pipeline=train``). It never includes the phantom, so it runs unchanged on the
-real RSNA download.
+real RSNA download. The stages are imported explicitly: a missing stage is an import error,
+never a silently shorter pipeline.
 """
-
-import importlib
 
 from kedro.pipeline import Pipeline
 
-# the stages that turn raw studies into results, in order; each joins once it exists
-TRAIN_STAGES = (
-    "ingestion",
-    "alignment",
-    "roi",
-    "localisation",
-    "pretraining",
-    "finetuning",
-    "evaluation",
+from disc_grade.pipelines import (
+    alignment,
+    evaluation,
+    finetuning,
+    ingestion,
+    localisation,
+    pretraining,
+    roi,
 )
 
-
-def available_stages() -> list[str]:
-    """The stages of ``TRAIN_STAGES`` that exist in this checkout."""
-    stages = []
-    for name in TRAIN_STAGES:
-        try:
-            importlib.import_module(f"disc_grade.pipelines.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"disc_grade.pipelines.{name}":
-                raise
-            continue
-        stages.append(name)
-    return stages
+# the stages that turn raw studies into results, in order (dvc.yaml has one stage for each)
+STAGES = {
+    "ingestion": ingestion,
+    "alignment": alignment,
+    "roi": roi,
+    "localisation": localisation,
+    "pretraining": pretraining,
+    "finetuning": finetuning,
+    "evaluation": evaluation,
+}
+TRAIN_STAGES = tuple(STAGES)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return sum(
-        (
-            importlib.import_module(f"disc_grade.pipelines.{name}").create_pipeline()
-            for name in available_stages()
-        ),
-        start=Pipeline([]),
-    )
+    return sum((stage.create_pipeline() for stage in STAGES.values()), start=Pipeline([]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from disc_grade.models.networks import DiscGrader, build_encoder
+from disc_grade.models.networks import DiscGrader
 
 
 class _SeverityOnly(torch.nn.Module):
@@ -15,14 +15,6 @@ class _SeverityOnly(torch.nn.Module):
 
     def forward(self, x):
         return self.grader(x)[0]
-
-
-def load_grader(weights: dict, encoder_params: dict | None) -> DiscGrader:
-    """A grader with ``weights`` loaded, in eval mode on CPU."""
-    params = {k: int(v) for k, v in (encoder_params or {}).items()}
-    model = DiscGrader(build_encoder(**params))
-    model.load_state_dict(weights)
-    return model.eval()
 
 
 def gradcam(model: DiscGrader, rois: np.ndarray, class_index: int = 2) -> np.ndarray:

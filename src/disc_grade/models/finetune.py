@@ -1,0 +1,160 @@
+"""Supervised fine-tuning of the grader: weighted focal loss plus the localisation head."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import balanced_accuracy_score
+
+from disc_grade.models.augment import (
+    AugmentConfig,
+    appearance,
+    pixels_to_normalised,
+    random_affine,
+    warp,
+    warp_points,
+)
+from disc_grade.models.batches import roi_batch
+from disc_grade.models.checkpoint import run_key
+from disc_grade.models.device import select_device, unwrap
+from disc_grade.models.engine import LoopConfig, cosine_schedule, fit
+from disc_grade.models.losses import WeightedFocalLoss
+from disc_grade.models.networks import DiscGrader, encoder_from_params
+from disc_grade.models.predict import predict, prediction_table
+
+logger = logging.getLogger(__name__)
+
+# the roi_index columns a grader's training depends on (its checkpoint key hashes them)
+TRAINING_COLUMNS = ["study_id", "level", "label", "split", "point_x", "point_y"]
+
+
+def _optimizer(model: DiscGrader, params: dict, variant: dict, frozen: bool):
+    lr = float(params["lr"])
+    heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    groups = [{"params": heads, "lr": lr}]
+    if not frozen:
+        groups.append(
+            {"params": model.encoder.parameters(), "lr": lr * float(variant["encoder_lr_scale"])}
+        )
+    return torch.optim.AdamW(groups, weight_decay=float(params["weight_decay"]))
+
+
+def _grader(
+    rois: np.ndarray, encoder_weights: dict | None, params: dict, variant: dict
+) -> DiscGrader:
+    name = variant["name"]
+    encoder = encoder_from_params(params["encoder"], in_channels=rois.shape[1])
+    if variant["init"] == "pretrained":
+        if encoder_weights is None:
+            raise ValueError(f"{name}: init 'pretrained' needs the pretraining encoder")
+        encoder.load_state_dict(encoder_weights)
+    elif variant["init"] != "random":
+        raise ValueError(f"{name}: init must be 'pretrained' or 'random', got '{variant['init']}'")
+    return DiscGrader(encoder, dropout=float(params["dropout"]))
+
+
+def finetune_grader(
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    encoder_weights: dict[str, torch.Tensor] | None,
+    params: dict,
+    variant: dict,
+    checkpoint: Path | None = None,
+) -> tuple[DiscGrader, pd.DataFrame, pd.DataFrame]:
+    """Fine-tune the grader for one variant; returns the model, its curve and its predictions.
+
+    Args:
+        index: ``roi_index`` with ``split``, ``label``, ``point_x``, ``point_y``.
+        encoder_weights: pretrained encoder (for ``init: pretrained``) or None.
+        params: shared fine-tuning settings: ``encoder``, ``lr``, ``weight_decay``, ``dropout``,
+            ``class_weights``, ``focal_gamma``, ``localisation_weight``, ``augment`` and the
+            loop's keys.
+        variant: ``name``, ``init`` (``pretrained`` | ``random``), ``freeze_encoder``,
+            ``encoder_lr_scale``.
+        checkpoint: resumed only when made from the same ROIs, split table, encoder weights,
+            parameters and code.
+
+    Raises:
+        ValueError: a variant asks for pretrained weights that were not given, or a split is empty.
+    """
+    loop = LoopConfig.from_params(params)
+    device = select_device(loop.device)
+    torch.manual_seed(loop.seed)
+    name = variant["name"]
+    splits = index["split"].to_numpy()
+    train_rows = np.flatnonzero(splits == "train")
+    val_rows = np.flatnonzero(splits == "validation")
+    if len(train_rows) < 2 or len(val_rows) < 1:
+        raise ValueError(
+            f"{name}: needs ROIs in the train and validation splits, got {len(train_rows)} / {len(val_rows)}"
+        )
+    model = _grader(rois, encoder_weights, params, variant)
+    frozen = bool(variant["freeze_encoder"])
+    if frozen:
+        model.encoder.requires_grad_(False)
+    optimizer = _optimizer(model, params, variant, frozen)
+    focal = WeightedFocalLoss(params["class_weights"], float(params["focal_gamma"]))
+    loc_weight = float(params["localisation_weight"])
+    augment = AugmentConfig.from_params(params["augment"])
+    labels = torch.as_tensor(index["label"].to_numpy(dtype=np.int64))
+    centre = pixels_to_normalised(
+        torch.as_tensor(index[["point_x", "point_y"]].to_numpy(dtype=np.float32)), rois.shape[-1]
+    )
+
+    def step(net, idx, generator):
+        rows = torch.as_tensor(train_rows)[idx]
+        x = roi_batch(rois, rows, device)
+        theta = random_affine(len(rows), augment, generator, device)
+        x = appearance(warp(x, theta), augment, generator)
+        target = warp_points(centre[rows].to(device), theta)
+        if frozen:
+            unwrap(net).encoder.eval()  # frozen BatchNorm statistics too
+        logits, point = net(x)
+        return focal(logits, labels[rows].to(device)) + loc_weight * F.smooth_l1_loss(
+            point.float(), target, beta=0.1
+        )
+
+    def evaluate(net):
+        probs, _ = predict(net, rois, val_rows, device)
+        score = balanced_accuracy_score(labels[val_rows].numpy(), probs.argmax(1))
+        return {"score": float(score), "val_balanced_accuracy": float(score)}
+
+    key = run_key(
+        stage="finetune",
+        rois=rois,
+        split_table=index[TRAINING_COLUMNS].reset_index(drop=True),
+        encoder=encoder_weights if variant["init"] == "pretrained" else None,
+        params=params,
+        variant=variant,
+    )
+    trained, state = fit(
+        model,
+        step,
+        len(train_rows),
+        evaluate,
+        optimizer,
+        loop,
+        scheduler=cosine_schedule(optimizer, loop.epochs),
+        checkpoint=checkpoint,
+        run_key=key,
+        device=device,
+        desc=f"finetune[{name}]",
+    )
+    logger.info(
+        "finetune[%s]: best validation balanced accuracy %.3f at epoch %d",
+        name,
+        state.best_score,
+        state.best_epoch,
+    )
+    eval_rows = np.flatnonzero(np.isin(splits, ["validation", "test"]))
+    probs, points = predict(trained, rois, eval_rows, device)
+    return (
+        trained,
+        pd.DataFrame(state.history),
+        prediction_table(index.iloc[eval_rows], probs, points, name),
+    )

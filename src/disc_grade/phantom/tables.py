@@ -1,0 +1,132 @@
+"""The three CSVs of a phantom cohort in the RSNA 2024 layout, straight from the study specs.
+
+Also the geometry they share with the rendered images: which instance holds a labelled point,
+and the axial series' size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.phantom.anatomy import PhantomConfig, StudySpec
+from disc_grade.phantom.render import canal_point, sagittal_slice_positions
+from disc_grade.rsna import (
+    AXIAL_T2,
+    CONDITION_NAMES,
+    CONDITIONS,
+    LEVEL_NAMES,
+    LEVELS,
+    SAGITTAL_T1,
+    SAGITTAL_T2,
+    SEVERITIES,
+    SPINAL,
+    label_column,
+)
+
+SAGITTAL_ORIENTATION = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)  # rows run posterior, columns run down
+AXIAL_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # rows run to patient left, columns posterior
+AXIAL_FOV_MM = 180.0
+AXIAL_SLICE_GAP_MM = 4.0
+FORAMEN_OFFSET_MM = 15.0
+SUBARTICULAR_OFFSET_MM = 9.0
+
+
+def train_table(specs: list[StudySpec]) -> pd.DataFrame:
+    """``train.csv``: study_id plus the 25 ``<condition>_<level>`` severity columns."""
+    rows = []
+    for spec in specs:
+        row: dict[str, object] = {"study_id": spec.study_id}
+        for condition in CONDITIONS:
+            for level in LEVELS:
+                column = label_column(condition, level)
+                blank = column in spec.blank_cells
+                row[column] = None if blank else SEVERITIES[spec.severity[condition][level]]
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["study_id"] = table["study_id"].astype("int64")
+    return table
+
+
+def series_table(specs: list[StudySpec]) -> pd.DataFrame:
+    """``train_series_descriptions.csv``: one row per rendered series."""
+    rows = [
+        {"study_id": s.study_id, "series_id": s.series_ids[d], "series_description": d}
+        for s in specs
+        for d in (SAGITTAL_T2, SAGITTAL_T1, AXIAL_T2)
+        if not (d == SAGITTAL_T2 and s.missing_sagittal_t2)
+    ]
+    return pd.DataFrame(rows).astype({"study_id": "int64", "series_id": "int64"})
+
+
+def instance_number(spec: StudySpec, spatial_index: int, n_slices: int) -> int:
+    """Instance number of a sagittal slice; reversed against the spatial order as a quirk."""
+    return n_slices - spatial_index if spec.reversed_instances else spatial_index + 1
+
+
+def nearest_slice(spec: StudySpec, n_slices: int, lr_mm: float) -> int:
+    return int(np.argmin(np.abs(sagittal_slice_positions(spec, n_slices) - lr_mm)))
+
+
+def axial_geometry(spec: StudySpec, config: PhantomConfig) -> tuple[int, float]:
+    size = max(64, int(round(spec.rows * 0.75 / 16) * 16))
+    return size, AXIAL_FOV_MM / size
+
+
+def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataFrame:
+    """``train_label_coordinates.csv``: spinal points on sagittal T2, foraminal on T1, subarticular on axial."""
+    n = config.n_sagittal_slices
+    rows = []
+    for spec in specs:
+        ps = spec.pixel_spacing
+        ax_size, ax_ps = axial_geometry(spec, config)
+        for k, level in enumerate(LEVELS):
+            x_mm, y_mm = canal_point(spec, k)
+            entries = []
+            if not spec.missing_sagittal_t2:
+                entries.append(
+                    (
+                        SPINAL,
+                        SAGITTAL_T2,
+                        instance_number(spec, nearest_slice(spec, n, 0.0), n),
+                        x_mm / ps,
+                        y_mm / ps,
+                    )
+                )
+            for side, sign in (("left", 1.0), ("right", -1.0)):
+                entries.append(
+                    (
+                        f"{side}_neural_foraminal_narrowing",
+                        SAGITTAL_T1,
+                        instance_number(spec, nearest_slice(spec, n, sign * FORAMEN_OFFSET_MM), n),
+                        (x_mm - 0.3 * spec.canal_ap_mm) / ps,
+                        y_mm / ps,
+                    )
+                )
+                centre = (ax_size - 1) / 2
+                entries.append(
+                    (
+                        f"{side}_subarticular_stenosis",
+                        AXIAL_T2,
+                        k * config.n_axial_per_level + (config.n_axial_per_level - 1) // 2 + 1,
+                        centre + sign * SUBARTICULAR_OFFSET_MM / ax_ps,
+                        centre - 2.0 / ax_ps,
+                    )
+                )
+            for condition, description, instance, x_px, y_px in entries:
+                if label_column(condition, level) in spec.blank_cells:
+                    continue
+                rows.append(
+                    {
+                        "study_id": spec.study_id,
+                        "series_id": spec.series_ids[description],
+                        "instance_number": int(instance),
+                        "condition": CONDITION_NAMES[condition],
+                        "level": LEVEL_NAMES[level],
+                        "x": round(float(x_px), 4),
+                        "y": round(float(y_px), 4),
+                    }
+                )
+    return pd.DataFrame(rows).astype(
+        {"study_id": "int64", "series_id": "int64", "instance_number": "int64"}
+    )
