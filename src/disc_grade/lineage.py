@@ -38,7 +38,6 @@ RUN_FILES = (
     "conf/base/catalog.yml",
     "conf/base/globals.yml",
     "conf/base/parameters.yml",
-    "src/disc_grade/settings.py",
 )
 METRICS = {"metrics"}
 CONFUSION_PLOTS = ("contrastive_confusion", "scratch_confusion", "frozen_confusion")
@@ -138,7 +137,8 @@ def build(project: Path) -> dict:
     for name in STAGES:
         pipeline = pipelines[name]
         modules = {node.func.__module__ for node in pipeline.nodes} | {
-            f"disc_grade.pipelines.{name}.pipeline"
+            f"disc_grade.pipelines.{name}.pipeline",
+            "disc_grade.settings",  # every kedro run reads it (config loader, hooks)
         }
         code = sorted(
             str(p.resolve().relative_to(src.parent))

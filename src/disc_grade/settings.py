@@ -12,3 +12,8 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "merge_strategy": {"parameters": "soft", "globals": "soft"},
 }
+
+from disc_grade.datasets.rank_local import RankZeroWritesHook  # noqa: E402
+
+# under torchrun only rank 0 writes the pipeline's outputs
+HOOKS = (RankZeroWritesHook(),)
