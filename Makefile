@@ -2,6 +2,7 @@
 #   make run    set up, make the phantom if no raw data is present, run the train pipeline
 #   make test   set up, run the whole test suite
 #   make repro  set up, then `dvc repro` with the project's environment on PATH
+#   make study  set up, then the label-efficiency study as a DVC experiment (params.yaml's grid)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +13,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml repro clean-data
+.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml repro study clean-data
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,12 @@ clean-data:
 
 repro: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+
+study: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc exp run study_report
+	@echo
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc exp show --no-pager --md --only-changed
+	@echo "Table: data/08_reporting/label_efficiency.csv  |  figure: label_efficiency.png  |  page: label_efficiency.html"
 
 dvc-yaml: setup
 	$(BIN)/python -m disc_grade.lineage --write

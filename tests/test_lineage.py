@@ -67,12 +67,16 @@ def test_every_output_input_and_parameter_is_tracked(generated):
             dep = dep.replace("${raw_root}", PHANTOM_ROOT)  # the default data: the phantom's
             if dep.startswith(f"{PHANTOM_ROOT}/"):
                 assert produced[PHANTOM_ROOT] == "phantom"
+            elif dep == "data/07_model_output/study":  # the folder of the grid's cells
+                assert any(p.startswith(dep + "/") and s == "study" for p, s in produced.items())
             elif dep.startswith("data/"):
                 assert dep in produced, f"{name} depends on {dep}, which no stage produces"
                 assert STAGES.index(produced[dep]) < STAGES.index(name)
-    assert {"data/08_reporting/metrics.json"} == {
-        next(iter(m)) for m in stages["evaluation"]["metrics"]
-    }
+    assert {
+        "data/08_reporting/metrics.json",
+        "data/08_reporting/ceiling.json",
+        "data/08_reporting/end_to_end_metrics.json",
+    } == {next(iter(m)) for m in stages["evaluation"]["metrics"]}
 
 
 TINY = {
@@ -122,6 +126,9 @@ def _tiny_copy(target: Path) -> Path:
             yaml.safe_dump(_merge(yaml.safe_load(path.read_text()), change), sort_keys=False)
         )
     (target / "dvc.lock").unlink(missing_ok=True)
+    params = yaml.safe_load((target / "params.yaml").read_text())
+    params["study"] = {"fractions": [0.5, 1.0], "seeds": [0]}  # two cells of the grid
+    (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for args in (
         ["init", "-q"],
         ["add", "-A"],
@@ -146,8 +153,11 @@ def _run(cmd: list[str], cwd: Path) -> str:
 
 
 def _ran(output: str) -> set[str]:
+    """The stages a repro ran; the cells of a matrix stage (``study@0.5-0``) count as ``study``."""
     return {
-        line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
+        line.split("'")[1].split("@")[0]
+        for line in output.splitlines()
+        if line.startswith("Running stage '")
     }
 
 
@@ -175,8 +185,10 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
         )
     )
     status = json.loads(_run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
-    assert set(status) == {"finetuning", "evaluation"}, status
-    assert _ran(_run(["dvc", "repro"], repro)) == {"finetuning", "evaluation"}
+    downstream = {"finetuning", "evaluation", "study", "study_report"}
+    changed = {name.split("@")[0] for name in status}  # study_report changes once a cell has
+    assert changed == downstream - {"study_report"}, status
+    assert _ran(_run(["dvc", "repro"], repro)) == downstream
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -204,7 +216,10 @@ def test_dvc_repro_on_a_users_download_never_touches_it(tmp_path):
     before = _digests(download)
     _run(["dvc", "config", "cache.type", "hardlink,symlink"], project)
     _run(["dvc", "add", "-q", "data/01_raw/rsna"], project)
-    (project / "params.yaml").write_text("raw_root: data/01_raw/rsna\nkedro_env: local\n")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    (project / "params.yaml").write_text(
+        yaml.safe_dump({**params, "raw_root": "data/01_raw/rsna"}, sort_keys=False)
+    )
 
     assert _ran(_run(["dvc", "repro"], project)) == set(STAGES)
     source = json.loads((project / "data/08_reporting/data_source.json").read_text())
@@ -218,7 +233,12 @@ def test_dvc_repro_on_a_users_download_never_touches_it(tmp_path):
             _merge(yaml.safe_load(path.read_text()), {"finetuning": {"lr": 0.002}}), sort_keys=False
         )
     )
-    assert _ran(_run(["dvc", "repro"], project)) == {"finetuning", "evaluation"}
+    assert _ran(_run(["dvc", "repro"], project)) == {
+        "finetuning",
+        "evaluation",
+        "study",
+        "study_report",
+    }
     # a change in the environment's folder re-runs every stage that reads the configuration
     (project / "conf" / "local" / "parameters_evaluation.yml").write_text(
         "evaluation:\n  n_resamples: 60\n"

@@ -30,7 +30,11 @@ import yaml
 
 from disc_grade.pipelines.train.pipeline import TRAIN_STAGES
 
-STAGES = ("phantom", *TRAIN_STAGES)  # the phantom makes its cohort; train's stages follow
+# the phantom makes its cohort; train's stages follow; then the label-efficiency study: one
+# `study` stage per (fraction, seed) of params.yaml's grid (a DVC matrix), and its report
+STAGES = ("phantom", *TRAIN_STAGES, "study", "study_report")
+STUDY_MATRIX = {"fraction": "${study.fractions}", "seed": "${study.seeds}"}
+_CELL = {"fraction": "CELLFRACTION", "seed": "CELLSEED"}  # stand-ins resolved by the catalog
 PHANTOM_ROOT = "data/01_raw/phantom"  # the phantom's own folder, whatever params.yaml names
 DVC_PARAMS = "params.yaml"  # raw_root and kedro_env for dvc repro
 # what every kedro run reads besides a stage's own code and parameters
@@ -39,7 +43,8 @@ RUN_FILES = (
     "conf/base/globals.yml",
     "conf/base/parameters.yml",
 )
-METRICS = {"metrics"}
+METRICS = {"metrics", "ceiling", "end_to_end_metrics", "label_efficiency_metrics"}
+STUDY_PLOTS = ("label_efficiency_table", "label_efficiency_plot")
 CONFUSION_PLOTS = ("contrastive_confusion", "scratch_confusion", "frozen_confusion")
 CURVE_PLOTS = (
     "pretraining_curve",
@@ -87,6 +92,13 @@ def imported_files(modules: set[str], package: str = "disc_grade") -> set[Path]:
     return seen
 
 
+def _cell_template(path: str) -> str:
+    """A study cell's path with DVC's matrix items in place of the stand-ins."""
+    return path.replace(_CELL["fraction"], "${item.fraction}").replace(
+        _CELL["seed"], "${item.seed}"
+    )
+
+
 def _filepath(catalog, name: str, project: Path | None = None) -> str | None:
     if name.startswith("params:") or name == "parameters":
         return None
@@ -100,7 +112,15 @@ def _filepath(catalog, name: str, project: Path | None = None) -> str | None:
     path = Path(str(path))
     if project is not None and path.is_absolute() and path.is_relative_to(project):
         path = path.relative_to(project)
-    return path.as_posix()
+    return _cell_template(path.as_posix())
+
+
+def _optional(catalog, name: str) -> bool:
+    """A sidecar only some data has (``metadata.optional``): no DVC dep, or repro would stop."""
+    try:
+        return bool((catalog.get(name).metadata or {}).get("optional"))
+    except Exception:  # noqa: BLE001 - an in-memory name
+        return False
 
 
 def _param_files(conf: Path) -> dict[str, str]:
@@ -115,7 +135,10 @@ def stage_cmd(name: str) -> str:
     """The command of one stage: the phantom into its own folder, the others on params.yaml's data."""
     if name == "phantom":
         return f"kedro run --pipelines=phantom --params=raw_root={PHANTOM_ROOT}"
-    return f"kedro run --pipelines={name} --env=${{kedro_env}} --params=raw_root=${{raw_root}}"
+    cmd = f"kedro run --pipelines={name} --env=${{kedro_env}} --params=raw_root=${{raw_root}}"
+    if name == "study":  # one cell of the grid
+        cmd += ",study.fraction=${item.fraction},study.seed=${item.seed}"
+    return cmd
 
 
 def build(project: Path) -> dict:
@@ -126,13 +149,13 @@ def build(project: Path) -> dict:
 
     bootstrap_project(project)
     with KedroSession.create(
-        project_path=project, runtime_params={"raw_root": PHANTOM_ROOT}
+        project_path=project, runtime_params={"raw_root": PHANTOM_ROOT, "study": _CELL}
     ) as session:
         catalog = session.load_context().catalog
     owners = _param_files(project / "conf" / "base")
     # code deps as the project lays them out (src/disc_grade/...), wherever the package is installed
     src = Path(importlib.util.find_spec("disc_grade").origin).resolve().parent.parent
-    plot_names = set(CONFUSION_PLOTS) | set(CURVE_PLOTS)
+    plot_names = set(CONFUSION_PLOTS) | set(CURVE_PLOTS) | set(STUDY_PLOTS)
     stages = {}
     for name in STAGES:
         pipeline = pipelines[name]
@@ -146,10 +169,20 @@ def build(project: Path) -> dict:
             if p.resolve().is_relative_to(src)
         )
         inputs = sorted(i for i in pipeline.inputs() if not i.startswith("params:"))
-        files = sorted({p for i in inputs if (p := _filepath(catalog, i, project))})
+        files = sorted(
+            {
+                p
+                for i in inputs
+                if (p := _filepath(catalog, i, project)) and not _optional(catalog, i)
+            }
+        )
         if name != "phantom":  # raw inputs live wherever params.yaml's raw_root says
             files = [f.replace(PHANTOM_ROOT, "${raw_root}", 1) for f in files]
-        deps = sorted(set(code) | set(RUN_FILES)) + ([] if name == "phantom" else ["conf/${kedro_env}"]) + files
+        deps = (
+            sorted(set(code) | set(RUN_FILES))
+            + ([] if name == "phantom" else ["conf/${kedro_env}"])
+            + files
+        )
         params: dict[str, list[str]] = {}
         for node in pipeline.nodes:
             for i in node.inputs:
@@ -180,7 +213,8 @@ def build(project: Path) -> dict:
                 plots.append({path: {"cache": False}})
             else:
                 outs.append(path)
-        stage: dict = {"cmd": stage_cmd(name), "deps": deps}
+        stage: dict = {"matrix": dict(STUDY_MATRIX)} if name == "study" else {}
+        stage |= {"cmd": stage_cmd(name), "deps": deps}
         tracked = [{file: sorted(set(keys))} for file, keys in sorted(params.items())]
         if name != "phantom":
             tracked.append({DVC_PARAMS: ["kedro_env", "raw_root"]})
@@ -211,6 +245,17 @@ def build(project: Path) -> dict:
             }
         }
         for n in CURVE_PLOTS
+    ]
+    top_plots += [
+        {
+            _filepath(catalog, "label_efficiency_table", project): {
+                "template": "scatter",
+                "x": "fraction",
+                "y": "balanced_accuracy",
+                "title": "label efficiency: balanced accuracy against label fraction",
+            }
+        },
+        {_filepath(catalog, "label_efficiency_plot", project): {}},
     ]
     return {"stages": stages, "plots": top_plots}
 

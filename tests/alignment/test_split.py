@@ -54,3 +54,61 @@ def test_folds_cover_the_non_test_studies():
 def test_bad_split_parameters_are_named(bad):
     with pytest.raises(ValueError, match="alignment.split"):
         assign_splits(_discs(), bad)
+
+
+def _sited(n_studies=60, seed=0):
+    discs = _discs(n_studies, seed)
+    sites = np.array(["site A", "site B", "site C"])[discs["study_id"].to_numpy() % 3]
+    return discs.assign(site=sites)
+
+
+def test_a_held_out_site_goes_whole_to_external_test_and_nowhere_else():
+    discs = _sited()
+    splits = assign_splits(discs, {**PARAMS, "holdout_sites": ["site B"]})
+    assert splits["study_id"].is_unique and set(splits["study_id"]) == set(discs["study_id"])
+    site = discs.groupby("study_id")["site"].first()
+    external = splits[splits["split"] == "external_test"]
+    assert set(external["study_id"]) == set(site[site == "site B"].index)
+    inside = splits[splits["split"] != "external_test"]
+    assert not set(site[inside["study_id"]]) & {"site B"}, "a held-out study leaked into training"
+    assert {"train", "validation", "test"} <= set(inside["split"])
+
+
+def test_holding_out_nothing_is_the_random_split():
+    discs = _sited()
+    pd.testing.assert_frame_equal(
+        assign_splits(discs, {**PARAMS, "holdout_sites": []}), assign_splits(discs, PARAMS)
+    )
+
+
+def test_an_unknown_held_out_site_is_named():
+    with pytest.raises(ValueError, match="site Z"):
+        assign_splits(_sited(), {**PARAMS, "holdout_sites": ["site Z"]})
+
+
+def _roi_index(n_studies=40, seed=0):
+    discs = _discs(n_studies, seed)
+    splits = assign_splits(discs, PARAMS)
+    return discs.merge(splits[["study_id", "split"]], on="study_id")
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.25, 0.5, 1.0])
+def test_a_label_fraction_keeps_that_share_of_training_studies_and_every_other_row(fraction):
+    from disc_grade.alignment.split import subsample_training
+
+    index = _roi_index()
+    subset = subsample_training(index, fraction, seed=1)
+    train = index.loc[index["split"] == "train", "study_id"].unique()
+    kept = subset.loc[subset["split"] == "train", "study_id"].unique()
+    assert len(kept) >= 1 and len(kept) == pytest.approx(fraction * len(train), abs=3)
+    pd.testing.assert_frame_equal(
+        subset[subset["split"] != "train"], index[index["split"] != "train"]
+    )
+    assert set(kept) <= set(subsample_training(index, min(1.0, fraction * 2), seed=1)["study_id"])
+
+
+def test_a_label_fraction_outside_zero_one_is_refused():
+    from disc_grade.alignment.split import subsample_training
+
+    with pytest.raises(ValueError, match="study.fraction"):
+        subsample_training(_roi_index(), 0.0, seed=0)

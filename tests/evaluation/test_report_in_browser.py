@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from disc_grade.evaluation.report import FIGURES, html_report  # noqa: E402
+from disc_grade.evaluation.render import html_report  # noqa: E402
+from disc_grade.evaluation.report import FIGURES, sections  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -43,7 +44,7 @@ METRICS = {
 
 
 def test_report_tables_and_figures_are_in_the_html():
-    html = html_report(METRICS, {name: _png(name) for name, _ in FIGURES}, "test data")
+    html = html_report(sections(METRICS, "test data"), {name: _png(name) for name, _ in FIGURES})
     assert html.count("<img") == len(FIGURES)
     assert "80.0% [70.0%, 90.0%]" in html and "5.00% (1)" in html and "test data" in html
     assert base64.b64decode(html.split("base64,")[1].split("'")[0])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -58,7 +59,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
 
     page_file = tmp_path / "report.html"
     page_file.write_text(
-        html_report(METRICS, {name: _png(name) for name, _ in FIGURES}, "test data")
+        html_report(sections(METRICS, "test data"), {name: _png(name) for name, _ in FIGURES})
     )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -53,6 +53,7 @@ PARAMS = {
     "class_weights": [1.0, 3.0, 5.0],
     "focal_gamma": 2.0,
     "localisation_weight": 1.0,
+    "select_localisation_weight": 0.0,
     "projection_hidden": 64,
     "projection_dim": 32,
     "temperature": 0.2,

@@ -66,7 +66,7 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
 
     predictions = pd.read_parquet(kedro_project / "data/07_model_output/predictions.parquet")
     assert set(predictions["variant"]) == set(VARIANTS)
-    assert set(predictions["split"]) <= {"validation", "test"}
+    assert set(predictions["split"]) <= {"validation", "test", "external_test"}
     assert np.allclose(
         predictions[["p_normal_mild", "p_moderate", "p_severe"]].sum(axis=1), 1, atol=1e-4
     )

@@ -150,7 +150,7 @@ def align_discs(
     readable = series[(series["n_slices"] > 0) & (series["status"] == "ok")]
     cells = cells.astype({"series_id": "int64", "instance_number": "int64"})
     cells = cells.merge(
-        readable[GEOMETRY_COLUMNS],
+        readable[[*GEOMETRY_COLUMNS, "site"]],
         on=["study_id", "series_id"],
         how="left",
     )

@@ -32,6 +32,7 @@ DISC_COLUMNS = {
     "columns": "int64",
     "pixel_spacing_row": "float64",
     "pixel_spacing_col": "float64",
+    "site": "string",  # the sagittal T2 series' scanner (``dicom.series.site_of``)
 }
 EXCLUSION_COLUMNS = {
     "source": "string",

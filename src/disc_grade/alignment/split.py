@@ -1,4 +1,8 @@
-"""Study-level train/validation/test split, stratified by each study's worst severity."""
+"""Study-level train/validation/test split, stratified by each study's worst severity.
+
+Beside the random split by study, whole sites can be held out (``holdout_sites``): every study
+of those sites goes to ``external_test``, an out-of-site test set that no training sees.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 SPLITS = ("train", "validation", "test")
+EXTERNAL_TEST = "external_test"
 
 
 def _fractions(params: dict) -> np.ndarray:
@@ -25,10 +30,30 @@ def assign_splits(discs: pd.DataFrame, params: dict) -> pd.DataFrame:
     cohort has enough studies of. No study is on two sides.
 
     Args:
-        discs: needs ``study_id`` and ``label``.
-        params: ``train``, ``validation``, ``test`` fractions, ``seed``, ``n_folds``.
+        discs: needs ``study_id`` and ``label`` (and ``site`` with ``holdout_sites``).
+        params: ``train``, ``validation``, ``test`` fractions, ``seed``, ``n_folds`` and
+            ``holdout_sites`` (a list of sites, possibly empty).
+
+    Raises:
+        ValueError: bad fractions or folds, or a held-out site that no study has.
     """
     fractions = np.cumsum(_fractions(params))
+    holdout = [str(s) for s in params.get("holdout_sites") or []]
+    external = pd.DataFrame(columns=["study_id", "split", "fold", "worst_label"])
+    if holdout:
+        sites = discs.groupby("study_id")["site"].first()
+        missing = sorted(set(holdout) - set(sites))
+        if missing:
+            raise ValueError(
+                f"alignment.split.holdout_sites names {missing}, which no study has; "
+                f"the data's sites: {sorted(sites.unique())} (set it to [] for none)"
+            )
+        held = sites[sites.isin(holdout)].index
+        worst_held = discs[discs["study_id"].isin(held)].groupby("study_id")["label"].max()
+        external = pd.DataFrame(
+            {"study_id": held, "split": EXTERNAL_TEST, "fold": -1, "worst_label": worst_held[held]}
+        )
+        discs = discs[~discs["study_id"].isin(held)]
     n_folds = int(params.get("n_folds", 0) or 0)
     if n_folds == 1 or n_folds < 0:
         raise ValueError(f"alignment.split.n_folds must be 0 (no folds) or >= 2, got {n_folds}")
@@ -53,6 +78,28 @@ def assign_splits(discs: pd.DataFrame, params: dict) -> pd.DataFrame:
                     "worst_label": int(stratum),
                 }
             )
-    return pd.DataFrame(rows).astype(
+    return pd.concat([pd.DataFrame(rows), external], ignore_index=True).astype(
         {"study_id": "int64", "split": "string", "fold": "int64", "worst_label": "int8"}
     )
+
+
+def subsample_training(table: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    """Keep ``fraction`` of the training studies (at least one), stratified by worst label.
+
+    Rows of the other splits are kept whole: the validation and test sets do not change with
+    the label budget. Studies are drawn per worst-label stratum with ``seed``, so a smaller
+    fraction of one seed is a subset of a larger one.
+
+    Raises:
+        ValueError: ``fraction`` outside (0, 1].
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"study.fraction must be in (0, 1], got {fraction}")
+    train = table[table["split"] == "train"]
+    worst = train.groupby("study_id")["label"].max().sort_index()
+    rng = np.random.default_rng(seed)
+    kept: list[int] = []
+    for _, studies in worst.groupby(worst, sort=True):
+        ids = studies.index.to_numpy(dtype=np.int64)[rng.permutation(len(studies))]
+        kept += ids[: int(np.ceil(fraction * len(ids)))].tolist()
+    return table[(table["split"] != "train") | table["study_id"].isin(kept)]

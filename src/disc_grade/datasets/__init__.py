@@ -3,6 +3,14 @@
 from disc_grade.datasets.dicom_tree import DicomTree, DicomTreeDataset
 from disc_grade.datasets.figure import PngFigureDataset
 from disc_grade.datasets.npy import NpyDataset
+from disc_grade.datasets.optional_csv import OptionalCSVDataset
 from disc_grade.datasets.torch_state import TorchStateDataset
 
-__all__ = ["DicomTree", "DicomTreeDataset", "NpyDataset", "PngFigureDataset", "TorchStateDataset"]
+__all__ = [
+    "DicomTree",
+    "DicomTreeDataset",
+    "NpyDataset",
+    "OptionalCSVDataset",
+    "PngFigureDataset",
+    "TorchStateDataset",
+]

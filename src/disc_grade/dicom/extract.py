@@ -52,6 +52,26 @@ class RoiSpec:
         return spec
 
 
+def crop_offsets(discs: pd.DataFrame, max_mm: float, seed: int) -> np.ndarray:
+    """[n, 2] seeded (x, y) offsets in mm of each crop's centre from its disc's point.
+
+    Each disc's offset is drawn uniformly in ``[-max_mm, max_mm]`` per axis from a generator
+    seeded by ``(seed, study_id, level)``: the same disc gets the same offset whatever the
+    order or the other discs, so crops are reproducible and the canal point is not always at
+    the centre (a localisation head that outputs the centre can then be told apart).
+    """
+    if max_mm <= 0 or discs.empty:
+        return np.zeros((len(discs), 2))
+    return np.array(
+        [
+            np.random.default_rng([seed, int(study_id), sum(map(ord, str(level)))]).uniform(
+                -max_mm, max_mm, 2
+            )
+            for study_id, level in zip(discs["study_id"], discs["level"], strict=True)
+        ]
+    )
+
+
 def _decode(path: Path) -> np.ndarray:
     return read_pixels(path).astype(np.float32)
 
@@ -102,8 +122,8 @@ def _study_rois(args: tuple[str, list[dict], RoiSpec]) -> list[tuple[int, np.nda
             slices = [decoded.get(r, decoded[rank]) for r in ranks]
             roi = crop_stack(
                 slices,
-                disc["x"],
-                disc["y"],
+                disc["x"] + disc["offset_x_mm"] / disc["pixel_spacing_col"],
+                disc["y"] + disc["offset_y_mm"] / disc["pixel_spacing_row"],
                 (disc["pixel_spacing_row"], disc["pixel_spacing_col"]),
                 spec.extent_mm,
                 spec.size_px,
@@ -118,13 +138,24 @@ def _study_rois(args: tuple[str, list[dict], RoiSpec]) -> list[tuple[int, np.nda
 
 
 def extract_rois(
-    root: Path, discs: pd.DataFrame, series: pd.DataFrame, spec: RoiSpec, workers: int = 1
+    root: Path,
+    discs: pd.DataFrame,
+    series: pd.DataFrame,
+    spec: RoiSpec,
+    workers: int = 1,
+    offsets_mm: np.ndarray | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """ROIs for every disc: (array [N, C, H, W] float16, index table, exclusions).
 
-    Row ``i`` of the index describes ROI ``i``; discs whose labelled slice cannot be decoded
-    go to the exclusions with the file and the error.
+    Row ``i`` of the index describes ROI ``i``, with where the disc's point lies inside it
+    (``point_x``, ``point_y``, ROI px); discs whose labelled slice cannot be decoded go to the
+    exclusions with the file and the error.
+
+    Args:
+        offsets_mm: [n, 2] shift (x, y; mm) of each crop's centre from its point; None: centred.
     """
+    offsets = np.zeros((len(discs), 2)) if offsets_mm is None else np.asarray(offsets_mm, float)
+    discs = discs.assign(offset_x_mm=offsets[:, 0], offset_y_mm=offsets[:, 1])
     table = discs.merge(
         series[["study_id", "series_id", "instances_in_order"]],
         on=["study_id", "series_id"],
@@ -162,9 +193,10 @@ def extract_rois(
     base = table.drop(columns=["instances_in_order", "pos"])
     index = base[ok].reset_index(drop=True)
     index.insert(0, "roi", np.arange(len(index), dtype=np.int64))
-    index["point_x"] = roi_centre(spec.size_px)
-    index["point_y"] = roi_centre(spec.size_px)
-    index["roi_mm_per_px"] = spec.extent_mm / spec.size_px
+    mm_per_px = spec.extent_mm / spec.size_px
+    index["point_x"] = roi_centre(spec.size_px) - index["offset_x_mm"] / mm_per_px
+    index["point_y"] = roi_centre(spec.size_px) - index["offset_y_mm"] / mm_per_px
+    index["roi_mm_per_px"] = mm_per_px
     index["neighbours_clamped"] = info.loc[ok, "neighbours_clamped"].astype(bool).to_numpy()
     index["neighbour_replaced"] = info.loc[ok, "neighbour_replaced"].astype(bool).to_numpy()
     exclusions = base[~ok].assign(

@@ -41,6 +41,8 @@ INDEX_COLUMNS = {
     "error": "string",
     "modality": "string",
     "series_description": "string",
+    "manufacturer": "string",
+    "scanner_model": "string",
     "rows": "Int64",
     "columns": "Int64",
     "pixel_spacing_row": "float64",
@@ -102,6 +104,8 @@ def _read_header(root: Path, relative: str) -> dict:
         return {**row, "status": UNUSABLE, "error": bad}
     row["modality"] = values.get("Modality") or None
     row["series_description"] = values.get("SeriesDescription") or None
+    row["manufacturer"] = values.get("Manufacturer") or None
+    row["scanner_model"] = values.get("ManufacturerModelName") or None
     if row["instance_number"] is None and values.get("InstanceNumber") is not None:
         row["instance_number"] = int(values["InstanceNumber"])
     if row["study_id"] is None or row["series_id"] is None or row["instance_number"] is None:

@@ -41,7 +41,9 @@ DEFLATED_LE = "1.2.840.10008.1.2.1.99"  # the data set itself is deflated: pydic
 WANTED = {
     0x00080016: ("SOPClassUID", "str"),
     0x00080060: ("Modality", "str"),
+    0x00080070: ("Manufacturer", "str"),
     0x0008103E: ("SeriesDescription", "str"),
+    0x00081090: ("ManufacturerModelName", "str"),
     0x00180050: ("SliceThickness", "floats"),
     0x00200013: ("InstanceNumber", "int"),
     0x00200032: ("ImagePositionPatient", "floats"),

@@ -20,10 +20,12 @@ GEOMETRY_COLUMNS = [
     "pixel_spacing_col",
 ]
 
+UNKNOWN_SITE = "unknown"
 SERIES_COLUMNS = {
     "study_id": "int64",
     "series_id": "int64",
     "series_description": "string",
+    "site": "string",
     "plane": "string",
     "n_slices": "int64",
     "n_files_not_ok": "int64",
@@ -38,15 +40,30 @@ SERIES_COLUMNS = {
 }
 
 
+def _most_common(values: pd.Series) -> str | None:
+    return values.mode().iat[0] if values.notna().any() else None
+
+
+def site_of(files: pd.DataFrame) -> str:
+    """Where a series was acquired, as its headers say: the scanner model, else the maker.
+
+    A proxy for the hospital that held-out-site splits can use; ``unknown`` when the headers
+    name neither (anonymised data).
+    """
+    for column in ("scanner_model", "manufacturer"):
+        if column in files and (value := _most_common(files[column])):
+            return str(value)
+    return UNKNOWN_SITE
+
+
 def _one_series(files: pd.DataFrame, n_not_ok: int) -> dict:
     first = files.iloc[0]
     orientation = orientation_of(files)
     row = {
         "study_id": int(first.study_id),
         "series_id": int(first.series_id),
-        "series_description": files["series_description"].mode().iat[0]
-        if files["series_description"].notna().any()
-        else None,
+        "series_description": _most_common(files["series_description"]),
+        "site": site_of(files),
         "n_slices": len(files),
         "n_files_not_ok": n_not_ok,
         "rows": int(first.rows),
@@ -95,6 +112,7 @@ def build_series_table(dicom_index: pd.DataFrame) -> pd.DataFrame:
                     "study_id": int(study_id),
                     "series_id": int(series_id),
                     "series_description": None,
+                    "site": UNKNOWN_SITE,
                     "plane": None,
                     "n_slices": 0,
                     "n_files_not_ok": n_not_ok,

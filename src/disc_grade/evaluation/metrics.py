@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from disc_grade.evaluation.localisation import localisation_error
 from disc_grade.rsna import PROB_COLUMNS, SEVERITY_KEYS
 
 N_CLASSES = 3
@@ -150,21 +151,6 @@ def expected_calibration_error(
             }
         )
     return (float(ece) if len(confidence) else float("nan")), pd.DataFrame(rows)
-
-
-def localisation_error(table: pd.DataFrame) -> dict[str, float]:
-    """RMSE and median of the predicted canal point's distance to the true one, in px and mm."""
-    dx = table["point_x_pred"].to_numpy() - table["point_x_true"].to_numpy()
-    dy = table["point_y_pred"].to_numpy() - table["point_y_true"].to_numpy()
-    dist_px = np.hypot(dx, dy)
-    dist_mm = dist_px * table["mm_per_px"].to_numpy()
-    if not len(dist_px):
-        return {k: float("nan") for k in ("loc_rmse_px", "loc_rmse_mm", "loc_median_mm")}
-    return {
-        "loc_rmse_px": float(np.sqrt(np.mean(dist_px**2))),
-        "loc_rmse_mm": float(np.sqrt(np.mean(dist_mm**2))),
-        "loc_median_mm": float(np.median(dist_mm)),
-    }
 
 
 def bootstrap_by_study(

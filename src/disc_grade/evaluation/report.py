@@ -1,12 +1,18 @@
-"""The evaluation report: Markdown, and HTML with the figures embedded."""
+"""The evaluation report: one list of sections, rendered as Markdown and as HTML (figures embedded).
+
+Every measured figure stands beside what a trivial grader scores (chance: a balanced accuracy of
+1/3 for always answering one class) and, where the data's latent is known (the phantom), beside
+the Bayes ceiling no grader can pass.
+"""
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 
+from disc_grade.evaluation.render import Section
+
 PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_px": 10.18}
+CHANCE_BALANCED_ACCURACY = 1 / 3  # any constant grader (the majority class, the prior's argmax)
 FIGURES = (
     ("confusion_matrices", "Confusion matrices (test)"),
     ("per_level_accuracy", "Balanced accuracy per level (test)"),
@@ -29,11 +35,13 @@ DETAIL = (
     ("any_severe_log_loss", "RSNA any-severe-spinal log loss", "num"),
     ("rsna_spinal_score", "RSNA spinal score (mean of the two)", "num"),
     ("expected_calibration_error", "expected calibration error", "num"),
-    ("loc_rmse_px", "localisation RMSE (px)", "num"),
+    ("loc_rmse_px", "localisation RMSE (ROI px)", "num"),
+    ("loc_rmse_px_centre", "localisation RMSE of 'the centre' (ROI px)", "num"),
     ("loc_rmse_mm", "localisation RMSE (mm)", "num"),
     ("n_discs", "discs", "int"),
     ("n_studies", "studies", "int"),
 )
+SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
 
 
 def _fmt(value, kind: str = "num") -> str:
@@ -56,53 +64,103 @@ def _ci(m: dict, key: str) -> str:
     return f" [{_fmt(low, kind)}, {_fmt(high, kind)}]"
 
 
-def headline_rows(metrics: dict, split: str = "test") -> list[list[str]]:
-    """The paper's comparison: variant x balanced accuracy x severe-to-normal rate."""
-    rows = []
-    for variant, by_split in metrics.items():
-        m = by_split.get(split, {})
-        rows.append(
-            [
-                variant,
-                _fmt(m.get("balanced_accuracy"), "pct") + _ci(m, "balanced_accuracy"),
-                f"{_fmt(m.get('severe_to_normal_rate'), 'pct2')} ({m.get('severe_to_normal_count', 0)})"
-                + _ci(m, "severe_to_normal_rate"),
-                _fmt(m.get("loc_rmse_px")),
-            ]
-        )
+def _ba(m: dict) -> str:
+    return _fmt(m.get("balanced_accuracy"), "pct") + _ci(m, "balanced_accuracy")
+
+
+def _s2n(m: dict) -> str:
+    rate = _fmt(m.get("severe_to_normal_rate"), "pct2")
+    return f"{rate} ({m.get('severe_to_normal_count', 0)})" + _ci(m, "severe_to_normal_rate")
+
+
+def _baseline_rows(ceiling: dict, split: str, columns: int) -> list[list[str]]:
+    pad = ["" for _ in range(columns - 2)]
+    rows = [["chance: any constant grader", _fmt(CHANCE_BALANCED_ACCURACY, "pct"), *pad]]
+    if ceiling.get("available"):
+        rows.append(["Bayes ceiling (knows the latent)", _fmt(ceiling.get(split), "pct"), *pad])
+    return rows
+
+
+def headline(metrics: dict, ceiling: dict) -> Section:
+    """The paper's comparison on the in-site test split, with chance and the ceiling."""
+    header = ["variant", "balanced accuracy [95% CI]", "severe-to-normal (count) [95% CI]"]
+    rows = [[v, _ba(m.get("test", {})), _s2n(m.get("test", {}))] for v, m in metrics.items()]
+    rows += _baseline_rows(ceiling, "test", len(header))
     rows.append(
         [
             "paper, contrastive (Acharya & Kansakar 2026)",
             _fmt(PAPER["balanced_accuracy"], "pct"),
             _fmt(PAPER["severe_to_normal_rate"], "pct2"),
-            _fmt(PAPER["loc_rmse_px"]),
         ]
     )
-    return rows
+    return Section("Paper comparison (in-site test)", header=header, rows=rows)
 
 
-HEADLINE = [
-    "variant",
-    "balanced accuracy [95% CI]",
-    "severe-to-normal rate (count) [95% CI]",
-    "localisation RMSE (px)",
-]
+def sites(metrics: dict, ceiling: dict) -> Section | None:
+    """In-site against held-out-site test, side by side."""
+    if not any("external_test" in m for m in metrics.values()):
+        return None
+    header = ["variant", *(f"{SPLIT_NAMES[s]}: balanced accuracy" for s in SPLIT_NAMES)]
+    header += [f"{SPLIT_NAMES[s]}: severe-to-normal" for s in SPLIT_NAMES]
+    rows = [
+        [v, *(_ba(m.get(s, {})) for s in SPLIT_NAMES), *(_s2n(m.get(s, {})) for s in SPLIT_NAMES)]
+        for v, m in metrics.items()
+    ]
+    if ceiling.get("available"):
+        rows.append(["Bayes ceiling", *(_fmt(ceiling.get(s), "pct") for s in SPLIT_NAMES), "", ""])
+    text = (
+        "The held-out site's studies are never seen in training: a gap between the two columns "
+        "is what scanner appearance costs."
+    )
+    return Section("In-site against held-out-site test", [text], header, rows)
 
 
-def _detail_rows(metrics: dict, split: str) -> tuple[list[str], list[list[str]]]:
+def localisation(metrics: dict) -> Section:
+    """The localisation head against the trivial head that answers the ROI's centre."""
+    header = ["variant", "split", "head RMSE (ROI px)", "head RMSE (mm)", "'the centre' RMSE (px)",
+              "'the centre' RMSE (mm)"]  # fmt: skip
+    rows = [
+        [v, SPLIT_NAMES[s], *(_fmt(m.get(s, {}).get(k)) for k in (
+            "loc_rmse_px", "loc_rmse_mm", "loc_rmse_px_centre", "loc_rmse_mm_centre"))]
+        for v, m in metrics.items()
+        for s in SPLIT_NAMES
+        if s in m
+    ]  # fmt: skip
+    text = (
+        "Crops are cut around the labelled point shifted by a seeded offset, so the canal point is "
+        f"not at the centre. The paper's {PAPER['loc_rmse_px']} px is in native image pixels, "
+        "ours in ROI pixels: compare the mm columns between variants, not with the paper."
+    )
+    return Section("Localisation head against 'the centre'", [text], header, rows)
+
+
+def end_to_end(metrics: dict, end_to_end_metrics: dict) -> Section | None:
+    """Grading at the labelled points against grading at the localiser's points."""
+    if not end_to_end_metrics:
+        return None
+    header = ["variant", "split", "at labelled points", "at localised points"]
+    rows = [
+        [v, SPLIT_NAMES[s], _ba(metrics.get(v, {}).get(s, {})), _ba(by_split.get(s, {}))]
+        for v, by_split in end_to_end_metrics.items()
+        for s in SPLIT_NAMES
+        if s in by_split
+    ]
+    text = (
+        "Balanced accuracy when the crop is centred on the localiser's predicted point and slice "
+        "(no label used), beside the crops around the labelled points."
+    )
+    return Section("End-to-end grading", [text], header, rows)
+
+
+def detail(metrics: dict, split: str) -> Section:
     variants = list(metrics)
-    header = ["metric", *variants]
     rows = [
         [label, *(_fmt(metrics[v].get(split, {}).get(key), kind) for v in variants)]
         for key, label, kind in DETAIL
     ]
-    return header, rows
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    return Section(
+        f"All figures ({SPLIT_NAMES.get(split, split)})", header=["metric", *variants], rows=rows
+    )
 
 
 def _caveat(data_source: str) -> str:
@@ -113,59 +171,46 @@ def _caveat(data_source: str) -> str:
     )
 
 
-def markdown_report(metrics: dict, data_source: str) -> str:
-    """The report in Markdown; figures are the PNGs beside it in ``08_reporting``."""
-    parts = [
-        "# disc-grade evaluation report",
-        "## Paper comparison (test split)",
-        _md_table(HEADLINE, headline_rows(metrics)),
-        "",
-        _caveat(data_source),
+def sections(
+    metrics: dict,
+    data_source: str,
+    ceiling: dict | None = None,
+    end_to_end_metrics: dict | None = None,
+    extra: list[Section] | None = None,
+) -> list[Section]:
+    """The report's sections in order."""
+    ceiling = ceiling or {"available": False}
+    top = headline(metrics, ceiling)
+    top.paragraphs.append(_caveat(data_source))
+    if not ceiling.get("available"):
+        top.paragraphs.append(
+            f"No Bayes ceiling: {ceiling.get('reason', 'the latent is unknown')}."
+        )
+    splits = [
+        s for s in ("test", "external_test", "validation") if any(s in m for m in metrics.values())
     ]
-    for split in ("test", "validation"):
-        parts += [f"## All figures ({split})", _md_table(*_detail_rows(metrics, split))]
-    parts.append("## Figures")
-    parts += [f"### {title}\n\n![{title}]({name}.png)" for name, title in FIGURES]
-    parts.append(
-        "Intervals are 95% percentile bootstrap intervals resampled by study. The RSNA score is "
-        "the competition's sample-weighted log loss restricted to spinal canal stenosis."
-    )
-    return "\n\n".join(parts) + "\n"
-
-
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def html_report(metrics: dict, figures: dict[str, bytes], data_source: str) -> str:
-    """A self-contained HTML page: tables and the figures embedded as PNG."""
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
-        "td:first-child,th:first-child{text-align:left}th{background:#f2f2f2}img{max-width:100%;border:1px solid #eee}"
-        ".caveat{background:#fff8e1;padding:.6em 1em;border-left:4px solid #f0b400}"
-    )
     parts = [
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>disc-grade evaluation</title><style>{style}</style></head><body>",
-        "<h1>disc-grade evaluation report</h1>",
-        "<h2>Paper comparison (test split)</h2>",
-        _html_table(HEADLINE, headline_rows(metrics)),
-        f"<p class='caveat'>{html.escape(_caveat(data_source))}</p>",
+        top,
+        sites(metrics, ceiling),
+        localisation(metrics),
+        end_to_end(metrics, end_to_end_metrics or {}),
     ]
-    for split in ("test", "validation"):
-        parts += [f"<h2>All figures ({split})</h2>", _html_table(*_detail_rows(metrics, split))]
-    parts.append("<h2>Figures</h2>")
-    for name, title in FIGURES:
-        if name in figures:
-            data = base64.b64encode(figures[name]).decode("ascii")
-            parts.append(
-                f"<h3>{html.escape(title)}</h3><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>"
-            )
+    parts += extra or []
     parts.append(
-        "<p>Intervals are 95% percentile bootstrap intervals resampled by study.</p></body></html>"
-    )
-    return "\n".join(parts)
+        Section(
+            "Label efficiency",
+            ["The label-efficiency study (`make study`: every variant fine-tuned on 5-100% of the "
+             "labelled training studies, over seeds) writes its table, figure and page beside this "
+             "report: label_efficiency.csv, label_efficiency.png, label_efficiency.html."],
+        )
+    )  # fmt: skip
+    parts += [detail(metrics, s) for s in splits]
+    parts.append(
+        Section(
+            "Figures",
+            ["Intervals are 95% percentile bootstrap intervals resampled by study. The RSNA score is "
+             "the competition's sample-weighted log loss restricted to spinal canal stenosis."],
+            figures=list(FIGURES),
+        )
+    )  # fmt: skip
+    return [p for p in parts if p is not None]

@@ -19,6 +19,7 @@ from disc_grade.models.augment import (
     warp,
     warp_points,
 )
+from disc_grade.dicom.roi import roi_centre
 from disc_grade.models.batches import roi_batch
 from disc_grade.models.checkpoint import run_key
 from disc_grade.models.device import select_device, unwrap
@@ -119,10 +120,17 @@ def finetune_grader(
             point.float(), target, beta=0.1
         )
 
+    truth_px = index[["point_x", "point_y"]].to_numpy(dtype=float)[val_rows]
+    centre_rmse = float(np.sqrt(np.mean(np.sum((truth_px - roi_centre(rois.shape[-1])) ** 2, 1))))
+    select_loc = float(params["select_localisation_weight"])
+
     def evaluate(net):
-        probs, _ = predict(net, rois, val_rows, device)
-        score = balanced_accuracy_score(labels[val_rows].numpy(), probs.argmax(1))
-        return {"score": float(score), "val_balanced_accuracy": float(score)}
+        probs, points = predict(net, rois, val_rows, device)
+        accuracy = float(balanced_accuracy_score(labels[val_rows].numpy(), probs.argmax(1)))
+        loc_rmse = float(np.sqrt(np.mean(np.sum((points - truth_px) ** 2, 1))))
+        # the epoch kept: best balanced accuracy, less a penalty for a head no better than the centre
+        score = accuracy - select_loc * loc_rmse / max(centre_rmse, 1e-6)
+        return {"score": score, "val_balanced_accuracy": accuracy, "val_loc_rmse_px": loc_rmse}
 
     key = run_key(
         stage="finetune",
@@ -146,15 +154,18 @@ def finetune_grader(
         desc=f"finetune[{name}]",
     )
     logger.info(
-        "finetune[%s]: best validation balanced accuracy %.3f at epoch %d",
+        "finetune[%s]: best validation score %.3f (balanced accuracy %.3f) at epoch %d",
         name,
         state.best_score,
+        state.history[state.best_epoch - 1]["val_balanced_accuracy"]
+        if state.history
+        else float("nan"),
         state.best_epoch,
     )
-    eval_rows = np.flatnonzero(np.isin(splits, ["validation", "test"]))
+    eval_rows = np.flatnonzero(splits != "train")  # validation, test and any held-out site
     probs, points = predict(trained, rois, eval_rows, device)
     return (
         trained,
         pd.DataFrame(state.history),
-        prediction_table(index.iloc[eval_rows], probs, points, name),
+        prediction_table(index.iloc[eval_rows], probs, points, name, rois.shape[-1]),
     )

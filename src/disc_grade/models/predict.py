@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from disc_grade.dicom.roi import roi_centre
 from disc_grade.models.augment import normalised_to_pixels
 from disc_grade.models.batches import roi_batch
 from disc_grade.models.networks import DiscGrader, encoder_from_params
@@ -45,9 +46,9 @@ def predict(
 
 
 def prediction_table(
-    rows: pd.DataFrame, probs: np.ndarray, points: np.ndarray, variant: str
+    rows: pd.DataFrame, probs: np.ndarray, points: np.ndarray, variant: str, size_px: int
 ) -> pd.DataFrame:
-    """The ``predictions`` contract for one variant."""
+    """The ``predictions`` contract for one variant; ``size_px`` is the ROIs' side."""
     table = pd.DataFrame(
         {
             "study_id": rows["study_id"].to_numpy(dtype=np.int64),
@@ -66,4 +67,5 @@ def prediction_table(
         point_x_true=rows["point_x"].to_numpy(dtype=float),
         point_y_true=rows["point_y"].to_numpy(dtype=float),
         mm_per_px=rows["roi_mm_per_px"].to_numpy(dtype=float),
+        roi_centre_px=roi_centre(size_px),
     )

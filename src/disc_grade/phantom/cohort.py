@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from disc_grade.phantom.anatomy import PhantomConfig, StudySpec, draw_cohort
+from disc_grade.phantom.axial import render_axial
 from disc_grade.phantom.dicom_writer import slice_dataset, to_bytes
 from disc_grade.phantom.render import (
     canal_point,
-    render_axial,
     render_sagittal_series,
     sagittal_slice_positions,
 )
+from disc_grade.phantom.sites import site_named
 from disc_grade.phantom.tables import (
     AXIAL_ORIENTATION,
     AXIAL_SLICE_GAP_MM,
@@ -30,6 +31,7 @@ from disc_grade.phantom.tables import (
     instance_number,
     series_table,
     train_table,
+    truth_table,
 )
 from disc_grade.provenance import claim_for_phantom
 from disc_grade.rsna import (
@@ -72,6 +74,7 @@ def render_study(spec: StudySpec, config: PhantomConfig) -> list[tuple[str, byte
                 slice_thickness=thickness,
                 spacing_between=spec.slice_spacing,
                 rle=spec.rle_compressed,
+                scanner_model=site_named(spec.site).model,
             )
             files.append((f"{spec.study_id}/{series_id}/{inst}.dcm", to_bytes(ds)))
 
@@ -97,6 +100,7 @@ def render_study(spec: StudySpec, config: PhantomConfig) -> list[tuple[str, byte
                 slice_thickness=None if spec.missing_slice_thickness else 4.0,
                 spacing_between=AXIAL_SLICE_GAP_MM,
                 rle=spec.rle_compressed,
+                scanner_model=site_named(spec.site).model,
             )
             files.append((f"{spec.study_id}/{series_id}/{inst}.dcm", to_bytes(ds)))
     return files
@@ -142,6 +146,7 @@ def write_cohort(root: Path, config: PhantomConfig, workers: int = 1) -> list[St
     specs, train, coordinates, series, images = make_cohort(config, workers=workers)
     coordinates.to_csv(root / "train_label_coordinates.csv", index=False)
     series.to_csv(root / "train_series_descriptions.csv", index=False)
+    truth_table(specs, config).to_csv(root / "phantom_truth.csv", index=False)
     DicomTreeDataset(str(root / "train_images")).save(images)
     train.to_csv(root / "train.csv", index=False)
     return specs

@@ -12,6 +12,8 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, RLELossless, generate_uid
 
+from disc_grade.phantom.sites import MANUFACTURER
+
 STORED_BITS = 12
 PHANTOM_PATIENT_NAME = "PHANTOM^DO NOT EXPORT"  # tests check it never reaches an output
 PHANTOM_BIRTH_DATE = "19700101"
@@ -34,6 +36,7 @@ def slice_dataset(
     slice_thickness: float | None,
     spacing_between: float,
     rle: bool,
+    scanner_model: str = "",
 ) -> Dataset:
     """Build one slice's dataset with the geometry tags a scanner writes.
 
@@ -43,6 +46,7 @@ def slice_dataset(
         orientation: ImageOrientationPatient, row then column direction cosines.
         slice_thickness: None leaves the tag out (a quirk of some real series).
         rle: store RLE Lossless compressed instead of explicit little endian.
+        scanner_model: ManufacturerModelName (the phantom's site), left out when empty.
     """
     if pixels.dtype != np.uint16 or pixels.ndim != 2:
         raise ValueError(f"pixels must be a 2-D uint16 array, got {pixels.dtype} {pixels.shape}")
@@ -59,7 +63,9 @@ def slice_dataset(
     ds.SeriesInstanceUID = _uid("series", study_id, series_id)
     ds.FrameOfReferenceUID = _uid("frame", study_id)
     ds.Modality = "MR"
-    ds.Manufacturer = "disc-grade phantom"
+    ds.Manufacturer = MANUFACTURER
+    if scanner_model:
+        ds.ManufacturerModelName = scanner_model
     ds.PatientName = PHANTOM_PATIENT_NAME
     ds.PatientID = str(study_id)
     ds.PatientBirthDate = PHANTOM_BIRTH_DATE

@@ -18,7 +18,11 @@ from disc_grade.phantom.spine import SpineLayout, image_to_local, local_to_image
 EDGE_MM = 0.6  # width of the partial-volume edge of every structure
 BODY_DEPTH_MM = 35.0
 CANAL_HALF_WIDTH_MM = 11.0  # the thecal sac is seen only this far from the midline
-DISC_SHARE_OF_NARROWING = 0.6  # the rest comes from the ligamentum flavum behind the canal
+EPIDURAL_FAT_MM = 1.6  # fat between the thecal sac and the ligamentum flavum
+ROOT_RADIUS_MM = 0.6  # cauda equina nerve roots in the CSF
+ROOT_DEPTHS = (0.5, 0.75)  # where the roots lie across the sac, front (0) to back (1)
+ENDPLATE_BAND_MM = 4.0  # height of an endplate (Modic-like) change in the marrow
+FAT_SUPPRESSION = 0.15  # what is left of fat signal on fat-suppressed (STIR) series
 
 # tissue -> (T2, T1) relative signal
 TISSUE_SIGNAL: dict[str, tuple[float, float]] = {
@@ -35,7 +39,7 @@ TISSUE_SIGNAL: dict[str, tuple[float, float]] = {
 }
 
 
-def _soft_inside(distance: np.ndarray) -> np.ndarray:
+def soft_inside(distance: np.ndarray) -> np.ndarray:
     """1 inside (negative distance), 0 outside, smooth over ``EDGE_MM``."""
     return 0.5 * (1.0 - np.tanh(distance / EDGE_MM))
 
@@ -49,24 +53,43 @@ def _rounded_box(u, v, cu, cv, hu, hv, radius):
     return outside + inside - radius
 
 
-def _narrowing_profile(spec: StudySpec, v: np.ndarray, layout: SpineLayout) -> np.ndarray:
-    """Per-pixel AP millimetres lost at the canal, peaking at each disc centre."""
-    lost = np.zeros_like(v)
+def tissue_signal(spec: StudySpec, sequence: str) -> dict[str, float]:
+    """Relative signal of each tissue on this study's T2 (plain or fat-suppressed) or T1 series."""
+    signal = {k: v[0 if sequence == "T2" else 1] for k, v in TISSUE_SIGNAL.items()}
+    if sequence == "T2" and spec.fat_suppressed:  # STIR: fat and fatty marrow go dark
+        for tissue in ("fat", "foramen_fat"):
+            signal[tissue] *= FAT_SUPPRESSION
+        signal["marrow"] *= 0.5
+    return signal
+
+
+def canal_walls(
+    spec: StudySpec, v: np.ndarray, layout: SpineLayout
+) -> tuple[np.ndarray, np.ndarray]:
+    """Front and back walls (``u``, mm) of the thecal sac along the spine.
+
+    At each disc the canal loses ``canal_narrowing * canal_ap_mm``: the disc's share
+    (``bulge_share``) from the front, the rest (ligamentum flavum, facets) from the back.
+    """
+    front = np.full_like(v, 1.0)
+    back = np.full_like(v, 1.0 + spec.canal_ap_mm)
     sigma = 0.75 * layout.disc_height
-    for centre, fraction in zip(layout.disc_centres, spec.canal_narrowing, strict=True):
-        lost += fraction * spec.canal_ap_mm * np.exp(-0.5 * ((v - centre) / sigma) ** 2)
-    return lost
+    for centre, fraction, share in zip(
+        layout.disc_centres, spec.canal_narrowing, spec.bulge_share, strict=True
+    ):
+        lost = fraction * spec.canal_ap_mm * np.exp(-0.5 * ((v - centre) / sigma) ** 2)
+        front = front + share * lost
+        back = back - (1 - share) * lost
+    return front, back
 
 
 def canal_point(spec: StudySpec, level_index: int) -> tuple[float, float]:
     """Image position (mm) of the canal's centre at a disc: the labelled point."""
     layout = spine_layout(spec)
-    v = float(layout.disc_centres[level_index])
-    lost = spec.canal_narrowing[level_index] * spec.canal_ap_mm
-    front = 1.0 + DISC_SHARE_OF_NARROWING * lost
-    back = 1.0 + spec.canal_ap_mm - (1 - DISC_SHARE_OF_NARROWING) * lost
-    x, y = local_to_image(spec, np.array((front + back) / 2), np.array(v))
-    return float(x), float(y)
+    v = np.array([float(layout.disc_centres[level_index])])
+    front, back = canal_walls(spec, v, layout)
+    x, y = local_to_image(spec, (front + back) / 2, v)
+    return float(x[0]), float(y[0])
 
 
 def sagittal_masks(spec: StudySpec) -> dict[str, np.ndarray]:
@@ -76,9 +99,7 @@ def sagittal_masks(spec: StudySpec) -> dict[str, np.ndarray]:
     u, v = image_to_local(spec, xx, yy)
     layout = spine_layout(spec)
     ap = spec.canal_ap_mm
-    lost = _narrowing_profile(spec, v, layout)
-    front = 1.0 + DISC_SHARE_OF_NARROWING * lost
-    back = 1.0 + ap - (1 - DISC_SHARE_OF_NARROWING) * lost
+    front, back = canal_walls(spec, v, layout)
 
     body_dist = np.full(u.shape, np.inf, dtype=np.float32)
     lamina_dist = np.full(u.shape, np.inf, dtype=np.float32)
@@ -95,15 +116,20 @@ def sagittal_masks(spec: StudySpec) -> dict[str, np.ndarray]:
         spinous_dist = np.minimum(
             spinous_dist, _rounded_box(u, v, ap + 30.0, centre + 6.0, 14.0, 0.22 * height, 3.0)
         )
-    body = _soft_inside(body_dist)
-    marrow = _soft_inside(body_dist + 1.2)
+    body = soft_inside(body_dist)
+    marrow = soft_inside(body_dist + 1.2)
+    endplate = np.zeros_like(u)
+    for centre, changed in zip(layout.disc_centres, spec.endplate_change, strict=True):
+        if changed:  # a band of altered marrow above and below the disc
+            reach = layout.disc_height / 2 + ENDPLATE_BAND_MM
+            endplate = np.maximum(endplate, soft_inside(np.abs(v - centre) - reach))
 
     disc_band = np.zeros_like(u)
     nucleus = np.zeros_like(u)
     for centre in layout.disc_centres:
-        band = _soft_inside(np.abs(v - centre) - layout.disc_height / 2 - 0.8)
+        band = soft_inside(np.abs(v - centre) - layout.disc_height / 2 - 0.8)
         disc_band = np.maximum(disc_band, band)
-        nuc = _soft_inside(
+        nuc = soft_inside(
             np.hypot(
                 (u + BODY_DEPTH_MM / 2) / (0.36 * BODY_DEPTH_MM),
                 (v - centre) / (0.28 * layout.disc_height),
@@ -111,24 +137,33 @@ def sagittal_masks(spec: StudySpec) -> dict[str, np.ndarray]:
             - 1.0
         )
         nucleus = np.maximum(nucleus, nuc)
-    disc = disc_band * _soft_inside(-(u + BODY_DEPTH_MM - 1.0)) * _soft_inside(u - front + 1.0)
+    disc = disc_band * soft_inside(-(u + BODY_DEPTH_MM - 1.0)) * soft_inside(u - front + 1.0)
     disc = disc * (1 - marrow)
 
-    canal = _soft_inside(front - u) * _soft_inside(u - back)
-    ligament_band = _soft_inside(-u) * _soft_inside(u - (ap + 3.0)) * (1 - canal)
-    soft_body = _soft_inside(-(u + BODY_DEPTH_MM + 110.0)) * _soft_inside(u - (ap + 68.0))
-    fat = _soft_inside(-(u - (ap + 52.0))) * soft_body
+    canal = soft_inside(front - u) * soft_inside(u - back)
+    roots = np.zeros_like(u)
+    for depth in ROOT_DEPTHS:
+        roots = np.maximum(
+            roots, soft_inside(np.abs(u - (front + depth * (back - front))) - ROOT_RADIUS_MM)
+        )
+    epidural = soft_inside(back - u) * soft_inside(u - (back + EPIDURAL_FAT_MM)) * (1 - canal)
+    ligament_band = soft_inside(-u) * soft_inside(u - (ap + 3.0)) * (1 - canal) * (1 - epidural)
+    soft_body = soft_inside(-(u + BODY_DEPTH_MM + 110.0)) * soft_inside(u - (ap + 68.0))
+    fat = soft_inside(-(u - (ap + 52.0))) * soft_body
     return {
         "soft": soft_body,
         "fat": fat,
         "ligament": ligament_band,
         "cortex": body,
         "marrow": marrow,
+        "endplate": marrow * endplate,
         "annulus": disc,
         "nucleus": disc * nucleus,
         "csf": canal,
-        "lamina": _soft_inside(lamina_dist),
-        "spinous": _soft_inside(spinous_dist),
+        "roots": canal * roots,
+        "epidural_fat": epidural,
+        "lamina": soft_inside(lamina_dist),
+        "spinous": soft_inside(spinous_dist),
     }
 
 
@@ -136,11 +171,10 @@ def compose_sagittal(
     spec: StudySpec, masks: dict[str, np.ndarray], lr_mm: float, sequence: str
 ) -> np.ndarray:
     """Composite the tissues seen at ``lr_mm`` from the midline into a relative-signal image."""
-    col = 0 if sequence == "T2" else 1
-    sig = {k: v[col] for k, v in TISSUE_SIGNAL.items()}
-    midline = float(_soft_inside(np.asarray(abs(lr_mm) - CANAL_HALF_WIDTH_MM)))
-    body_w = float(_soft_inside(np.asarray(abs(lr_mm) - 24.0)))
-    spinous_w = float(_soft_inside(np.asarray(abs(lr_mm) - 5.0)))
+    sig = tissue_signal(spec, sequence)
+    midline = float(soft_inside(np.asarray(abs(lr_mm) - CANAL_HALF_WIDTH_MM)))
+    body_w = float(soft_inside(np.asarray(abs(lr_mm) - 24.0)))
+    spinous_w = float(soft_inside(np.asarray(abs(lr_mm) - 5.0)))
     img = masks["soft"] * sig["soft"]
     img = img * (1 - masks["fat"]) + masks["fat"] * sig["fat"]
     lam = masks["lamina"]
@@ -153,11 +187,17 @@ def compose_sagittal(
     csf = masks["csf"]
     lateral = csf * (1 - midline)
     img = img * (1 - lateral) + lateral * (0.5 * sig["post_bone"] + 0.5 * sig["foramen_fat"])
+    fat = masks["epidural_fat"] * midline
+    img = img * (1 - fat) + fat * sig["fat"]
     img = img * (1 - csf * midline) + csf * midline * sig["csf"]
+    roots = masks["roots"] * midline
+    img = img * (1 - roots) + roots * sig["ligament"]
     cortex = masks["cortex"] * body_w
     img = img * (1 - cortex) + cortex * sig["cortex"]
     marrow = masks["marrow"] * body_w
     img = img * (1 - marrow) + marrow * sig["marrow"]
+    changed = masks["endplate"] * body_w  # oedema-like: bright on T2, dark on T1
+    img = img * (1 - changed) + changed * (0.75 if sequence == "T2" else 0.2)
     ann = masks["annulus"] * body_w
     img = img * (1 - ann) + ann * sig["annulus"]
     return img
@@ -189,27 +229,7 @@ def render_sagittal_series(
     out = []
     for lr in sagittal_slice_positions(spec, n_slices):
         rel = compose_sagittal(spec, masks, float(lr), sequence)
-        body_w = float(_soft_inside(np.asarray(abs(lr) - 24.0)))
+        body_w = float(soft_inside(np.asarray(abs(lr) - 24.0)))
         rel = rel * (1 - masks["nucleus"] * body_w) + nucleus * body_w
         out.append(apply_scanner(spec, rel, rng, spec.pixel_spacing))
     return out
-
-
-def render_axial(
-    spec: StudySpec, level_index: int, size: int, spacing: float, rng: np.random.Generator
-) -> np.ndarray:
-    """One axial T2 slice through a disc: disc, canal narrowed by the label, posterior arch."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) * spacing
-    half = (size - 1) * spacing / 2
-    x, y = xx - half, yy - half  # x: patient left, y: posterior; canal centre at the origin
-    ap = spec.canal_ap_mm * (1 - spec.canal_narrowing[level_index])
-    body = _soft_inside(np.hypot(x / 60.0, (y + 20.0) / 55.0) * 55.0 - 55.0)
-    fat = _soft_inside(np.hypot(x / 66.0, (y + 20.0) / 62.0) * 62.0 - 62.0) - body
-    disc = _soft_inside(np.hypot(x / 24.0, (y + 18.0) / 16.0) * 16.0 - 16.0)
-    canal = _soft_inside(np.hypot(x / 10.0, y / (ap / 2 + 0.5)) * 10.0 - 10.0)
-    arch = _soft_inside(np.abs(np.hypot(x, y - 4.0) - 16.0) - 2.5) * (y > 4.0)
-    img = body * TISSUE_SIGNAL["soft"][0] + np.clip(fat, 0, 1) * TISSUE_SIGNAL["fat"][0]
-    img = img * (1 - arch) + arch * TISSUE_SIGNAL["post_bone"][0]
-    img = img * (1 - disc) + disc * TISSUE_SIGNAL["annulus"][0]
-    img = img * (1 - canal) + canal * TISSUE_SIGNAL["csf"][0]
-    return apply_scanner(spec, img, rng, spacing)

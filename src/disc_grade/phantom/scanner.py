@@ -1,4 +1,4 @@
-"""What a scanner does to the relative tissue signal: blur, gamma, bias field, Rician noise, scaling."""
+"""What a scanner does to the relative tissue signal: blur, gamma, ghost, bias field, noise, scaling."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ def apply_scanner(
     if spec.blur_mm > 0:
         img = gaussian_filter(img, sigma=spec.blur_mm / ps)
     img = np.clip(img, 0, None) ** spec.contrast_gamma
+    if spec.ghost > 0:  # a faint copy shifted along the phase-encoding direction (columns)
+        img = img + spec.ghost * np.roll(img, img.shape[1] // 3, axis=1)
     h, w = img.shape
     yy, xx = np.mgrid[-1 : 1 : h * 1j, -1 : 1 : w * 1j]
     a, b, c, d, e = spec.bias_coeffs

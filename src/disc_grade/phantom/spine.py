@@ -51,11 +51,12 @@ def image_to_local(spec: StudySpec, x_mm: np.ndarray, y_mm: np.ndarray):
     yr = -np.sin(theta) * dx + np.cos(theta) * dy
     v = yr - spec.spine_offset_mm[1]
     u = xr - spec.spine_offset_mm[0] - spec.curvature * v**2 - _posterior_margin_shift(spec)
-    return u, v
+    return u + slip_shift(spec, v), v
 
 
 def local_to_image(spec: StudySpec, u: np.ndarray, v: np.ndarray):
     """Inverse of :func:`image_to_local`: spine frame to image millimetres."""
+    u = u - slip_shift(spec, v)
     xr = u + spec.spine_offset_mm[0] + spec.curvature * v**2 + _posterior_margin_shift(spec)
     yr = v + spec.spine_offset_mm[1]
     theta = np.deg2rad(spec.tilt_deg)
@@ -64,6 +65,14 @@ def local_to_image(spec: StudySpec, u: np.ndarray, v: np.ndarray):
     half_w = (spec.columns - 1) * spec.pixel_spacing / 2
     half_h = (spec.rows - 1) * spec.pixel_spacing / 2
     return dx + half_w, dy + half_h
+
+
+def slip_shift(spec: StudySpec, v: np.ndarray) -> np.ndarray:
+    """How far (mm) the spine above L4/L5 sits anterior of the spine below it (a slip)."""
+    if not spec.slip_mm:
+        return np.zeros_like(np.asarray(v, dtype=float))
+    slip_level = spine_layout(spec).disc_centres[LEVELS.index("l4_l5")]
+    return spec.slip_mm / (1 + np.exp((np.asarray(v, dtype=float) - slip_level) / 3.0))
 
 
 def _posterior_margin_shift(spec: StudySpec) -> float:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.phantom.anatomy import PhantomConfig, StudySpec
+from disc_grade.phantom.reader import ReaderModel
 from disc_grade.phantom.render import canal_point, sagittal_slice_positions
 from disc_grade.rsna import (
     AXIAL_T2,
@@ -17,6 +18,7 @@ from disc_grade.rsna import (
     CONDITIONS,
     LEVEL_NAMES,
     LEVELS,
+    PROB_COLUMNS,
     SAGITTAL_T1,
     SAGITTAL_T2,
     SEVERITIES,
@@ -130,3 +132,32 @@ def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataF
     return pd.DataFrame(rows).astype(
         {"study_id": "int64", "series_id": "int64", "instance_number": "int64"}
     )
+
+
+def truth_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataFrame:
+    """``phantom_truth.csv``: per spinal disc its site, latent, visible compromise and grade.
+
+    Also the grade probabilities given the latent (the reader's noise integrated), from which
+    evaluation computes the Bayes ceiling. No pipeline trains on this table.
+    """
+    reader = ReaderModel.from_prior(config.severity_prior, config.reader_noise)
+    rows = [
+        {
+            "study_id": spec.study_id,
+            "level": level,
+            "site": spec.site,
+            "latent": spec.latent[SPINAL][level],
+            "compromise": spec.canal_narrowing[k],
+            "grade": spec.severity[SPINAL][level],
+            "narrow_canal": spec.canal_ap_mm < 12.0,
+            "slip": spec.slip_mm > 0,
+            "endplate_change": spec.endplate_change[k],
+        }
+        for spec in specs
+        for k, level in enumerate(LEVELS)
+    ]
+    table = pd.DataFrame(rows).astype({"study_id": "int64"})
+    probs = reader.probabilities(table["latent"].to_numpy())
+    for k, column in enumerate(PROB_COLUMNS):
+        table[column] = probs[:, k]
+    return table

@@ -9,9 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.datasets import DicomTree
+from disc_grade.dicom.extract import RoiSpec
 from disc_grade.evaluation import figures
+from disc_grade.evaluation.ceiling import ceilings
 from disc_grade.evaluation.metrics import evaluate_split
-from disc_grade.evaluation.report import html_report, markdown_report
+from disc_grade.evaluation.render import html_report, markdown_report
+from disc_grade.evaluation.report import sections
+from disc_grade.inference.end_to_end import grade_at_localised_points
 from disc_grade.models.predict import load_grader
 from disc_grade.models.saliency import gradcam
 from disc_grade.rsna import SEVERITIES
@@ -118,8 +123,46 @@ def plot_worst_errors(
     return figures.worst_errors_figure(rois, worst, saliency, title)
 
 
+def compute_ceiling(phantom_truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
+    """The Bayes ceiling per split where the latent is known (the phantom), else why not."""
+    ceiling = _plain(ceilings(phantom_truth, predictions))
+    logger.info("evaluation: Bayes ceiling %s", ceiling)
+    return ceiling
+
+
+def grade_end_to_end(
+    localiser_errors: pd.DataFrame,
+    series: pd.DataFrame,
+    images: DicomTree,
+    contrastive_model: dict,
+    scratch_model: dict,
+    frozen_model: dict,
+    roi_params: dict[str, Any],
+    finetuning_params: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every variant's predictions on crops at the localiser's points; discs not cropped listed."""
+    graders = {"contrastive": contrastive_model, "scratch": scratch_model, "frozen": frozen_model}
+    predictions, excluded = grade_at_localised_points(
+        images.root,
+        localiser_errors,
+        series,
+        graders,
+        RoiSpec.from_params(roi_params),
+        finetuning_params["encoder"],
+        finetuning_params["device"],
+    )
+    logger.info(
+        "end-to-end: %d held-out discs graded at localised points, %d not cropped",
+        predictions["study_id"].size // max(len(graders), 1),
+        len(excluded),
+    )
+    return predictions, excluded
+
+
 def write_report(
     metrics: dict,
+    ceiling: dict,
+    end_to_end_metrics: dict,
     confusion_png: bytes,
     per_level_png: bytes,
     reliability_png: bytes,
@@ -127,11 +170,11 @@ def write_report(
     data_source: dict,
 ) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data."""
-    source = data_source["description"]
+    parts = sections(metrics, data_source["description"], ceiling, end_to_end_metrics)
     pngs = {
         "confusion_matrices": confusion_png,
         "per_level_accuracy": per_level_png,
         "reliability_diagram": reliability_png,
         "worst_errors": worst_png,
     }
-    return markdown_report(metrics, source), html_report(metrics, pngs, source)
+    return markdown_report(parts), html_report(parts, pngs)

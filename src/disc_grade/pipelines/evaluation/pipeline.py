@@ -45,9 +45,38 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_worst_errors",
             ),
             Node(
+                n.compute_ceiling,
+                ["phantom_truth", "predictions"],
+                "ceiling",
+                name="compute_ceiling",
+            ),
+            Node(
+                n.grade_end_to_end,
+                [
+                    "localiser_errors",
+                    "series",
+                    "train_images",
+                    "contrastive.grader_model",
+                    "scratch.grader_model",
+                    "frozen.grader_model",
+                    "params:roi",
+                    "params:finetuning",
+                ],
+                ["end_to_end_predictions", "end_to_end_exclusions"],
+                name="grade_end_to_end",
+            ),
+            Node(
+                n.compute_metrics,
+                ["end_to_end_predictions", "params:evaluation"],
+                ["end_to_end_metrics", "end_to_end_metrics_table"],
+                name="compute_end_to_end_metrics",
+            ),
+            Node(
                 n.write_report,
                 [
                     "metrics",
+                    "ceiling",
+                    "end_to_end_metrics",
                     "confusion_matrices",
                     "per_level_accuracy",
                     "reliability_diagram",

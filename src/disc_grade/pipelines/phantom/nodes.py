@@ -9,8 +9,10 @@ import pandas as pd
 
 from disc_grade.datasets import DicomTree
 from disc_grade.phantom.anatomy import PhantomConfig
+from disc_grade.phantom.atlas import atlas_figure
 from disc_grade.phantom.cohort import PhantomImageStream, make_cohort
 from disc_grade.phantom.preview import preview_figure
+from disc_grade.phantom.tables import truth_table
 from disc_grade.provenance import claim_for_phantom
 
 logger = logging.getLogger(__name__)
@@ -18,8 +20,11 @@ logger = logging.getLogger(__name__)
 
 def make_phantom_cohort(
     params: dict[str, Any], raw_root: str
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, PhantomImageStream]:
-    """Draw the cohort: the three RSNA CSVs and a lazy stream of its DICOM files.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, PhantomImageStream, pd.DataFrame]:
+    """Draw the cohort: the three RSNA CSVs, a lazy stream of its DICOM files, and the truth.
+
+    The truth sidecar (``phantom_truth.csv``: site, latent, compromise per disc) is for
+    evaluation's ceiling and for people; no pipeline trains on it.
 
     ``raw_root`` is claimed first (its marker written), so no file of a folder the phantom did
     not write, CSVs included, is ever replaced: Kedro saves the outputs only after this returns.
@@ -42,7 +47,12 @@ def make_phantom_cohort(
         len(coordinates),
         workers,
     )
-    return train, coordinates, series, images
+    return train, coordinates, series, images, truth_table(specs, config)
+
+
+def draw_atlas(params: dict[str, Any]):
+    """One mid-sagittal crop per site (rows) and grade (columns), for docs and reviewers."""
+    return atlas_figure(PhantomConfig.from_params(params["cohort"]))
 
 
 def preview_phantom(images: DicomTree, coordinates: pd.DataFrame, train: pd.DataFrame):

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from disc_grade.pipelines.phantom.nodes import make_phantom_cohort, preview_phantom
+from disc_grade.pipelines.phantom.nodes import draw_atlas, make_phantom_cohort, preview_phantom
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,8 +16,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "label_coordinates",
                     "series_descriptions",
                     "train_images",
+                    "phantom_truth",
                 ],
                 name="make_phantom_cohort",
+            ),
+            Node(
+                func=draw_atlas, inputs="params:phantom", outputs="phantom_atlas", name="draw_atlas"
             ),
             Node(
                 func=preview_phantom,

@@ -1,0 +1,20 @@
+"""A CSV table that may be absent: loading a missing file gives an empty table, not an error.
+
+For sidecars that only some data has (the phantom's truth): evaluation uses them where they
+exist and says so where they do not. ``lineage`` leaves such inputs out of DVC's deps (a
+missing dep stops ``dvc repro``); they change only with the data they accompany.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from kedro_datasets.pandas import CSVDataset
+
+
+class OptionalCSVDataset(CSVDataset):
+    """``pandas.CSVDataset`` whose ``load`` of a missing file is an empty ``DataFrame``."""
+
+    def load(self) -> pd.DataFrame:
+        if not self._exists():
+            return pd.DataFrame()
+        return super().load()

@@ -1,0 +1,55 @@
+"""The best balanced accuracy any grader could reach, where the data's latent severity is known.
+
+The phantom writes, per disc, the probability of each grade given its latent severity (the
+readers' noise integrated). For balanced accuracy the best rule then predicts
+``argmax_k P(k | latent) / P(k)``; its balanced accuracy on the same discs is the ceiling that
+measured figures are read against. Real data has no latent: the ceiling is then unavailable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion
+from disc_grade.rsna import PROB_COLUMNS
+
+
+def oracle_balanced_accuracy(labels: np.ndarray, oracle: np.ndarray, prior: np.ndarray) -> float:
+    """Balanced accuracy of ``argmax(oracle / prior)`` against ``labels``.
+
+    Args:
+        labels: [n] grades given.
+        oracle: [n, 3] probability of each grade given what an ideal grader knows.
+        prior: [3] grade frequencies of the population the rule is tuned for.
+    """
+    prior = np.asarray(prior, dtype=float)
+    with np.errstate(divide="ignore"):
+        predicted = (np.asarray(oracle) / np.where(prior > 0, prior, np.inf)).argmax(1)
+    return balanced_accuracy(confusion(np.asarray(labels, dtype=int), predicted))
+
+
+def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
+    """Per split of ``predictions`` (and over the whole cohort) the Bayes ceiling, or why none.
+
+    Args:
+        truth: ``phantom_truth`` (study_id, level, grade, ``PROB_COLUMNS``); empty for real data.
+        predictions: the ``predictions`` table (one variant is enough: the discs are the same).
+    """
+    if truth.empty:
+        return {
+            "available": False,
+            "reason": "no phantom_truth.csv: the latent severity is unknown",
+        }
+    prior = np.bincount(truth["grade"].to_numpy(dtype=int), minlength=3) / len(truth)
+    out: dict = {
+        "available": True,
+        "cohort": oracle_balanced_accuracy(truth["grade"], truth[PROB_COLUMNS].to_numpy(), prior),
+    }
+    one_variant = predictions[predictions["variant"] == predictions["variant"].iloc[0]]
+    merged = one_variant[["study_id", "level", "split", "label"]].merge(
+        truth[["study_id", "level", *PROB_COLUMNS]], on=["study_id", "level"], how="inner"
+    )
+    for split, discs in merged.groupby("split", sort=True):
+        out[split] = oracle_balanced_accuracy(discs["label"], discs[PROB_COLUMNS].to_numpy(), prior)
+    return out

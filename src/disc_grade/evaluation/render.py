@@ -1,0 +1,72 @@
+"""A report as sections, and its two renderings: Markdown (figures beside it) and self-contained HTML."""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Section:
+    """A heading, then paragraphs, a table and figures (PNG names), each optional."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (name, caption)
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def markdown_report(parts: list[Section]) -> str:
+    """The report in Markdown; figures are the PNGs beside it in ``08_reporting``."""
+    out = ["# disc-grade evaluation report"]
+    for part in parts:
+        out.append(f"## {part.title}")
+        out += part.paragraphs
+        if part.header:
+            out.append(_md_table(part.header, part.rows))
+        out += [f"### {caption}\n\n![{caption}]({name}.png)" for name, caption in part.figures]
+    return "\n\n".join(out) + "\n"
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
+    "td:first-child,th:first-child{text-align:left}th{background:#f2f2f2}img{max-width:100%;border:1px solid #eee}"
+    "p{max-width:60em}"
+)
+
+
+def html_report(parts: list[Section], figures: dict[str, bytes]) -> str:
+    """A self-contained HTML page: tables and the figures embedded as PNG."""
+    out = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>disc-grade evaluation</title><style>{STYLE}</style></head><body>",
+        "<h1>disc-grade evaluation report</h1>",
+    ]
+    for part in parts:
+        out.append(f"<h2>{html.escape(part.title)}</h2>")
+        out += [f"<p>{html.escape(p)}</p>" for p in part.paragraphs]
+        if part.header:
+            out.append(_html_table(part.header, part.rows))
+        for name, caption in part.figures:
+            if name in figures:
+                data = base64.b64encode(figures[name]).decode("ascii")
+                out.append(
+                    f"<h3>{html.escape(caption)}</h3><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+                )
+    out.append("</body></html>")
+    return "\n".join(out)

@@ -1,0 +1,98 @@
+"""The phantom cohort's parameters (``conf/base/parameters_phantom.yml``, key ``phantom.cohort``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from disc_grade.phantom.sites import SITES
+from disc_grade.rsna import LEVELS
+
+DEFAULT_SITE_WEIGHTS = (("A", 0.3), ("B", 0.25), ("C", 0.15), ("D", 0.15), ("E", 0.15))
+
+
+@dataclass(frozen=True)
+class PhantomConfig:
+    """Parameters of the phantom cohort; the defaults are those of ``conf/base``."""
+
+    n_studies: int = 120
+    seed: int = 2024
+    image_size: int = 192
+    image_size_jitter: float = 0.15
+    n_sagittal_slices: int = 11
+    n_axial_per_level: int = 2
+    severity_prior: tuple[float, float, float] = (0.878, 0.075, 0.048)
+    level_severity_weight: tuple[float, ...] = (0.4, 0.7, 1.0, 1.6, 1.1)
+    study_correlation: float = 0.6
+    reader_noise: float = 0.3
+    site_weights: tuple[tuple[str, float], ...] = DEFAULT_SITE_WEIGHTS
+    narrow_canal_rate: float = 0.12
+    slip_rate: float = 0.1
+    endplate_change_rate: float = 0.15
+    quirk_rate: float = 0.08
+
+    @classmethod
+    def from_params(cls, params: dict) -> PhantomConfig:
+        """Build a config from a parameters dict, rejecting unknown keys and bad values.
+
+        Raises:
+            ValueError: a key is unknown or a value is out of range.
+        """
+        known = set(cls.__dataclass_fields__)
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(
+                f"unknown phantom parameter(s) {sorted(unknown)}; known: {sorted(known)}"
+            )
+        values = dict(params)
+        for key in ("severity_prior", "level_severity_weight"):
+            if key in values:
+                values[key] = tuple(float(v) for v in values[key])
+        if "site_weights" in values:
+            values["site_weights"] = tuple(
+                (str(k), float(v)) for k, v in dict(values["site_weights"]).items()
+            )
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first parameter out of range."""
+        if self.n_studies < 1:
+            raise ValueError(f"phantom.n_studies must be >= 1, got {self.n_studies}")
+        if not 64 <= self.image_size <= 1024:
+            raise ValueError(f"phantom.image_size must be in [64, 1024], got {self.image_size}")
+        if self.n_sagittal_slices < 5:
+            raise ValueError(
+                f"phantom.n_sagittal_slices must be >= 5, got {self.n_sagittal_slices}"
+            )
+        prior = np.asarray(self.severity_prior)
+        if prior.shape != (3,) or (prior < 0).any() or prior.sum() <= 0:
+            raise ValueError(
+                f"phantom.severity_prior must be 3 non-negative numbers, got {self.severity_prior}"
+            )
+        if len(self.level_severity_weight) != len(LEVELS):
+            raise ValueError(
+                f"phantom.level_severity_weight needs {len(LEVELS)} values, got {self.level_severity_weight}"
+            )
+        if not 0 <= self.study_correlation < 1:
+            raise ValueError(
+                f"phantom.study_correlation must be in [0, 1), got {self.study_correlation}"
+            )
+        if self.reader_noise < 0:
+            raise ValueError(f"phantom.reader_noise must be >= 0, got {self.reader_noise}")
+        names = [name for name, _ in self.site_weights]
+        if (
+            not names
+            or any(n not in SITES for n in names)
+            or any(w < 0 for _, w in self.site_weights)
+        ):
+            raise ValueError(
+                f"phantom.site_weights must map sites {sorted(SITES)} to weights >= 0, got {dict(self.site_weights)}"
+            )
+        if sum(w for _, w in self.site_weights) <= 0:
+            raise ValueError("phantom.site_weights must not all be 0")
+        for key in ("narrow_canal_rate", "slip_rate", "endplate_change_rate", "quirk_rate"):
+            if not 0 <= getattr(self, key) <= 1:
+                raise ValueError(f"phantom.{key} must be in [0, 1], got {getattr(self, key)}")

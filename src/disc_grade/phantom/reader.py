@@ -1,0 +1,75 @@
+"""Grades as a reader's call on a continuum: latent canal compromise, thresholds and reader noise.
+
+Every disc has a latent severity ``z`` (standard-normal scale, correlated within the study,
+shifted per level). What the image shows is the canal compromise ``c = compromise(z)``, the
+fraction of the canal's AP diameter lost at the disc. The label is the reader's grade:
+``z + reader_noise * e`` cut at two thresholds, so Moderate overlaps both neighbours. The
+thresholds are scaled by ``sqrt(1 + reader_noise**2)`` so the grade frequencies stay at the
+RSNA prior. Knowing ``z`` exactly, the best any grader can do is the Bayes rule: its balanced
+accuracy is the ceiling the report quotes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+_NORMAL = NormalDist()
+# where the visible compromise rises: c = floor + span * Phi((z - centre) / width)
+COMPROMISE_FLOOR, COMPROMISE_SPAN = 0.04, 0.86
+COMPROMISE_CENTRE, COMPROMISE_WIDTH = 1.45, 0.38
+
+
+def compromise(z: np.ndarray | float) -> np.ndarray:
+    """Fraction of the canal's AP diameter lost at a disc of latent severity ``z``."""
+    from scipy.stats import norm
+
+    z = np.asarray(z, dtype=float)
+    return COMPROMISE_FLOOR + COMPROMISE_SPAN * norm.cdf((z - COMPROMISE_CENTRE) / COMPROMISE_WIDTH)
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    """Thresholds on the latent scale and the reader's noise."""
+
+    thresholds: tuple[float, float]
+    noise: float
+
+    @classmethod
+    def from_prior(cls, prior, noise: float) -> ReaderModel:
+        """Thresholds that keep the grade frequencies at ``prior`` under reader noise ``noise``."""
+        prior = np.asarray(prior, dtype=float) / np.sum(prior)
+        scale = np.sqrt(1 + noise**2)
+        t1 = _NORMAL.inv_cdf(min(max(prior[0], 1e-6), 1 - 1e-6)) * scale
+        t2 = _NORMAL.inv_cdf(min(max(prior[0] + prior[1], 1e-6), 1 - 1e-6)) * scale
+        return cls((float(t1), float(t2)), float(noise))
+
+    def grade(self, z: np.ndarray | float, e: np.ndarray | float) -> np.ndarray:
+        """The reader's grade (0, 1, 2) of latent ``z`` with standard-normal reading error ``e``."""
+        return np.digitize(np.asarray(z) + self.noise * np.asarray(e), self.thresholds)
+
+    def probabilities(self, z: np.ndarray) -> np.ndarray:
+        """[n, 3] probability of each grade given the latent (the reader's noise integrated)."""
+        from scipy.stats import norm
+
+        z = np.asarray(z, dtype=float).reshape(-1)
+        if self.noise == 0:
+            return np.eye(3)[self.grade(z, 0.0)]
+        below = [norm.cdf((t - z) / self.noise) for t in self.thresholds]
+        return np.stack([below[0], below[1] - below[0], 1 - below[1]], axis=1)
+
+
+def bayes_ceiling(model: ReaderModel, z: np.ndarray, labels: np.ndarray) -> float:
+    """Balanced accuracy of the best grader that knows each disc's latent exactly.
+
+    For balanced accuracy the Bayes rule predicts ``argmax_k P(k | z) / P(k)``; ``labels`` are
+    the grades the readers gave (their frequencies are ``P(k)``).
+    """
+    labels = np.asarray(labels).reshape(-1)
+    prior = np.bincount(labels, minlength=3) / len(labels)
+    with np.errstate(divide="ignore"):
+        predicted = (model.probabilities(z) / np.where(prior > 0, prior, np.inf)).argmax(1)
+    recalls = [np.mean(predicted[labels == k] == k) for k in range(3) if (labels == k).any()]
+    return float(np.mean(recalls))
