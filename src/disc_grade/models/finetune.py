@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import balanced_accuracy_score
 
+from disc_grade.dicom.roi import roi_centre
 from disc_grade.models.augment import (
     AugmentConfig,
     appearance,
@@ -19,7 +20,6 @@ from disc_grade.models.augment import (
     warp,
     warp_points,
 )
-from disc_grade.dicom.roi import roi_centre
 from disc_grade.models.batches import roi_batch
 from disc_grade.models.checkpoint import run_key
 from disc_grade.models.device import select_device, unwrap
