@@ -54,12 +54,13 @@ clean-data:
 	find data -type f ! -name .gitkeep -delete
 
 repro: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 study: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc exp run study_report
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc exp run study_report
 	@echo
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc exp show --no-pager --md --only-changed
+	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc exp show --no-pager --md --drop '.*' \
+		--keep 'Experiment|Created|\.(test|external_test)\.[0-9.]+$$'
 	@echo "Table: data/08_reporting/label_efficiency.csv  |  figure: label_efficiency.png  |  page: label_efficiency.html"
 
 dvc-yaml: setup

@@ -55,10 +55,11 @@ def efficiency_table(predictions: pd.DataFrame, n_resamples: int, seed: int) -> 
 def efficiency_figure(table: pd.DataFrame):
     """Balanced accuracy against label fraction, a line per variant and split, intervals shaded."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    colours = {v: f"C{k}" for k, v in enumerate(sorted(table["variant"].unique()))}
     for (variant, split), rows in table.groupby(["variant", "split"], sort=True):
         line = ax.plot(
             rows["fraction"], rows["balanced_accuracy"], SPLIT_STYLES.get(split, ":"), marker="o",
-            label=f"{variant} ({split.replace('_', ' ')})",
+            color=colours[variant], label=f"{variant} ({split.replace('_', ' ')})",
         )[0]  # fmt: skip
         ax.fill_between(
             rows["fraction"], rows["balanced_accuracy_ci_low"], rows["balanced_accuracy_ci_high"],
@@ -73,6 +74,9 @@ def efficiency_figure(table: pd.DataFrame):
     ax.set_ylabel("balanced accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, ncol=2)
-    ax.set_title("Label efficiency (seeds pooled, 95% bootstrap by study)", fontsize=10)
+    ax.set_title(
+        "Label efficiency: solid in-site test, dashed held-out site\n(seeds pooled, 95% bootstrap by study)",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig

@@ -39,6 +39,8 @@ def label_efficiency(predictions: pd.DataFrame, params: dict[str, Any]):
         for variant, by_variant in table.groupby("variant")
     }  # fmt: skip
     shown = table.assign(
+        fraction=[f"{f:.0%}" for f in table["fraction"]],
+        n_train_studies=table["n_train_studies"].round().astype(int),
         balanced_accuracy=[
             f"{b:.3f} [{lo:.3f}, {hi:.3f}]"
             for b, lo, hi in zip(table["balanced_accuracy"], table["balanced_accuracy_ci_low"],
