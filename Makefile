@@ -60,7 +60,7 @@ study: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc exp run study_report
 	@echo
 	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc exp show --no-pager --md --drop '.*' \
-		--keep 'Experiment|Created|\.(test|external_test)\.[0-9.]+$$'
+		--keep 'Experiment|Created|.*\.(test|external_test)\.[0-9.]+$$'
 	@echo "Table: data/08_reporting/label_efficiency.csv  |  figure: label_efficiency.png  |  page: label_efficiency.html"
 
 dvc-yaml: setup
