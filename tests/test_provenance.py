@@ -22,12 +22,23 @@ def test_an_empty_or_new_folder_is_claimed_with_a_marker(tmp_path):
     claim_for_phantom(tmp_path)  # its own folder again, now holding files: fine
 
 
+def test_a_folder_of_empty_folders_is_claimed(tmp_path):
+    (tmp_path / "train_images" / "1" / "2").mkdir(parents=True)  # what `make clean-data` leaves
+    claim_for_phantom(tmp_path)
+    assert is_phantom(tmp_path)
+
+
 def test_a_folder_with_foreign_files_is_refused_and_left_alone(tmp_path):
     (tmp_path / "train.csv").write_text("study_id\n1\n")
+    (tmp_path / "train_images" / "1" / "2").mkdir(parents=True)
+    (tmp_path / "train_images" / "1" / "2" / "3.dcm").write_bytes(b"a user's file")
+    with pytest.raises(NotOurs, match=str(tmp_path)):
+        claim_for_phantom(tmp_path)
+    (tmp_path / "train.csv").unlink()  # a file deep in the tree is enough to refuse
     with pytest.raises(NotOurs, match=str(tmp_path)):
         claim_for_phantom(tmp_path)
     assert not (tmp_path / PHANTOM_MARKER).exists()
-    assert (tmp_path / "train.csv").read_text() == "study_id\n1\n"
+    assert (tmp_path / "train_images" / "1" / "2" / "3.dcm").read_bytes() == b"a user's file"
 
 
 def test_the_data_source_says_phantom_only_where_the_marker_is(tmp_path):

@@ -40,7 +40,13 @@ PHANTOM_ROOT = "data/01_raw/phantom"  # the phantom's own folder, whatever param
 DVC_PARAMS = "params.yaml"  # raw_root and kedro_env for dvc repro
 # what every kedro run reads besides a stage's own code and parameters
 RUN_FILES = ("conf/base/catalog.yml", "conf/base/globals.yml", "conf/base/parameters.yml")
-METRICS = {"metrics", "ceiling", "end_to_end_metrics", "label_efficiency_metrics"}
+METRICS = {
+    "metrics",
+    "ceiling",
+    "end_to_end_metrics",
+    "label_efficiency_metrics",
+    "pretraining_probe",
+}
 STUDY_PLOTS = ("label_efficiency_table", "label_efficiency_plot")
 CONFUSION_PLOTS = tuple(f"{v}_confusion" for v in VARIANTS)
 CURVE_PLOTS = ("pretraining_curve", *(f"{v}.training_curve" for v in VARIANTS))

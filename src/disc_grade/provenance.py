@@ -28,13 +28,17 @@ def is_phantom(root: str | Path) -> bool:
 def claim_for_phantom(root: str | Path) -> Path:
     """Make ``root`` the phantom's: create it with the marker, or accept it if it has one.
 
+    A folder holding no file at all (empty, or only empty folders, as ``make clean-data``
+    leaves it) is claimed too.
+
     Raises:
         NotOurs: ``root`` holds files and no marker (a real download, say); nothing is written.
     """
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise NotOurs(f"refusing to write the phantom to '{root}': it is a file, not a folder")
-    if root.is_dir() and any(root.iterdir()) and not is_phantom(root):
+    holds_files = root.is_dir() and any(p.is_file() for p in root.rglob("*"))
+    if holds_files and not is_phantom(root):
         raise NotOurs(
             f"refusing to write the phantom into '{root}': it holds files the phantom did not "
             f"write (no {PHANTOM_MARKER}; real data?). Point raw_root at an empty or new "

@@ -57,6 +57,8 @@ PARAMS = {
     "projection_hidden": 64,
     "projection_dim": 32,
     "temperature": 0.2,
+    "probe_every": 0,
+    "probe_failure_margin": 0.05,
     "seed": 5,
     "device": "cpu",
     "augment": {"rotation_deg": 5.0},

@@ -152,6 +152,27 @@ def end_to_end(metrics: dict, end_to_end_metrics: dict) -> Section | None:
     return Section("End-to-end grading", [text], header, rows)
 
 
+def pretraining(probe: dict | None) -> Section | None:
+    """What the frozen pretrained features know about the grade, against chance."""
+    if not probe:
+        return None
+    verdict = (
+        "FAILED: the probe is at chance, the encoder carries no grade information."
+        if probe.get("failed")
+        else "The features carry grade information (the probe is above chance)."
+    )
+    rows = [
+        ["linear probe (validation balanced accuracy)", _fmt(probe.get("probe_balanced_accuracy"), "pct")],
+        ["kNN (validation balanced accuracy)", _fmt(probe.get("knn_balanced_accuracy"), "pct")],
+        ["chance", _fmt(probe.get("chance"), "pct")],
+    ]  # fmt: skip
+    text = (
+        "Fitted on the training split's labels over the frozen pretrained features, scored on "
+        f"validation. {verdict} The probe over the epochs is in pretraining_curve.png."
+    )
+    return Section("What the pretrained encoder knows", [text], ["probe", "value"], rows)
+
+
 def detail(metrics: dict, split: str) -> Section:
     variants = list(metrics)
     rows = [
@@ -176,6 +197,7 @@ def sections(
     data_source: str,
     ceiling: dict | None = None,
     end_to_end_metrics: dict | None = None,
+    probe: dict | None = None,
     extra: list[Section] | None = None,
 ) -> list[Section]:
     """The report's sections in order."""
@@ -192,6 +214,7 @@ def sections(
     parts = [
         top,
         sites(metrics, ceiling),
+        pretraining(probe),
         localisation(metrics),
         end_to_end(metrics, end_to_end_metrics or {}),
     ]

@@ -6,19 +6,33 @@ import pandas as pd
 
 from disc_grade.plotting import plt
 
+# validation figures a curve may hold, and how the right-hand panel labels them
+SCORES = {
+    "val_balanced_accuracy": "validation",
+    "probe_balanced_accuracy": "linear probe (validation)",
+    "knn_balanced_accuracy": "kNN (validation)",
+}
+
 
 def curve_figure(curves: dict[str, pd.DataFrame], title: str):
-    """Loss (and validation balanced accuracy where present) per epoch, one line per run."""
-    has_val = any("val_balanced_accuracy" in c for c in curves.values())
+    """Loss per epoch, and beside it every validation balanced accuracy a curve holds.
+
+    Probes that ran every few epochs are drawn at the epochs they ran; chance (1/3) is marked.
+    """
+    has_scores = any(column in c for c in curves.values() for column in SCORES)
     fig, axes = plt.subplots(
-        1, 2 if has_val else 1, figsize=(10 if has_val else 5, 3.6), squeeze=False
+        1, 2 if has_scores else 1, figsize=(10 if has_scores else 5, 3.6), squeeze=False
     )
     for name, curve in curves.items():
         axes[0, 0].plot(curve["epoch"], curve["train_loss"], marker=".", label=name)
-        if has_val and "val_balanced_accuracy" in curve:
-            axes[0, 1].plot(curve["epoch"], curve["val_balanced_accuracy"], marker=".", label=name)
+        for column, what in SCORES.items():
+            if has_scores and column in curve:
+                points = curve[["epoch", column]].dropna()
+                label = name if len(SCORES) == 1 or column == "val_balanced_accuracy" else what
+                axes[0, 1].plot(points["epoch"], points[column], marker="o", label=label)
     axes[0, 0].set(xlabel="epoch", ylabel="training loss", title="loss")
-    if has_val:
+    if has_scores:
+        axes[0, 1].axhline(1 / 3, color="grey", lw=0.8, ls=":", label="chance")
         axes[0, 1].set(xlabel="epoch", ylabel="balanced accuracy", title="validation", ylim=(0, 1))
     for ax in axes.ravel():
         ax.grid(alpha=0.3)

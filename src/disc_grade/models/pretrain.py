@@ -11,7 +11,7 @@ import torch
 from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp
 from disc_grade.models.batches import roi_batch
 from disc_grade.models.checkpoint import run_key
-from disc_grade.models.device import select_device
+from disc_grade.models.device import select_device, unwrap
 from disc_grade.models.engine import LoopConfig, cosine_schedule, fit
 from disc_grade.models.losses import NTXent
 from disc_grade.models.networks import (
@@ -20,10 +20,14 @@ from disc_grade.models.networks import (
     encoder_from_params,
     feature_size,
 )
+from disc_grade.models.probe import probe_encoder
 
 
 def pretrain_encoder(
-    rois: np.ndarray, params: dict, checkpoint: Path | None = None
+    rois: np.ndarray,
+    params: dict,
+    checkpoint: Path | None = None,
+    probe_set: tuple[np.ndarray, pd.DataFrame] | None = None,
 ) -> tuple[dict[str, torch.Tensor], pd.DataFrame]:
     """Pretrain on unlabelled ROIs [N, C, H, W]; returns the encoder's weights and the loss curve.
 
@@ -35,6 +39,9 @@ def pretrain_encoder(
         params: ``encoder``, ``projection_hidden``, ``projection_dim``, ``temperature``, ``lr``,
             ``weight_decay``, ``augment`` and the loop's keys (``LoopConfig``).
         checkpoint: resumed when it was made from the same ROIs, parameters and code.
+        probe_set: (every ROI, ``roi_index``) for a linear probe and a kNN on the frozen
+            features every ``probe_every`` epochs (0: never), fitted on the training split's
+            labels and scored on validation; the curve records them. Training reads no label.
     """
     loop = LoopConfig.from_params(params)
     device = select_device(loop.device)
@@ -59,11 +66,21 @@ def pretrain_encoder(
         z = net(torch.cat(views))  # [2B, D]: one pass, BatchNorm sees both views
         return criterion(z[: len(idx)], z[len(idx) :])
 
+    probe_every = int(params["probe_every"])
+
+    def evaluate(net):
+        epoch = len(evaluate.calls) + 1
+        evaluate.calls.append(epoch)
+        if probe_set is None or not probe_every or epoch % probe_every:
+            return {}
+        return probe_encoder(unwrap(net).encoder, probe_set[0], probe_set[1], device)
+
+    evaluate.calls = []
     trained, state = fit(
         model,
         step,
         len(rois),
-        lambda _: {},
+        evaluate,
         optimizer,
         loop,
         scheduler=cosine_schedule(optimizer, loop.epochs),

@@ -163,6 +163,7 @@ def write_report(
     metrics: dict,
     ceiling: dict,
     end_to_end_metrics: dict,
+    pretraining_probe: dict,
     confusion_png: bytes,
     per_level_png: bytes,
     reliability_png: bytes,
@@ -170,7 +171,9 @@ def write_report(
     data_source: dict,
 ) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data."""
-    parts = sections(metrics, data_source["description"], ceiling, end_to_end_metrics)
+    parts = sections(
+        metrics, data_source["description"], ceiling, end_to_end_metrics, pretraining_probe
+    )
     pngs = {
         "confusion_matrices": confusion_png,
         "per_level_accuracy": per_level_png,

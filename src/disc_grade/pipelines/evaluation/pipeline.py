@@ -77,6 +77,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "metrics",
                     "ceiling",
                     "end_to_end_metrics",
+                    "pretraining_probe",
                     "confusion_matrices",
                     "per_level_accuracy",
                     "reliability_diagram",

@@ -11,7 +11,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 pretrain_contrastive_encoder,
                 ["disc_rois", "roi_index", "params:pretraining"],
-                ["pretrained_encoder", "pretraining_curve", "pretraining_curve_plot"],
+                [
+                    "pretrained_encoder",
+                    "pretraining_curve",
+                    "pretraining_curve_plot",
+                    "pretraining_probe",
+                ],
                 name="pretrain_contrastive_encoder",
             )
         ]

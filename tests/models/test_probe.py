@@ -1,0 +1,68 @@
+"""The probe tells an encoder that knows the grade from one that does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from disc_grade.models.networks import build_encoder
+from disc_grade.models.probe import CHANCE, probe_encoder, probe_scores
+
+SIZE = 24
+
+
+def confounded_rois(n: int = 150, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
+    """A canal-like band whose width is the grade, under random contrast, position and noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.tile([0, 1, 2], n // 3)
+    rois = np.zeros((n, 3, SIZE, SIZE), dtype=np.float32)
+    columns = np.arange(SIZE)
+    for i, label in enumerate(labels):
+        half = (5.0, 3.0, 1.5)[label]
+        centre = (SIZE - 1) / 2 + rng.uniform(-4, 4)
+        band = (np.abs(columns - centre) < half).astype(np.float32)
+        rois[i] = rng.uniform(0.0, 0.5) + rng.uniform(0.2, 2.0) * band[None, None, :]
+        rois[i] += rng.normal(0, 0.1, size=(3, SIZE, SIZE))
+    index = pd.DataFrame(
+        {"label": labels, "split": np.where(np.arange(n) < 2 * n // 3, "train", "validation")}
+    )
+    return rois.astype(np.float16), index
+
+
+class BandWidth(torch.nn.Module):
+    """A deliberately informative encoder: how many columns stand above half the profile's range."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, C, H, W] -> [B, 1]
+        profile = x.mean(dim=(1, 2))
+        low, high = profile.min(1, keepdim=True).values, profile.max(1, keepdim=True).values
+        return ((profile - low) > 0.5 * (high - low)).float().sum(1, keepdim=True)
+
+
+class Brightness(torch.nn.Module):
+    """An uninformative encoder: overall brightness and contrast, which the grade does not set."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([x.mean(dim=(1, 2, 3)), x.amax(dim=(1, 2, 3))], dim=1)
+
+
+def test_an_informative_encoder_beats_an_uninformative_one():
+    rois, index = confounded_rois()
+    device = torch.device("cpu")
+    informative = probe_encoder(BandWidth(), rois, index, device)
+    uninformative = probe_encoder(Brightness(), rois, index, device)
+    torch.manual_seed(0)
+    random_init = probe_encoder(build_encoder(depth=10, in_channels=3), rois, index, device)
+    assert informative["probe_balanced_accuracy"] > 0.9
+    assert informative["probe_balanced_accuracy"] > uninformative["probe_balanced_accuracy"] + 0.3
+    assert informative["knn_balanced_accuracy"] > uninformative["knn_balanced_accuracy"] + 0.3
+    assert informative["probe_balanced_accuracy"] >= random_init["probe_balanced_accuracy"]
+
+
+def test_features_without_grade_information_probe_at_chance():
+    rng = np.random.default_rng(0)
+    labels = np.tile([0, 1, 2], 200)
+    noise = rng.normal(size=(600, 16))
+    scores = probe_scores(noise[:400], labels[:400], noise[400:], labels[400:])
+    assert abs(scores["probe_balanced_accuracy"] - CHANCE) < 0.1
+    assert abs(scores["knn_balanced_accuracy"] - CHANCE) < 0.1
