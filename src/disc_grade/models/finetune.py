@@ -71,7 +71,8 @@ def finetune_grader(
 
     Args:
         index: ``roi_index`` with ``split``, ``label``, ``point_x``, ``point_y``.
-        encoder_weights: pretrained encoder (for ``init: pretrained``) or None.
+        encoder_weights: the pretrained encoder, or None; read (and keyed) only for
+            ``init: pretrained``, so a ``random`` variant trains the same with or without it.
         params: shared fine-tuning settings: ``encoder``, ``lr``, ``weight_decay``, ``dropout``,
             ``class_weights``, ``focal_gamma``, ``localisation_weight``, ``augment`` and the
             loop's keys.

@@ -25,9 +25,8 @@ def finetune_variant(
     """Fine-tune one variant (contrastive, scratch or frozen); predictions for validation and test."""
     checkpoint_dir = params.get("checkpoint_dir")
     checkpoint = Path(checkpoint_dir) / f"{variant['name']}.ckpt" if checkpoint_dir else None
-    encoder = pretrained_encoder if variant.get("init") == "pretrained" else None
     model, curve, predictions = finetune_grader(
-        np.asarray(disc_rois), roi_index, encoder, params, variant, checkpoint=checkpoint
+        np.asarray(disc_rois), roi_index, pretrained_encoder, params, variant, checkpoint=checkpoint
     )
     test = predictions[predictions["split"] == "test"]
     logger.info(

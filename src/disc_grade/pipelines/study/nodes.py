@@ -35,8 +35,7 @@ def finetune_on_fraction(
     run = {**params, "seed": seed}
     tables = []
     for variant in variants.values():
-        encoder = pretrained_encoder if variant["init"] == "pretrained" else None
-        _, _, predictions = finetune_grader(rois, index, encoder, run, variant)
+        _, _, predictions = finetune_grader(rois, index, pretrained_encoder, run, variant)
         tables.append(predictions)
     n_train = index.loc[index["split"] == "train", "study_id"].nunique()
     logger.info(
