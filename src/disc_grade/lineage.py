@@ -9,10 +9,8 @@ One DVC stage per Kedro pipeline:
   inputs (raw files under ``${raw_root}``);
 - params: every ``params:`` key its nodes read, from the ``conf/base/parameters_*.yml`` that
   defines it, plus ``raw_root`` and ``kedro_env`` from ``params.yaml``;
-- outs: the file of every persisted output, except metrics and plots, which are declared as such.
-
-The raw data is never an out of a train stage: the RSNA download is tracked by ``dvc add`` and
-only read.
+- outs: the file of every persisted output, except metrics and plots, which are declared as such;
+  the raw data is never an out (the RSNA download is tracked by ``dvc add`` and only read).
 
 ``python -m disc_grade.lineage`` prints the YAML; ``--write`` updates ``dvc.yaml``; ``--check``
 exits 1 when the file is out of date.

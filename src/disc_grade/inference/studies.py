@@ -18,7 +18,7 @@ def choose_sagittal_t2(
 ) -> pd.DataFrame:
     """One row per study folder: the chosen series or the reason there is none.
 
-    With a series-description CSV its ``Sagittal T2/STIR`` rows decide; without one, a readable
+    With a series-description CSV its sagittal T2 rows (``rsna.SAGITTAL_T2``) decide; without one, a readable
     sagittal series whose SeriesDescription says T2 or STIR (not T1); failing that, a sagittal
     series that does not say T1, flagged. Several candidates: the one with the most slices.
     """
