@@ -25,7 +25,11 @@ def confounded_rois(n: int = 150, seed: int = 0) -> tuple[np.ndarray, pd.DataFra
         rois[i] = rng.uniform(0.0, 0.5) + rng.uniform(0.2, 2.0) * band[None, None, :]
         rois[i] += rng.normal(0, 0.1, size=(3, SIZE, SIZE))
     index = pd.DataFrame(
-        {"label": labels, "split": np.where(np.arange(n) < 2 * n // 3, "train", "validation")}
+        {
+            "study_id": np.arange(n) // 3,  # three discs a study
+            "label": labels,
+            "split": np.where(np.arange(n) < 2 * n // 3, "train", "validation"),
+        }
     )
     return rois.astype(np.float16), index
 
@@ -59,10 +63,20 @@ def test_an_informative_encoder_beats_an_uninformative_one():
     assert informative["probe_balanced_accuracy"] >= random_init["probe_balanced_accuracy"]
 
 
+def test_the_probe_never_reads_test_discs():
+    rois, index = confounded_rois()
+    index.loc[index.index[:30], "split"] = "test"
+    spy = BandWidth()
+    seen = []
+    spy.register_forward_hook(lambda module, args, out: seen.append(len(args[0])))
+    probe_encoder(spy, rois, index, torch.device("cpu"))
+    assert sum(seen) == len(index) - 30
+
+
 def test_features_without_grade_information_probe_at_chance():
     rng = np.random.default_rng(0)
     labels = np.tile([0, 1, 2], 200)
     noise = rng.normal(size=(600, 16))
-    scores = probe_scores(noise[:400], labels[:400], noise[400:], labels[400:])
+    scores = probe_scores(noise, labels, np.arange(600) // 5)
     assert abs(scores["probe_balanced_accuracy"] - CHANCE) < 0.1
     assert abs(scores["knn_balanced_accuracy"] - CHANCE) < 0.1

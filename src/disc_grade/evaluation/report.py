@@ -162,13 +162,14 @@ def pretraining(probe: dict | None) -> Section | None:
         else "The features carry grade information (the probe is above chance)."
     )
     rows = [
-        ["linear probe (validation balanced accuracy)", _fmt(probe.get("probe_balanced_accuracy"), "pct")],
-        ["kNN (validation balanced accuracy)", _fmt(probe.get("knn_balanced_accuracy"), "pct")],
+        ["linear probe (balanced accuracy, out of fold)", _fmt(probe.get("probe_balanced_accuracy"), "pct")],
+        ["kNN (balanced accuracy, out of fold)", _fmt(probe.get("knn_balanced_accuracy"), "pct")],
         ["chance", _fmt(probe.get("chance"), "pct")],
     ]  # fmt: skip
     text = (
-        "Fitted on the training split's labels over the frozen pretrained features, scored on "
-        f"validation. {verdict} The probe over the epochs is in pretraining_curve.png."
+        "Cross-validated by study over the training and validation discs, on the frozen "
+        "pretrained features (the test splits are never read). "
+        f"{verdict} The probe over the epochs is in pretraining_curve.png."
     )
     return Section("What the pretrained encoder knows", [text], ["probe", "value"], rows)
 

@@ -9,8 +9,8 @@ from disc_grade.plotting import plt
 # validation figures a curve may hold, and how the right-hand panel labels them
 SCORES = {
     "val_balanced_accuracy": "validation",
-    "probe_balanced_accuracy": "linear probe (validation)",
-    "knn_balanced_accuracy": "kNN (validation)",
+    "probe_balanced_accuracy": "linear probe (cross-validated)",
+    "knn_balanced_accuracy": "kNN (cross-validated)",
 }
 
 

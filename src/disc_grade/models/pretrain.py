@@ -40,8 +40,8 @@ def pretrain_encoder(
             ``weight_decay``, ``augment`` and the loop's keys (``LoopConfig``).
         checkpoint: resumed when it was made from the same ROIs, parameters and code.
         probe_set: (every ROI, ``roi_index``) for a linear probe and a kNN on the frozen
-            features every ``probe_every`` epochs (0: never), fitted on the training split's
-            labels and scored on validation; the curve records them. Training reads no label.
+            features every ``probe_every`` epochs (0: never), cross-validated by study over the
+            training and validation discs; the curve records them. Training reads no label.
     """
     loop = LoopConfig.from_params(params)
     device = select_device(loop.device)

@@ -1,8 +1,9 @@
 """What a frozen encoder knows about the grade: a linear probe and a kNN on its pooled features.
 
-Both are fitted on the training split's features and labels and scored (balanced accuracy) on
-the validation split; pretraining itself never reads a label. A probe at chance (1/3) says the
-features carry no grade information: a failed pretraining run, whatever its loss did.
+Both are cross-validated over the training and validation discs, folds by study (balanced
+accuracy of the out-of-fold predictions); pretraining itself never reads a label and the test
+splits are never read. A probe at chance (1/3) says the features carry no grade information:
+a failed pretraining run, whatever its loss did.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -19,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from disc_grade.models.batches import roi_batch
 
 CHANCE = 1 / 3
+PROBE_SPLITS = ("train", "validation")
 EVAL_BATCH = 256
 
 
@@ -41,32 +45,52 @@ def encode(
     return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
 
 
+def _fold_predictions(model, x: np.ndarray, y: np.ndarray, folds) -> np.ndarray:
+    predicted = np.full(len(y), -1)
+    for fit_rows, held_rows in folds:
+        if len(np.unique(y[fit_rows])) > 1:
+            predicted[held_rows] = clone(model).fit(x[fit_rows], y[fit_rows]).predict(x[held_rows])
+    return predicted
+
+
 def probe_scores(
-    train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, k: int = 5
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_folds: int = 5, k: int = 5
 ) -> dict[str, float]:
-    """Validation balanced accuracy of a class-balanced linear probe and of a k-nearest-neighbour vote."""
-    if len(np.unique(train_y)) < 2 or len(val_y) == 0:
+    """Out-of-fold balanced accuracy of a class-balanced linear probe and of a k-NN vote.
+
+    Folds are by ``groups`` (studies) and stratified by grade, so no study is on both sides of
+    a fold and every disc is scored once: far steadier than one small validation split.
+    """
+    n_folds = min(n_folds, len(np.unique(groups)), int(np.bincount(y).max()))
+    if n_folds < 2 or len(np.unique(y)) < 2:
         return {"probe_balanced_accuracy": float("nan"), "knn_balanced_accuracy": float("nan")}
+    folds = list(
+        StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=0).split(x, y, groups)
+    )
     linear = make_pipeline(
         StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)
-    ).fit(train_x, train_y)
-    knn = make_pipeline(
-        StandardScaler(), KNeighborsClassifier(n_neighbors=min(k, len(train_y)), weights="distance")
-    ).fit(train_x, train_y)
-    return {
-        "probe_balanced_accuracy": float(balanced_accuracy_score(val_y, linear.predict(val_x))),
-        "knn_balanced_accuracy": float(balanced_accuracy_score(val_y, knn.predict(val_x))),
-    }
+    )
+    knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=k, weights="distance"))
+    scores = {}
+    for name, model in (("probe", linear), ("knn", knn)):
+        predicted = _fold_predictions(model, x, y, folds)
+        scored = predicted >= 0
+        scores[f"{name}_balanced_accuracy"] = float(
+            balanced_accuracy_score(y[scored], predicted[scored])
+        )
+    return scores
 
 
 def probe_encoder(
     encoder: torch.nn.Module, rois: np.ndarray, index: pd.DataFrame, device: torch.device
 ) -> dict[str, float]:
-    """Probe ``encoder`` on ``rois`` (all splits): fit on ``train``, score on ``validation``."""
-    splits = index["split"].to_numpy()
-    labels = index["label"].to_numpy(dtype=int)
-    train, val = np.flatnonzero(splits == "train"), np.flatnonzero(splits == "validation")
+    """Probe ``encoder`` on the training and validation discs, cross-validated by study.
+
+    The test splits are never read.
+    """
+    rows = np.flatnonzero(index["split"].isin(PROBE_SPLITS).to_numpy())
     return probe_scores(
-        encode(encoder, rois, train, device), labels[train],
-        encode(encoder, rois, val, device), labels[val],
-    )  # fmt: skip
+        encode(encoder, rois, rows, device),
+        index["label"].to_numpy(dtype=int)[rows],
+        index["study_id"].to_numpy()[rows],
+    )

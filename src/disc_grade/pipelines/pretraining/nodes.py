@@ -23,8 +23,8 @@ def pretrain_contrastive_encoder(
 ):
     """Pretrain on the train split only (no validation or test ROI is seen); labels are not read.
 
-    A linear probe and a kNN on the frozen features (fitted on the training split's labels,
-    scored on validation) say what the encoder learnt about the grade; a probe within
+    A linear probe and a kNN on the frozen features (cross-validated by study over the training
+    and validation discs) say what the encoder learnt about the grade; a probe within
     ``probe_failure_margin`` of chance marks the run as failed, in the log and in
     ``pretraining_probe.json``.
     """
