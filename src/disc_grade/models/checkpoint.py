@@ -26,7 +26,7 @@ _HASH_CHUNK = 1 << 24  # rows of a large array are hashed in slices of about thi
 
 
 def _hash_array(array: np.ndarray, digest) -> None:
-    array = np.asarray(array) if not isinstance(array, np.memmap) else array
+    array = np.asarray(array)  # a memory-mapped array stays mapped: no copy
     digest.update(f"ndarray{array.shape}{array.dtype.str}".encode())
     if array.ndim == 0 or array.size == 0:
         digest.update(np.ascontiguousarray(array).tobytes())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -68,14 +69,14 @@ def pretrain_encoder(
 
     probe_every = int(params["probe_every"])
 
+    epochs = itertools.count(1)  # the epochs of this call (fit evaluates once after each)
+
     def evaluate(net):
-        epoch = len(evaluate.calls) + 1
-        evaluate.calls.append(epoch)
+        epoch = next(epochs)
         if probe_set is None or not probe_every or epoch % probe_every:
             return {}
         return probe_encoder(unwrap(net).encoder, probe_set[0], probe_set[1], device)
 
-    evaluate.calls = []
     trained, state = fit(
         model,
         step,

@@ -19,6 +19,7 @@ from disc_grade.evaluation.report import sections
 from disc_grade.inference.end_to_end import grade_at_localised_points
 from disc_grade.models.predict import load_grader
 from disc_grade.models.saliency import gradcam
+from disc_grade.pipelines.finetuning.pipeline import by_variant
 from disc_grade.rsna import SEVERITIES
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def plot_worst_errors(
     params: dict[str, Any],
 ):
     """Truly Severe test discs with the lowest P(Severe) across variants, with Grad-CAM of that variant."""
-    models = {"contrastive": contrastive_model, "scratch": scratch_model, "frozen": frozen_model}
+    models = by_variant(contrastive_model, scratch_model, frozen_model)
     severe = predictions[(predictions["split"] == "test") & (predictions["label"] == 2)]
     worst = severe.sort_values("p_severe").head(int(params["worst_k"])).reset_index(drop=True)
     n_missed = int((severe["predicted"] == 0).sum())
@@ -141,7 +142,7 @@ def grade_end_to_end(
     finetuning_params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every variant's predictions on crops at the localiser's points; discs not cropped listed."""
-    graders = {"contrastive": contrastive_model, "scratch": scratch_model, "frozen": frozen_model}
+    graders = by_variant(contrastive_model, scratch_model, frozen_model)
     predictions, excluded = grade_at_localised_points(
         images.root,
         localiser_errors,

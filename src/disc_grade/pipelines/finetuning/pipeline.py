@@ -17,6 +17,11 @@ from disc_grade.pipelines.finetuning.nodes import (
 VARIANTS = ("contrastive", "scratch", "frozen")
 
 
+def by_variant(*per_variant):
+    """One value per variant, given in the order of ``VARIANTS``, keyed by the variant's name."""
+    return dict(zip(VARIANTS, per_variant, strict=True))
+
+
 def _variant(name: str) -> Pipeline:
     base = Pipeline(
         [

@@ -21,6 +21,7 @@ from disc_grade.inference.studies import choose_sagittal_t2, submission_rows
 from disc_grade.localiser.model import load_localiser
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
+from disc_grade.pipelines.finetuning.pipeline import by_variant
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def grade_studies(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Grade every found level with ``inference.variant``; every requested level gets a row."""
     variant = params["variant"]
-    models = {"contrastive": contrastive_model, "scratch": scratch_model, "frozen": frozen_model}
+    models = by_variant(contrastive_model, scratch_model, frozen_model)
     if variant not in models:
         raise ValueError(f"inference.variant must be one of {sorted(models)}, got '{variant}'")
     prior = normalised_prior(params["prior"])
