@@ -36,9 +36,13 @@ from disc_grade.phantom.tables import (
 from disc_grade.provenance import claim_for_phantom
 from disc_grade.rsna import (
     AXIAL_T2,
+    COORDINATES_CSV,
+    IMAGES_DIR,
     LEVELS,
     SAGITTAL_T1,
     SAGITTAL_T2,
+    SERIES_DESCRIPTIONS_CSV,
+    TRAIN_CSV,
 )
 
 
@@ -144,11 +148,11 @@ def write_cohort(root: Path, config: PhantomConfig, workers: int = 1) -> list[St
 
     claim_for_phantom(root)  # never over files the phantom did not write
     specs, train, coordinates, series, images = make_cohort(config, workers=workers)
-    coordinates.to_csv(root / "train_label_coordinates.csv", index=False)
-    series.to_csv(root / "train_series_descriptions.csv", index=False)
+    coordinates.to_csv(root / COORDINATES_CSV, index=False)
+    series.to_csv(root / SERIES_DESCRIPTIONS_CSV, index=False)
     truth_table(specs, config).to_csv(root / "phantom_truth.csv", index=False)
-    DicomTreeDataset(str(root / "train_images")).save(images)
-    train.to_csv(root / "train.csv", index=False)
+    DicomTreeDataset(str(root / IMAGES_DIR)).save(images)
+    train.to_csv(root / TRAIN_CSV, index=False)
     return specs
 
 
