@@ -3,6 +3,7 @@
 #   make test   set up, run the whole test suite
 #   make repro  set up, then `dvc repro` with the project's environment on PATH
 #   make study  set up, then the label-efficiency study as a DVC experiment (params.yaml's grid)
+#   make ablation  set up, then the contrastive-pretraining ablation (`dvc repro ablation`)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +14,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml repro study clean-data
+.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml repro study ablation clean-data
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,10 @@ study: setup
 	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc exp show --no-pager --md --drop '.*' \
 		--keep 'Experiment|Created|.*\.(test|external_test)\.[0-9.]+$$'
 	@echo "Table: data/08_reporting/label_efficiency.csv  |  figure: label_efficiency.png  |  page: label_efficiency.html"
+
+ablation: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro ablation
+	@echo "Table: data/08_reporting/ablation.csv  |  figure: ablation.png  |  page: ablation.md, ablation.html"
 
 dvc-yaml: setup
 	$(BIN)/python -m disc_grade.lineage --write

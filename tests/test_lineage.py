@@ -126,6 +126,11 @@ def _tiny_copy(target: Path) -> Path:
             yaml.safe_dump(_merge(yaml.safe_load(path.read_text()), change), sort_keys=False)
         )
     (target / "dvc.lock").unlink(missing_ok=True)
+    path = target / "conf" / "base" / "parameters_ablation.yml"
+    ablation = yaml.safe_load(path.read_text())["ablation"]
+    ablation.update(fractions=[1.0], seeds=[0])
+    ablation["recipes"] = {k: ablation["recipes"][k] for k in ("scratch", "supcon")}  # two recipes
+    path.write_text(yaml.safe_dump({"ablation": ablation}, sort_keys=False))
     params = yaml.safe_load((target / "params.yaml").read_text())
     params["study"] = {"fractions": [0.5, 1.0], "seeds": [0]}  # two cells of the grid
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -185,7 +190,7 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
         )
     )
     status = json.loads(_run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
-    downstream = {"finetuning", "evaluation", "study", "study_report"}
+    downstream = {"finetuning", "evaluation", "study", "study_report", "ablation"}
     changed = {name.split("@")[0] for name in status}  # study_report changes once a cell has
     assert changed == downstream - {"study_report"}, status
     assert _ran(_run(["dvc", "repro"], repro)) == downstream
@@ -238,6 +243,7 @@ def test_dvc_repro_on_a_users_download_never_touches_it(tmp_path):
         "evaluation",
         "study",
         "study_report",
+        "ablation",
     }
     # a change in the environment's folder re-runs every stage that reads the configuration
     (project / "conf" / "local" / "parameters_evaluation.yml").write_text(

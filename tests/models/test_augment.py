@@ -39,3 +39,14 @@ def test_appearance_is_batched_and_seeded():
     c = appearance(x, cfg, torch.Generator().manual_seed(4))
     assert a.shape == x.shape and torch.equal(a, b) and not torch.equal(a, c)
     assert not torch.allclose(a[0] - x[0], a[1] - x[1]), "each sample gets its own draw"
+
+
+def test_shift_slices_moves_each_stack_by_at_most_one_slice_and_repeats_the_edge():
+    from disc_grade.models.augment import shift_slices
+
+    x = torch.arange(3, dtype=torch.float32).view(1, 3, 1, 1).repeat(64, 1, 2, 2)  # slice k = k
+    out = shift_slices(x, torch.Generator().manual_seed(0))[:, :, 0, 0]
+    seen = {tuple(row.tolist()) for row in out}
+    assert seen == {(0.0, 1.0, 2.0), (0.0, 0.0, 1.0), (1.0, 2.0, 2.0)}
+    single = torch.ones(4, 1, 2, 2)
+    assert torch.equal(shift_slices(single, torch.Generator().manual_seed(0)), single)

@@ -85,3 +85,43 @@ def test_ntxent_on_half_precision_embeddings_matches_the_float_reference(tempera
     )
     shuffled = float(NTXent(temperature)(h1, h2[torch.randperm(64, generator=g)]))
     assert math.isfinite(shuffled) and float(ours) < shuffled
+
+
+def supcon_reference(z1, z2, labels, temperature):
+    """Khosla et al. (2020), L_out: mean over anchors of -mean_p log softmax over all others."""
+    z = torch.nn.functional.normalize(torch.cat([z1, z2]).double(), dim=1)
+    y = labels.repeat(2)
+    sim = z @ z.T / temperature
+    losses = []
+    for i in range(len(z)):
+        others = [j for j in range(len(z)) if j != i]
+        positives = [j for j in others if y[j] == y[i]]
+        log_denominator = torch.logsumexp(sim[i][others], dim=0)
+        losses.append(-torch.stack([sim[i][p] - log_denominator for p in positives]).mean())
+    return float(torch.stack(losses).mean())
+
+
+@pytest.mark.parametrize("temperature", [0.1, 0.5])
+def test_supcon_matches_reference_and_leaves_out_unlabelled_rows(temperature):
+    from disc_grade.models.losses import SupCon
+
+    g = torch.Generator().manual_seed(3)
+    z1, z2 = torch.randn(6, 8, generator=g), torch.randn(6, 8, generator=g)
+    labels = torch.tensor([0, 1, 0, 2, -1, 1])
+    keep = labels >= 0
+    ours = float(SupCon(temperature)(z1, z2, labels))
+    reference = supcon_reference(z1[keep], z2[keep], labels[keep], temperature)
+    assert ours == pytest.approx(reference, rel=1e-4)
+    # grade-mates pulled together score lower than the same embeddings with shuffled grades
+    aligned = torch.nn.functional.one_hot(labels.clamp_min(0), 3).float() * 5 + 0.1 * z1[:, :3]
+    assert float(SupCon(temperature)(aligned, aligned, labels)) < float(
+        SupCon(temperature)(aligned, aligned, labels[torch.tensor([1, 0, 3, 2, 4, 5])])
+    )
+
+
+def test_supcon_without_two_labelled_rows_is_zero_but_keeps_the_graph():
+    from disc_grade.models.losses import SupCon
+
+    z = torch.randn(3, 4, requires_grad=True)
+    loss = SupCon(0.1)(z, z, torch.tensor([-1, 2, -1]))
+    assert float(loss) == 0.0 and loss.requires_grad

@@ -80,3 +80,25 @@ def test_features_without_grade_information_probe_at_chance():
     scores = probe_scores(noise, labels, np.arange(600) // 5)
     assert abs(scores["probe_balanced_accuracy"] - CHANCE) < 0.1
     assert abs(scores["knn_balanced_accuracy"] - CHANCE) < 0.1
+
+
+def test_the_compromise_probe_reads_the_band_width_not_the_brightness():
+    rois, index = confounded_rois()
+    half_width = np.array([(5.0, 3.0, 1.5)[label] for label in index["label"]])
+    compromise = 1 - half_width / 5.0  # the canal lost, as the phantom's truth says it
+    compromise[:6] = np.nan  # discs the truth does not know are left out
+    device = torch.device("cpu")
+    informative = probe_encoder(BandWidth(), rois, index, device, compromise)
+    uninformative = probe_encoder(Brightness(), rois, index, device, compromise)
+    assert informative["compromise_r2"] > 0.8
+    assert informative["compromise_r2"] > uninformative["compromise_r2"] + 0.3
+    assert "compromise_r2" not in probe_encoder(BandWidth(), rois, index, device)
+
+
+def test_kNN_votes_are_weighed_by_grade_frequency():
+    # a rare grade a plain 5-neighbour vote never names: its features sit beside it, unmixed
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.zeros(380, int), np.ones(20, int)]
+    x = rng.normal(size=(400, 2)) + labels[:, None] * 1.5
+    scores = probe_scores(x, labels, np.arange(400) // 4)
+    assert scores["knn_balanced_accuracy"] > 0.7

@@ -59,11 +59,20 @@ PARAMS = {
     "temperature": 0.2,
     "probe_every": 0,
     "probe_failure_margin": 0.05,
+    "supervised_weight": 0.0,
+    "slice_positives": False,
+    "recalibrate_batchnorm": False,
     "seed": 5,
     "device": "cpu",
     "augment": {"rotation_deg": 5.0},
 }
-VARIANT = {"name": "scratch", "init": "random", "freeze_encoder": False, "encoder_lr_scale": 1.0}
+VARIANT = {
+    "name": "scratch",
+    "init": "random",
+    "freeze_encoder": False,
+    "encoder_lr_scale": 1.0,
+    "head_epochs": 0,
+}
 
 
 def _weights(model) -> dict[str, torch.Tensor]:
@@ -143,11 +152,86 @@ def test_pretraining_returns_encoder_weights_that_finetuning_loads():
         index,
         weights,
         {**PARAMS, "epochs": 1},
-        {"name": "frozen", "init": "pretrained", "freeze_encoder": True, "encoder_lr_scale": 0.0},
+        {
+            "name": "frozen",
+            "init": "pretrained",
+            "freeze_encoder": True,
+            "encoder_lr_scale": 0.0,
+            "head_epochs": 0,
+        },
     )
     for k, v in weights.items():
         if not k.endswith("num_batches_tracked") and "running" not in k:
             assert torch.equal(model.encoder.state_dict()[k], v), f"frozen encoder changed {k}"
+
+
+def test_lp_ft_keeps_the_encoder_and_its_statistics_fixed_for_the_head_epochs():
+    rois, index = tiny_rois()
+    weights, _ = pretrain_encoder(rois, {**PARAMS, "epochs": 1})
+    lpft = {"name": "contrastive", "init": "pretrained", "freeze_encoder": False,
+            "encoder_lr_scale": 1.0, "head_epochs": 2}  # fmt: skip
+    original = finetune_module.fit
+
+    def two_epochs(*args, **kwargs):  # the run is cut after the head epochs
+        return original(*args, **kwargs, stop_after=2)
+
+    finetune_module.fit = two_epochs
+    try:
+        model, curve, _ = finetune_grader(rois, index, weights, {**PARAMS, "epochs": 4}, lpft)
+    finally:
+        finetune_module.fit = original
+    assert len(curve) == 2
+    for k, v in weights.items():  # running statistics included
+        assert torch.equal(model.encoder.state_dict()[k], v), f"encoder changed in LP: {k}"
+    rates = []  # the encoder's learning rate for each next epoch, as the schedule sets it
+
+    def recording(model, step, n_train, evaluate, optimizer, *args, **kwargs):
+        def evaluate_and_record(net):
+            rates.append(optimizer.param_groups[1]["lr"] / PARAMS["lr"])
+            return evaluate(net)
+
+        return original(model, step, n_train, evaluate_and_record, optimizer, *args, **kwargs)
+
+    finetune_module.fit = recording
+    try:
+        finetune_grader(rois, index, weights, {**PARAMS, "epochs": 4, "patience": 0}, lpft)
+    finally:
+        finetune_module.fit = original
+    assert rates == pytest.approx([0.0, 1.0, 0.5, 0.0])  # held for 2 epochs, then its own cosine
+    with pytest.raises(ValueError, match="head_epochs"):
+        finetune_grader(rois, index, weights, PARAMS, {**lpft, "head_epochs": 3})
+
+
+def test_supervised_pretraining_needs_labels_and_reads_them():
+    rois, index = tiny_rois()
+    supervised = {**PARAMS, "epochs": 1, "supervised_weight": 0.5}
+    with pytest.raises(ValueError, match="labels"):
+        pretrain_encoder(rois, supervised)
+    with pytest.raises(ValueError, match="supervised_weight"):
+        pretrain_encoder(rois, {**supervised, "supervised_weight": 1.5}, labels=index["label"])
+    labels = index["label"].to_numpy()
+    a, _ = pretrain_encoder(rois, supervised, labels=labels)
+    shuffled = np.random.default_rng(0).permutation(labels)  # another partition of the discs
+    b, _ = pretrain_encoder(rois, supervised, labels=shuffled)
+    c, _ = pretrain_encoder(rois, {**PARAMS, "epochs": 1}, labels=shuffled)
+    d, _ = pretrain_encoder(rois, {**PARAMS, "epochs": 1})
+    assert any(not torch.equal(a[k], b[k]) for k in a), "SupCon reads the labels"
+    assert all(torch.equal(c[k], d[k]) for k in c), "NT-Xent alone reads no label"
+
+
+def test_batchnorm_recalibration_takes_the_clean_rois_statistics():
+    from disc_grade.models.networks import build_encoder
+    from disc_grade.models.pretrain import recalibrate_batchnorm
+
+    rois, _ = tiny_rois()
+    torch.manual_seed(0)
+    encoder = build_encoder(depth=10, in_channels=3)
+    encoder.bn1.running_mean.fill_(5.0)
+    recalibrate_batchnorm(encoder, rois, batch_size=7, device=torch.device("cpu"))
+    with torch.no_grad():
+        conv = encoder.conv1(torch.as_tensor(rois, dtype=torch.float32))
+    assert torch.allclose(encoder.bn1.running_mean, conv.mean(dim=(0, 2, 3)), atol=1e-4)
+    assert encoder.bn1.momentum == 0.1 and encoder.training
 
 
 def test_pretrained_variant_without_encoder_is_refused():

@@ -22,10 +22,12 @@ TEST_SPLITS = ("test", "external_test")
 SPLIT_STYLES = {"test": "-", "external_test": "--"}
 
 
-def efficiency_table(predictions: pd.DataFrame, n_resamples: int, seed: int) -> pd.DataFrame:
+def efficiency_table(
+    predictions: pd.DataFrame, n_resamples: int, seed: int, splits: tuple[str, ...] = TEST_SPLITS
+) -> pd.DataFrame:
     """One row per (variant, fraction, split): pooled figures over the seeds, with intervals."""
     rows = []
-    held_out = predictions[predictions["split"].isin(TEST_SPLITS)]
+    held_out = predictions[predictions["split"].isin(splits)]
     for (variant, fraction, split), pool in held_out.groupby(["variant", "fraction", "split"]):
         cm = confusion(pool["label"].to_numpy(int), pool["predicted"].to_numpy(int))
         rate, count = severe_to_normal(cm)

@@ -153,7 +153,8 @@ def end_to_end(metrics: dict, end_to_end_metrics: dict) -> Section | None:
 
 
 def pretraining(probe: dict | None) -> Section | None:
-    """What the frozen pretrained features know about the grade, against chance."""
+    """What the frozen pretrained features know about the grade, against chance and against a
+    randomly initialised encoder; and which views the augmentation audit flagged."""
     if not probe:
         return None
     verdict = (
@@ -161,15 +162,34 @@ def pretraining(probe: dict | None) -> Section | None:
         if probe.get("failed")
         else "The features carry grade information (the probe is above chance)."
     )
+    if not probe.get("failed") and probe.get("beats_random_init") is False:
+        verdict += " But no more than a randomly initialised encoder's: pretraining added none."
     rows = [
         ["linear probe (balanced accuracy, out of fold)", _fmt(probe.get("probe_balanced_accuracy"), "pct")],
         ["kNN (balanced accuracy, out of fold)", _fmt(probe.get("knn_balanced_accuracy"), "pct")],
+        ["linear probe, randomly initialised encoder", _fmt(probe.get("random_init_probe_balanced_accuracy"), "pct")],
+        ["kNN, randomly initialised encoder", _fmt(probe.get("random_init_knn_balanced_accuracy"), "pct")],
         ["chance", _fmt(probe.get("chance"), "pct")],
     ]  # fmt: skip
+    if "compromise_r2" in probe:  # the phantom knows each disc's visible canal compromise
+        rows.append(
+            [
+                "canal compromise R^2 (ridge, out of fold): pretrained / random init",
+                f"{_fmt(probe['compromise_r2'])} / {_fmt(probe.get('random_init_compromise_r2'))}",
+            ]
+        )
+    broken = probe.get("augment_violations") or {}
+    audit = (
+        "The augmentation audit flagged "
+        + ", ".join(f"{k} ({v:.3f})" for k, v in broken.items())
+        + f": each moves the visible canal compromise by more than {probe.get('augment_audit_bound')}."
+        if broken
+        else "Every pretraining view passed the augmentation audit (canal compromise kept)."
+    )
     text = (
         "Cross-validated by study over the training and validation discs, on the frozen "
         "pretrained features (the test splits are never read). "
-        f"{verdict} The probe over the epochs is in pretraining_curve.png."
+        f"{verdict} The probe over the epochs is in pretraining_curve.png. {audit}"
     )
     return Section("What the pretrained encoder knows", [text], ["probe", "value"], rows)
 

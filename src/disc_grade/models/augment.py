@@ -89,6 +89,20 @@ def _random_blur(x: torch.Tensor, max_sigma: float, generator: torch.Generator) 
     return flat.view(b, c, h, w)
 
 
+def shift_slices(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Recentre each 2.5D stack [B, C, H, W] on a neighbouring slice of the same disc.
+
+    Channels are consecutive slices; each sample moves by -1, 0 or +1 slice, the edge slice
+    repeated where the stack ends (a positive pair that shares the disc, not only the image).
+    """
+    b, c = x.shape[:2]
+    if c < 2:
+        return x
+    shift = torch.randint(-1, 2, (b, 1), generator=generator, device=x.device)
+    source = (torch.arange(c, device=x.device).view(1, c) + shift).clamp(0, c - 1)  # [B, C]
+    return torch.take_along_dim(x, source.view(b, c, 1, 1), dim=1)
+
+
 def random_affine(b: int, cfg: AugmentConfig, generator: torch.Generator, device) -> torch.Tensor:
     """[B, 2, 3] matrices mapping output to input normalised coordinates (``affine_grid``'s ``theta``)."""
     angle = torch.deg2rad(_uniform(b, -cfg.rotation_deg, cfg.rotation_deg, generator, device))

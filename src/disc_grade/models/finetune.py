@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,27 @@ def _optimizer(model: DiscGrader, params: dict, variant: dict, frozen: bool):
     return torch.optim.AdamW(groups, weight_decay=float(params["weight_decay"]))
 
 
+def _schedule(optimizer: torch.optim.Optimizer, epochs: int, head_epochs: int, frozen: bool):
+    """Cosine decay; with ``head_epochs`` (LP-FT) the encoder's rate is 0 for that many epochs,
+    then follows its own cosine over the epochs left."""
+    if not head_epochs or frozen:
+        return cosine_schedule(optimizer, epochs)
+    if not 0 < head_epochs < epochs:
+        raise ValueError(
+            f"finetuning variant head_epochs must be in [0, epochs={epochs}), got {head_epochs}"
+        )
+
+    def heads(epoch: int) -> float:
+        return 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+
+    def encoder(epoch: int) -> float:
+        if epoch < head_epochs:
+            return 0.0
+        return 0.5 * (1 + math.cos(math.pi * (epoch - head_epochs) / (epochs - head_epochs)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, [heads, encoder])
+
+
 def _grader(
     rois: np.ndarray, encoder_weights: dict | None, params: dict, variant: dict
 ) -> DiscGrader:
@@ -77,7 +99,8 @@ def finetune_grader(
             ``class_weights``, ``focal_gamma``, ``localisation_weight``, ``augment`` and the
             loop's keys.
         variant: ``name``, ``init`` (``pretrained`` | ``random``), ``freeze_encoder``,
-            ``encoder_lr_scale``.
+            ``encoder_lr_scale``, ``head_epochs`` (LP-FT: the heads train alone on the frozen
+            encoder, BatchNorm statistics included, for that many epochs first; 0: never).
         checkpoint: resumed only when made from the same ROIs, split table, encoder weights,
             parameters and code.
 
@@ -100,6 +123,7 @@ def finetune_grader(
     if frozen:
         model.encoder.requires_grad_(False)
     optimizer = _optimizer(model, params, variant, frozen)
+    scheduler = _schedule(optimizer, loop.epochs, int(variant["head_epochs"]), frozen)
     focal = WeightedFocalLoss(params["class_weights"], float(params["focal_gamma"]))
     loc_weight = float(params["localisation_weight"])
     augment = AugmentConfig.from_params(params["augment"])
@@ -114,7 +138,7 @@ def finetune_grader(
         theta = random_affine(len(rows), augment, generator, device)
         x = appearance(warp(x, theta), augment, generator)
         target = warp_points(centre[rows].to(device), theta)
-        if frozen:
+        if frozen or (len(optimizer.param_groups) > 1 and optimizer.param_groups[1]["lr"] == 0):
             unwrap(net).encoder.eval()  # frozen BatchNorm statistics too
         logits, point = net(x)
         return focal(logits, labels[rows].to(device)) + loc_weight * F.smooth_l1_loss(
@@ -148,7 +172,7 @@ def finetune_grader(
         evaluate,
         optimizer,
         loop,
-        scheduler=cosine_schedule(optimizer, loop.epochs),
+        scheduler=scheduler,
         checkpoint=checkpoint,
         run_key=key,
         device=device,

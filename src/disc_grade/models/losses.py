@@ -1,4 +1,4 @@
-"""Losses: class-weighted focal loss (MONAI) and NT-Xent (pytorch-metric-learning)."""
+"""Losses: class-weighted focal loss (MONAI); NT-Xent and supervised contrastive (pytorch-metric-learning)."""
 
 from __future__ import annotations
 
@@ -53,3 +53,26 @@ class NTXent(nn.Module):
         embeddings = torch.cat([z1, z2]).float()
         labels = torch.arange(z1.shape[0], device=z1.device).repeat(2)
         return self.loss(embeddings, labels)
+
+
+class SupCon(nn.Module):
+    """Supervised contrastive loss over two views: positives share the label (grade).
+
+    Rows whose label is negative (unlabelled) are left out; with fewer than two labelled rows
+    the loss is zero (and still part of the graph, so DDP sees every parameter used).
+    """
+
+    def __init__(self, temperature: float = 0.1) -> None:
+        super().__init__()
+        from pytorch_metric_learning.losses import SupConLoss
+
+        if temperature <= 0:
+            raise ValueError(f"pretraining.temperature must be > 0, got {temperature}")
+        self.loss = SupConLoss(temperature=temperature)
+
+    def forward(self, z1: torch.Tensor, z2: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        keep = labels >= 0
+        if int(keep.sum()) < 2:
+            return (z1.sum() + z2.sum()) * 0.0
+        embeddings = torch.cat([z1[keep], z2[keep]]).float()
+        return self.loss(embeddings, labels[keep].repeat(2))

@@ -45,11 +45,20 @@ def encode(
     return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
 
 
-def _fold_predictions(model, x: np.ndarray, y: np.ndarray, folds) -> np.ndarray:
+def _fold_predictions(model, x: np.ndarray, y: np.ndarray, folds, balance: bool) -> np.ndarray:
+    """Out-of-fold predictions; with ``balance`` the class probabilities are divided by the
+    class frequencies of the fitting rows (the rule that maximises balanced accuracy)."""
     predicted = np.full(len(y), -1)
     for fit_rows, held_rows in folds:
-        if len(np.unique(y[fit_rows])) > 1:
-            predicted[held_rows] = clone(model).fit(x[fit_rows], y[fit_rows]).predict(x[held_rows])
+        if len(np.unique(y[fit_rows])) < 2:
+            continue
+        fitted = clone(model).fit(x[fit_rows], y[fit_rows])
+        if balance:
+            prior = np.array([np.mean(y[fit_rows] == c) for c in fitted.classes_])
+            scores = fitted.predict_proba(x[held_rows]) / prior
+            predicted[held_rows] = fitted.classes_[scores.argmax(1)]
+        else:
+            predicted[held_rows] = fitted.predict(x[held_rows])
     return predicted
 
 
@@ -57,6 +66,9 @@ def probe_scores(
     x: np.ndarray, y: np.ndarray, groups: np.ndarray, n_folds: int = 5, k: int = 5
 ) -> dict[str, float]:
     """Out-of-fold balanced accuracy of a class-balanced linear probe and of a k-NN vote.
+
+    The k-NN's vote shares are divided by the grade frequencies: a plain vote among 5
+    neighbours almost never names a grade held by 1 disc in 20, and would sit at chance.
 
     Folds are by ``groups`` (studies) and stratified by grade, so no study is on both sides of
     a fold and every disc is scored once: far steadier than one small validation split.
@@ -72,8 +84,8 @@ def probe_scores(
     )
     knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=k, weights="distance"))
     scores = {}
-    for name, model in (("probe", linear), ("knn", knn)):
-        predicted = _fold_predictions(model, x, y, folds)
+    for name, model, balance in (("probe", linear, False), ("knn", knn, True)):
+        predicted = _fold_predictions(model, x, y, folds, balance)
         scored = predicted >= 0
         scores[f"{name}_balanced_accuracy"] = float(
             balanced_accuracy_score(y[scored], predicted[scored])
@@ -82,15 +94,57 @@ def probe_scores(
 
 
 def probe_encoder(
-    encoder: torch.nn.Module, rois: np.ndarray, index: pd.DataFrame, device: torch.device
+    encoder: torch.nn.Module,
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    device: torch.device,
+    compromise: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Probe ``encoder`` on the training and validation discs, cross-validated by study.
 
-    The test splits are never read.
+    With ``compromise`` (per ``index`` row, the phantom's visible canal compromise; NaN where
+    unknown) also the out-of-fold R^2 of a ridge regression of it (``compromise_r2``). The test
+    splits are never read.
     """
     rows = np.flatnonzero(index["split"].isin(PROBE_SPLITS).to_numpy())
-    return probe_scores(
-        encode(encoder, rois, rows, device),
-        index["label"].to_numpy(dtype=int)[rows],
-        index["study_id"].to_numpy()[rows],
+    x = encode(encoder, rois, rows, device)
+    groups = index["study_id"].to_numpy()[rows]
+    scores = probe_scores(x, index["label"].to_numpy(dtype=int)[rows], groups)
+    if compromise is not None:
+        target = np.asarray(compromise, dtype=float)[rows]
+        known = np.isfinite(target)
+        scores["compromise_r2"] = (
+            latent_probe_r2(x[known], target[known], groups[known]) if known.any() else np.nan
+        )
+    return scores
+
+
+def compromise_per_roi(index: pd.DataFrame, truth: pd.DataFrame | None) -> np.ndarray | None:
+    """Per ``index`` row, the phantom truth's visible canal compromise (NaN where the truth has no
+    row); None without a truth table (real data)."""
+    if truth is None or truth.empty or "compromise" not in truth.columns:
+        return None
+    keyed = truth.set_index(["study_id", "level"])["compromise"]
+    keys = pd.MultiIndex.from_arrays(
+        [index["study_id"].to_numpy(dtype=np.int64), index["level"].astype(str).to_numpy()]
     )
+    return keyed.reindex(keys).to_numpy(dtype=float)
+
+
+def latent_probe_r2(
+    x: np.ndarray, target: np.ndarray, groups: np.ndarray, n_folds: int = 5
+) -> float:
+    """Out-of-fold R^2 of a ridge regression of a continuous target (on the phantom, the visible
+    canal compromise) on the frozen features, folds by study; 0 is the mean's score."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import GroupKFold
+
+    n_folds = min(n_folds, len(np.unique(groups)))
+    if n_folds < 2 or np.ptp(target) == 0:
+        return float("nan")
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 13)))
+    predicted = np.empty(len(target))
+    for fit_rows, held_rows in GroupKFold(n_splits=n_folds).split(x, target, groups):
+        predicted[held_rows] = clone(model).fit(x[fit_rows], target[fit_rows]).predict(x[held_rows])
+    return float(r2_score(target, predicted))

@@ -1,4 +1,4 @@
-"""Nodes of the pretraining pipeline: contrastive encoder on the train-split ROIs, no labels."""
+"""Nodes of the pretraining pipeline: contrastive encoder on the train-split ROIs."""
 
 from __future__ import annotations
 
@@ -8,35 +8,48 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
+from disc_grade.models.augment import AugmentConfig
+from disc_grade.models.augment_audit import audit_augmentations, violations
 from disc_grade.models.curves import curve_figure
 from disc_grade.models.device import select_device
 from disc_grade.models.networks import encoder_from_params
 from disc_grade.models.pretrain import pretrain_encoder
-from disc_grade.models.probe import CHANCE, probe_encoder
+from disc_grade.models.probe import CHANCE, compromise_per_roi, probe_encoder
 
 logger = logging.getLogger(__name__)
 
 
 def pretrain_contrastive_encoder(
-    disc_rois: np.ndarray, roi_index: pd.DataFrame, params: dict[str, Any]
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    phantom_truth: pd.DataFrame,
+    params: dict[str, Any],
 ):
-    """Pretrain on the train split only (no validation or test ROI is seen); labels are not read.
+    """Pretrain on the train split only (no validation or test ROI is seen).
+
+    Labels are read only with ``supervised_weight`` above 0 (the SupCon term), and then only
+    the train split's.
 
     A linear probe and a kNN on the frozen features (cross-validated by study over the training
     and validation discs) say what the encoder learnt about the grade; a probe within
     ``probe_failure_margin`` of chance marks the run as failed, in the log and in
-    ``pretraining_probe.json``.
+    ``pretraining_probe.json``. The views are audited first: an augmentation that moves the
+    canal compromise a reader sees by more than ``augment_audit_bound`` is named in the log.
     """
     rows = np.flatnonzero(roi_index["split"].to_numpy() == "train")
     if len(rows) < 4:
         raise ValueError(f"pretraining needs at least 4 train-split ROIs, got {len(rows)}")
     checkpoint = Path(params["checkpoint"]) if params.get("checkpoint") else None
     rois = np.asarray(disc_rois)
+    audit = audit_views(params, rois.shape[-1], float(roi_index["roi_mm_per_px"].median()))
+    labels = roi_index["label"].to_numpy(dtype=np.int64)[rows]
     weights, curve = pretrain_encoder(
-        rois[rows], params, checkpoint=checkpoint, probe_set=(rois, roi_index)
+        rois[rows], params, checkpoint=checkpoint, probe_set=(rois, roi_index), labels=labels
     )
-    probe = final_probe(weights, rois, roi_index, params)
+    compromise = compromise_per_roi(roi_index, phantom_truth)  # None on real data
+    probe = {**final_probe(weights, rois, roi_index, params, compromise), **audit}
     logger.info(
         "pretraining: %d ROIs, %d epochs, final loss %.4f; linear probe %.3f, kNN %.3f (chance %.3f)",
         len(rows),
@@ -57,10 +70,47 @@ def pretrain_contrastive_encoder(
     return weights, curve, curve_figure({"contrastive pretraining": curve}, title), probe
 
 
-def final_probe(weights: dict, rois: np.ndarray, index: pd.DataFrame, params: dict) -> dict:
-    """The probe of the encoder pretraining returns, with the verdict."""
+def audit_views(params: dict, size_px: int, mm_per_px: float) -> dict:
+    """The augmentation audit of the pretraining views at the ROIs' scale, logged."""
+    bound = float(params["augment_audit_bound"])
+    distortion = audit_augmentations(
+        AugmentConfig.from_params(params["augment"]), size_px, size_px * mm_per_px
+    )
+    broken = violations(distortion, bound)
+    if broken:
+        logger.warning(
+            "pretraining views change the grade's evidence: %s move the visible canal compromise "
+            "by more than %.2f of the AP diameter (models/augment_audit.py); shrink them",
+            ", ".join(f"{k} ({v:.3f})" for k, v in broken.items()),
+            bound,
+        )
+    return {"augment_audit": distortion, "augment_audit_bound": bound, "augment_violations": broken}
+
+
+def final_probe(
+    weights: dict,
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    params: dict,
+    compromise: np.ndarray | None = None,
+) -> dict:
+    """The probe of the encoder pretraining returns, with the verdict, beside the same probe on
+    a randomly initialised encoder (random convolutions already keep some grade information:
+    that is the floor pretraining has to clear, not only chance)."""
+    device = select_device(params["device"])
+    torch.manual_seed(int(params["seed"]))
+    random_init = encoder_from_params(params["encoder"], in_channels=rois.shape[1])
+    floor = probe_encoder(random_init, rois, index, device, compromise)
     encoder = encoder_from_params(params["encoder"], in_channels=rois.shape[1])
     encoder.load_state_dict(weights)
-    scores = probe_encoder(encoder, rois, index, select_device(params["device"]))
+    scores = probe_encoder(encoder, rois, index, device, compromise)
     failed = not scores["probe_balanced_accuracy"] > CHANCE + float(params["probe_failure_margin"])
-    return {**scores, "chance": CHANCE, "failed": bool(failed)}
+    return {
+        **scores,
+        **{f"random_init_{k}": v for k, v in floor.items()},
+        "chance": CHANCE,
+        "failed": bool(failed),
+        "beats_random_init": bool(
+            scores["probe_balanced_accuracy"] > floor["probe_balanced_accuracy"]
+        ),
+    }

@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 pretrain_contrastive_encoder,
-                ["disc_rois", "roi_index", "params:pretraining"],
+                ["disc_rois", "roi_index", "phantom_truth", "params:pretraining"],
                 [
                     "pretrained_encoder",
                     "pretraining_curve",

@@ -10,6 +10,7 @@ import pandas as pd
 
 from disc_grade.alignment.split import subsample_training
 from disc_grade.models.finetune import finetune_grader
+from disc_grade.models.pretrain import drawn_labels, pretrain_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -18,17 +19,30 @@ def finetune_on_fraction(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
     pretrained_encoder: dict,
+    pretraining: dict[str, Any],
     params: dict[str, Any],
     variants: dict[str, dict],
     study: dict[str, Any],
 ) -> pd.DataFrame:
     """Predictions of every variant fine-tuned on ``study.fraction`` of the training studies.
 
-    Pretraining is not repeated: it used every training-split image without labels. The
-    seed draws both the labelled subset and the fine-tuning run. Nothing is checkpointed.
+    Pretraining without labels (NT-Xent alone) is not repeated: it used every training-split
+    image and no label. With a supervised term (``supervised_weight`` above 0) the shared encoder
+    read every training label, so a smaller budget pretrains again, reading only the drawn
+    studies' labels. The seed draws both the labelled subset and the fine-tuning run. Nothing is
+    checkpointed.
     """
     fraction, seed = float(study["fraction"]), int(study["seed"])
     subset = subsample_training(roi_index, fraction, seed)
+    labels = drawn_labels(roi_index, subset)
+    if float(pretraining["supervised_weight"]) > 0 and (labels < 0).any():
+        train_rows = np.flatnonzero(roi_index["split"].to_numpy() == "train")
+        logger.info("study: pretraining again on %d labelled training discs", (labels >= 0).sum())
+        pretrained_encoder, _ = pretrain_encoder(
+            np.asarray(disc_rois)[train_rows],
+            {**pretraining, "checkpoint": None, "probe_every": 0},
+            labels=labels,
+        )
     rows = subset["roi"].to_numpy()  # row i of roi_index describes ROI i
     rois = np.asarray(disc_rois)[rows]
     index = subset.reset_index(drop=True)

@@ -14,6 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "disc_rois",
                     "roi_index",
                     "pretrained_encoder",
+                    "params:pretraining",
                     "params:finetuning",
                     "params:finetuning_variants",
                     "params:study",

@@ -1,0 +1,62 @@
+"""The augmentation audit: views must keep the canal compromise that grading reads."""
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from disc_grade.models.augment import AugmentConfig
+from disc_grade.models.augment_audit import (
+    COMPROMISES,
+    audit_augmentations,
+    canal_images,
+    violations,
+    visible_compromise,
+)
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+BOUND = 0.05  # conf/base/parameters_pretraining.yml: augment_audit_bound
+
+
+def _conf(env: str, name: str) -> dict:
+    path = CONF / env / f"parameters_{name}.yml"
+    return yaml.safe_load(path.read_text())[name] if path.exists() else {}
+
+
+def test_the_measure_reads_the_compromise_in_order_and_ignores_brightness():
+    truth = torch.tensor(COMPROMISES)
+    clean = canal_images(truth, 48, 60 / 48)
+    seen = visible_compromise(clean, 60 / 48)
+    assert torch.all(seen[1:] > seen[:-1] + 0.1)  # monotone, well separated
+    assert torch.allclose(seen, truth, atol=0.12)
+    assert torch.allclose(visible_compromise(clean * 1.7 + 0.2, 60 / 48), seen, atol=1e-4)
+
+
+@pytest.mark.parametrize("env", ["base", "paper"])
+@pytest.mark.parametrize("stage", ["pretraining", "finetuning"])
+def test_configured_views_keep_the_grade_evidence(env, stage):
+    roi = {**_conf("base", "roi"), **_conf(env, "roi")}
+    augment = {**_conf("base", stage)["augment"], **_conf(env, stage).get("augment", {})}
+    distortion = audit_augmentations(
+        AugmentConfig.from_params(augment), int(roi["size_px"]), float(roi["extent_mm"])
+    )
+    assert set(distortion) == {k for k, v in augment.items() if v}
+    assert violations(distortion, BOUND) == {}, distortion
+
+
+def test_the_bound_in_conf_is_the_one_tested():
+    assert _conf("base", "pretraining")["augment_audit_bound"] == BOUND
+
+
+@pytest.mark.parametrize("bad", [{"blur": 2.0}, {"blur": 1.2}, {"bias_field": 0.6}, {"noise": 0.3}])
+def test_a_view_that_changes_the_canal_fails_the_audit(bad):
+    distortion = audit_augmentations(AugmentConfig(**bad), 48, 60.0)
+    assert set(violations(distortion, BOUND)) == set(bad), distortion
+
+
+def test_geometry_and_intensity_changes_alone_pass():
+    cfg = AugmentConfig(
+        gamma=0.4, contrast=0.3, brightness=0.1, rotation_deg=10, scale=0.1, shift=0.08
+    )
+    assert violations(audit_augmentations(cfg, 48, 60.0), BOUND) == {}
