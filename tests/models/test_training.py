@@ -226,7 +226,8 @@ def test_batchnorm_recalibration_takes_the_clean_rois_statistics():
     rois, _ = tiny_rois()
     torch.manual_seed(0)
     encoder = build_encoder(depth=10, in_channels=3)
-    encoder.bn1.running_mean.fill_(5.0)
+    encoder.bn1.running_mean.fill_(5.0)  # statistics of augmented views, after many steps
+    encoder.bn1.num_batches_tracked.fill_(100)
     recalibrate_batchnorm(encoder, rois, batch_size=7, device=torch.device("cpu"))
     with torch.no_grad():
         conv = encoder.conv1(torch.as_tensor(rois, dtype=torch.float32))
