@@ -9,6 +9,7 @@ from disc_grade.evaluation.ablation import (
     ablation_figure,
     ablation_section,
     ablation_table,
+    choice_margin,
     chosen_recipe,
 )
 
@@ -60,6 +61,7 @@ def test_the_choice_reads_validation_never_test():
     assert list(dict.fromkeys(table["recipe"])) == ["a", "b", "scratch"]
     assert chosen_recipe(table, ["a", "b"]) == "a"  # b wins on test, which is not read
     assert chosen_recipe(table) == "scratch"
+    assert 0.2 < choice_margin(table, ["a", "b"]) < 0.6  # validation 0.9 against 0.5
     a = table[(table["recipe"] == "a") & (table["fraction"] == 1.0)].iloc[0]
     assert a["validation_balanced_accuracy"] > 0.8 > 0.5 > a["test_balanced_accuracy"]
     assert a["test_balanced_accuracy_ci_low"] <= a["test_balanced_accuracy"]
@@ -70,7 +72,7 @@ def test_the_choice_reads_validation_never_test():
 def test_the_section_marks_the_choice_and_the_figure_draws():
     predictions, probes = _ablation({"a": (0.9, 0.4), "b": (0.5, 0.95)})
     table = ablation_table(predictions, probes, n_resamples=20, seed=0)
-    section = ablation_section(table, "a", {"a": "first", "b": "second"})
+    section = ablation_section(table, "a", {"a": "first", "b": "second"}, 0.4)
     assert [row[0] for row in section.rows] == ["**a**", "**a**", "b", "b"]
     assert "**a**" in section.paragraphs[1] and "- **b**: second" in section.paragraphs[2]
     assert all(len(row) == len(section.header) for row in section.rows)

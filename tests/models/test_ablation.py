@@ -69,9 +69,7 @@ def test_supervised_pretraining_reads_only_the_drawn_studies_labels(monkeypatch)
     monkeypatch.setattr(ablation, "pretrain_encoder", fake_pretrain)
     monkeypatch.setattr(ablation, "finetune_grader", fake_finetune)
     monkeypatch.setattr(ablation, "encoder_from_params", lambda *a, **k: _NoLoad())
-    monkeypatch.setattr(
-        ablation, "probe_encoder", lambda *a, **k: {"probe_balanced_accuracy": 0.5}
-    )
+    monkeypatch.setattr(ablation, "probe_encoder", lambda *a, **k: {"probe_balanced_accuracy": 0.5})
     recipes = recipes_from_params(
         {"scratch": {"variant": "scratch"},
          "simclr": {"variant": "contrastive"},

@@ -52,9 +52,20 @@ def chosen_recipe(table: pd.DataFrame, candidates: list[str] | None = None) -> s
     rows = table if candidates is None else table[table["recipe"].isin(candidates)]
     if rows.empty:
         raise ValueError(f"no ablation rows for the candidate recipes {candidates}")
+    return str(_validation_ranking(rows).index[0])
+
+
+def _validation_ranking(rows: pd.DataFrame) -> pd.DataFrame:
     score = rows.groupby("recipe", sort=False)[["validation_balanced_accuracy",
                                                 "probe_balanced_accuracy"]].mean()  # fmt: skip
-    return str(score.sort_values(list(score.columns), ascending=False, kind="stable").index[0])
+    return score.sort_values(list(score.columns), ascending=False, kind="stable")
+
+
+def choice_margin(table: pd.DataFrame, candidates: list[str] | None = None) -> float:
+    """How far the chosen recipe's mean validation balanced accuracy is above the next one's."""
+    rows = table if candidates is None else table[table["recipe"].isin(candidates)]
+    ranked = _validation_ranking(rows)["validation_balanced_accuracy"].to_numpy()
+    return float(ranked[0] - ranked[1]) if len(ranked) > 1 else float("nan")
 
 
 def _ci(row, split: str) -> str:
@@ -76,11 +87,15 @@ def _num(value: float) -> str:
     return "n/a" if not np.isfinite(value) else f"{value:.3f}"
 
 
-def ablation_section(table: pd.DataFrame, chosen: str, recipes: dict[str, str]) -> Section:
-    """The report section: the table, how to read it, and the recipe validation picks."""
+def ablation_section(
+    table: pd.DataFrame, chosen: str, recipes: dict[str, str], margin: float = float("nan")
+) -> Section:
+    """The report section: the table, how to read it, and the recipe validation picks, with its
+    margin over the next recipe (set beside the validation intervals, it says whether this
+    cohort's validation split can tell the recipes apart at all)."""
     header = [
-        "recipe", "labels", "probe (CV)", "kNN (CV)", "compromise R^2", "validation BA",
-        "test BA [95% CI]", "test severe-to-normal", "held-out site BA",
+        "recipe", "labels", "probe (CV)", "kNN (CV)", "compromise R^2",
+        "validation BA [95% CI]", "test BA [95% CI]", "test severe-to-normal", "held-out site BA",
     ]  # fmt: skip
     rows = []
     for row in table.to_dict("records"):
@@ -89,7 +104,7 @@ def ablation_section(table: pd.DataFrame, chosen: str, recipes: dict[str, str]) 
             [
                 name, f"{row['fraction']:.0%}", _num(row["probe_balanced_accuracy"]),
                 _num(row["knn_balanced_accuracy"]), _num(row.get("compromise_r2", np.nan)),
-                _num(row.get("validation_balanced_accuracy", np.nan)), _ci(row, "test"),
+                _ci(row, "validation"), _ci(row, "test"),
                 _rate(row, "test"), _ci(row, "external_test"),
             ]
         )  # fmt: skip
@@ -103,8 +118,10 @@ def ablation_section(table: pd.DataFrame, chosen: str, recipes: dict[str, str]) 
             "R^2 read the frozen encoder (before fine-tuning), cross-validated by study over the "
             "training and validation discs; a recipe without pretraining shows a random "
             "encoder's. Chance balanced accuracy is 0.333; R^2 0 is the mean's.",
-            f"Chosen by validation (mean validation BA over the fractions): **{chosen}**. "
-            "Test columns were not used to choose.",
+            f"Chosen by validation (mean validation BA over the fractions): **{chosen}**, "
+            f"{_num(margin)} above the next recipe; where that is small beside the validation "
+            "intervals, this cohort cannot tell the recipes apart. Test columns were not used "
+            "to choose.",
             "\n".join(described),
         ],
         header=header,

@@ -12,6 +12,7 @@ from disc_grade.evaluation.ablation import (
     ablation_figure,
     ablation_section,
     ablation_table,
+    choice_margin,
     chosen_recipe,
 )
 from disc_grade.evaluation.render import Section, html_report, markdown_report
@@ -61,11 +62,13 @@ def report_ablation(
     specs = ablation["recipes"]
     candidates = [n for n, s in specs.items() if variants[s["variant"]]["init"] == "pretrained"]
     chosen = chosen_recipe(table, candidates)
+    margin = choice_margin(table, candidates)
     section = ablation_section(
-        table, chosen, {n: str(s.get("description", "")) for n, s in specs.items()}
+        table, chosen, {n: str(s.get("description", "")) for n, s in specs.items()}, margin
     )
     metrics = {
         "chosen_by_validation": chosen,
+        "choice_margin": round(margin, 4) if np.isfinite(margin) else None,
         **{
             recipe: {
                 f"{row['fraction']:g}": {

@@ -66,7 +66,9 @@ def pretrain_contrastive_encoder(
             probe["probe_balanced_accuracy"],
             float(params["probe_failure_margin"]),
         )
-    title = "Contrastive pretraining (NT-Xent) and what the frozen features know"
+    weight = float(params["supervised_weight"])
+    loss = "NT-Xent" if weight == 0 else f"{1 - weight:g} NT-Xent + {weight:g} SupCon"
+    title = f"Contrastive pretraining ({loss}) and what the frozen features know"
     return weights, curve, curve_figure({"contrastive pretraining": curve}, title), probe
 
 

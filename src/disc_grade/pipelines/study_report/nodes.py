@@ -28,7 +28,9 @@ def gather_study(cells: dict[str, Callable[[], pd.DataFrame]]) -> pd.DataFrame:
     return pd.concat([load() for _, load in sorted(cells.items())], ignore_index=True)
 
 
-def label_efficiency(predictions: pd.DataFrame, params: dict[str, Any]):
+def label_efficiency(
+    predictions: pd.DataFrame, params: dict[str, Any], pretraining: dict[str, Any]
+):
     """The table (CSV for ``dvc plots``, JSON for ``dvc metrics``), the figure, and a report page."""
     table = efficiency_table(predictions, int(params["n_resamples"]), int(params["seed"]))
     metrics = {
@@ -51,9 +53,10 @@ def label_efficiency(predictions: pd.DataFrame, params: dict[str, Any]):
     section = Section(
         "Label efficiency",
         [
-            "Pretraining used every training-split image without labels; each variant was then "
-            "fine-tuned on the given share of the labelled training studies, per seed. Figures "
-            "pool the seeds' predictions; intervals resample studies. Chance is 33.3%."
+            _pretraining_sentence(pretraining)
+            + " Each variant was then fine-tuned on the given share of the labelled training "
+            "studies, per seed. Figures pool the seeds' predictions; intervals resample "
+            "studies. Chance is 33.3%."
         ],
         header=list(shown.columns),
         rows=[[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in shown.itertuples(index=False)],
@@ -62,6 +65,17 @@ def label_efficiency(predictions: pd.DataFrame, params: dict[str, Any]):
     figure = efficiency_figure(table)
     logger.info("label efficiency:\n%s", shown.to_string(index=False))
     return table, metrics, figure, markdown_report([section]), section
+
+
+def _pretraining_sentence(pretraining: dict[str, Any]) -> str:
+    weight = float(pretraining["supervised_weight"])
+    if weight == 0:
+        return "Pretraining (NT-Xent) used every training-split image and no label."
+    return (
+        f"Pretraining used every training-split image: NT-Xent (weight {1 - weight:g}) and "
+        f"SupCon (weight {weight:g}), the latter reading, per cell, only the labels of the "
+        "drawn studies."
+    )
 
 
 def label_efficiency_page(section: Section, figure_png: bytes) -> str:

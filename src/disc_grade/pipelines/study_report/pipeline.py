@@ -15,7 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(gather_study, "study_cells", "study_predictions_all", name="gather_study"),
             Node(
                 label_efficiency,
-                ["study_predictions_all", "params:evaluation"],
+                ["study_predictions_all", "params:evaluation", "params:pretraining"],
                 [
                     "label_efficiency_table",
                     "label_efficiency_metrics",
