@@ -68,8 +68,7 @@ def test_supervised_pretraining_reads_only_the_drawn_studies_labels(monkeypatch)
 
     monkeypatch.setattr(ablation, "pretrain_encoder", fake_pretrain)
     monkeypatch.setattr(ablation, "finetune_grader", fake_finetune)
-    monkeypatch.setattr(ablation, "encoder_from_params", lambda *a, **k: _NoLoad())
-    monkeypatch.setattr(ablation, "probe_encoder", lambda *a, **k: {"probe_balanced_accuracy": 0.5})
+    monkeypatch.setattr(ablation, "probe_weights", lambda *a, **k: {"probe_balanced_accuracy": 0.5})
     recipes = recipes_from_params(
         {"scratch": {"variant": "scratch"},
          "simclr": {"variant": "contrastive"},
@@ -88,8 +87,3 @@ def test_supervised_pretraining_reads_only_the_drawn_studies_labels(monkeypatch)
     assert set(probes["recipe"]) == {"scratch", "simclr", "supcon"} and len(probes) == 12
     assert set(predictions["split"]) == {"validation", "test"}
     assert {"fraction", "seed", "n_train_studies"} <= set(predictions.columns)
-
-
-class _NoLoad:
-    def load_state_dict(self, weights):
-        return None

@@ -102,3 +102,22 @@ def test_kNN_votes_are_weighed_by_grade_frequency():
     x = rng.normal(size=(400, 2)) + labels[:, None] * 1.5
     scores = probe_scores(x, labels, np.arange(400) // 4)
     assert scores["knn_balanced_accuracy"] > 0.7
+
+
+def test_probe_weights_loads_the_weights_or_builds_a_seeded_random_encoder(monkeypatch):
+    import disc_grade.models.probe as probe
+
+    seen = []
+    monkeypatch.setattr(probe, "probe_encoder", lambda encoder, *a, **k: seen.append(encoder))
+    settings = {"depth": 10, "stem_stride": 2}
+    rois, index = confounded_rois(n=30)
+    torch.manual_seed(123)
+    trained = build_encoder(depth=10, in_channels=3).state_dict()
+    device = torch.device("cpu")
+    probe.probe_weights(settings, trained, rois, index, device, seed=7)
+    probe.probe_weights(settings, None, rois, index, device, seed=7)
+    probe.probe_weights(settings, None, rois, index, device, seed=7)
+    loaded, random_a, random_b = (e.state_dict() for e in seen)
+    assert all(torch.equal(loaded[k], v) for k, v in trained.items())
+    assert all(torch.equal(random_a[k], random_b[k]) for k in random_a)  # the seed decides
+    assert not torch.equal(random_a["conv1.weight"], trained["conv1.weight"])

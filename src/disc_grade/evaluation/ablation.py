@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.label_efficiency import efficiency_table
-from disc_grade.evaluation.render import Section
+from disc_grade.evaluation.render import Section, fmt, fmt_interval
 from disc_grade.plotting import plt
 
 SPLITS = ("validation", "test", "external_test")
@@ -69,11 +69,8 @@ def choice_margin(table: pd.DataFrame, candidates: list[str] | None = None) -> f
 
 
 def _ci(row, split: str) -> str:
-    value = row.get(f"{split}_balanced_accuracy", np.nan)
-    if not np.isfinite(value):
-        return "n/a"
-    low, high = row[f"{split}_balanced_accuracy_ci_low"], row[f"{split}_balanced_accuracy_ci_high"]
-    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+    key = f"{split}_balanced_accuracy"
+    return fmt_interval(row.get(key), row.get(f"{key}_ci_low"), row.get(f"{key}_ci_high"))
 
 
 def _rate(row, split: str) -> str:
@@ -81,10 +78,6 @@ def _rate(row, split: str) -> str:
     if not np.isfinite(rate):
         return "n/a"
     return f"{rate:.0%} ({int(row[f'{split}_severe_to_normal_count'])})"
-
-
-def _num(value: float) -> str:
-    return "n/a" if not np.isfinite(value) else f"{value:.3f}"
 
 
 def ablation_section(
@@ -102,8 +95,8 @@ def ablation_section(
         name = f"**{row['recipe']}**" if row["recipe"] == chosen else row["recipe"]
         rows.append(
             [
-                name, f"{row['fraction']:.0%}", _num(row["probe_balanced_accuracy"]),
-                _num(row["knn_balanced_accuracy"]), _num(row.get("compromise_r2", np.nan)),
+                name, f"{row['fraction']:.0%}", fmt(row["probe_balanced_accuracy"]),
+                fmt(row["knn_balanced_accuracy"]), fmt(row.get("compromise_r2", np.nan)),
                 _ci(row, "validation"), _ci(row, "test"),
                 _rate(row, "test"), _ci(row, "external_test"),
             ]
@@ -119,7 +112,7 @@ def ablation_section(
             "training and validation discs; a recipe without pretraining shows a random "
             "encoder's. Chance balanced accuracy is 0.333; R^2 0 is the mean's.",
             f"Chosen by validation (mean validation BA over the fractions): **{chosen}**, "
-            f"{_num(margin)} above the next recipe; where that is small beside the validation "
+            f"{fmt(margin)} above the next recipe; where that is small beside the validation "
             "intervals, this cohort cannot tell the recipes apart. Test columns were not used "
             "to choose.",
             "\n".join(described),

@@ -4,7 +4,27 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from dataclasses import dataclass, field
+
+
+def fmt(value, kind: str = "num") -> str:
+    """A figure as the reports print it; "n/a" for a missing one (None or NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "pct2":  # small rates, as the paper's 2.13%
+        return f"{100 * value:.2f}%"
+    if kind == "int":
+        return f"{int(value)}"
+    return f"{value:.3f}"
+
+
+def fmt_interval(value, low, high) -> str:
+    """``value [low, high]`` to three decimals; "n/a" when the value is missing."""
+    text = fmt(value)
+    return text if text == "n/a" else f"{text} [{fmt(low)}, {fmt(high)}]"
 
 
 @dataclass

@@ -7,9 +7,7 @@ the Bayes ceiling no grader can pass.
 
 from __future__ import annotations
 
-import math
-
-from disc_grade.evaluation.render import Section
+from disc_grade.evaluation.render import Section, fmt
 
 PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_px": 10.18}
 CHANCE_BALANCED_ACCURACY = 1 / 3  # any constant grader (the majority class, the prior's argmax)
@@ -44,40 +42,28 @@ DETAIL = (
 SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
 
 
-def _fmt(value, kind: str = "num") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if kind == "pct":
-        return f"{100 * value:.1f}%"
-    if kind == "pct2":  # small rates, as the paper's 2.13%
-        return f"{100 * value:.2f}%"
-    if kind == "int":
-        return f"{int(value)}"
-    return f"{value:.3f}"
-
-
 def _ci(m: dict, key: str) -> str:
     low, high = m.get(f"{key}_ci_low"), m.get(f"{key}_ci_high")
     if low is None or high is None:
         return ""
     kind = "pct2" if key == "severe_to_normal_rate" else "pct"
-    return f" [{_fmt(low, kind)}, {_fmt(high, kind)}]"
+    return f" [{fmt(low, kind)}, {fmt(high, kind)}]"
 
 
 def _ba(m: dict) -> str:
-    return _fmt(m.get("balanced_accuracy"), "pct") + _ci(m, "balanced_accuracy")
+    return fmt(m.get("balanced_accuracy"), "pct") + _ci(m, "balanced_accuracy")
 
 
 def _s2n(m: dict) -> str:
-    rate = _fmt(m.get("severe_to_normal_rate"), "pct2")
+    rate = fmt(m.get("severe_to_normal_rate"), "pct2")
     return f"{rate} ({m.get('severe_to_normal_count', 0)})" + _ci(m, "severe_to_normal_rate")
 
 
 def _baseline_rows(ceiling: dict, split: str, columns: int) -> list[list[str]]:
     pad = ["" for _ in range(columns - 2)]
-    rows = [["chance: any constant grader", _fmt(CHANCE_BALANCED_ACCURACY, "pct"), *pad]]
+    rows = [["chance: any constant grader", fmt(CHANCE_BALANCED_ACCURACY, "pct"), *pad]]
     if ceiling.get("available"):
-        rows.append(["Bayes ceiling (knows the latent)", _fmt(ceiling.get(split), "pct"), *pad])
+        rows.append(["Bayes ceiling (knows the latent)", fmt(ceiling.get(split), "pct"), *pad])
     return rows
 
 
@@ -89,8 +75,8 @@ def headline(metrics: dict, ceiling: dict) -> Section:
     rows.append(
         [
             "paper, contrastive (Acharya & Kansakar 2026)",
-            _fmt(PAPER["balanced_accuracy"], "pct"),
-            _fmt(PAPER["severe_to_normal_rate"], "pct2"),
+            fmt(PAPER["balanced_accuracy"], "pct"),
+            fmt(PAPER["severe_to_normal_rate"], "pct2"),
         ]
     )
     return Section("Paper comparison (in-site test)", header=header, rows=rows)
@@ -107,7 +93,7 @@ def sites(metrics: dict, ceiling: dict) -> Section | None:
         for v, m in metrics.items()
     ]
     if ceiling.get("available"):
-        rows.append(["Bayes ceiling", *(_fmt(ceiling.get(s), "pct") for s in SPLIT_NAMES), "", ""])
+        rows.append(["Bayes ceiling", *(fmt(ceiling.get(s), "pct") for s in SPLIT_NAMES), "", ""])
     text = (
         "The held-out site's studies are never seen in training: a gap between the two columns "
         "is what scanner appearance costs."
@@ -120,7 +106,7 @@ def localisation(metrics: dict) -> Section:
     header = ["variant", "split", "head RMSE (ROI px)", "head RMSE (mm)", "'the centre' RMSE (px)",
               "'the centre' RMSE (mm)"]  # fmt: skip
     rows = [
-        [v, SPLIT_NAMES[s], *(_fmt(m.get(s, {}).get(k)) for k in (
+        [v, SPLIT_NAMES[s], *(fmt(m.get(s, {}).get(k)) for k in (
             "loc_rmse_px", "loc_rmse_mm", "loc_rmse_px_centre", "loc_rmse_mm_centre"))]
         for v, m in metrics.items()
         for s in SPLIT_NAMES
@@ -165,17 +151,17 @@ def pretraining(probe: dict | None) -> Section | None:
     if not probe.get("failed") and probe.get("beats_random_init") is False:
         verdict += " But no more than a randomly initialised encoder's: pretraining added none."
     rows = [
-        ["linear probe (balanced accuracy, out of fold)", _fmt(probe.get("probe_balanced_accuracy"), "pct")],
-        ["kNN (balanced accuracy, out of fold)", _fmt(probe.get("knn_balanced_accuracy"), "pct")],
-        ["linear probe, randomly initialised encoder", _fmt(probe.get("random_init_probe_balanced_accuracy"), "pct")],
-        ["kNN, randomly initialised encoder", _fmt(probe.get("random_init_knn_balanced_accuracy"), "pct")],
-        ["chance", _fmt(probe.get("chance"), "pct")],
+        ["linear probe (balanced accuracy, out of fold)", fmt(probe.get("probe_balanced_accuracy"), "pct")],
+        ["kNN (balanced accuracy, out of fold)", fmt(probe.get("knn_balanced_accuracy"), "pct")],
+        ["linear probe, randomly initialised encoder", fmt(probe.get("random_init_probe_balanced_accuracy"), "pct")],
+        ["kNN, randomly initialised encoder", fmt(probe.get("random_init_knn_balanced_accuracy"), "pct")],
+        ["chance", fmt(probe.get("chance"), "pct")],
     ]  # fmt: skip
     if "compromise_r2" in probe:  # the phantom knows each disc's visible canal compromise
         rows.append(
             [
                 "canal compromise R^2 (ridge, out of fold): pretrained / random init",
-                f"{_fmt(probe['compromise_r2'])} / {_fmt(probe.get('random_init_compromise_r2'))}",
+                f"{fmt(probe['compromise_r2'])} / {fmt(probe.get('random_init_compromise_r2'))}",
             ]
         )
     broken = probe.get("augment_violations") or {}
@@ -197,7 +183,7 @@ def pretraining(probe: dict | None) -> Section | None:
 def detail(metrics: dict, split: str) -> Section:
     variants = list(metrics)
     rows = [
-        [label, *(_fmt(metrics[v].get(split, {}).get(key), kind) for v in variants)]
+        [label, *(fmt(metrics[v].get(split, {}).get(key), kind) for v in variants)]
         for key, label, kind in DETAIL
     ]
     return Section(

@@ -12,22 +12,19 @@ are returned. Identical pretraining runs are done once.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 
 from disc_grade.alignment.split import subsample_training
+from disc_grade.models.checkpoint import fingerprint
 from disc_grade.models.device import select_device
 from disc_grade.models.finetune import finetune_grader
-from disc_grade.models.networks import encoder_from_params
 from disc_grade.models.pretrain import drawn_labels, pretrain_encoder
-from disc_grade.models.probe import probe_encoder
+from disc_grade.models.probe import probe_weights
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +94,6 @@ def recipes_from_params(
     return out
 
 
-def _key(params: dict, labels: np.ndarray | None) -> str:
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
-    if labels is not None:
-        digest.update(np.ascontiguousarray(labels).tobytes())
-    return digest.hexdigest()
-
-
 def run_ablation(
     rois: np.ndarray,
     index: pd.DataFrame,
@@ -140,8 +130,11 @@ def run_ablation(
                     encoder_weights, scores = _pretrained(
                         recipe, rois, index, train_rows, subset, compromise, pretrained
                     )
-                else:
-                    scores = _random_encoder_scores(recipe, rois, index, int(seed), compromise)
+                else:  # a random encoder's: the floor a pretraining must clear
+                    device = select_device(recipe.finetuning["device"])
+                    scores = probe_weights(
+                        recipe.finetuning["encoder"], None, rois, index, device, compromise, seed
+                    )
                 rows = subset.index.to_numpy()
                 run = {**recipe.finetuning, "seed": int(seed)}
                 _, _, table = finetune_grader(
@@ -170,19 +163,10 @@ def _pretrained(recipe, rois, index, train_rows, subset, compromise, cache):
     labels = None
     if float(params["supervised_weight"]) > 0:  # only the drawn studies' labels are read
         labels = drawn_labels(index, subset)
-    key = _key(params, labels)
+    key = (fingerprint(params), None if labels is None else fingerprint(labels))
     if key not in cache:
         weights, _ = pretrain_encoder(rois[train_rows], params, labels=labels)
-        encoder = encoder_from_params(params["encoder"], in_channels=rois.shape[1])
-        encoder.load_state_dict(weights)
         device = select_device(params["device"])
-        cache[key] = (weights, probe_encoder(encoder, rois, index, device, compromise))
+        scores = probe_weights(params["encoder"], weights, rois, index, device, compromise)
+        cache[key] = (weights, scores)
     return cache[key]
-
-
-def _random_encoder_scores(recipe, rois, index, seed, compromise) -> dict[str, float]:
-    """What a randomly initialised encoder's features know: the floor a pretraining must clear."""
-    torch.manual_seed(seed)
-    encoder = encoder_from_params(recipe.finetuning["encoder"], in_channels=rois.shape[1])
-    device = select_device(recipe.finetuning["device"])
-    return probe_encoder(encoder, rois, index, device, compromise)

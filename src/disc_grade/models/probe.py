@@ -119,6 +119,27 @@ def probe_encoder(
     return scores
 
 
+def probe_weights(
+    encoder_params: dict,
+    weights: dict | None,
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    device: torch.device,
+    compromise: np.ndarray | None = None,
+    seed: int = 0,
+) -> dict[str, float]:
+    """:func:`probe_encoder` on the encoder an ``encoder`` settings block builds, with
+    ``weights`` loaded, or randomly initialised from ``seed`` when ``weights`` is None (the
+    floor a pretraining has to clear: random convolutions keep some grade information)."""
+    from disc_grade.models.networks import encoder_from_params
+
+    torch.manual_seed(seed)
+    encoder = encoder_from_params(encoder_params, in_channels=rois.shape[1])
+    if weights is not None:
+        encoder.load_state_dict(weights)
+    return probe_encoder(encoder, rois, index, device, compromise)
+
+
 def compromise_per_roi(index: pd.DataFrame, truth: pd.DataFrame | None) -> np.ndarray | None:
     """Per ``index`` row, the phantom truth's visible canal compromise (NaN where the truth has no
     row); None without a truth table (real data)."""

@@ -8,15 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from disc_grade.models.augment import AugmentConfig
 from disc_grade.models.augment_audit import audit_augmentations, violations
 from disc_grade.models.curves import curve_figure
 from disc_grade.models.device import select_device
-from disc_grade.models.networks import encoder_from_params
 from disc_grade.models.pretrain import pretrain_encoder
-from disc_grade.models.probe import CHANCE, compromise_per_roi, probe_encoder
+from disc_grade.models.probe import CHANCE, compromise_per_roi, probe_weights
 
 logger = logging.getLogger(__name__)
 
@@ -100,12 +98,9 @@ def final_probe(
     a randomly initialised encoder (random convolutions already keep some grade information:
     that is the floor pretraining has to clear, not only chance)."""
     device = select_device(params["device"])
-    torch.manual_seed(int(params["seed"]))
-    random_init = encoder_from_params(params["encoder"], in_channels=rois.shape[1])
-    floor = probe_encoder(random_init, rois, index, device, compromise)
-    encoder = encoder_from_params(params["encoder"], in_channels=rois.shape[1])
-    encoder.load_state_dict(weights)
-    scores = probe_encoder(encoder, rois, index, device, compromise)
+    seed = int(params["seed"])
+    floor = probe_weights(params["encoder"], None, rois, index, device, compromise, seed)
+    scores = probe_weights(params["encoder"], weights, rois, index, device, compromise, seed)
     failed = not scores["probe_balanced_accuracy"] > CHANCE + float(params["probe_failure_margin"])
     return {
         **scores,

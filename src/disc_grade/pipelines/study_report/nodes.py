@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from disc_grade.evaluation.label_efficiency import efficiency_figure, efficiency_table
-from disc_grade.evaluation.render import Section, html_report, markdown_report
+from disc_grade.evaluation.render import Section, fmt_interval, html_report, markdown_report
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def label_efficiency(
         fraction=[f"{f:.0%}" for f in table["fraction"]],
         n_train_studies=table["n_train_studies"].round().astype(int),
         balanced_accuracy=[
-            f"{b:.3f} [{lo:.3f}, {hi:.3f}]"
+            fmt_interval(b, lo, hi)
             for b, lo, hi in zip(table["balanced_accuracy"], table["balanced_accuracy_ci_low"],
                                  table["balanced_accuracy_ci_high"], strict=True)
         ]
