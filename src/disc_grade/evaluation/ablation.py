@@ -49,23 +49,22 @@ def ablation_table(
 def chosen_recipe(table: pd.DataFrame, candidates: list[str] | None = None) -> str:
     """The recipe with the best validation balanced accuracy averaged over the fractions (probe
     balanced accuracy breaks ties); only ``candidates`` when given. Test figures are not read."""
-    rows = table if candidates is None else table[table["recipe"].isin(candidates)]
-    if rows.empty:
-        raise ValueError(f"no ablation rows for the candidate recipes {candidates}")
-    return str(_validation_ranking(rows).index[0])
-
-
-def _validation_ranking(rows: pd.DataFrame) -> pd.DataFrame:
-    score = rows.groupby("recipe", sort=False)[["validation_balanced_accuracy",
-                                                "probe_balanced_accuracy"]].mean()  # fmt: skip
-    return score.sort_values(list(score.columns), ascending=False, kind="stable")
+    return str(_validation_ranking(table, candidates).index[0])
 
 
 def choice_margin(table: pd.DataFrame, candidates: list[str] | None = None) -> float:
     """How far the chosen recipe's mean validation balanced accuracy is above the next one's."""
-    rows = table if candidates is None else table[table["recipe"].isin(candidates)]
-    ranked = _validation_ranking(rows)["validation_balanced_accuracy"].to_numpy()
+    ranked = _validation_ranking(table, candidates)["validation_balanced_accuracy"].to_numpy()
     return float(ranked[0] - ranked[1]) if len(ranked) > 1 else float("nan")
+
+
+def _validation_ranking(table: pd.DataFrame, candidates: list[str] | None) -> pd.DataFrame:
+    rows = table if candidates is None else table[table["recipe"].isin(candidates)]
+    if rows.empty:
+        raise ValueError(f"no ablation rows for the candidate recipes {candidates}")
+    score = rows.groupby("recipe", sort=False)[["validation_balanced_accuracy",
+                                                "probe_balanced_accuracy"]].mean()  # fmt: skip
+    return score.sort_values(list(score.columns), ascending=False, kind="stable")
 
 
 def _ci(row, split: str) -> str:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from disc_grade.localiser.data import POINT_COLUMNS, from_grid_coords
 from disc_grade.localiser.model import N_LEVELS, build_localiser, heatmaps, localise, network_input
-from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp
+from disc_grade.models.augment import AugmentConfig, augmented, warp
 from disc_grade.models.device import select_device
 from disc_grade.models.engine import LoopConfig, cosine_schedule, fit
 from disc_grade.rsna import LEVELS
@@ -93,8 +93,7 @@ def train_localiser(slices: np.ndarray, index: pd.DataFrame, targets: pd.DataFra
         t = lambda c: torch.as_tensor(batch[c].to_numpy(dtype=np.int64))  # noqa: E731
         x = network_input(grids, t("offset"), t("rank"), t("n_slices")).to(device)
         positive = torch.as_tensor(batch["positive"].to_numpy(), dtype=torch.float32, device=device)
-        theta = random_affine(len(batch), augment, generator, device)
-        image = appearance(warp(x[:, :3], theta), augment, generator)
+        image, theta = augmented(x[:, :3], augment, generator)
         target = warp(heatmaps(points[t("series_row")], size, sigma).to(device), theta).flatten(
             2
         )  # [B, L, S*S]

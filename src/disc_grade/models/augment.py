@@ -121,6 +121,16 @@ def warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+def augmented(
+    x: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random geometry, then scanner appearance, on a batch; returns the batch and the affine
+    ``theta`` drawn (to move points or target maps with it). Every training stage augments this
+    way, and the augmentation audit measures exactly this."""
+    theta = random_affine(len(x), cfg, generator, x.device)
+    return appearance(warp(x, theta), cfg, generator), theta
+
+
 def warp_points(points: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     """Where normalised points [B, 2] (x, y) land after :func:`warp` with ``theta``.
 

@@ -18,7 +18,7 @@ from dataclasses import fields
 
 import torch
 
-from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp
+from disc_grade.models.augment import AugmentConfig, augmented
 
 COMPROMISES = (0.1, 0.3, 0.5, 0.7, 0.85)  # across Normal/Mild, Moderate and Severe
 CANAL_MM = 14.0  # a typical lumbar canal's AP diameter away from the disc
@@ -71,11 +71,6 @@ def visible_compromise(images: torch.Tensor, mm_per_px: float) -> torch.Tensor:
     return 1 - narrowest / reference
 
 
-def _augmented(images: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator):
-    theta = random_affine(len(images), cfg, generator, images.device)
-    return appearance(warp(images, theta), cfg, generator)
-
-
 def audit_augmentations(
     cfg: AugmentConfig,
     size_px: int,
@@ -96,7 +91,7 @@ def audit_augmentations(
             continue
         generator = torch.Generator().manual_seed(seed)
         after = visible_compromise(
-            _augmented(clean, AugmentConfig(**{f.name: value}), generator), mm_per_px
+            augmented(clean, AugmentConfig(**{f.name: value}), generator)[0], mm_per_px
         )
         out[f.name] = float(torch.quantile((after - before).abs(), quantile))
     return out

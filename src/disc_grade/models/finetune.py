@@ -15,10 +15,8 @@ from sklearn.metrics import balanced_accuracy_score
 from disc_grade.dicom.roi import roi_centre
 from disc_grade.models.augment import (
     AugmentConfig,
-    appearance,
+    augmented,
     pixels_to_normalised,
-    random_affine,
-    warp,
     warp_points,
 )
 from disc_grade.models.batches import roi_batch
@@ -135,8 +133,7 @@ def finetune_grader(
     def step(net, idx, generator):
         rows = torch.as_tensor(train_rows)[idx]
         x = roi_batch(rois, rows, device)
-        theta = random_affine(len(rows), augment, generator, device)
-        x = appearance(warp(x, theta), augment, generator)
+        x, theta = augmented(x, augment, generator)
         target = warp_points(centre[rows].to(device), theta)
         if frozen or (len(optimizer.param_groups) > 1 and optimizer.param_groups[1]["lr"] == 0):
             unwrap(net).encoder.eval()  # frozen BatchNorm statistics too

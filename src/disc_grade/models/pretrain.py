@@ -11,13 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from disc_grade.models.augment import (
-    AugmentConfig,
-    appearance,
-    random_affine,
-    shift_slices,
-    warp,
-)
+from disc_grade.models.augment import AugmentConfig, augmented, shift_slices
 from disc_grade.models.batches import roi_batch
 from disc_grade.models.checkpoint import run_key
 from disc_grade.models.device import select_device, unwrap
@@ -90,8 +84,7 @@ def pretrain_encoder(
         for view in range(2):
             if view and slice_positives:
                 x = shift_slices(x, generator)
-            theta = random_affine(len(idx), augment, generator, device)
-            views.append(appearance(warp(x, theta), augment, generator))
+            views.append(augmented(x, augment, generator)[0])
         z = net(torch.cat(views))  # [2B, D]: one pass, BatchNorm sees both views
         z1, z2 = z[: len(idx)], z[len(idx) :]
         loss = ntxent(z1, z2) if weight < 1 else 0.0
