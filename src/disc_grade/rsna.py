@@ -65,3 +65,40 @@ def label_column(condition: str, level: str) -> str:
 def submission_row_id(study_id: int | str, condition: str, level: str) -> str:
     """The ``sample_submission.csv`` row id of one target, e.g. ``123_spinal_canal_stenosis_l4_l5``."""
     return f"{study_id}_{label_column(condition, level)}"
+
+
+FAMILIES: tuple[str, ...] = ("spinal", "foraminal", "subarticular")
+
+
+def submission_targets(study_ids) -> list[tuple[int, str, str]]:
+    """``(study_id, condition, level)`` of every ``sample_submission.csv`` row, in its order.
+
+    Per study, in the order given: the conditions as ``train.csv`` orders its columns (spinal,
+    left and right foraminal, left and right subarticular), each over L1/L2 .. L5/S1.
+    """
+    return [(int(s), c, lv) for s in study_ids for c in CONDITIONS for lv in LEVELS]
+
+
+def condition_family(condition: str) -> str:
+    """The competition's condition family: ``spinal``, ``foraminal`` or ``subarticular``.
+
+    Raises:
+        ValueError: not one of ``CONDITIONS``.
+    """
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition '{condition}'; expected one of {list(CONDITIONS)}")
+    return next(f for f in FAMILIES if f in condition)
+
+
+def parse_row_id(row_id: str) -> tuple[int, str, str]:
+    """``(study_id, condition, level)`` of a ``sample_submission.csv`` row id.
+
+    Raises:
+        ValueError: the id is not ``<study_id>_<condition>_<level>``.
+    """
+    study, _, target = str(row_id).partition("_")
+    for condition in CONDITIONS:
+        for level in LEVELS:
+            if target == label_column(condition, level) and study.isdigit():
+                return int(study), condition, level
+    raise ValueError(f"row_id '{row_id}' is not <study_id>_<condition>_<level>")

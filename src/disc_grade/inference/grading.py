@@ -8,13 +8,23 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.inference.studies import every_level
-from disc_grade.rsna import LEVEL_NAMES, PROB_COLUMNS, SEVERITIES
+from disc_grade.rsna import (
+    FAMILIES,
+    LEVEL_NAMES,
+    PROB_COLUMNS,
+    SEVERITIES,
+    SPINAL,
+    condition_family,
+    submission_targets,
+)
 
 logger = logging.getLogger(__name__)
 
 NOT_GRADED = "level not graded"
+NO_GRADER = "no {family} grader in this version: prior probabilities"
 GRADE_COLUMNS = [
     "study_id",
+    "condition",
     "level",
     "level_name",
     "series_id",
@@ -30,18 +40,26 @@ GRADE_COLUMNS = [
 ]
 
 
-def normalised_prior(prior) -> np.ndarray:
-    """The probabilities given to a level that cannot be graded, summing to one.
+def normalised_prior(prior) -> dict[str, np.ndarray]:
+    """Per condition family, the probabilities given to a target that cannot be graded.
 
     Raises:
-        ValueError: not three non-negative numbers with a positive sum.
+        ValueError: not a mapping of every family to three non-negative numbers with a
+            positive sum (the parameter and the family are named).
     """
-    prior = np.asarray(prior, dtype=float)
-    if prior.shape != (len(SEVERITIES),) or (prior < 0).any() or prior.sum() <= 0:
+    if not isinstance(prior, dict) or sorted(prior) != sorted(FAMILIES):
         raise ValueError(
-            f"inference.prior needs {len(SEVERITIES)} non-negative numbers, got {prior}"
+            f"inference.prior needs one entry per condition family {list(FAMILIES)}, got {prior}"
         )
-    return prior / prior.sum()
+    out = {}
+    for family in FAMILIES:
+        p = np.asarray(prior[family], dtype=float)
+        if p.shape != (len(SEVERITIES),) or (p < 0).any() or p.sum() <= 0:
+            raise ValueError(
+                f"inference.prior.{family} needs {len(SEVERITIES)} non-negative numbers, got {p}"
+            )
+        out[family] = p / p.sum()
+    return out
 
 
 def level_table(
@@ -52,7 +70,7 @@ def level_table(
     prior: np.ndarray,
     variant: str,
 ) -> pd.DataFrame:
-    """Every level of every study: its grade, or the prior and a flag saying why not.
+    """Every spinal level of every study: its grade, or the prior and a flag saying why not.
 
     Args:
         targets: per study the chosen series or why there is none (``status``, ``reason``).
@@ -90,6 +108,7 @@ def level_table(
         table["graded"], np.array(SEVERITIES)[table[PROB_COLUMNS].to_numpy().argmax(1)], ""
     )
     table["level_name"] = table["level"].map(LEVEL_NAMES)
+    table["condition"] = SPINAL
     table["variant"] = variant
     logger.info(
         "inference: %d levels of %d studies, %d graded, %d with prior probabilities",
@@ -98,4 +117,29 @@ def level_table(
         int(table["graded"].sum()),
         int((~table["graded"]).sum()),
     )
+    return table[GRADE_COLUMNS]
+
+
+def target_table(
+    spinal: pd.DataFrame, study_ids: pd.Series, prior: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """All 25 targets of every study in ``sample_submission.csv`` order.
+
+    Spinal levels come from ``spinal`` (``level_table``); the foraminal and subarticular
+    targets, which this version does not grade, get their family's prior and a flag.
+    """
+    keys = pd.DataFrame(
+        submission_targets(study_ids), columns=["study_id", "condition", "level"]
+    ).astype({"study_id": "int64"})
+    table = keys.merge(spinal, on=["study_id", "condition", "level"], how="left")
+    ungraded = table["condition"] != SPINAL
+    family = table["condition"].map(condition_family)
+    for k, column in enumerate(PROB_COLUMNS):
+        fill = family.map(lambda f, k=k: prior[f][k])
+        table[column] = table[column].where(~ungraded, fill)
+    table["graded"] = table["graded"].astype("boolean").fillna(False).astype(bool)
+    table["flag"] = table["flag"].where(~ungraded, family.map(lambda f: NO_GRADER.format(family=f)))
+    table["level_name"] = table["level"].map(LEVEL_NAMES)
+    table["grade"] = table["grade"].fillna("")
+    table["variant"] = table["variant"].ffill().bfill()
     return table[GRADE_COLUMNS]

@@ -64,12 +64,15 @@ def choose_sagittal_t2(
 
 
 def submission_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """RSNA ``sample_submission.csv`` rows for the spinal canal levels."""
+    """RSNA ``sample_submission.csv`` rows, one per target of ``table`` and in its order."""
+    conditions = table["condition"] if "condition" in table else pd.Series(SPINAL, table.index)
     return pd.DataFrame(
         {
             "row_id": [
-                submission_row_id(study_id, SPINAL, level)
-                for study_id, level in zip(table["study_id"], table["level"], strict=True)
+                submission_row_id(study_id, condition, level)
+                for study_id, condition, level in zip(
+                    table["study_id"], conditions, table["level"], strict=True
+                )
             ],
             "normal_mild": table["p_normal_mild"].to_numpy(dtype=float),
             "moderate": table["p_moderate"].to_numpy(dtype=float),

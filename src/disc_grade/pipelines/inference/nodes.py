@@ -15,14 +15,14 @@ import pandas as pd
 
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec, extract_rois
-from disc_grade.inference.grading import level_table, normalised_prior
+from disc_grade.inference.grading import level_table, normalised_prior, target_table
 from disc_grade.inference.localise import localise_chosen_series
 from disc_grade.inference.studies import choose_sagittal_t2, submission_rows
 from disc_grade.localiser.model import load_localiser
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
 from disc_grade.pipelines.finetuning.pipeline import by_variant
-from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.rsna import PROB_COLUMNS, SPINAL
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def grade_studies(
     finetuning_params: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Grade every found level with ``inference.variant``; every requested level gets a row."""
+    """Grade every found level with ``inference.variant``; every study gets its 25 target rows."""
     variant = params["variant"]
     models = by_variant(contrastive_model, scratch_model, frozen_model)
     if variant not in models:
@@ -93,7 +93,8 @@ def grade_studies(
     )
     probs, _ = predict(grader, rois, np.arange(len(rois)), device)
     graded = index[["study_id", "level"]].assign(**dict(zip(PROB_COLUMNS, probs.T, strict=True)))
-    table = level_table(targets, points, graded, excluded, prior, variant)
+    spinal = level_table(targets, points, graded, excluded, prior["spinal"], variant)
+    table = target_table(spinal, targets["study_id"], prior)
     return table, submission_rows(table)
 
 
@@ -102,6 +103,6 @@ def plot_studies(table: pd.DataFrame, series: pd.DataFrame, images: DicomTree) -
     from disc_grade.inference.figures import study_figure
 
     figures = {}
-    for study_id, rows in table.groupby("study_id"):
+    for study_id, rows in table[table["condition"] == SPINAL].groupby("study_id"):
         figures[str(study_id)] = lambda r=rows: study_figure(images.root, r, series)
     return figures
