@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.dicom.geometry import plane_of, spatial_order
+from disc_grade.dicom.geometry import plane_of, slice_normal, spatial_order
 from disc_grade.dicom.headers import OK, orientation_of, position_of
 
 ORIENTATION_TOLERANCE = 1e-3
+# axial series come as stacks angled to each disc: slices within this angle of the first
+# slice's plane are one series; beyond it the orientations are mixed
+MAX_STACK_ANGLE_DEG = 35.0
 # what a reader of a series' slices needs: their spatial order, image size and pixel spacing
 GEOMETRY_COLUMNS = [
     "study_id",
@@ -56,6 +59,13 @@ def site_of(files: pd.DataFrame) -> str:
     return UNKNOWN_SITE
 
 
+def max_angle_deg(orientations: np.ndarray) -> float:
+    """The largest angle (degrees) between the first slice's plane and any other slice's."""
+    normals = np.stack([slice_normal(o) for o in orientations])
+    cosines = np.clip(np.abs(normals @ normals[0]), 0.0, 1.0)
+    return float(np.degrees(np.arccos(cosines.min())))
+
+
 def _one_series(files: pd.DataFrame, n_not_ok: int) -> dict:
     first = files.iloc[0]
     orientation = orientation_of(files)
@@ -87,7 +97,10 @@ def _one_series(files: pd.DataFrame, n_not_ok: int) -> dict:
     row["instances_in_order"] = [int(i) for i in files["instance_number"].to_numpy()[order]]
     row["positions_in_order"] = [round(float(a), 4) for a in along]
     row["slice_spacing"] = float(np.median(np.diff(along))) if len(along) > 1 else np.nan
-    if np.abs(orientation - orientation[0]).max() > ORIENTATION_TOLERANCE:
+    if np.abs(orientation - orientation[0]).max() > ORIENTATION_TOLERANCE and (
+        max_angle_deg(orientation) > MAX_STACK_ANGLE_DEG
+        or {plane_of(o) for o in orientation} != {row["plane"]}
+    ):
         row["status"] = "mixed_orientation"
     elif files["rows"].nunique() > 1 or files["columns"].nunique() > 1:
         row["status"] = "mixed_image_size"
