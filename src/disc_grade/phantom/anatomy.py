@@ -17,9 +17,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from disc_grade.phantom.config import PhantomConfig
-from disc_grade.phantom.reader import ReaderModel, compromise
+from disc_grade.phantom.reader import ReaderModel, compromise, family_centre
 from disc_grade.phantom.sites import site_named
-from disc_grade.rsna import CONDITIONS, LEVELS, SERIES_DESCRIPTIONS, SPINAL, label_column
+from disc_grade.rsna import (
+    CONDITIONS,
+    LEVELS,
+    SERIES_DESCRIPTIONS,
+    SPINAL,
+    condition_family,
+    label_column,
+)
 
 __all__ = ["PhantomConfig", "StudySpec", "draw_cohort", "draw_study"]
 
@@ -64,6 +71,14 @@ class StudySpec:
     rle_compressed: bool = False
     missing_slice_thickness: bool = False
     blank_cells: tuple[str, ...] = field(default_factory=tuple)  # "<condition>_<level>"
+    # the other condition families: per side ("left"/"right"), per level, the width lost
+    foraminal_narrowing: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    recess_narrowing: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    # axial series layout: the first level held by a second axial series (None: one series),
+    # and whether a slice lies between each pair of stacks
+    second_axial_from: int | None = None
+    second_axial_series_id: int | None = None
+    between_slices: bool = False
 
 
 def draw_latents(
@@ -89,13 +104,33 @@ def draw_latents(
 def draw_grades(
     config: PhantomConfig, latent: dict[str, dict[str, float]], rng: np.random.Generator
 ) -> dict[str, dict[str, int]]:
-    """The reader's grade of every latent (``phantom.reader``)."""
-    reader = ReaderModel.from_prior(config.severity_prior, config.reader_noise)
+    """The reader's grade of every latent (``phantom.reader``), with its family's frequencies."""
+    readers = {
+        condition: ReaderModel.from_prior(
+            config.prior_of(condition_family(condition)), config.reader_noise
+        )
+        for condition in latent
+    }
     return {
         condition: {
-            level: int(reader.grade(z, rng.standard_normal())) for level, z in by_level.items()
+            level: int(readers[condition].grade(z, rng.standard_normal()))
+            for level, z in by_level.items()
         }
         for condition, by_level in latent.items()
+    }
+
+
+def side_narrowing(
+    config: PhantomConfig, latent: dict[str, dict[str, float]], family: str
+) -> dict[str, tuple[float, ...]]:
+    """Per side and level, the width a foramen or recess loses, from its latent."""
+    centre = family_centre(config.prior_of(family), config.reader_noise, config.severity_prior)
+    suffix = "neural_foraminal_narrowing" if family == "foraminal" else "subarticular_stenosis"
+    return {
+        side: tuple(
+            float(compromise(latent[f"{side}_{suffix}"][level], centre)) for level in LEVELS
+        )
+        for side in ("left", "right")
     }
 
 
@@ -130,7 +165,15 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
     blank: tuple[str, ...] = ()
     if quirk[4] or index == 2:
         blank = (label_column(SPINAL, LEVELS[int(rng.integers(len(LEVELS)))]),)
+    # draws added after the canal's come from their own stream, so the canal's stay as they were
+    extra = np.random.default_rng([config.seed, index, 7])
+    second_axial = bool(index == 6 or extra.random() < config.second_axial_rate)
     return StudySpec(
+        foraminal_narrowing=side_narrowing(config, latent, "foraminal"),
+        recess_narrowing=side_narrowing(config, latent, "subarticular"),
+        second_axial_from=int(extra.integers(2, 4)) if second_axial else None,
+        second_axial_series_id=int(extra.integers(_ID_LOW, _ID_HIGH)) if second_axial else None,
+        between_slices=bool(extra.random() < config.between_slice_rate),
         index=index,
         study_id=study_id,
         site=site.name,

@@ -15,18 +15,15 @@ import numpy as np
 
 from disc_grade.phantom.anatomy import PhantomConfig, StudySpec, draw_cohort
 from disc_grade.phantom.axial import render_axial
+from disc_grade.phantom.axial_layout import AXIAL_SLICE_GAP_MM, axial_geometry, axial_slices
 from disc_grade.phantom.dicom_writer import slice_dataset, to_bytes
 from disc_grade.phantom.render import (
-    canal_point,
     render_sagittal_series,
     sagittal_slice_positions,
 )
 from disc_grade.phantom.sites import site_named
 from disc_grade.phantom.tables import (
-    AXIAL_ORIENTATION,
-    AXIAL_SLICE_GAP_MM,
     SAGITTAL_ORIENTATION,
-    axial_geometry,
     coordinates_table,
     instance_number,
     series_table,
@@ -38,7 +35,6 @@ from disc_grade.rsna import (
     AXIAL_T2,
     COORDINATES_CSV,
     IMAGES_DIR,
-    LEVELS,
     SAGITTAL_T1,
     SAGITTAL_T2,
     SERIES_DESCRIPTIONS_CSV,
@@ -82,31 +78,27 @@ def render_study(spec: StudySpec, config: PhantomConfig) -> list[tuple[str, byte
             )
             files.append((f"{spec.study_id}/{series_id}/{inst}.dcm", to_bytes(ds)))
 
-    size, ax_ps = axial_geometry(spec, config)
-    series_id = spec.series_ids[AXIAL_T2]
-    inst = 0
-    for k in range(len(LEVELS)):
-        x_mm, y_mm = canal_point(spec, k)
-        canal_y, disc_z = origin_y + x_mm, origin_z - y_mm
-        for j in range(config.n_axial_per_level):
-            inst += 1
-            z = disc_z + (j - (config.n_axial_per_level - 1) / 2) * AXIAL_SLICE_GAP_MM
-            half = (size - 1) * ax_ps / 2
-            ds = slice_dataset(
-                render_axial(spec, k, size, ax_ps, rng),
-                study_id=spec.study_id,
-                series_id=series_id,
-                instance_number=inst,
-                description=AXIAL_T2,
-                position=(-half, canal_y - half, z),
-                orientation=AXIAL_ORIENTATION,
-                pixel_spacing=ax_ps,
-                slice_thickness=None if spec.missing_slice_thickness else 4.0,
-                spacing_between=AXIAL_SLICE_GAP_MM,
-                rle=spec.rle_compressed,
-                scanner_model=site_named(spec.site).model,
-            )
-            files.append((f"{spec.study_id}/{series_id}/{inst}.dcm", to_bytes(ds)))
+    size, ax_ps = axial_geometry(spec)
+    for axial in axial_slices(spec, config):
+        pixels = render_axial(
+            spec, axial.level_index, size, ax_ps, rng, axial.offset_mm, axial.between
+        )
+        ds = slice_dataset(
+            pixels,
+            study_id=spec.study_id,
+            series_id=axial.series_id,
+            instance_number=axial.instance_number,
+            description=AXIAL_T2,
+            position=axial.position,
+            orientation=axial.orientation,
+            pixel_spacing=ax_ps,
+            slice_thickness=None if spec.missing_slice_thickness else 4.0,
+            spacing_between=AXIAL_SLICE_GAP_MM,
+            rle=spec.rle_compressed,
+            scanner_model=site_named(spec.site).model,
+        )
+        path = f"{spec.study_id}/{axial.series_id}/{axial.instance_number}.dcm"
+        files.append((path, to_bytes(ds)))
     return files
 
 

@@ -23,6 +23,8 @@ class PhantomConfig:
     n_sagittal_slices: int = 11
     n_axial_per_level: int = 2
     severity_prior: tuple[float, float, float] = (0.878, 0.075, 0.048)
+    foraminal_prior: tuple[float, float, float] = (0.75, 0.20, 0.05)
+    subarticular_prior: tuple[float, float, float] = (0.68, 0.22, 0.10)
     level_severity_weight: tuple[float, ...] = (0.4, 0.7, 1.0, 1.6, 1.1)
     study_correlation: float = 0.6
     reader_noise: float = 0.3
@@ -31,6 +33,16 @@ class PhantomConfig:
     slip_rate: float = 0.1
     endplate_change_rate: float = 0.15
     quirk_rate: float = 0.08
+    second_axial_rate: float = 0.15  # studies whose lower levels come in a second axial series
+    between_slice_rate: float = 0.5  # studies with an axial slice between each pair of stacks
+
+    def prior_of(self, family: str) -> tuple[float, float, float]:
+        """The grade frequencies of a condition family (``spinal``, ``foraminal``, ``subarticular``)."""
+        return {
+            "spinal": self.severity_prior,
+            "foraminal": self.foraminal_prior,
+            "subarticular": self.subarticular_prior,
+        }[family]
 
     @classmethod
     def from_params(cls, params: dict) -> PhantomConfig:
@@ -46,7 +58,12 @@ class PhantomConfig:
                 f"unknown phantom parameter(s) {sorted(unknown)}; known: {sorted(known)}"
             )
         values = dict(params)
-        for key in ("severity_prior", "level_severity_weight"):
+        for key in (
+            "severity_prior",
+            "foraminal_prior",
+            "subarticular_prior",
+            "level_severity_weight",
+        ):
             if key in values:
                 values[key] = tuple(float(v) for v in values[key])
         if "site_weights" in values:
@@ -67,11 +84,12 @@ class PhantomConfig:
             raise ValueError(
                 f"phantom.n_sagittal_slices must be >= 5, got {self.n_sagittal_slices}"
             )
-        prior = np.asarray(self.severity_prior)
-        if prior.shape != (3,) or (prior < 0).any() or prior.sum() <= 0:
-            raise ValueError(
-                f"phantom.severity_prior must be 3 non-negative numbers, got {self.severity_prior}"
-            )
+        for key in ("severity_prior", "foraminal_prior", "subarticular_prior"):
+            prior = np.asarray(getattr(self, key))
+            if prior.shape != (3,) or (prior < 0).any() or prior.sum() <= 0:
+                raise ValueError(
+                    f"phantom.{key} must be 3 non-negative numbers, got {getattr(self, key)}"
+                )
         if len(self.level_severity_weight) != len(LEVELS):
             raise ValueError(
                 f"phantom.level_severity_weight needs {len(LEVELS)} values, got {self.level_severity_weight}"
@@ -93,6 +111,13 @@ class PhantomConfig:
             )
         if sum(w for _, w in self.site_weights) <= 0:
             raise ValueError("phantom.site_weights must not all be 0")
-        for key in ("narrow_canal_rate", "slip_rate", "endplate_change_rate", "quirk_rate"):
+        for key in (
+            "narrow_canal_rate",
+            "slip_rate",
+            "endplate_change_rate",
+            "quirk_rate",
+            "second_axial_rate",
+            "between_slice_rate",
+        ):
             if not 0 <= getattr(self, key) <= 1:
                 raise ValueError(f"phantom.{key} must be in [0, 1], got {getattr(self, key)}")

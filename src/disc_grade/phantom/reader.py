@@ -22,12 +22,23 @@ COMPROMISE_FLOOR, COMPROMISE_SPAN = 0.04, 0.86
 COMPROMISE_CENTRE, COMPROMISE_WIDTH = 1.45, 0.38
 
 
-def compromise(z: np.ndarray | float) -> np.ndarray:
-    """Fraction of the canal's AP diameter lost at a disc of latent severity ``z``."""
+def compromise(z: np.ndarray | float, centre: float = COMPROMISE_CENTRE) -> np.ndarray:
+    """Fraction of the canal's (or foramen's, or recess's) width lost at latent severity ``z``.
+
+    ``centre`` is where the loss rises; a family graded with other frequencies passes its own
+    (``family_centre``), so its compromise rises where its reader's thresholds lie.
+    """
     from scipy.stats import norm
 
     z = np.asarray(z, dtype=float)
-    return COMPROMISE_FLOOR + COMPROMISE_SPAN * norm.cdf((z - COMPROMISE_CENTRE) / COMPROMISE_WIDTH)
+    return COMPROMISE_FLOOR + COMPROMISE_SPAN * norm.cdf((z - centre) / COMPROMISE_WIDTH)
+
+
+def family_centre(prior, noise: float, spinal_prior) -> float:
+    """The compromise centre of a family: as far above its first threshold as the canal's is."""
+    own = ReaderModel.from_prior(prior, noise).thresholds[0]
+    spinal = ReaderModel.from_prior(spinal_prior, noise).thresholds[0]
+    return COMPROMISE_CENTRE + own - spinal
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ ROOT_RADIUS_MM = 0.6  # cauda equina nerve roots in the CSF
 ROOT_DEPTHS = (0.5, 0.75)  # where the roots lie across the sac, front (0) to back (1)
 ENDPLATE_BAND_MM = 4.0  # height of an endplate (Modic-like) change in the marrow
 FAT_SUPPRESSION = 0.15  # what is left of fat signal on fat-suppressed (STIR) series
+FORAMEN_LATERAL_MM = 15.0  # the foramina's distance from the midline (parasagittal slices)
+FORAMEN_HALF_SPAN_MM = 5.5  # slices this close to a foramen's plane show it
+FORAMEN_HALF_MM = (4.5, 6.5)  # half-width (front-back) and half-height of a healthy foramen
+EXITING_ROOT_MM = 1.5  # radius of the exiting root, in the foramen's upper part
 
 # tissue -> (T2, T1) relative signal
 TISSUE_SIGNAL: dict[str, tuple[float, float]] = {
@@ -92,6 +96,34 @@ def canal_point(spec: StudySpec, level_index: int) -> tuple[float, float]:
     return float(x[0]), float(y[0])
 
 
+def foramen_masks(
+    spec: StudySpec, u: np.ndarray, v: np.ndarray, layout: SpineLayout, side: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fat, exiting root) of one side's foramina at every disc, on the sagittal grid.
+
+    Each foramen is a keyhole of fat, wider at the top where the exiting root runs. Narrowing
+    (``foraminal_narrowing``) takes the fat from the front (disc bulge, ``bulge_share``) and from
+    the back (facet overgrowth, the rest), until the root is pinched.
+    """
+    hu, hv = FORAMEN_HALF_MM
+    fat = np.zeros_like(u)
+    root = np.zeros_like(u)
+    for k, centre in enumerate(layout.disc_centres):
+        lost = 2 * hu * 0.9 * spec.foraminal_narrowing[side][k]
+        share = spec.bulge_share[k]
+        front = 1.0 + 0.2 * spec.canal_ap_mm - hu + share * lost
+        back = 1.0 + 0.2 * spec.canal_ap_mm + hu - (1 - share) * lost
+        cu, half_u = (front + back) / 2, max((back - front) / 2, 0.3)
+        cv = centre - 1.5
+        widen = np.clip(1.0 + 0.35 * (cv - v) / hv, 0.6, 1.4)  # keyhole: wider at the top
+        inside = np.hypot((u - cu) / (half_u * widen), (v - cv) / hv) - 1.0
+        fat = np.maximum(fat, soft_inside(inside * min(half_u, hv)))
+        root = np.maximum(
+            root, soft_inside(np.hypot(u - cu, v - (cv - 0.45 * hv)) - EXITING_ROOT_MM)
+        )
+    return fat, root
+
+
 def sagittal_masks(spec: StudySpec) -> dict[str, np.ndarray]:
     """Soft masks of every tissue on the sagittal grid, independent of the slice position."""
     ps = spec.pixel_spacing
@@ -150,7 +182,12 @@ def sagittal_masks(spec: StudySpec) -> dict[str, np.ndarray]:
     ligament_band = soft_inside(-u) * soft_inside(u - (ap + 3.0)) * (1 - canal) * (1 - epidural)
     soft_body = soft_inside(-(u + BODY_DEPTH_MM + 110.0)) * soft_inside(u - (ap + 68.0))
     fat = soft_inside(-(u - (ap + 52.0))) * soft_body
+    foramina = {side: foramen_masks(spec, u, v, layout, side) for side in ("left", "right")}
     return {
+        "foramen_fat_left": foramina["left"][0],
+        "foramen_root_left": foramina["left"][1],
+        "foramen_fat_right": foramina["right"][0],
+        "foramen_root_right": foramina["right"][1],
         "soft": soft_body,
         "fat": fat,
         "ligament": ligament_band,
@@ -183,10 +220,18 @@ def compose_sagittal(
     img = img * (1 - sp) + sp * sig["post_bone"]
     lig = masks["ligament"]
     img = img * (1 - lig) + lig * sig["ligament"]
-    # off the midline the thecal sac gives way to pedicles and foraminal fat
+    # off the midline the thecal sac gives way to pedicles, and between them the foramina
     csf = masks["csf"]
     lateral = csf * (1 - midline)
-    img = img * (1 - lateral) + lateral * (0.5 * sig["post_bone"] + 0.5 * sig["foramen_fat"])
+    img = img * (1 - lateral) + lateral * sig["post_bone"]
+    side = "left" if lr_mm > 0 else "right"  # LPS: patient left is +x
+    window = float(
+        soft_inside(np.asarray(abs(abs(lr_mm) - FORAMEN_LATERAL_MM) - FORAMEN_HALF_SPAN_MM))
+    )
+    foramen = masks[f"foramen_fat_{side}"] * window * (1 - midline)
+    img = img * (1 - foramen) + foramen * sig["foramen_fat"]
+    root = masks[f"foramen_root_{side}"] * foramen
+    img = img * (1 - root) + root * sig["ligament"]
     fat = masks["epidural_fat"] * midline
     img = img * (1 - fat) + fat * sig["fat"]
     img = img * (1 - csf * midline) + csf * midline * sig["csf"]

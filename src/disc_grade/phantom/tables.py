@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.phantom.anatomy import PhantomConfig, StudySpec
+from disc_grade.phantom.axial_layout import axial_geometry, axial_slices, labelled_axial_slice
 from disc_grade.phantom.reader import ReaderModel
 from disc_grade.phantom.render import canal_point, sagittal_slice_positions
 from disc_grade.rsna import (
@@ -27,11 +28,9 @@ from disc_grade.rsna import (
 )
 
 SAGITTAL_ORIENTATION = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)  # rows run posterior, columns run down
-AXIAL_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # rows run to patient left, columns posterior
-AXIAL_FOV_MM = 180.0
-AXIAL_SLICE_GAP_MM = 4.0
-FORAMEN_OFFSET_MM = 15.0
-SUBARTICULAR_OFFSET_MM = 9.0
+FORAMEN_OFFSET_MM = 15.0  # the foramina's distance from the midline (patient left is +)
+SUBARTICULAR_OFFSET_MM = 9.0  # the lateral recesses' distance from the midline
+SUBARTICULAR_ANTERIOR_MM = 2.0  # and how far in front of the canal's centre they lie
 
 
 def train_table(specs: list[StudySpec]) -> pd.DataFrame:
@@ -58,6 +57,15 @@ def series_table(specs: list[StudySpec]) -> pd.DataFrame:
         for d in (SAGITTAL_T2, SAGITTAL_T1, AXIAL_T2)
         if not (d == SAGITTAL_T2 and s.missing_sagittal_t2)
     ]
+    rows += [  # the studies whose lower levels come in a second axial series
+        {
+            "study_id": s.study_id,
+            "series_id": s.second_axial_series_id,
+            "series_description": AXIAL_T2,
+        }
+        for s in specs
+        if s.second_axial_series_id is not None
+    ]
     return pd.DataFrame(rows).astype({"study_id": "int64", "series_id": "int64"})
 
 
@@ -70,18 +78,14 @@ def nearest_slice(spec: StudySpec, n_slices: int, lr_mm: float) -> int:
     return int(np.argmin(np.abs(sagittal_slice_positions(spec, n_slices) - lr_mm)))
 
 
-def axial_geometry(spec: StudySpec, config: PhantomConfig) -> tuple[int, float]:
-    size = max(64, int(round(spec.rows * 0.75 / 16) * 16))
-    return size, AXIAL_FOV_MM / size
-
-
 def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataFrame:
     """``train_label_coordinates.csv``: spinal points on sagittal T2, foraminal on T1, subarticular on axial."""
     n = config.n_sagittal_slices
     rows = []
     for spec in specs:
         ps = spec.pixel_spacing
-        ax_size, ax_ps = axial_geometry(spec, config)
+        ax_size, ax_ps = axial_geometry(spec)
+        axial = axial_slices(spec, config)
         for k, level in enumerate(LEVELS):
             x_mm, y_mm = canal_point(spec, k)
             entries = []
@@ -89,7 +93,7 @@ def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataF
                 entries.append(
                     (
                         SPINAL,
-                        SAGITTAL_T2,
+                        spec.series_ids[SAGITTAL_T2],
                         instance_number(spec, nearest_slice(spec, n, 0.0), n),
                         x_mm / ps,
                         y_mm / ps,
@@ -99,29 +103,30 @@ def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataF
                 entries.append(
                     (
                         f"{side}_neural_foraminal_narrowing",
-                        SAGITTAL_T1,
+                        spec.series_ids[SAGITTAL_T1],
                         instance_number(spec, nearest_slice(spec, n, sign * FORAMEN_OFFSET_MM), n),
                         (x_mm - 0.3 * spec.canal_ap_mm) / ps,
                         y_mm / ps,
                     )
                 )
                 centre = (ax_size - 1) / 2
+                marked = labelled_axial_slice(axial, k)
                 entries.append(
                     (
                         f"{side}_subarticular_stenosis",
-                        AXIAL_T2,
-                        k * config.n_axial_per_level + (config.n_axial_per_level - 1) // 2 + 1,
+                        marked.series_id,
+                        marked.instance_number,
                         centre + sign * SUBARTICULAR_OFFSET_MM / ax_ps,
-                        centre - 2.0 / ax_ps,
+                        centre - SUBARTICULAR_ANTERIOR_MM / ax_ps,
                     )
                 )
-            for condition, description, instance, x_px, y_px in entries:
+            for condition, series, instance, x_px, y_px in entries:
                 if label_column(condition, level) in spec.blank_cells:
                     continue
                 rows.append(
                     {
                         "study_id": spec.study_id,
-                        "series_id": spec.series_ids[description],
+                        "series_id": series,
                         "instance_number": int(instance),
                         "condition": CONDITION_NAMES[condition],
                         "level": LEVEL_NAMES[level],
