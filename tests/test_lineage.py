@@ -101,6 +101,12 @@ TINY = {
     },
     "parameters_evaluation.yml": {"evaluation": {"n_resamples": 50}},
     "parameters_localiser.yml": {"localiser": TINY_LOCALISER},
+    "parameters_families.yml": {
+        "families": {
+            family: {"roi": {"size_px": 24, "workers": 1}}
+            for family in ("foraminal", "subarticular")
+        }
+    },
 }
 
 
@@ -190,7 +196,7 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
         )
     )
     status = json.loads(_run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
-    downstream = {"finetuning", "evaluation", "study", "study_report", "ablation"}
+    downstream = {"finetuning", "families", "evaluation", "study", "study_report", "ablation"}
     changed = {name.split("@")[0] for name in status}  # study_report changes once a cell has
     assert changed == downstream - {"study_report"}, status
     assert _ran(_run(["dvc", "repro"], repro)) == downstream

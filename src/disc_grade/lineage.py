@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from disc_grade.import_graph import imported_files
+from disc_grade.pipelines.families.pipeline import FAMILIES
 from disc_grade.pipelines.finetuning.pipeline import VARIANTS
 from disc_grade.pipelines.train.pipeline import TRAIN_STAGES
 
@@ -46,6 +47,8 @@ METRICS = {
     "label_efficiency_metrics",
     "pretraining_probe",
     "ablation_metrics",
+    "rsna_score",
+    *(f"{family}.{name}" for family in FAMILIES for name in ("metrics", "encoder_probe")),
 }
 STUDY_PLOTS = ("label_efficiency_table", "label_efficiency_plot", "ablation_table", "ablation_plot")
 CONFUSION_PLOTS = tuple(f"{v}_confusion" for v in VARIANTS)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from disc_grade.alignment import labels as L
-from disc_grade.alignment.labels import align_discs, spinal_label_cells
+from disc_grade.alignment.labels import align_discs, label_cells
 from disc_grade.dicom.headers import scan_headers
 from disc_grade.dicom.series import build_series_table
 
@@ -117,6 +117,4 @@ def test_each_exclusion_reason(raw, reason):
 
 def test_missing_column_is_named():
     with pytest.raises(ValueError, match="spinal_canal_stenosis_l5_s1"):
-        spinal_label_cells(
-            pd.DataFrame({"study_id": [1], "spinal_canal_stenosis_l1_l2": ["Severe"]})
-        )
+        label_cells(pd.DataFrame({"study_id": [1], "spinal_canal_stenosis_l1_l2": ["Severe"]}))

@@ -12,6 +12,8 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset
 
 from disc_grade.datasets import DicomTreeDataset
+from disc_grade.phantom.anatomy import PhantomConfig, draw_cohort
+from disc_grade.phantom.axial_layout import axial_slices
 from disc_grade.pipelines.phantom import create_pipeline
 from tests.conftest import PROJECT_ROOT
 
@@ -31,7 +33,13 @@ def test_pipeline_slice_on_an_in_memory_catalog(tmp_path):
     )
     outputs = SequentialRunner().run(create_pipeline(), catalog)
     assert pd.read_csv(tmp_path / "train.csv").shape == (2, 26)
-    assert len(list((tmp_path / "train_images").rglob("*.dcm"))) == 2 * (5 + 5 + 10)
+    config = PhantomConfig(n_studies=2, image_size=96, n_sagittal_slices=5)
+    expected = sum(
+        (5 if spec.missing_sagittal_t2 else 10) + len(axial_slices(spec, config))
+        for spec in draw_cohort(config)
+    )
+    assert expected >= 2 * (5 + 5 + 10)  # two sagittal series and at least two axial per level
+    assert len(list((tmp_path / "train_images").rglob("*.dcm"))) == expected
     assert "phantom_preview" in outputs
 
 

@@ -59,6 +59,10 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         "pretraining": {**quick, "checkpoint": None},
         "finetuning": {**quick, "checkpoint_dir": None},
         "localiser": TINY_LOCALISER,
+        "families": {
+            family: {"roi": {"size_px": 24, "workers": 1}}
+            for family in ("foraminal", "subarticular")
+        },
     }
     run_kedro(kedro_project, "phantom", params)
     run_kedro(kedro_project, "train", params)
@@ -83,3 +87,30 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     assert not torch.equal(weights["contrastive"][key], encoder["conv1.weight"]), (
         "contrastive fine-tunes it"
     )
+
+    # the foraminal and subarticular families: both sides graded by every variant, each family
+    # with its own checkpoints, the full RSNA score beside the graders that never look
+    import json
+
+    for family, sides in (
+        ("foraminal", {"left_neural_foraminal_narrowing", "right_neural_foraminal_narrowing"}),
+        ("subarticular", {"left_subarticular_stenosis", "right_subarticular_stenosis"}),
+    ):
+        table = pd.read_parquet(
+            kedro_project / f"data/07_model_output/{family}/predictions.parquet"
+        )
+        assert set(table["variant"]) == set(VARIANTS) and set(table["condition"]) == sides
+        reconciliation = pd.read_csv(
+            kedro_project / f"data/08_reporting/{family}/alignment_reconciliation.csv"
+        )
+        assert reconciliation["balanced"].all() and set(reconciliation["condition"]) == sides
+        own = torch.load(
+            kedro_project / f"data/06_models/{family}/contrastive/grader.pt", weights_only=True
+        )
+        assert not torch.equal(own[key], weights["contrastive"][key])
+    score = json.loads((kedro_project / "data/08_reporting/rsna_score.json").read_text())
+    assert set(score) == {*VARIANTS, "prior", "weighted_prior"}
+    assert all(s["n_spinal"] > 0 and s["n_foraminal"] > 0 for s in score.values())
+    report = (kedro_project / "data/08_reporting/report.md").read_text()
+    assert "Foraminal stenosis" in report and "Subarticular stenosis" in report
+    assert "RSNA score over all five conditions" in report

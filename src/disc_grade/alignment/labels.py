@@ -1,8 +1,10 @@
-"""Align the spinal-canal labels of ``train.csv`` with their points on the sagittal T2 series.
+"""Align the labels of ``train.csv`` with their points on the series each condition is read on.
 
-Every label cell becomes either a ``discs`` row or an ``alignment_exclusions`` row with its
-reason, so ``label cells == discs + exclusions`` holds exactly. Coordinates that match no label
-cell are listed too (``source == "coordinate"``).
+Spinal canal stenosis is read on sagittal T2, neural foraminal narrowing on sagittal T1 and
+subarticular stenosis on axial T2. For each condition, every label cell becomes either a row
+(``discs`` for the canal; the family's targets for the others) or an ``alignment_exclusions``
+row with its reason, so ``label cells == rows + exclusions`` holds exactly, per condition.
+Coordinates that match no label cell are listed too (``source == "coordinate"``).
 """
 
 from __future__ import annotations
@@ -28,35 +30,48 @@ from disc_grade.alignment.schema import (
 )
 from disc_grade.dicom.series import GEOMETRY_COLUMNS
 from disc_grade.rsna import (
+    AXIAL_T2,
     CONDITION_NAMES,
     LEVEL_FROM_NAME,
     LEVEL_NAMES,
     LEVELS,
+    SAGITTAL_T1,
     SAGITTAL_T2,
     SEVERITIES,
     SPINAL,
+    condition_family,
     label_column,
 )
 
 logger = logging.getLogger(__name__)
 
-SPINAL_NAME = CONDITION_NAMES[SPINAL]
+
+# the series each condition family is read on, and the reasons its checks report
+FAMILY_SERIES = {"spinal": SAGITTAL_T2, "foraminal": SAGITTAL_T1, "subarticular": AXIAL_T2}
 
 
-def spinal_label_cells(train: pd.DataFrame) -> pd.DataFrame:
-    """Long form of the spinal columns: one row per (study, level) cell, blanks kept.
+def _series_reasons(description: str) -> tuple[str, str]:
+    """(no such series, point not on such a series) reasons for a series description."""
+    if description == SAGITTAL_T2:
+        return NO_SAGITTAL_T2, NOT_ON_SAGITTAL_T2
+    slug = description.lower().replace(" ", "_").replace("/", "_")
+    return f"no_{slug}_series", f"coordinate_not_on_{slug}"
+
+
+def label_cells(train: pd.DataFrame, condition: str = SPINAL) -> pd.DataFrame:
+    """Long form of one condition's columns: one row per (study, level) cell, blanks kept.
 
     Raises:
-        ValueError: ``train.csv`` lacks ``study_id`` or a spinal column.
+        ValueError: ``train.csv`` lacks ``study_id`` or one of the condition's columns.
     """
-    columns = [label_column(SPINAL, level) for level in LEVELS]
+    columns = [label_column(condition, level) for level in LEVELS]
     missing = [c for c in ["study_id", *columns] if c not in train.columns]
     if missing:
         raise ValueError(f"train.csv lacks column(s) {missing}; is raw_root an RSNA 2024 folder?")
     cells = train[["study_id", *columns]].melt(
         id_vars="study_id", var_name="column", value_name="label_text"
     )
-    cells["level"] = cells.pop("column").str.removeprefix(f"{SPINAL}_")
+    cells["level"] = cells.pop("column").str.removeprefix(f"{condition}_")
     cells["label_text"] = cells["label_text"].astype("string").str.strip().replace("", pd.NA)
     cells["study_id"] = cells["study_id"].astype("int64")
     return cells.sort_values(["study_id", "level"], kind="stable").reset_index(drop=True)
@@ -83,19 +98,24 @@ def align_discs(
     coordinates: pd.DataFrame,
     series_descriptions: pd.DataFrame,
     series: pd.DataFrame,
+    condition: str = SPINAL,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per usable spinal-canal disc; every other cell listed with its reason.
+    """One row per usable cell of ``condition``; every other cell listed with its reason.
 
     Args:
         train: ``train.csv``.
         coordinates: ``train_label_coordinates.csv``.
         series_descriptions: ``train_series_descriptions.csv``.
         series: the ingestion's ``series`` table (what is readable on disk).
+        condition: one of ``rsna.CONDITIONS``; its family decides the series it is read on.
 
     Returns:
-        (discs, exclusions) with the dtypes of ``DISC_COLUMNS`` / ``EXCLUSION_COLUMNS``.
+        (rows, exclusions) with the dtypes of ``DISC_COLUMNS`` / ``EXCLUSION_COLUMNS``.
     """
-    cells = spinal_label_cells(train)
+    description = FAMILY_SERIES[condition_family(condition)]
+    no_series, not_on_series = _series_reasons(description)
+    condition_name = CONDITION_NAMES[condition]
+    cells = label_cells(train, condition)
     excluded: list[pd.DataFrame] = []
 
     def drop(mask: pd.Series, reason: str, detail: str | pd.Series = "") -> None:
@@ -112,39 +132,39 @@ def align_discs(
         "expected one of " + ", ".join(SEVERITIES) + "; got " + cells["label_text"].astype(str),
     )
 
-    sag_t2 = series_descriptions[series_descriptions["series_description"] == SAGITTAL_T2]
+    described = series_descriptions[series_descriptions["series_description"] == description]
     drop(
-        ~cells["study_id"].isin(sag_t2["study_id"]),
-        NO_SAGITTAL_T2,
-        f"train_series_descriptions.csv lists no {SAGITTAL_T2} series for this study",
+        ~cells["study_id"].isin(described["study_id"]),
+        no_series,
+        f"train_series_descriptions.csv lists no {description} series for this study",
     )
 
-    spinal = coordinates[coordinates["condition"] == SPINAL_NAME].copy()
-    spinal["level"] = spinal["level"].map(LEVEL_FROM_NAME)
-    unlabelled = spinal[spinal["level"].isna() | ~spinal["study_id"].isin(train["study_id"])]
-    spinal = spinal.drop(unlabelled.index)
-    # a cell with several points (rare): prefer one on a sagittal T2 series, then the first
-    spinal["on_t2"] = spinal["series_id"].isin(sag_t2["series_id"])
-    spinal = spinal.sort_values(
-        ["study_id", "level", "on_t2"], ascending=[True, True, False], kind="stable"
+    points = coordinates[coordinates["condition"] == condition_name].copy()
+    points["level"] = points["level"].map(LEVEL_FROM_NAME)
+    unlabelled = points[points["level"].isna() | ~points["study_id"].isin(train["study_id"])]
+    points = points.drop(unlabelled.index)
+    # a cell with several points (rare): prefer one on the condition's series, then the first
+    points["on_series"] = points["series_id"].isin(described["series_id"])
+    points = points.sort_values(
+        ["study_id", "level", "on_series"], ascending=[True, True, False], kind="stable"
     )
-    n_duplicates = int(spinal.duplicated(["study_id", "level"]).sum())
+    n_duplicates = int(points.duplicated(["study_id", "level"]).sum())
     if n_duplicates:
         logger.warning(
-            "alignment: %d label cells have several spinal points; kept one each", n_duplicates
+            "alignment: %d %s cells have several points; kept one each", n_duplicates, condition
         )
-    spinal = spinal.drop_duplicates(["study_id", "level"])
+    points = points.drop_duplicates(["study_id", "level"])
 
-    cells = cells.merge(spinal.drop(columns=["condition"]), on=["study_id", "level"], how="left")
+    cells = cells.merge(points.drop(columns=["condition"]), on=["study_id", "level"], how="left")
     drop(
         cells["series_id"].isna(),
         COORDINATE_MISSING,
-        "no spinal canal point in train_label_coordinates.csv",
+        f"no {condition_name} point in train_label_coordinates.csv",
     )
     drop(
-        ~cells["on_t2"].astype(bool),
-        NOT_ON_SAGITTAL_T2,
-        f"the point's series is not described as {SAGITTAL_T2}",
+        ~cells["on_series"].astype(bool),
+        not_on_series,
+        f"the point's series is not described as {description}",
     )
 
     readable = series[(series["n_slices"] > 0) & (series["status"] == "ok")]
@@ -212,7 +232,7 @@ def align_discs(
                 "coordinate",
                 np.where(unlabelled["level"].isna(), UNKNOWN_LEVEL, STUDY_NOT_LABELLED),
                 unlabelled.assign(level=unlabelled["level"].astype("string")),
-                "spinal point without a train.csv cell",
+                f"{condition_name} point without a train.csv cell",
             )
         )
     exclusions = (

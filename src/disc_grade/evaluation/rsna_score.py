@@ -118,8 +118,13 @@ def prior_table(labels: pd.DataFrame, prior: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def condition_prior(labels: pd.DataFrame) -> pd.DataFrame:
-    """Per condition, the class frequencies of ``labels`` (a training split), add-one smoothed."""
+def condition_prior(labels: pd.DataFrame, weighted: bool = False) -> pd.DataFrame:
+    """Per condition, the class frequencies of ``labels`` (a training split), add-one smoothed.
+
+    With ``weighted`` the frequencies are multiplied by the sample weights 1/2/4 and
+    renormalised: the constant that minimises the weighted log loss, the strongest grader
+    that does not look at the image.
+    """
     scored = labels[labels["label"].notna() & (labels["label"] >= 0)]
     counts = (
         pd.crosstab(scored["condition"], scored["label"].astype(int))
@@ -127,6 +132,8 @@ def condition_prior(labels: pd.DataFrame) -> pd.DataFrame:
         .fillna(0)
         + 1.0
     )
+    if weighted:
+        counts = counts * np.asarray(RSNA_SAMPLE_WEIGHTS)
     probs = counts.to_numpy() / counts.to_numpy().sum(axis=1, keepdims=True)
     return pd.DataFrame(probs, columns=PROB_COLUMNS).assign(condition=list(CONDITIONS))[
         ["condition", *PROB_COLUMNS]

@@ -58,6 +58,8 @@ def prediction_table(
             "label": rows["label"].to_numpy(dtype=np.int64),
         }
     )
+    if "condition" in rows:  # the foraminal and subarticular families grade two sides per level
+        table.insert(1, "condition", rows["condition"].astype(str).to_numpy())
     for k, column in enumerate(PROB_COLUMNS):
         table[column] = probs[:, k]
     return table.assign(

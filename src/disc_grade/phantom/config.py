@@ -21,7 +21,7 @@ class PhantomConfig:
     image_size: int = 192
     image_size_jitter: float = 0.15
     n_sagittal_slices: int = 11
-    n_axial_per_level: int = 2
+    n_axial_per_level: int = 3
     severity_prior: tuple[float, float, float] = (0.878, 0.075, 0.048)
     foraminal_prior: tuple[float, float, float] = (0.75, 0.20, 0.05)
     subarticular_prior: tuple[float, float, float] = (0.68, 0.22, 0.10)

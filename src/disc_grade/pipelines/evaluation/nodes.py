@@ -13,6 +13,7 @@ from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec
 from disc_grade.evaluation import figures
 from disc_grade.evaluation.ceiling import ceilings
+from disc_grade.evaluation.families_report import family_section, rsna_section
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.evaluation.render import html_report, markdown_report
 from disc_grade.evaluation.report import sections
@@ -170,10 +171,23 @@ def write_report(
     reliability_png: bytes,
     worst_png: bytes,
     data_source: dict,
+    rsna_score: dict,
+    foraminal_metrics: dict,
+    foraminal_probe: dict,
+    subarticular_metrics: dict,
+    subarticular_probe: dict,
 ) -> tuple[str, str]:
-    """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data."""
+    """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data.
+
+    The canal's sections first, then one per condition family and the full RSNA score.
+    """
+    extra = [
+        family_section("foraminal", foraminal_metrics, foraminal_probe),
+        family_section("subarticular", subarticular_metrics, subarticular_probe),
+        rsna_section(rsna_score),
+    ]
     parts = sections(
-        metrics, data_source["description"], ceiling, end_to_end_metrics, pretraining_probe
+        metrics, data_source["description"], ceiling, end_to_end_metrics, pretraining_probe, extra
     )
     pngs = {
         "confusion_matrices": confusion_png,

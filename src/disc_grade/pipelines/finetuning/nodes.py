@@ -45,8 +45,9 @@ def finetune_variant(
 def combine_predictions(*tables: pd.DataFrame) -> pd.DataFrame:
     """One ``predictions`` table with a ``variant`` column."""
     combined = pd.concat(tables, ignore_index=True)
-    if combined.duplicated(["variant", "study_id", "level"]).any():
-        raise ValueError("predictions: a (variant, study, level) appears twice")
+    keys = ["variant", "study_id", *(["condition"] if "condition" in combined else []), "level"]
+    if combined.duplicated(keys).any():
+        raise ValueError(f"predictions: a ({', '.join(keys)}) appears twice")
     return combined
 
 

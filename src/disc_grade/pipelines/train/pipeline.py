@@ -1,4 +1,4 @@
-"""train = ingestion + alignment + roi + localisation + pretraining + finetuning + evaluation.
+"""train = ingestion + alignment + roi + localisation + pretraining + finetuning + families + evaluation.
 
 A package of its own so that Kedro's pipeline discovery finds it by name
 (``kedro run --pipeline=train``). It never includes the phantom, so it runs unchanged on the
@@ -11,6 +11,7 @@ from kedro.pipeline import Pipeline
 from disc_grade.pipelines import (
     alignment,
     evaluation,
+    families,
     finetuning,
     ingestion,
     localisation,
@@ -26,6 +27,7 @@ STAGES = {
     "localisation": localisation,
     "pretraining": pretraining,
     "finetuning": finetuning,
+    "families": families,
     "evaluation": evaluation,
 }
 TRAIN_STAGES = tuple(STAGES)

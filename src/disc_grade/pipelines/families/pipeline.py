@@ -1,0 +1,126 @@
+"""Families: the foraminal and subarticular conditions, each a namespace running the canal's recipe.
+
+Per family: ``align_family_targets`` -> ``extract_disc_rois`` -> ``family_encoder`` (own
+pretraining or the canal's encoder) -> the three fine-tuning variants -> ``family_metrics``.
+``full_rsna_score`` then scores all 25 targets of the test studies.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from disc_grade.pipelines.families.nodes import (
+    align_family_targets,
+    family_encoder,
+    family_metrics,
+    finetuning_settings,
+    full_rsna_score,
+)
+from disc_grade.pipelines.finetuning.nodes import combine_predictions, finetune_variant
+from disc_grade.pipelines.finetuning.pipeline import VARIANTS
+from disc_grade.pipelines.roi.nodes import extract_disc_rois, plot_roi_gallery
+
+FAMILIES = ("foraminal", "subarticular")
+SHARED_INPUTS = {
+    "train_labels",
+    "label_coordinates",
+    "series_descriptions",
+    "series",
+    "dicom_index",
+    "discs",
+    "train_images",
+    "pretrained_encoder",
+}
+
+
+def _family(family: str) -> Pipeline:
+    own = f"params:families.{family}"
+    nodes = [
+        Node(
+            align_family_targets,
+            [
+                "train_labels",
+                "label_coordinates",
+                "series_descriptions",
+                "series",
+                "dicom_index",
+                "discs",
+                own,
+            ],
+            ["targets", "alignment_exclusions", "alignment_reconciliation"],
+            name="align_family_targets",
+        ),
+        Node(
+            extract_disc_rois,
+            ["targets", "series", "train_images", f"{own}.roi"],
+            ["disc_rois", "roi_index", "roi_exclusions"],
+            name="extract_family_rois",
+        ),
+        Node(plot_roi_gallery, ["disc_rois", "roi_index"], "roi_gallery", name="plot_roi_gallery"),
+        Node(
+            family_encoder,
+            ["disc_rois", "roi_index", "pretrained_encoder", "params:pretraining", own],
+            ["encoder", "encoder_probe"],
+            name="family_encoder",
+        ),
+        Node(
+            finetuning_settings,
+            ["params:finetuning", own],
+            "finetuning_settings",
+            name="finetuning_settings",
+        ),
+        *[
+            Node(
+                finetune_variant,
+                [
+                    "disc_rois",
+                    "roi_index",
+                    "encoder",
+                    "finetuning_settings",
+                    f"params:finetuning_variants.{variant}",
+                ],
+                [
+                    f"{variant}.grader_model",
+                    f"{variant}.training_curve",
+                    f"{variant}.variant_predictions",
+                ],
+                name=f"finetune_{variant}",
+            )
+            for variant in VARIANTS
+        ],
+        Node(
+            combine_predictions,
+            [f"{v}.variant_predictions" for v in VARIANTS],
+            "predictions",
+            name="combine_predictions",
+        ),
+        Node(
+            family_metrics, ["predictions", "params:evaluation"], "metrics", name="family_metrics"
+        ),
+    ]
+    parameters = {
+        own: own,
+        f"{own}.roi": f"{own}.roi",
+        "params:pretraining": "params:pretraining",
+        "params:finetuning": "params:finetuning",
+        "params:evaluation": "params:evaluation",
+        **{f"params:finetuning_variants.{v}": f"params:finetuning_variants.{v}" for v in VARIANTS},
+    }
+    return Pipeline(nodes, namespace=family, inputs=SHARED_INPUTS, parameters=parameters)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    score = Pipeline(
+        [
+            Node(
+                full_rsna_score,
+                [
+                    "train_labels",
+                    "discs",
+                    "predictions",
+                    *[f"{f}.predictions" for f in FAMILIES],
+                ],
+                "rsna_score",
+                name="full_rsna_score",
+            )
+        ]
+    )
+    return sum((_family(f) for f in FAMILIES), start=Pipeline([])) + score

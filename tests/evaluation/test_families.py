@@ -1,0 +1,108 @@
+"""Family figures, the 25-target test table, the full-score node and the report sections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from disc_grade.evaluation.families import family_split_metrics, split_targets
+from disc_grade.evaluation.families_report import family_section, rsna_section
+from disc_grade.evaluation.render import markdown_report
+from disc_grade.evaluation.rsna_score import condition_prior, labels_long, rsna_score
+from disc_grade.pipelines.families.nodes import full_rsna_score
+from disc_grade.rsna import CONDITIONS, LEVELS, PROB_COLUMNS, SEVERITIES, SPINAL, label_column
+
+
+def _train(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for study in range(n):
+        row = {"study_id": 100 + study}
+        for c in CONDITIONS:
+            for lv in LEVELS:
+                row[label_column(c, lv)] = SEVERITIES[int(rng.choice(3, p=[0.6, 0.25, 0.15]))]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _predictions(train, conditions, variant, split_of, confident, family=True):
+    labels = labels_long(train)
+    labels = labels[labels["condition"].isin(conditions)]
+    p = np.full((len(labels), 3), 0.1)
+    p[np.arange(len(labels)), labels["label"].to_numpy()] = 0.8 if confident else 0.005
+    p = p / p.sum(axis=1, keepdims=True)
+    table = labels.assign(
+        variant=variant,
+        split=labels["study_id"].map(split_of),
+        predicted=p.argmax(1),
+        point_x_pred=10.0,
+        point_y_pred=10.0,
+        point_x_true=11.0,
+        point_y_true=10.0,
+        mm_per_px=1.0,
+        roi_centre_px=12.0,
+        **dict(zip(PROB_COLUMNS, p.T, strict=True)),
+    )
+    return table if family else table.drop(columns="condition")
+
+
+def test_test_table_fills_missing_targets_with_the_prior():
+    train = _train(4)
+    split_of = {100: "train", 101: "train", 102: "test", 103: "test"}
+    spinal = _predictions(train, [SPINAL], "contrastive", split_of, True, family=False)
+    fora = _predictions(train, CONDITIONS[1:3], "contrastive", split_of, True)
+    sub = _predictions(train, CONDITIONS[3:], "contrastive", split_of, True)
+    sub = sub.drop(sub.index[(sub["study_id"] == 103) & (sub["level"] == "l5_s1")])
+    prior = condition_prior(labels_long(train).query("study_id < 102"))
+    table = split_targets(train, [spinal, fora, sub], prior, "contrastive")
+    assert len(table) == 2 * 25 and set(table["study_id"]) == {102, 103}
+    missing = table[~table["graded"]]
+    assert len(missing) == 2 and set(missing["condition"]) == set(CONDITIONS[3:])
+    expected = prior.set_index("condition").loc[missing["condition"], PROB_COLUMNS].to_numpy()
+    np.testing.assert_allclose(missing[PROB_COLUMNS].to_numpy(), expected)
+
+
+def test_full_score_beats_the_prior_only_when_the_grader_knows():
+    train = _train(12)
+    split_of = {s: ("test" if s % 3 == 0 else "train") for s in train["study_id"]}
+    discs = pd.DataFrame({"study_id": list(split_of), "split": list(split_of.values())})
+    for confident, better in ((True, True), (False, False)):
+        tables = [
+            _predictions(train, [SPINAL], "scratch", split_of, confident, family=False),
+            _predictions(train, CONDITIONS[1:3], "scratch", split_of, confident),
+            _predictions(train, CONDITIONS[3:], "scratch", split_of, confident),
+        ]
+        out = full_rsna_score(train, discs, *tables)
+        assert set(out) == {"scratch", "prior", "weighted_prior"}
+        for baseline in ("prior", "weighted_prior"):
+            assert (out["scratch"]["rsna_score"] < out[baseline]["rsna_score"]) is better
+        # under weights 1/2/4 the best constant leans towards Severe: it beats the plain prior
+        assert out["weighted_prior"]["rsna_score"] < out["prior"]["rsna_score"]
+        assert out["scratch"]["n_at_prior"] == 0 and out["scratch"]["n_studies"] == 4
+
+
+def test_family_metrics_per_side_and_no_spinal_terms():
+    train = _train(30, seed=1)
+    split_of = {s: "test" for s in train["study_id"]}
+    table = _predictions(train, CONDITIONS[1:3], "frozen", split_of, True)
+    m = family_split_metrics(table, n_resamples=50, seed=0, n_bins=5)
+    assert m["balanced_accuracy"] == pytest.approx(1.0)
+    for side in CONDITIONS[1:3]:
+        assert m[f"balanced_accuracy_{side}"] == pytest.approx(1.0)
+        assert m[f"balanced_accuracy_{side}_ci_low"] <= 1.0
+    assert "rsna_spinal_score" not in m and m["family_log_loss"] > 0
+    text = markdown_report(
+        [
+            family_section("foraminal", {"frozen": {"test": m}}, None),
+            rsna_section(
+                {
+                    "frozen": rsna_score(
+                        split_targets(train, [table], condition_prior(labels_long(train)), "frozen")
+                    )
+                }
+            ),
+        ]
+    )
+    assert "Foraminal stenosis" in text and "left side" in text and "any constant grader" in text
+    assert "RSNA score over all five conditions" in text
