@@ -246,6 +246,7 @@ def test_dvc_repro_on_a_users_download_never_touches_it(tmp_path):
     )
     assert _ran(_run(["dvc", "repro"], project)) == {
         "finetuning",
+        "families",
         "evaluation",
         "study",
         "study_report",
