@@ -114,3 +114,28 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     report = (kedro_project / "data/08_reporting/report.md").read_text()
     assert "Foraminal stenosis" in report and "Subarticular stenosis" in report
     assert "RSNA score over all five conditions" in report
+
+    # inference on the same studies without their labels: 25 rows per study, in the
+    # sample_submission layout, every family graded or flagged
+    from disc_grade.evaluation.rsna_score import score_submission
+    from disc_grade.rsna import submission_targets
+
+    run_kedro(
+        kedro_project,
+        "inference",
+        {**params, "input_root": str(kedro_project / "data/01_raw/phantom/train_images")},
+    )
+    out = kedro_project / "data/07_model_output/inference"
+    submission = pd.read_csv(out / "submission.csv")
+    studies = sorted(pd.read_csv(kedro_project / "data/01_raw/phantom/train.csv")["study_id"])
+    assert list(submission.columns) == ["row_id", "normal_mild", "moderate", "severe"]
+    expected = [f"{s}_{c}_{lv}" for s, c, lv in submission_targets(studies)]
+    assert submission["row_id"].tolist() == expected and len(expected) == 25 * len(studies)
+    grades = pd.read_csv(out / "grades.csv")
+    family_rows = grades[~grades["condition"].str.startswith("spinal")]
+    assert family_rows["graded"].any(), "the family graders grade new studies"
+    assert (family_rows["graded"] | family_rows["flag"].notna()).all()
+    score = score_submission(
+        submission, pd.read_csv(kedro_project / "data/01_raw/phantom/train.csv")
+    )
+    assert 0 < score["rsna_score"] < 5

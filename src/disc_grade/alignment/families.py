@@ -234,3 +234,44 @@ def reconcile(train: pd.DataFrame, targets: pd.DataFrame, exclusions: pd.DataFra
         row["balanced"] = row["targets"] + row["excluded"] == n_cells
         rows.append(row)
     return pd.DataFrame(rows).fillna(0)
+
+
+def placement_offsets(
+    targets: pd.DataFrame, discs: pd.DataFrame, dicom_index: pd.DataFrame
+) -> dict:
+    """Where a family's labelled points lie from the canal point of the same study and level.
+
+    Over the training split, in patient mm: ``lateral_mm`` (towards the condition's side) and
+    ``anterior_mm`` (towards the front), as medians with their median absolute deviation. The
+    inference places a new study's targets with them, so the placement is learnt from the
+    labels, on the phantom as on the real data.
+    """
+    train = targets[targets["split"] == "train"]
+    canal = canal_centres(discs, dicom_index)
+    located = _slice_geometry(train, dicom_index).dropna(subset=GEOMETRY_COLUMNS)
+    points = patient_points(located)
+    both = (
+        located[["study_id", "level", "condition"]]
+        .assign(x=points[:, 0] if len(points) else [], y=points[:, 1] if len(points) else [])
+        .merge(canal, on=["study_id", "level"], how="inner")
+    )
+    if both.empty:
+        raise ValueError(
+            "placement: no training target shares a study and level with a canal point"
+        )
+    sign = np.where(both["condition"].str.startswith("left"), 1.0, -1.0)
+    lateral = sign * (both["x"] - both["px"]).to_numpy()
+    anterior = -(both["y"] - both["py"]).to_numpy()
+
+    def summary(values: np.ndarray) -> tuple[float, float]:
+        median = float(np.median(values))
+        return median, float(np.median(np.abs(values - median)))
+
+    (lat, lat_mad), (ant, ant_mad) = summary(lateral), summary(anterior)
+    return {
+        "lateral_mm": lat,
+        "lateral_mad_mm": lat_mad,
+        "anterior_mm": ant,
+        "anterior_mad_mm": ant_mad,
+        "n_points": int(len(both)),
+    }

@@ -121,24 +121,32 @@ def level_table(
 
 
 def target_table(
-    spinal: pd.DataFrame, study_ids: pd.Series, prior: dict[str, np.ndarray]
+    spinal: pd.DataFrame,
+    study_ids: pd.Series,
+    prior: dict[str, np.ndarray],
+    families: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All 25 targets of every study in ``sample_submission.csv`` order.
 
-    Spinal levels come from ``spinal`` (``level_table``); the foraminal and subarticular
-    targets, which this version does not grade, get their family's prior and a flag.
+    Spinal levels come from ``spinal`` (``level_table``). The foraminal and subarticular
+    targets come from ``families`` (``graded`` rows with probabilities, or ungraded rows with a
+    ``flag``); a target it does not list gets its family's prior and the ``NO_GRADER`` flag.
     """
     keys = pd.DataFrame(
         submission_targets(study_ids), columns=["study_id", "condition", "level"]
     ).astype({"study_id": "int64"})
-    table = keys.merge(spinal, on=["study_id", "condition", "level"], how="left")
-    ungraded = table["condition"] != SPINAL
+    columns = [c for c in GRADE_COLUMNS if c not in keys.columns]
+    parts = [spinal] + ([families] if families is not None and len(families) else [])
+    graded = pd.concat([p.reindex(columns=[*keys.columns, *columns]) for p in parts])
+    table = keys.merge(graded, on=["study_id", "condition", "level"], how="left", validate="1:1")
+    listed = table["graded"].notna()
     family = table["condition"].map(condition_family)
     for k, column in enumerate(PROB_COLUMNS):
         fill = family.map(lambda f, k=k: prior[f][k])
-        table[column] = table[column].where(~ungraded, fill)
+        table[column] = table[column].where(table[column].notna(), fill)
     table["graded"] = table["graded"].astype("boolean").fillna(False).astype(bool)
-    table["flag"] = table["flag"].where(~ungraded, family.map(lambda f: NO_GRADER.format(family=f)))
+    no_grader = family.map(lambda f: NO_GRADER.format(family=f))
+    table["flag"] = table["flag"].where(listed, no_grader).fillna("")
     table["level_name"] = table["level"].map(LEVEL_NAMES)
     table["grade"] = table["grade"].fillna("")
     table["variant"] = table["variant"].ffill().bfill()

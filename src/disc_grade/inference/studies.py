@@ -7,7 +7,15 @@ import re
 import numpy as np
 import pandas as pd
 
-from disc_grade.rsna import LEVELS, SAGITTAL_T2, SPINAL, SUBMISSION_COLUMNS, submission_row_id
+from disc_grade.rsna import (
+    AXIAL_T2,
+    LEVELS,
+    SAGITTAL_T1,
+    SAGITTAL_T2,
+    SPINAL,
+    SUBMISSION_COLUMNS,
+    submission_row_id,
+)
 
 T2_PATTERN = re.compile(r"t2|stir", re.IGNORECASE)
 T1_PATTERN = re.compile(r"t1", re.IGNORECASE)
@@ -61,6 +69,33 @@ def choose_sagittal_t2(
     return pd.DataFrame(rows, columns=["study_id", "series_id", "status", "reason"]).astype(
         {"study_id": "int64", "series_id": "Int64", "status": "string", "reason": "string"}
     )
+
+
+def choose_family_series(
+    series: pd.DataFrame, descriptions: pd.DataFrame | None, family: str
+) -> pd.DataFrame:
+    """Per study the series a family is read on: its sagittal T1 (the one with most slices), or
+    every axial T2 series (a study may split its levels over two).
+
+    With a series-description CSV its rows decide; without one, the plane from the orientation
+    and the SeriesDescription (T1 for the foramina; not T1 for the axial series).
+    """
+    usable = series[(series["status"] == "ok") & (series["n_slices"] >= 1)]
+    if descriptions is not None:
+        wanted = SAGITTAL_T1 if family == "foraminal" else AXIAL_T2
+        listed = descriptions[descriptions["series_description"] == wanted]
+        chosen = usable[usable["series_id"].isin(listed["series_id"])]
+    else:
+        text = usable["series_description"].fillna("")
+        if family == "foraminal":
+            chosen = usable[(usable["plane"] == "sagittal") & text.str.contains(T1_PATTERN)]
+        else:
+            chosen = usable[(usable["plane"] == "axial") & ~text.str.contains(T1_PATTERN)]
+    if family == "foraminal":
+        chosen = chosen.sort_values(
+            ["study_id", "n_slices", "series_id"], ascending=[True, False, True]
+        ).drop_duplicates("study_id")
+    return chosen[["study_id", "series_id"]].reset_index(drop=True)
 
 
 def submission_rows(table: pd.DataFrame) -> pd.DataFrame:

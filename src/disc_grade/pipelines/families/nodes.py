@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.alignment.families import align_family, reconcile
+from disc_grade.alignment.families import align_family, placement_offsets, reconcile
 from disc_grade.evaluation.families import family_split_metrics, split_targets
 from disc_grade.evaluation.rsna_score import condition_prior, labels_long, rsna_score
 from disc_grade.models.ablation import merged
@@ -58,6 +58,26 @@ def align_family_targets(
     if not table["balanced"].all():
         raise RuntimeError(f"alignment[{family}]: cells and targets + exclusions differ:\n{table}")
     return targets, exclusions, table
+
+
+def learn_placement(
+    targets: pd.DataFrame, discs: pd.DataFrame, dicom_index: pd.DataFrame, params: dict[str, Any]
+) -> dict:
+    """How far the family's labelled points lie from the canal point (training split), for
+    placing a new study's targets at inference; the axial family adds its disc-distance limit."""
+    offsets = placement_offsets(targets, discs, dicom_index)
+    offsets["max_disc_distance_mm"] = float(params["alignment"]["max_disc_distance_mm"])
+    logger.info(
+        "placement[%s]: %.1f mm lateral (MAD %.1f), %.1f mm anterior (MAD %.1f) of the canal point, "
+        "%d training points",
+        params["name"],
+        offsets["lateral_mm"],
+        offsets["lateral_mad_mm"],
+        offsets["anterior_mm"],
+        offsets["anterior_mad_mm"],
+        offsets["n_points"],
+    )
+    return offsets
 
 
 def family_settings(base: dict[str, Any], params: dict[str, Any], key: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from disc_grade.pipelines.families.nodes import (
     family_metrics,
     finetuning_settings,
     full_rsna_score,
+    learn_placement,
 )
 from disc_grade.pipelines.finetuning.nodes import combine_predictions, finetune_variant
 from disc_grade.pipelines.finetuning.pipeline import VARIANTS
@@ -47,6 +48,12 @@ def _family(family: str) -> Pipeline:
             ],
             ["targets", "alignment_exclusions", "alignment_reconciliation"],
             name="align_family_targets",
+        ),
+        Node(
+            learn_placement,
+            ["targets", "discs", "dicom_index", own],
+            "placement",
+            name="learn_placement",
         ),
         Node(
             extract_disc_rois,

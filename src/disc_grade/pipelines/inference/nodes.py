@@ -15,31 +15,41 @@ import pandas as pd
 
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec, extract_rois
+from disc_grade.inference.family_targets import canal_centres, place_targets
 from disc_grade.inference.grading import level_table, normalised_prior, target_table
 from disc_grade.inference.localise import localise_chosen_series
-from disc_grade.inference.studies import choose_sagittal_t2, submission_rows
+from disc_grade.inference.studies import (
+    choose_family_series,
+    choose_sagittal_t2,
+    submission_rows,
+)
 from disc_grade.localiser.model import load_localiser
+from disc_grade.models.ablation import merged
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
 from disc_grade.pipelines.finetuning.pipeline import by_variant
-from disc_grade.rsna import PROB_COLUMNS, SPINAL
+from disc_grade.rsna import LEVELS, PROB_COLUMNS, SEVERITIES, SPINAL
 
 logger = logging.getLogger(__name__)
+
+
+def _descriptions(params: dict[str, Any]) -> pd.DataFrame | None:
+    """The optional series-description CSV (``inference.series_descriptions``)."""
+    csv = params["series_descriptions"]
+    if not csv:
+        return None
+    if not Path(csv).is_file():
+        raise ValueError(
+            f"inference.series_descriptions: '{csv}' does not exist (leave it null to use the headers)"
+        )
+    return pd.read_csv(csv, dtype={"study_id": "int64", "series_id": "int64"})
 
 
 def select_series(
     dicom_index: pd.DataFrame, series: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
     """Each study's sagittal T2 series (from the optional CSV, else the headers), or why there is none."""
-    csv = params["series_descriptions"]
-    descriptions = None
-    if csv:
-        if not Path(csv).is_file():
-            raise ValueError(
-                f"inference.series_descriptions: '{csv}' does not exist (leave it null to use the headers)"
-            )
-        descriptions = pd.read_csv(csv, dtype={"study_id": "int64", "series_id": "int64"})
-    targets = choose_sagittal_t2(dicom_index, series, descriptions)
+    targets = choose_sagittal_t2(dicom_index, series, _descriptions(params))
     logger.info(
         "inference: %d studies, %d with a sagittal T2 series",
         len(targets),
@@ -75,6 +85,7 @@ def grade_studies(
     contrastive_model: dict,
     scratch_model: dict,
     frozen_model: dict,
+    family_grades: pd.DataFrame,
     roi_params: dict[str, Any],
     finetuning_params: dict[str, Any],
     params: dict[str, Any],
@@ -94,7 +105,7 @@ def grade_studies(
     probs, _ = predict(grader, rois, np.arange(len(rois)), device)
     graded = index[["study_id", "level"]].assign(**dict(zip(PROB_COLUMNS, probs.T, strict=True)))
     spinal = level_table(targets, points, graded, excluded, prior["spinal"], variant)
-    table = target_table(spinal, targets["study_id"], prior)
+    table = target_table(spinal, targets["study_id"], prior, family_grades)
     return table, submission_rows(table)
 
 
@@ -106,3 +117,74 @@ def plot_studies(table: pd.DataFrame, series: pd.DataFrame, images: DicomTree) -
     for study_id, rows in table[table["condition"] == SPINAL].groupby("study_id"):
         figures[str(study_id)] = lambda r=rows: study_figure(images.root, r, series)
     return figures
+
+
+def grade_families(
+    targets: pd.DataFrame,
+    points: pd.DataFrame,
+    dicom_index: pd.DataFrame,
+    series: pd.DataFrame,
+    images: DicomTree,
+    foraminal_placement: dict,
+    subarticular_placement: dict,
+    foraminal_contrastive: dict,
+    foraminal_scratch: dict,
+    foraminal_frozen: dict,
+    subarticular_contrastive: dict,
+    subarticular_scratch: dict,
+    subarticular_frozen: dict,
+    families_params: dict[str, Any],
+    finetuning_params: dict[str, Any],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """The foraminal and subarticular targets of every study: graded, or flagged with the reason.
+
+    Targets are placed from the study's canal points with the offsets learnt from the training
+    labels (``<family>.placement``), cropped by the training cropper with the family's ROI
+    settings, and graded by the family's ``inference.variant`` grader.
+    """
+    variant = params["variant"]
+    descriptions = _descriptions(params)
+    canal = canal_centres(points, series, dicom_index)
+    device = select_device(finetuning_params["device"])
+    per_family = {
+        "foraminal": (
+            foraminal_placement,
+            (foraminal_contrastive, foraminal_scratch, foraminal_frozen),
+        ),
+        "subarticular": (
+            subarticular_placement,
+            (subarticular_contrastive, subarticular_scratch, subarticular_frozen),
+        ),
+    }
+    tables = []
+    for family, (placement, models) in per_family.items():
+        chosen = choose_family_series(series, descriptions, family)
+        placed, missing = place_targets(
+            family, canal, chosen, series, dicom_index, placement, targets["study_id"], LEVELS
+        )
+        spec = RoiSpec.from_params(families_params[family]["roi"])
+        rois, index, excluded = extract_rois(images.root, placed, series, spec, workers=1)
+        settings = merged(finetuning_params, families_params[family].get("finetuning"))
+        grader = load_grader(by_variant(*models)[variant], settings["encoder"], device)
+        probs, _ = predict(grader, rois, np.arange(len(rois)), device)
+        graded = index[["study_id", "condition", "level", "series_id", "slice_rank", "x", "y"]]
+        graded = graded.assign(
+            graded=True,
+            grade=np.array(SEVERITIES)[probs.argmax(1)] if len(probs) else [],
+            flag="",
+            **dict(zip(PROB_COLUMNS, probs.T, strict=True)),
+        )
+        flagged = pd.concat(
+            [missing, excluded[["study_id", "condition", "level", "reason"]]], ignore_index=True
+        )
+        flagged = flagged.rename(columns={"reason": "flag"}).assign(graded=False, grade="")
+        tables += [graded, flagged]
+        logger.info(
+            "inference[%s]: %d targets graded, %d flagged (%s)",
+            family,
+            len(graded),
+            len(flagged),
+            ", ".join(f"{k}: {v}" for k, v in flagged["flag"].value_counts().items()) or "none",
+        )
+    return pd.concat(tables, ignore_index=True).assign(variant=variant)

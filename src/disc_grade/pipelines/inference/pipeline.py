@@ -6,7 +6,9 @@ found by the localiser trained in ``train``.
 
 from kedro.pipeline import Node, Pipeline
 
+from disc_grade.pipelines.finetuning.pipeline import VARIANTS
 from disc_grade.pipelines.inference.nodes import (
+    grade_families,
     grade_studies,
     localise_studies,
     plot_studies,
@@ -50,6 +52,28 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="localise_discs",
             ),
             Node(
+                grade_families,
+                [
+                    "inference_targets",
+                    "inference_points",
+                    "inference_dicom_index",
+                    "inference_series",
+                    "inference_images",
+                    "foraminal.placement",
+                    "subarticular.placement",
+                    *[
+                        f"{family}.{variant}.grader_model"
+                        for family in ("foraminal", "subarticular")
+                        for variant in VARIANTS
+                    ],
+                    "params:families",
+                    "params:finetuning",
+                    "params:inference",
+                ],
+                "inference_family_grades",
+                name="grade_foramina_and_recesses",
+            ),
+            Node(
                 grade_studies,
                 [
                     "inference_targets",
@@ -59,6 +83,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "contrastive.grader_model",
                     "scratch.grader_model",
                     "frozen.grader_model",
+                    "inference_family_grades",
                     "params:roi",
                     "params:finetuning",
                     "params:inference",
