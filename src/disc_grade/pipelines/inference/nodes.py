@@ -28,7 +28,7 @@ from disc_grade.models.ablation import merged
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
 from disc_grade.pipelines.finetuning.pipeline import by_variant
-from disc_grade.rsna import LEVELS, PROB_COLUMNS, SEVERITIES, SPINAL
+from disc_grade.rsna import LEVELS, PROB_COLUMNS, SEVERITIES
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +110,11 @@ def grade_studies(
 
 
 def plot_studies(table: pd.DataFrame, series: pd.DataFrame, images: DicomTree) -> dict:
-    """One figure per study (drawn lazily when saved): the chosen slice with points and grades."""
+    """One figure per study (drawn lazily when saved): every series read, with points and grades."""
     from disc_grade.inference.figures import study_figure
 
     figures = {}
-    for study_id, rows in table[table["condition"] == SPINAL].groupby("study_id"):
+    for study_id, rows in table.groupby("study_id"):
         figures[str(study_id)] = lambda r=rows: study_figure(images.root, r, series)
     return figures
 
