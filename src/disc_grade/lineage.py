@@ -48,7 +48,11 @@ METRICS = {
     "pretraining_probe",
     "ablation_metrics",
     "rsna_score",
-    *(f"{family}.{name}" for family in FAMILIES for name in ("metrics", "encoder_probe")),
+    *(
+        f"{family}.{name}"
+        for family in FAMILIES
+        for name in ("metrics", "encoder_probe", "ceiling")
+    ),
 }
 STUDY_PLOTS = ("label_efficiency_table", "label_efficiency_plot", "ablation_table", "ablation_plot")
 CONFUSION_PLOTS = tuple(f"{v}_confusion" for v in VARIANTS)

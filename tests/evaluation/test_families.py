@@ -106,3 +106,38 @@ def test_family_metrics_per_side_and_no_spinal_terms():
     )
     assert "Foraminal stenosis" in text and "left side" in text and "any constant grader" in text
     assert "RSNA score over all five conditions" in text
+
+
+def test_family_ceiling_reads_its_own_conditions_from_the_truth():
+    from disc_grade.evaluation.ceiling import ceilings, truth_of
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for condition in CONDITIONS:
+        for study in range(40):
+            for level in LEVELS:
+                label = int(rng.choice(3, p=[0.6, 0.25, 0.15]))
+                # the latent's probabilities: sharp for the foramina, uninformative otherwise
+                p = (
+                    np.eye(3)[label] * 0.9 + 0.1 / 3
+                    if "foraminal" in condition
+                    else np.full(3, 1 / 3)
+                )
+                rows.append(
+                    dict(
+                        study_id=study,
+                        level=level,
+                        condition=condition,
+                        grade=label,
+                        **dict(zip(PROB_COLUMNS, p, strict=True)),
+                    )
+                )
+    truth = pd.DataFrame(rows)
+    fora = truth_of(truth, CONDITIONS[1:3])
+    predictions = fora.rename(columns={"grade": "label"}).assign(variant="scratch", split="test")
+    out = ceilings(fora, predictions)
+    assert out["test"] == pytest.approx(1.0) and out["cohort"] == pytest.approx(1.0)
+    canal = truth_of(truth, [SPINAL])
+    spinal_predictions = canal.drop(columns="condition").rename(columns={"grade": "label"})
+    spinal = ceilings(canal, spinal_predictions.assign(variant="scratch", split="test"))
+    assert spinal["test"] < 0.6  # the canal's own (uninformative) truth, not the foramina's

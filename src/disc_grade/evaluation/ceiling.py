@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
-from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.rsna import PROB_COLUMNS, SPINAL
 
 
 def oracle_balanced_accuracy(labels: np.ndarray, oracle: np.ndarray, prior: np.ndarray) -> float:
@@ -27,6 +27,13 @@ def oracle_balanced_accuracy(labels: np.ndarray, oracle: np.ndarray, prior: np.n
     with np.errstate(divide="ignore"):
         predicted = (np.asarray(oracle) / np.where(prior > 0, prior, np.inf)).argmax(1)
     return balanced_accuracy(confusion(np.asarray(labels, dtype=int), predicted))
+
+
+def truth_of(truth: pd.DataFrame, conditions) -> pd.DataFrame:
+    """The truth rows of ``conditions`` (a truth table without ``condition`` is the canal's)."""
+    if truth.empty or "condition" not in truth.columns:
+        return truth if SPINAL in conditions else truth.iloc[:0]
+    return truth[truth["condition"].isin(list(conditions))]
 
 
 def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
@@ -47,8 +54,11 @@ def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
         "cohort": oracle_balanced_accuracy(truth["grade"], truth[PROB_COLUMNS].to_numpy(), prior),
     }
     one_variant = predictions[predictions["variant"] == predictions["variant"].iloc[0]]
-    merged = one_variant[["study_id", "level", "split", "label"]].merge(
-        truth[["study_id", "level", *PROB_COLUMNS]], on=["study_id", "level"], how="inner"
+    keys = ["study_id", "level"]
+    if "condition" in one_variant.columns and "condition" in truth.columns:
+        keys.append("condition")  # a family grades two sides per level
+    merged = one_variant[[*keys, "split", "label"]].merge(
+        truth[[*keys, *PROB_COLUMNS]], on=keys, how="inner", validate="1:1"
     )
     for split, discs in merged.groupby("split", sort=True):
         out[split] = oracle_balanced_accuracy(discs["label"], discs[PROB_COLUMNS].to_numpy(), prior)

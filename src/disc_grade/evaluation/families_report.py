@@ -25,8 +25,11 @@ ENCODERS = {
 }
 
 
-def family_section(family: str, metrics: dict, probe: dict | None) -> Section:
-    """One family's test figures per variant, both sides pooled and each side."""
+def family_section(
+    family: str, metrics: dict, probe: dict | None, ceiling: dict | None = None
+) -> Section:
+    """One family's test figures per variant, both sides pooled and each side, beside chance
+    and, where the latent is known (the phantom), the Bayes ceiling."""
     sides = [c for c in CONDITIONS if condition_family(c) == family]
     header = ["variant", "balanced accuracy", *[f"{c.split('_')[0]} side" for c in sides]]
     header += ["severe-to-normal", "log loss (1/2/4)"]
@@ -51,6 +54,9 @@ def family_section(family: str, metrics: dict, probe: dict | None) -> Section:
         )
     chance = fmt(CHANCE_BALANCED_ACCURACY, "pct")
     rows.append(["any constant grader", chance, *[chance for _ in sides], "n/a", "n/a"])
+    if ceiling and ceiling.get("available"):
+        best = fmt(ceiling.get("test"), "pct")
+        rows.append(["Bayes ceiling (knows the latent)", best, *["" for _ in sides], "", ""])
     text = [f"Graded on {READ_ON[family]}; left and right are told apart by geometry."]
     if n:
         text.append(f"In-site test: {n[0]} targets of {n[1]} studies.")
@@ -59,6 +65,11 @@ def family_section(family: str, metrics: dict, probe: dict | None) -> Section:
             f"Encoder: {ENCODERS.get(probe.get('encoder_source'), probe.get('encoder_source'))}. "
             f"Linear probe on its frozen features {fmt(probe.get('probe_balanced_accuracy'), 'pct')}, "
             f"a random encoder's {fmt(probe.get('random_init_probe_balanced_accuracy'), 'pct')}."
+        )
+    if ceiling and ceiling.get("available"):
+        text.append(
+            f"Bayes ceiling over the whole cohort: {fmt(ceiling.get('cohort'), 'pct')} (no grader "
+            "can predict the reader's noise)."
         )
     title = f"{family.capitalize()} stenosis (in-site test)"
     return Section(title, text, header, rows)

@@ -141,14 +141,23 @@ def probe_weights(
 
 
 def compromise_per_roi(index: pd.DataFrame, truth: pd.DataFrame | None) -> np.ndarray | None:
-    """Per ``index`` row, the phantom truth's visible canal compromise (NaN where the truth has no
-    row); None without a truth table (real data)."""
+    """Per ``index`` row, the phantom truth's visible compromise of the ROI's condition (the canal
+    for an index without ``condition``; NaN where the truth has no row); None without a truth
+    table (real data)."""
     if truth is None or truth.empty or "compromise" not in truth.columns:
         return None
-    keyed = truth.set_index(["study_id", "level"])["compromise"]
-    keys = pd.MultiIndex.from_arrays(
-        [index["study_id"].to_numpy(dtype=np.int64), index["level"].astype(str).to_numpy()]
-    )
+    arrays = [index["study_id"].to_numpy(dtype=np.int64), index["level"].astype(str).to_numpy()]
+    if "condition" in truth.columns:  # a truth table of every condition: the ROIs' own
+        conditions = (
+            index["condition"].astype(str).to_numpy()
+            if "condition" in index.columns
+            else np.full(len(index), "spinal_canal_stenosis")
+        )
+        keyed = truth.set_index(["study_id", "level", "condition"])["compromise"]
+        keys = pd.MultiIndex.from_arrays([*arrays, conditions])
+    else:
+        keyed = truth.set_index(["study_id", "level"])["compromise"]
+        keys = pd.MultiIndex.from_arrays(arrays)
     return keyed.reindex(keys).to_numpy(dtype=float)
 
 

@@ -24,6 +24,7 @@ from disc_grade.rsna import (
     SAGITTAL_T2,
     SEVERITIES,
     SPINAL,
+    condition_family,
     label_column,
 )
 
@@ -139,30 +140,47 @@ def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataF
     )
 
 
-def truth_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataFrame:
-    """``phantom_truth.csv``: per spinal disc its site, latent, visible compromise and grade.
+def _visible(spec: StudySpec, condition: str, k: int) -> float:
+    """The width a condition's structure loses in the image (canal, foramen or recess)."""
+    if condition == SPINAL:
+        return spec.canal_narrowing[k]
+    side, family = condition.split("_")[0], condition_family(condition)
+    by_side = spec.foraminal_narrowing if family == "foraminal" else spec.recess_narrowing
+    return by_side[side][k]
 
-    Also the grade probabilities given the latent (the reader's noise integrated), from which
-    evaluation computes the Bayes ceiling. No pipeline trains on this table.
+
+def truth_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataFrame:
+    """``phantom_truth.csv``: per study, condition and level its site, latent, visible
+    compromise and grade; the canal's rows first.
+
+    Also the grade probabilities given the latent (the reader's noise integrated, with each
+    family's thresholds), from which evaluation computes the Bayes ceiling. No pipeline trains
+    on this table.
     """
-    reader = ReaderModel.from_prior(config.severity_prior, config.reader_noise)
-    rows = [
-        {
-            "study_id": spec.study_id,
-            "level": level,
-            "site": spec.site,
-            "latent": spec.latent[SPINAL][level],
-            "compromise": spec.canal_narrowing[k],
-            "grade": spec.severity[SPINAL][level],
-            "narrow_canal": spec.canal_ap_mm < 12.0,
-            "slip": spec.slip_mm > 0,
-            "endplate_change": spec.endplate_change[k],
-        }
-        for spec in specs
-        for k, level in enumerate(LEVELS)
-    ]
-    table = pd.DataFrame(rows).astype({"study_id": "int64"})
-    probs = reader.probabilities(table["latent"].to_numpy())
-    for k, column in enumerate(PROB_COLUMNS):
-        table[column] = probs[:, k]
-    return table
+    tables = []
+    for condition in CONDITIONS:
+        reader = ReaderModel.from_prior(
+            config.prior_of(condition_family(condition)), config.reader_noise
+        )
+        rows = [
+            {
+                "study_id": spec.study_id,
+                "level": level,
+                "condition": condition,
+                "site": spec.site,
+                "latent": spec.latent[condition][level],
+                "compromise": _visible(spec, condition, k),
+                "grade": spec.severity[condition][level],
+                "narrow_canal": spec.canal_ap_mm < 12.0,
+                "slip": spec.slip_mm > 0,
+                "endplate_change": spec.endplate_change[k],
+            }
+            for spec in specs
+            for k, level in enumerate(LEVELS)
+        ]
+        table = pd.DataFrame(rows).astype({"study_id": "int64"})
+        probs = reader.probabilities(table["latent"].to_numpy())
+        for k, column in enumerate(PROB_COLUMNS):
+            table[column] = probs[:, k]
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)

@@ -12,7 +12,7 @@ import pandas as pd
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec
 from disc_grade.evaluation import figures
-from disc_grade.evaluation.ceiling import ceilings
+from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.families_report import family_section, rsna_section
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.evaluation.render import html_report, markdown_report
@@ -21,7 +21,7 @@ from disc_grade.inference.end_to_end import grade_at_localised_points
 from disc_grade.models.predict import load_grader
 from disc_grade.models.saliency import gradcam
 from disc_grade.pipelines.finetuning.pipeline import by_variant
-from disc_grade.rsna import SEVERITIES
+from disc_grade.rsna import SEVERITIES, SPINAL
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def plot_worst_errors(
 
 def compute_ceiling(phantom_truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
     """The Bayes ceiling per split where the latent is known (the phantom), else why not."""
-    ceiling = _plain(ceilings(phantom_truth, predictions))
+    ceiling = _plain(ceilings(truth_of(phantom_truth, [SPINAL]), predictions))
     logger.info("evaluation: Bayes ceiling %s", ceiling)
     return ceiling
 
@@ -174,16 +174,20 @@ def write_report(
     rsna_score: dict,
     foraminal_metrics: dict,
     foraminal_probe: dict,
+    foraminal_ceiling: dict,
     subarticular_metrics: dict,
     subarticular_probe: dict,
+    subarticular_ceiling: dict,
 ) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data.
 
     The canal's sections first, then one per condition family and the full RSNA score.
     """
     extra = [
-        family_section("foraminal", foraminal_metrics, foraminal_probe),
-        family_section("subarticular", subarticular_metrics, subarticular_probe),
+        family_section("foraminal", foraminal_metrics, foraminal_probe, foraminal_ceiling),
+        family_section(
+            "subarticular", subarticular_metrics, subarticular_probe, subarticular_ceiling
+        ),
         rsna_section(rsna_score),
     ]
     parts = sections(

@@ -14,10 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.alignment.families import align_family, placement_offsets, reconcile
+from disc_grade.alignment.families import (
+    align_family,
+    family_conditions,
+    placement_offsets,
+    reconcile,
+)
+from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.families import family_split_metrics, split_targets
 from disc_grade.evaluation.rsna_score import condition_prior, labels_long, rsna_score
 from disc_grade.models.ablation import merged
+from disc_grade.models.probe import compromise_per_roi
 from disc_grade.pipelines.evaluation.nodes import _plain
 from disc_grade.pipelines.pretraining.nodes import final_probe, pretrain_contrastive_encoder
 
@@ -94,6 +101,7 @@ def family_encoder(
     family_rois: np.ndarray,
     family_index: pd.DataFrame,
     spinal_encoder: dict,
+    phantom_truth: pd.DataFrame,
     pretraining: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[dict, dict]:
@@ -101,7 +109,8 @@ def family_encoder(
 
     ``encoder_source``: ``own`` pretrains contrastively on the family's train-split ROIs (one
     encoder per plane); ``spinal`` reuses the canal's encoder (one shared encoder). Either way
-    the frozen features are probed on the family's ROIs beside a random encoder.
+    the frozen features are probed on the family's ROIs beside a random encoder (and, on the
+    phantom, against the visible compromise of each ROI's own condition).
     """
     source = params["encoder_source"]
     if source not in ENCODER_SOURCES:
@@ -111,11 +120,12 @@ def family_encoder(
     settings = family_settings(pretraining, params, "pretraining")
     if source == "own":
         weights, _, _, probe = pretrain_contrastive_encoder(
-            family_rois, family_index, pd.DataFrame(), settings
+            family_rois, family_index, phantom_truth, settings
         )
     else:
         weights = spinal_encoder
-        probe = final_probe(weights, np.asarray(family_rois), family_index, settings)
+        compromise = compromise_per_roi(family_index, phantom_truth)
+        probe = final_probe(weights, np.asarray(family_rois), family_index, settings, compromise)
     probe = _plain({**probe, "encoder_source": source})
     logger.info(
         "encoder[%s]: %s; linear probe %.3f (random encoder %.3f)",
@@ -125,6 +135,14 @@ def family_encoder(
         probe["random_init_probe_balanced_accuracy"],
     )
     return weights, probe
+
+
+def family_ceiling(phantom_truth: pd.DataFrame, predictions: pd.DataFrame, params: dict) -> dict:
+    """The Bayes ceiling of the family's grades per split, where the latent is known (the phantom)."""
+    truth = truth_of(phantom_truth, family_conditions(params["name"]))
+    if not phantom_truth.empty and truth.empty:
+        return {"available": False, "reason": "the phantom truth has no rows of this family"}
+    return _plain(ceilings(truth, predictions))
 
 
 def family_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> dict:

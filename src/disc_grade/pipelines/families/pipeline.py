@@ -9,6 +9,7 @@ from kedro.pipeline import Node, Pipeline
 
 from disc_grade.pipelines.families.nodes import (
     align_family_targets,
+    family_ceiling,
     family_encoder,
     family_metrics,
     finetuning_settings,
@@ -29,6 +30,7 @@ SHARED_INPUTS = {
     "discs",
     "train_images",
     "pretrained_encoder",
+    "phantom_truth",
 }
 
 
@@ -64,7 +66,14 @@ def _family(family: str) -> Pipeline:
         Node(plot_roi_gallery, ["disc_rois", "roi_index"], "roi_gallery", name="plot_roi_gallery"),
         Node(
             family_encoder,
-            ["disc_rois", "roi_index", "pretrained_encoder", "params:pretraining", own],
+            [
+                "disc_rois",
+                "roi_index",
+                "pretrained_encoder",
+                "phantom_truth",
+                "params:pretraining",
+                own,
+            ],
             ["encoder", "encoder_probe"],
             name="family_encoder",
         ),
@@ -101,6 +110,9 @@ def _family(family: str) -> Pipeline:
         ),
         Node(
             family_metrics, ["predictions", "params:evaluation"], "metrics", name="family_metrics"
+        ),
+        Node(
+            family_ceiling, ["phantom_truth", "predictions", own], "ceiling", name="family_ceiling"
         ),
     ]
     parameters = {
