@@ -72,3 +72,21 @@ def test_placed_targets_land_on_the_labelled_slices_and_points(cohort, family):
     same = both[both["instance_number"] == both["instance_number_label"]]
     error = np.hypot(same["x"] - same["x_label"], same["y"] - same["y_label"])
     assert np.median(error) < 2.0, error.describe()
+
+
+def test_a_study_without_the_familys_series_gets_a_reason_for_every_target(cohort):
+    from disc_grade.inference.family_targets import NO_SERIES
+
+    train, coords, descriptions, series, index, discs = cohort
+    points = discs[["study_id", "series_id", "level", "slice_rank", "x", "y"]].assign(status="ok")
+    canal = canal_centres(points, series, index)
+    placement = {"lateral_mm": 15.0, "anterior_mm": 4.0, "max_disc_distance_mm": 15.0}
+    study = int(discs["study_id"].iloc[0])
+    for family, description in (("foraminal", "sagittal T1"), ("subarticular", "axial T2")):
+        chosen = choose_family_series(series, descriptions, family)
+        chosen = chosen[chosen["study_id"] != study]  # as if the study had no such series
+        placed, missing = place_targets(
+            family, canal, chosen, series, index, placement, [study], LEVELS
+        )
+        assert placed.empty and len(missing) == 2 * len(LEVELS)
+        assert set(missing["reason"]) == {NO_SERIES.format(description=description)}
