@@ -22,7 +22,7 @@ import pandas as pd
 from disc_grade.alignment.labels import align_discs
 from disc_grade.alignment.schema import EXCLUSION_COLUMNS
 from disc_grade.dicom.axial_levels import axial_slice_levels, disc_centres_mm
-from disc_grade.dicom.geometry import pixel_to_patient
+from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_points
 from disc_grade.dicom.laterality import side_of
 from disc_grade.rsna import CONDITIONS, condition_family
 
@@ -31,12 +31,6 @@ SIDE_UNDECIDED = "point_on_the_midline"
 GEOMETRY_MISSING = "slice_geometry_missing"
 LEVEL_MISMATCH = "level_disagrees_with_geometry"
 BETWEEN_DISCS = "slice_between_discs"
-GEOMETRY_COLUMNS = [
-    "ipp_x",
-    "ipp_y",
-    "ipp_z",
-    *[f"iop_{i}" for i in range(6)],
-]
 NO_SPLIT = "train"  # a study without canal discs has no test or validation rows to leak into
 
 
@@ -53,28 +47,10 @@ def family_conditions(family: str) -> list[str]:
 
 def _slice_geometry(rows: pd.DataFrame, dicom_index: pd.DataFrame) -> pd.DataFrame:
     files = dicom_index[dicom_index["status"] == "ok"][
-        ["study_id", "series_id", "instance_number", *GEOMETRY_COLUMNS]
+        ["study_id", "series_id", "instance_number", *SLICE_GEOMETRY_COLUMNS]
     ].drop_duplicates(["study_id", "series_id", "instance_number"])
     return rows.merge(
         files, on=["study_id", "series_id", "instance_number"], how="left", validate="m:1"
-    )
-
-
-def patient_points(rows: pd.DataFrame) -> np.ndarray:
-    """[n, 3] patient coordinates (LPS mm) of rows with ``x``, ``y``, spacing and geometry."""
-    if rows.empty:
-        return np.zeros((0, 3))
-    return np.stack(
-        [
-            pixel_to_patient(
-                r.x,
-                r.y,
-                (r.ipp_x, r.ipp_y, r.ipp_z),
-                [getattr(r, f"iop_{i}") for i in range(6)],
-                (r.pixel_spacing_row, r.pixel_spacing_col),
-            )
-            for r in rows.itertuples()
-        ]
     )
 
 
@@ -173,7 +149,7 @@ def check_axial_levels(
 
 def canal_centres(discs: pd.DataFrame, dicom_index: pd.DataFrame) -> pd.DataFrame:
     """Per (study, level) the labelled canal point in patient coordinates (``px``, ``py``, ``pz``)."""
-    located = _slice_geometry(discs, dicom_index).dropna(subset=GEOMETRY_COLUMNS)
+    located = _slice_geometry(discs, dicom_index).dropna(subset=SLICE_GEOMETRY_COLUMNS)
     centres = disc_centres_mm(located)
     return centres.assign(study_id=located["study_id"].to_numpy())
 
@@ -248,7 +224,7 @@ def placement_offsets(
     """
     train = targets[targets["split"] == "train"]
     canal = canal_centres(discs, dicom_index)
-    located = _slice_geometry(train, dicom_index).dropna(subset=GEOMETRY_COLUMNS)
+    located = _slice_geometry(train, dicom_index).dropna(subset=SLICE_GEOMETRY_COLUMNS)
     points = patient_points(located)
     both = (
         located[["study_id", "level", "condition"]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.dicom.geometry import pixel_to_patient, slice_normal
+from disc_grade.dicom.geometry import patient_points, slice_normal
 
 
 def disc_centres_mm(points: pd.DataFrame) -> pd.DataFrame:
@@ -25,22 +25,7 @@ def disc_centres_mm(points: pd.DataFrame) -> pd.DataFrame:
     Returns:
         ``level``, ``px``, ``py``, ``pz`` per row of ``points``.
     """
-    xyz = (
-        np.stack(
-            [
-                pixel_to_patient(
-                    r.x,
-                    r.y,
-                    (r.ipp_x, r.ipp_y, r.ipp_z),
-                    [getattr(r, f"iop_{i}") for i in range(6)],
-                    (r.pixel_spacing_row, r.pixel_spacing_col),
-                )
-                for r in points.itertuples()
-            ]
-        )
-        if len(points)
-        else np.zeros((0, 3))
-    )
+    xyz = patient_points(points)
     return pd.DataFrame(
         {"level": points["level"].to_numpy(), "px": xyz[:, 0], "py": xyz[:, 1], "pz": xyz[:, 2]}
     )

@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 PLANES = ("sagittal", "coronal", "axial")
+# a slice's geometry as the ``dicom_index`` holds it: ImagePositionPatient, ImageOrientationPatient
+SLICE_GEOMETRY_COLUMNS = ["ipp_x", "ipp_y", "ipp_z", *[f"iop_{i}" for i in range(6)]]
 
 
 def slice_normal(orientation: Sequence[float]) -> np.ndarray:
@@ -70,4 +73,38 @@ def pixel_to_patient(
         np.asarray(position, dtype=float)
         + column * float(spacing[1]) * iop[:3]
         + row * float(spacing[0]) * iop[3:]
+    )
+
+
+def patient_to_pixel(
+    point: Sequence[float],
+    position: Sequence[float],
+    orientation: Sequence[float],
+    spacing: Sequence[float],
+) -> tuple[float, float]:
+    """(column, row) of a patient point projected into a slice: the inverse of ``pixel_to_patient``."""
+    iop = np.asarray(orientation, dtype=float)
+    offset = np.asarray(point, dtype=float) - np.asarray(position, dtype=float)
+    return float(offset @ iop[:3] / float(spacing[1])), float(offset @ iop[3:] / float(spacing[0]))
+
+
+def patient_points(rows: pd.DataFrame) -> np.ndarray:
+    """[n, 3] patient coordinates (LPS mm) of pixel points, one per row.
+
+    ``rows`` holds ``x``, ``y`` (px), ``pixel_spacing_row``, ``pixel_spacing_col`` and the
+    slice's ``SLICE_GEOMETRY_COLUMNS``.
+    """
+    if rows.empty:
+        return np.zeros((0, 3))
+    return np.stack(
+        [
+            pixel_to_patient(
+                r.x,
+                r.y,
+                (r.ipp_x, r.ipp_y, r.ipp_z),
+                [getattr(r, f"iop_{i}") for i in range(6)],
+                (r.pixel_spacing_row, r.pixel_spacing_col),
+            )
+            for r in rows.itertuples()
+        ]
     )

@@ -18,12 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.dicom.axial_levels import axial_slice_levels
-from disc_grade.dicom.geometry import pixel_to_patient, slice_normal
+from disc_grade.dicom.axial_levels import axial_slice_levels, disc_centres_mm
+from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_to_pixel, slice_normal
 from disc_grade.dicom.laterality import side_of
 from disc_grade.rsna import CONDITIONS, condition_family
 
-GEOMETRY = ["ipp_x", "ipp_y", "ipp_z", *[f"iop_{i}" for i in range(6)]]
 SERIES_GEOMETRY = ["rows", "columns", "pixel_spacing_row", "pixel_spacing_col"]
 NO_CANAL_POINT = "no canal point at this level on sagittal T2"
 NO_SERIES = "no readable {description} series"
@@ -47,7 +46,7 @@ def _slices(dicom_index: pd.DataFrame, series: pd.DataFrame, series_ids) -> pd.D
     """Every readable slice of ``series_ids`` with its geometry and its rank in spatial order."""
     files = dicom_index[
         (dicom_index["status"] == "ok") & dicom_index["series_id"].isin(list(series_ids))
-    ][["study_id", "series_id", "instance_number", *GEOMETRY]]
+    ][["study_id", "series_id", "instance_number", *SLICE_GEOMETRY_COLUMNS]]
     order = series[series["series_id"].isin(list(series_ids))][["series_id", "instances_in_order"]]
     ranks = pd.DataFrame(
         [
@@ -71,34 +70,9 @@ def canal_centres(
     located = found[["study_id", "series_id", "level", "slice_rank", "x", "y"]].merge(
         slices, on=["study_id", "series_id", "slice_rank"], how="inner"
     )
-    spacing = series.set_index("series_id")[["pixel_spacing_row", "pixel_spacing_col"]]
-    xyz = [
-        pixel_to_patient(
-            r.x,
-            r.y,
-            (r.ipp_x, r.ipp_y, r.ipp_z),
-            [getattr(r, f"iop_{i}") for i in range(6)],
-            spacing.loc[r.series_id].to_numpy(),
-        )
-        for r in located.itertuples()
-    ]
-    xyz = np.asarray(xyz, dtype=float).reshape(-1, 3)
-    return pd.DataFrame(
-        {
-            "study_id": located["study_id"].to_numpy(),
-            "level": located["level"].to_numpy(),
-            "px": xyz[:, 0],
-            "py": xyz[:, 1],
-            "pz": xyz[:, 2],
-        }
-    )
-
-
-def patient_to_pixel(point, position, orientation, spacing) -> tuple[float, float]:
-    """(column, row) of a patient point projected into a slice (the inverse of ``pixel_to_patient``)."""
-    iop = np.asarray(orientation, dtype=float)
-    offset = np.asarray(point, dtype=float) - np.asarray(position, dtype=float)
-    return float(offset @ iop[:3] / spacing[1]), float(offset @ iop[3:] / spacing[0])
+    spacing = series[["series_id", "pixel_spacing_row", "pixel_spacing_col"]]
+    located = located.merge(spacing, on="series_id", how="left", validate="m:1")
+    return disc_centres_mm(located).assign(study_id=located["study_id"].to_numpy())
 
 
 def _target(study_id, condition, level, slice_row, geometry, point) -> dict:
