@@ -40,6 +40,29 @@ def small_cohort(tmp_path_factory):
     return root, specs, SMALL_COHORT
 
 
+@pytest.fixture(scope="session")
+def small_cohort_tables(small_cohort):
+    """The small cohort read as the pipelines read it: (train.csv, label coordinates, series
+    descriptions, ``series``, ``dicom_index``, the canal's aligned ``discs`` without a split)."""
+    import pandas as pd
+
+    from disc_grade.alignment.labels import align_discs
+    from disc_grade.dicom.headers import scan_headers
+    from disc_grade.dicom.series import build_series_table
+
+    root = small_cohort[0]
+    files = sorted(
+        str(p.relative_to(root / "train_images")) for p in (root / "train_images").rglob("*.dcm")
+    )
+    index = scan_headers(root / "train_images", files)
+    series = build_series_table(index)
+    train = pd.read_csv(root / "train.csv")
+    coords = pd.read_csv(root / "train_label_coordinates.csv")
+    descriptions = pd.read_csv(root / "train_series_descriptions.csv")
+    discs, _ = align_discs(train, coords, descriptions, series)
+    return train, coords, descriptions, series, index, discs
+
+
 @pytest.fixture
 def kedro_project(tmp_path, monkeypatch):
     """A throw-away copy of the project's configuration, run from its own folder.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from disc_grade.alignment.families import (
@@ -12,29 +11,23 @@ from disc_grade.alignment.families import (
     family_conditions,
     reconcile,
 )
-from disc_grade.alignment.labels import align_discs
-from disc_grade.dicom.headers import scan_headers
-from disc_grade.dicom.series import build_series_table
 
 PARAMS = {"side_tolerance_mm": 1.0, "max_disc_distance_mm": 15.0}
 
 
 @pytest.fixture(scope="module")
-def cohort(small_cohort):
-    root, specs, _ = small_cohort
-    files = sorted(
-        str(p.relative_to(root / "train_images")) for p in (root / "train_images").rglob("*.dcm")
-    )
-    index = scan_headers(root / "train_images", files)
-    series = build_series_table(index)
-    train = pd.read_csv(root / "train.csv")
-    coords = pd.read_csv(root / "train_label_coordinates.csv")
-    descriptions = pd.read_csv(root / "train_series_descriptions.csv")
-    discs, _ = align_discs(train, coords, descriptions, series)
+def cohort(small_cohort_tables):
+    train, coords, descriptions, series, index, discs = small_cohort_tables
     ids = sorted(discs["study_id"].unique())
     split = {s: ("test" if i % 3 == 0 else "train") for i, s in enumerate(ids)}
-    discs = discs.assign(split=discs["study_id"].map(split), fold=0)
-    return train, coords, descriptions, series, index, discs
+    return (
+        train,
+        coords,
+        descriptions,
+        series,
+        index,
+        discs.assign(split=discs["study_id"].map(split), fold=0),
+    )
 
 
 def _align(cohort, family, coords=None):

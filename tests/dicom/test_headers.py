@@ -10,7 +10,7 @@ import pandas as pd
 import pydicom
 import pytest
 
-from disc_grade.dicom.geometry import pixel_to_patient, plane_of, spatial_order
+from disc_grade.dicom.geometry import patient_to_pixel, pixel_to_patient, plane_of, spatial_order
 from disc_grade.dicom.headers import (
     BAD_PATH,
     EMPTY,
@@ -163,3 +163,11 @@ def test_series_counts_files_that_failed(tmp_path):
     )
     series = build_series_table(index)
     assert series.loc[0, "n_slices"] == 1 and series.loc[0, "n_files_not_ok"] == 1
+
+
+def test_patient_to_pixel_inverts_pixel_to_patient():
+    t = np.deg2rad(12.0)  # an oblique sagittal slice: orthonormal row and column directions
+    orientation = (0.0, np.cos(t), np.sin(t), 0.0, np.sin(t), -np.cos(t))
+    point = pixel_to_patient(12.5, 40.0, (3.0, -50.0, 80.0), orientation, (0.7, 0.9))
+    col, row = patient_to_pixel(point, (3.0, -50.0, 80.0), orientation, (0.7, 0.9))
+    assert (col, row) == pytest.approx((12.5, 40.0), abs=0.05)

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from disc_grade.alignment.families import align_family, placement_offsets
-from disc_grade.alignment.labels import align_discs
-from disc_grade.dicom.geometry import pixel_to_patient
-from disc_grade.dicom.headers import scan_headers
-from disc_grade.dicom.series import build_series_table
 from disc_grade.inference.family_targets import (
     NO_CANAL_POINT,
     canal_centres,
-    patient_to_pixel,
     place_targets,
 )
 from disc_grade.inference.studies import choose_family_series
@@ -24,27 +18,9 @@ ALIGN = {"side_tolerance_mm": 1.0, "max_disc_distance_mm": 15.0}
 
 
 @pytest.fixture(scope="module")
-def cohort(small_cohort):
-    root, specs, _ = small_cohort
-    files = sorted(
-        str(p.relative_to(root / "train_images")) for p in (root / "train_images").rglob("*.dcm")
-    )
-    index = scan_headers(root / "train_images", files)
-    series = build_series_table(index)
-    train = pd.read_csv(root / "train.csv")
-    coords = pd.read_csv(root / "train_label_coordinates.csv")
-    descriptions = pd.read_csv(root / "train_series_descriptions.csv")
-    discs, _ = align_discs(train, coords, descriptions, series)
-    discs = discs.assign(split="train", fold=0)
-    return train, coords, descriptions, series, index, discs
-
-
-def test_patient_to_pixel_inverts_pixel_to_patient():
-    t = np.deg2rad(12.0)  # an oblique sagittal slice: orthonormal row and column directions
-    orientation = (0.0, np.cos(t), np.sin(t), 0.0, np.sin(t), -np.cos(t))
-    point = pixel_to_patient(12.5, 40.0, (3.0, -50.0, 80.0), orientation, (0.7, 0.9))
-    col, row = patient_to_pixel(point, (3.0, -50.0, 80.0), orientation, (0.7, 0.9))
-    assert (col, row) == pytest.approx((12.5, 40.0), abs=0.05)
+def cohort(small_cohort_tables):
+    train, coords, descriptions, series, index, discs = small_cohort_tables
+    return train, coords, descriptions, series, index, discs.assign(split="train", fold=0)
 
 
 @pytest.mark.parametrize("family", ["foraminal", "subarticular"])
