@@ -55,7 +55,7 @@ def test_test_table_fills_missing_targets_with_the_prior():
     sub = _predictions(train, CONDITIONS[3:], "contrastive", split_of, True)
     sub = sub.drop(sub.index[(sub["study_id"] == 103) & (sub["level"] == "l5_s1")])
     prior = condition_prior(labels_long(train).query("study_id < 102"))
-    table = split_targets(train, [spinal, fora, sub], prior, "contrastive")
+    table = split_targets(labels_long(train), [spinal, fora, sub], prior, "contrastive")
     assert len(table) == 2 * 25 and set(table["study_id"]) == {102, 103}
     missing = table[~table["graded"]]
     assert len(missing) == 2 and set(missing["condition"]) == set(CONDITIONS[3:])
@@ -98,7 +98,12 @@ def test_family_metrics_per_side_and_no_spinal_terms():
             rsna_section(
                 {
                     "frozen": rsna_score(
-                        split_targets(train, [table], condition_prior(labels_long(train)), "frozen")
+                        split_targets(
+                            labels_long(train),
+                            [table],
+                            condition_prior(labels_long(train)),
+                            "frozen",
+                        )
                     )
                 }
             ),

@@ -76,12 +76,13 @@ def check_sides(
     canal_x = canal.set_index(["study_id", "level"])["px"]
     keys = pd.MultiIndex.from_frame(located[["study_id", "level"]])
     midline = pd.Series(canal_x.reindex(keys).to_numpy(), index=located.index)
-    series_x = _series_middle_x(dicom_index)
-    fallback = series_x.reindex(pd.MultiIndex.from_frame(located[["study_id", "series_id"]]))
     if condition_family(located["condition"].iloc[0]) == "subarticular":
         # an axial slice's middle is its own centre, not a mean of positions
         centres = located.assign(x=(located["columns"] - 1) / 2, y=(located["rows"] - 1) / 2)
-        fallback = pd.Series(patient_points(centres)[:, 0], index=located.index)
+        fallback = patient_points(centres)[:, 0]
+    else:
+        series_x = _series_middle_x(dicom_index)
+        fallback = series_x.reindex(pd.MultiIndex.from_frame(located[["study_id", "series_id"]]))
     midline = midline.fillna(pd.Series(np.asarray(fallback, dtype=float), index=located.index))
     sides = [side_of(a, b, tolerance_mm) for a, b in zip(x, midline, strict=True)]
     wanted = located["condition"].str.split("_").str[0]

@@ -17,7 +17,6 @@ from disc_grade.evaluation.metrics import (
     evaluate_split,
     weighted_log_loss,
 )
-from disc_grade.evaluation.rsna_score import labels_long
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 
 SPINAL_ONLY = ("spinal_log_loss", "any_severe_log_loss", "rsna_spinal_score")
@@ -44,7 +43,7 @@ def family_split_metrics(
 
 
 def split_targets(
-    train: pd.DataFrame,
+    labels: pd.DataFrame,
     predictions: list[pd.DataFrame],
     prior: pd.DataFrame,
     variant: str,
@@ -57,7 +56,7 @@ def split_targets(
     stay in the table with label -1 (not scored).
 
     Args:
-        train: ``train.csv``.
+        labels: ``train.csv`` in long form (``rsna_score.labels_long``).
         predictions: the spinal ``predictions`` (no ``condition`` column) and each family's.
         prior: ``rsna_score.condition_prior`` of the training split.
     """
@@ -69,7 +68,6 @@ def split_targets(
         frames.append(own[["study_id", "condition", "level", *PROB_COLUMNS]])
     graded = pd.concat(frames, ignore_index=True)
     studies = set(graded["study_id"])
-    labels = labels_long(train)
     labels = labels[labels["study_id"].isin(studies)].reset_index(drop=True)
     table = labels.merge(graded, on=["study_id", "condition", "level"], how="left", validate="1:1")
     table["graded"] = table[PROB_COLUMNS[0]].notna()

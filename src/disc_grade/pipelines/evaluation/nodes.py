@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import numpy as np
@@ -18,22 +17,13 @@ from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.evaluation.render import html_report, markdown_report
 from disc_grade.evaluation.report import sections
 from disc_grade.inference.end_to_end import grade_at_localised_points
+from disc_grade.jsonable import json_ready
 from disc_grade.models.predict import load_grader
 from disc_grade.models.saliency import gradcam
 from disc_grade.pipelines.finetuning.pipeline import by_variant
 from disc_grade.rsna import SEVERITIES, SPINAL
 
 logger = logging.getLogger(__name__)
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def compute_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> tuple[dict, pd.DataFrame]:
@@ -46,7 +36,7 @@ def compute_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> tuple[
             int(params["seed"]),
             int(params["n_bins"]),
         )
-    metrics = _plain(metrics)
+    metrics = json_ready(metrics)
     for variant, by_split in metrics.items():
         m = by_split.get("test", {})
         logger.info(
@@ -127,7 +117,7 @@ def plot_worst_errors(
 
 def compute_ceiling(phantom_truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
     """The Bayes ceiling per split where the latent is known (the phantom), else why not."""
-    ceiling = _plain(ceilings(truth_of(phantom_truth, [SPINAL]), predictions))
+    ceiling = json_ready(ceilings(truth_of(phantom_truth, [SPINAL]), predictions))
     logger.info("evaluation: Bayes ceiling %s", ceiling)
     return ceiling
 

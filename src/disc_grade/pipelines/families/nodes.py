@@ -23,9 +23,9 @@ from disc_grade.alignment.families import (
 from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.families import family_split_metrics, split_targets
 from disc_grade.evaluation.rsna_score import condition_prior, labels_long, rsna_score
+from disc_grade.jsonable import json_ready
 from disc_grade.models.ablation import merged
 from disc_grade.models.probe import compromise_per_roi
-from disc_grade.pipelines.evaluation.nodes import _plain
 from disc_grade.pipelines.pretraining.nodes import final_probe, pretrain_contrastive_encoder
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def family_encoder(
         weights = spinal_encoder
         compromise = compromise_per_roi(family_index, phantom_truth)
         probe = final_probe(weights, np.asarray(family_rois), family_index, settings, compromise)
-    probe = _plain({**probe, "encoder_source": source})
+    probe = json_ready({**probe, "encoder_source": source})
     logger.info(
         "encoder[%s]: %s; linear probe %.3f (random encoder %.3f)",
         params["name"],
@@ -142,7 +142,7 @@ def family_ceiling(phantom_truth: pd.DataFrame, predictions: pd.DataFrame, param
     truth = truth_of(phantom_truth, family_conditions(params["name"]))
     if not phantom_truth.empty and truth.empty:
         return {"available": False, "reason": "the phantom truth has no rows of this family"}
-    return _plain(ceilings(truth, predictions))
+    return json_ready(ceilings(truth, predictions))
 
 
 def family_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> dict:
@@ -152,7 +152,7 @@ def family_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> dict:
         out.setdefault(variant, {})[split] = family_split_metrics(
             table, int(params["n_resamples"]), int(params["seed"]), int(params["n_bins"])
         )
-    return _plain(out)
+    return json_ready(out)
 
 
 def full_rsna_score(
@@ -176,8 +176,9 @@ def full_rsna_score(
     prior = condition_prior(train_rows)
     tables = [predictions, foraminal_predictions, subarticular_predictions]
     out: dict = {}
+    table = None
     for variant in sorted(set(predictions["variant"])):
-        table = split_targets(train_labels, tables, prior, variant)
+        table = split_targets(labels, tables, prior, variant)
         scored = table[table["label"] >= 0]
         out[variant] = {
             **rsna_score(table),
@@ -185,8 +186,7 @@ def full_rsna_score(
             "n_scored_targets": int(len(scored)),
             "n_at_prior": int((~scored["graded"]).sum()),
         }
-    if out:  # the graders that never look at the image
-        table = split_targets(train_labels, tables, prior, next(iter(out)))
+    if table is not None:  # the graders that never look at the image, on the same targets
         keys = table.drop(columns=[c for c in table if c.startswith("p_")])
         for name, weighted in (("prior", False), ("weighted_prior", True)):
             constant = condition_prior(train_rows, weighted)
@@ -196,4 +196,4 @@ def full_rsna_score(
             }
     for name, score in out.items():
         logger.info("RSNA score over 25 targets, test split, %s: %.4f", name, score["rsna_score"])
-    return _plain(out)
+    return json_ready(out)
