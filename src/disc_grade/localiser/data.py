@@ -7,6 +7,7 @@ with ``columns`` x ``rows`` sits at ``(x + 0.5) * size / columns - 0.5`` on the 
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -95,7 +96,13 @@ def build_grids(
     tasks = [(str(root), row, size) for row in targets.to_dict("records")]
     arrays, rows, failures = [], [], []
     offset = 0
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(tasks) > 1 else None
+    # spawned, not forked: the workers resize with torch, whose thread pool a fork after the
+    # parent has trained (a pipeline run) leaves locked
+    pool = (
+        ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        if workers > 1 and len(tasks) > 1
+        else None
+    )
     try:
         results = pool.map(_series_task, tasks, chunksize=2) if pool else map(_series_task, tasks)
         for row, grid, error in tqdm(

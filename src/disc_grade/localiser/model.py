@@ -10,23 +10,24 @@ from disc_grade.rsna import LEVELS
 N_LEVELS = len(LEVELS)
 
 
-def build_localiser(channels) -> torch.nn.Module:
-    """A 2-D UNet: 3 slices + a cranio-caudal coordinate map in, one heatmap per level out."""
+def build_localiser(channels, out_channels: int = N_LEVELS) -> torch.nn.Module:
+    """A 2-D UNet: 3 slices + a row-coordinate map in, one heatmap per point out (the canal's
+    localiser: one per level)."""
     from monai.networks.nets import UNet
 
     return UNet(
         spatial_dims=2,
         in_channels=4,
-        out_channels=N_LEVELS,
+        out_channels=int(out_channels),
         channels=tuple(channels),
         strides=(2,) * (len(channels) - 1),
         num_res_units=1,
     )
 
 
-def load_localiser(weights: dict, channels) -> torch.nn.Module:
+def load_localiser(weights: dict, channels, out_channels: int = N_LEVELS) -> torch.nn.Module:
     """The localiser with ``weights`` loaded, in eval mode on CPU."""
-    model = build_localiser(channels)
+    model = build_localiser(channels, out_channels)
     model.load_state_dict(weights)
     return model.eval()
 
@@ -57,35 +58,41 @@ def heatmaps(points: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
     return torch.nan_to_num(maps, nan=0.0)
 
 
+def peak_point(logit_map: np.ndarray, window: int = 2) -> tuple[float, float, float]:
+    """(grid x, grid y, confidence) of one logit map [S, S].
+
+    The point is the probability-weighted centroid around the arg-max (spatial softmax); the
+    confidence is the sigmoid of the map's largest logit.
+    """
+    size = logit_map.shape[0]
+    r, c = np.unravel_index(int(np.argmax(logit_map)), logit_map.shape)
+    r0, r1 = max(r - window, 0), min(r + window + 1, size)
+    c0, c1 = max(c - window, 0), min(c + window + 1, logit_map.shape[1])
+    weight = np.exp(logit_map[r0:r1, c0:c1] - logit_map[r, c])
+    rr, cc = np.mgrid[r0:r1, c0:c1]
+    peak = 1 / (1 + np.exp(-float(logit_map[r, c])))
+    return (
+        float((cc * weight).sum() / weight.sum()),
+        float((rr * weight).sum() / weight.sum()),
+        peak,
+    )
+
+
 def decode(logits: np.ndarray, window: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Points [L, 2] (grid x, y) and confidences [L] from per-level logit maps [L, S, S].
 
-    Each level's point is the probability-weighted centroid around its arg-max (spatial softmax);
-    its confidence is the sigmoid of the map's largest logit. Levels run down the spine: where the
+    Each level's point is its map's ``peak_point``. Levels run down the spine: where the
     channels disagree with that order, the points are ordered by height.
     """
-    n, size, _ = logits.shape
-    points = np.zeros((n, 2))
-    peaks = np.zeros(n)
-    for k in range(n):
-        r, c = np.unravel_index(int(np.argmax(logits[k])), logits[k].shape)
-        peaks[k] = 1 / (1 + np.exp(-float(logits[k, r, c])))
-        r0, r1, c0, c1 = (
-            max(r - window, 0),
-            min(r + window + 1, size),
-            max(c - window, 0),
-            min(c + window + 1, size),
-        )
-        weight = np.exp(logits[k, r0:r1, c0:c1] - logits[k, r, c])
-        rr, cc = np.mgrid[r0:r1, c0:c1]
-        points[k] = [(cc * weight).sum() / weight.sum(), (rr * weight).sum() / weight.sum()]
+    found = np.array([peak_point(m, window) for m in logits]).reshape(-1, 3)
+    points, peaks = found[:, :2], found[:, 2]
     order = np.argsort(points[:, 1], kind="stable")
     return points[order], peaks[order]
 
 
 @torch.no_grad()
-def localise(model: torch.nn.Module, grid: np.ndarray, batch: int = 32) -> dict:
-    """Best slice (highest summed level confidences), its points on the grid, and the confidences."""
+def slice_logits(model: torch.nn.Module, grid: np.ndarray, batch: int = 32) -> np.ndarray:
+    """[n_slices, C, S, S] logit maps of every slice of one series grid."""
     model.eval()
     grids = torch.from_numpy(np.asarray(grid, dtype=np.float32))
     n = len(grids)
@@ -94,8 +101,18 @@ def localise(model: torch.nn.Module, grid: np.ndarray, batch: int = 32) -> dict:
         ranks = torch.arange(start, min(start + batch, n))
         x = network_input(grids, torch.zeros_like(ranks), ranks, torch.full_like(ranks, n))
         outputs.append(model(x).float().numpy())
-    maps = np.concatenate(outputs)  # [n, L, S, S] logits
-    scores = (1 / (1 + np.exp(-maps.reshape(n, maps.shape[1], -1).max(axis=2)))).sum(axis=1)
+    return np.concatenate(outputs)
+
+
+def confidences(maps: np.ndarray) -> np.ndarray:
+    """[n_slices, C] sigmoid of each map's largest logit."""
+    return 1 / (1 + np.exp(-maps.reshape(*maps.shape[:2], -1).max(axis=2)))
+
+
+def localise(model: torch.nn.Module, grid: np.ndarray, batch: int = 32) -> dict:
+    """Best slice (highest summed level confidences), its points on the grid, and the confidences."""
+    maps = slice_logits(model, grid, batch)  # [n, L, S, S] logits
+    scores = confidences(maps).sum(axis=1)
     best = int(np.argmax(scores))
     points, peaks = decode(maps[best])
     return {"rank": best, "points": points, "peaks": peaks, "slice_scores": scores}
