@@ -125,7 +125,6 @@ def test_labelled_points_lie_on_their_side_by_geometry(small_cohort):
 
 def test_parasagittal_slices_show_their_own_sides_foramen():
     from disc_grade.phantom.render import compose_sagittal, sagittal_masks
-    from disc_grade.phantom.tables import FORAMEN_OFFSET_MM
 
     spec = draw_study(PhantomConfig(), 8)
     narrowed = {"left": (0.85,) * 5, "right": (0.05,) * 5}
@@ -133,15 +132,15 @@ def test_parasagittal_slices_show_their_own_sides_foramen():
     masks = sagittal_masks(spec)
     # the region the healthy foramina occupy, at every level
     region = np.maximum(masks["foramen_fat_right"], 0) > 0.5
-    left = compose_sagittal(spec, masks, +FORAMEN_OFFSET_MM, "T1")[region].mean()
-    right = compose_sagittal(spec, masks, -FORAMEN_OFFSET_MM, "T1")[region].mean()
+    left = compose_sagittal(spec, masks, +spec.foramen_lateral_mm[0], "T1")[region].mean()
+    right = compose_sagittal(spec, masks, -spec.foramen_lateral_mm[1], "T1")[region].mean()
     assert right > left + 0.1, (left, right)  # fat (bright on T1) is lost on the narrowed left
 
 
 def test_axial_slice_shows_its_own_sides_recess():
     from disc_grade.phantom.axial import render_axial
     from disc_grade.phantom.axial_layout import axial_geometry
-    from disc_grade.phantom.tables import SUBARTICULAR_ANTERIOR_MM, SUBARTICULAR_OFFSET_MM
+    from disc_grade.phantom.tables import SUBARTICULAR_ANTERIOR_MM
 
     base = draw_study(PhantomConfig(), 9)
     size, spacing = axial_geometry(base)
@@ -152,10 +151,32 @@ def test_axial_slice_shows_its_own_sides_recess():
         spec = base.__class__(**{**base.__dict__, "recess_narrowing": narrowing})
         img = render_axial(spec, k, size, spacing, np.random.default_rng(0))
         c = (size - 1) / 2
-        col = int(round(c + side_sign * SUBARTICULAR_OFFSET_MM / spacing))
+        col = int(round(c + side_sign * base.recess_lateral_mm / spacing))
         row = int(round(c - SUBARTICULAR_ANTERIOR_MM / spacing))
         r = max(1, int(2.0 / spacing))
         return float(img[row - r : row + r + 1, col - r : col + r + 1].mean())
 
     assert recess_signal(0.85, +1.0) < 0.8 * recess_signal(0.05, +1.0)  # CSF lost on the left
     assert recess_signal(0.85, -1.0) == pytest.approx(recess_signal(0.05, -1.0))
+
+
+def test_foramina_lie_where_the_studys_anatomy_puts_them_and_show_best_on_their_plane():
+    from disc_grade.phantom.anatomy import FORAMEN_LATERAL_RANGE_MM, RECESS_LATERAL_RANGE_MM
+    from disc_grade.phantom.render import compose_sagittal, sagittal_masks
+
+    specs = [draw_study(PhantomConfig(), i) for i in range(12)]
+    left = [s.foramen_lateral_mm[0] for s in specs]
+    recess = [s.recess_lateral_mm for s in specs]
+    # anatomy varies by study, so no single offset from the canal finds every foramen
+    assert np.ptp(left) > 1.5 and np.ptp(recess) > 1.0
+    assert FORAMEN_LATERAL_RANGE_MM[0] <= min(left) <= max(left) <= FORAMEN_LATERAL_RANGE_MM[1]
+    assert RECESS_LATERAL_RANGE_MM[0] <= min(recess) <= max(recess) <= RECESS_LATERAL_RANGE_MM[1]
+    spec = specs[8]
+    masks = sagittal_masks(spec)
+    region = masks["foramen_fat_left"] > 0.5
+    plane = spec.foramen_lateral_mm[0]
+    fat = {
+        d: compose_sagittal(spec, masks, plane + d, "T1")[region].mean() for d in (-3.5, 0.0, 3.5)
+    }
+    # fat is bright on T1: the foramen shows most on its own plane, less one slice either side
+    assert fat[0.0] > max(fat[-3.5], fat[3.5]) + 0.05, fat

@@ -32,6 +32,11 @@ __all__ = ["PhantomConfig", "StudySpec", "draw_cohort", "draw_study"]
 
 # The largest id the RSNA release uses is below 2**32; several exceed 2**31.
 _ID_LOW, _ID_HIGH = 10_000_000, 4_290_000_000
+FORAMEN_LATERAL_RANGE_MM = (
+    13.5,
+    17.5,
+)  # per study and side, the foramina's distance from the midline
+RECESS_LATERAL_RANGE_MM = (7.5, 10.5)  # per study, the lateral recesses' distance from the midline
 LEVEL_SHIFT = 0.7  # how far a level's weight moves its latent (heavier levels degenerate more)
 
 
@@ -79,6 +84,10 @@ class StudySpec:
     second_axial_from: int | None = None
     second_axial_series_id: int | None = None
     between_slices: bool = False
+    # where the foramina (left, right) and the lateral recesses lie from the midline: anatomy
+    # varies, so a fixed offset from the canal cannot find them exactly
+    foramen_lateral_mm: tuple[float, float] = (15.0, 15.0)
+    recess_lateral_mm: float = 9.0
 
 
 def draw_latents(
@@ -174,6 +183,11 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
         second_axial_from=int(extra.integers(2, 4)) if second_axial else None,
         second_axial_series_id=int(extra.integers(_ID_LOW, _ID_HIGH)) if second_axial else None,
         between_slices=bool(extra.random() < config.between_slice_rate),
+        foramen_lateral_mm=(
+            float(extra.uniform(*FORAMEN_LATERAL_RANGE_MM)),
+            float(extra.uniform(*FORAMEN_LATERAL_RANGE_MM)),
+        ),
+        recess_lateral_mm=float(extra.uniform(*RECESS_LATERAL_RANGE_MM)),
         index=index,
         study_id=study_id,
         site=site.name,

@@ -1,8 +1,8 @@
 """Axial T2 slices: disc (or vertebral body between discs), canal, lateral recesses, posterior arch.
 
 Geometry of the image frame (mm): ``x`` runs to the patient's left, ``y`` posterior; the canal's
-centre is the origin. The lateral recesses lie ``SUBARTICULAR_OFFSET_MM`` either side, just in
-front of the canal's centre, each holding a traversing root in CSF. Narrowing (``recess_narrowing``)
+centre is the origin. The lateral recesses lie the study's ``recess_lateral_mm`` either side, just
+in front of the canal's centre, each holding a traversing root in CSF. Narrowing (``recess_narrowing``)
 is facet and ligamentum flavum overgrowth advancing from behind and outside: the recess's
 bright CSF is replaced by dark tissue and the root is pinched. Like the canal, a slice away
 from the disc shows less of it.
@@ -16,7 +16,7 @@ from disc_grade.phantom.anatomy import StudySpec
 from disc_grade.phantom.render import soft_inside, tissue_signal
 from disc_grade.phantom.scanner import apply_scanner
 from disc_grade.phantom.spine import DISC_HEIGHT_MM
-from disc_grade.phantom.tables import SUBARTICULAR_ANTERIOR_MM, SUBARTICULAR_OFFSET_MM
+from disc_grade.phantom.tables import SUBARTICULAR_ANTERIOR_MM
 
 RECESS_HALF_MM = (3.2, 2.6)  # half-width (left-right) and half-depth of a lateral recess
 TRAVERSING_ROOT_MM = 1.1  # radius of the traversing root in the recess
@@ -30,10 +30,11 @@ def disc_share(offset_mm: float) -> float:
 
 
 def recess_masks(
-    x: np.ndarray, y: np.ndarray, narrowing: float, sign: float
+    x: np.ndarray, y: np.ndarray, narrowing: float, sign: float, lateral_mm: float = 9.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(CSF of the recess, its root) on one side (``sign`` +1 left, -1 right), narrowed."""
-    cx, cy = sign * SUBARTICULAR_OFFSET_MM, -SUBARTICULAR_ANTERIOR_MM
+    """(CSF of the recess, its root) on one side (``sign`` +1 left, -1 right), ``lateral_mm``
+    from the midline, narrowed."""
+    cx, cy = sign * lateral_mm, -SUBARTICULAR_ANTERIOR_MM
     hx, hy = RECESS_HALF_MM
     recess = soft_inside((np.hypot((x - cx) / hx, (y - cy) / hy) - 1.0) * min(hx, hy))
     # the facet advances from behind and outside the recess towards its centre
@@ -73,11 +74,13 @@ def render_axial(
     img = img * (1 - canal) + canal * sig["csf"]
     for side, sign in (("left", 1.0), ("right", -1.0)):
         narrowing = spec.recess_narrowing[side][level_index] * share
-        recess, root = recess_masks(x, y, narrowing, sign)
+        recess, root = recess_masks(x, y, narrowing, sign, spec.recess_lateral_mm)
         outside = np.clip(recess - canal, 0, 1)  # the recess beyond the canal's own outline
         img = img * (1 - outside) + outside * sig["csf"]
         # what the facet took from the recess, inside the canal's outline too
-        lost = canal * np.clip(recess_masks(x, y, 0.0, sign)[0] - recess, 0, 1)
+        lost = canal * np.clip(
+            recess_masks(x, y, 0.0, sign, spec.recess_lateral_mm)[0] - recess, 0, 1
+        )
         img = img * (1 - lost) + lost * sig["ligament"]
         img = img * (1 - root) + root * sig["ligament"]
     return apply_scanner(spec, img, rng, spacing)

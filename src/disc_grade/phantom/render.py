@@ -23,8 +23,8 @@ ROOT_RADIUS_MM = 0.6  # cauda equina nerve roots in the CSF
 ROOT_DEPTHS = (0.5, 0.75)  # where the roots lie across the sac, front (0) to back (1)
 ENDPLATE_BAND_MM = 4.0  # height of an endplate (Modic-like) change in the marrow
 FAT_SUPPRESSION = 0.15  # what is left of fat signal on fat-suppressed (STIR) series
-FORAMEN_LATERAL_MM = 15.0  # the foramina's distance from the midline (parasagittal slices)
-FORAMEN_HALF_SPAN_MM = 5.5  # slices this close to a foramen's plane show it
+FORAMEN_HALF_SPAN_MM = 3.0  # slices this close to a foramen's plane show it fully...
+FORAMEN_FADE_MM = 1.0  # ...and it fades over this distance beyond (best seen on its own plane)
 FORAMEN_HALF_MM = (4.5, 6.5)  # half-width (front-back) and half-height of a healthy foramen
 EXITING_ROOT_MM = 1.5  # radius of the exiting root, in the foramen's upper part
 
@@ -94,6 +94,11 @@ def canal_point(spec: StudySpec, level_index: int) -> tuple[float, float]:
     front, back = canal_walls(spec, v, layout)
     x, y = local_to_image(spec, (front + back) / 2, v)
     return float(x[0]), float(y[0])
+
+
+def foramen_window(distance_mm: float) -> float:
+    """How much of a foramen a parasagittal slice ``distance_mm`` from its plane shows."""
+    return float(0.5 * (1.0 - np.tanh((distance_mm - FORAMEN_HALF_SPAN_MM) / FORAMEN_FADE_MM)))
 
 
 def foramen_masks(
@@ -225,9 +230,8 @@ def compose_sagittal(
     lateral = csf * (1 - midline)
     img = img * (1 - lateral) + lateral * sig["post_bone"]
     side = "left" if lr_mm > 0 else "right"  # LPS: patient left is +x
-    window = float(
-        soft_inside(np.asarray(abs(abs(lr_mm) - FORAMEN_LATERAL_MM) - FORAMEN_HALF_SPAN_MM))
-    )
+    plane_mm = spec.foramen_lateral_mm[0 if side == "left" else 1]
+    window = foramen_window(abs(abs(lr_mm) - plane_mm))
     foramen = masks[f"foramen_fat_{side}"] * window * (1 - midline)
     img = img * (1 - foramen) + foramen * sig["foramen_fat"]
     root = masks[f"foramen_root_{side}"] * foramen

@@ -29,8 +29,6 @@ from disc_grade.rsna import (
 )
 
 SAGITTAL_ORIENTATION = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)  # rows run posterior, columns run down
-FORAMEN_OFFSET_MM = 15.0  # the foramina's distance from the midline (patient left is +)
-SUBARTICULAR_OFFSET_MM = 9.0  # the lateral recesses' distance from the midline
 SUBARTICULAR_ANTERIOR_MM = 2.0  # and how far in front of the canal's centre they lie
 
 
@@ -100,12 +98,15 @@ def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataF
                         y_mm / ps,
                     )
                 )
-            for side, sign in (("left", 1.0), ("right", -1.0)):
+            for side, sign, lateral in (
+                ("left", 1.0, spec.foramen_lateral_mm[0]),
+                ("right", -1.0, spec.foramen_lateral_mm[1]),
+            ):
                 entries.append(
                     (
                         f"{side}_neural_foraminal_narrowing",
                         spec.series_ids[SAGITTAL_T1],
-                        instance_number(spec, nearest_slice(spec, n, sign * FORAMEN_OFFSET_MM), n),
+                        instance_number(spec, nearest_slice(spec, n, sign * lateral), n),
                         (x_mm - 0.3 * spec.canal_ap_mm) / ps,
                         y_mm / ps,
                     )
@@ -117,7 +118,7 @@ def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataF
                         f"{side}_subarticular_stenosis",
                         marked.series_id,
                         marked.instance_number,
-                        centre + sign * SUBARTICULAR_OFFSET_MM / ax_ps,
+                        centre + sign * spec.recess_lateral_mm / ax_ps,
                         centre - SUBARTICULAR_ANTERIOR_MM / ax_ps,
                     )
                 )
