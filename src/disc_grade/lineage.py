@@ -51,7 +51,7 @@ METRICS = {
     *(
         f"{family}.{name}"
         for family in FAMILIES
-        for name in ("metrics", "encoder_probe", "ceiling")
+        for name in ("metrics", "encoder_probe", "ceiling", "localiser_metrics")
     ),
 }
 STUDY_PLOTS = ("label_efficiency_table", "label_efficiency_plot", "ablation_table", "ablation_plot")

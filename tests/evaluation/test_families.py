@@ -146,3 +146,29 @@ def test_family_ceiling_reads_its_own_conditions_from_the_truth():
     spinal_predictions = canal.drop(columns="condition").rename(columns={"grade": "label"})
     spinal = ceilings(canal, spinal_predictions.assign(variant="scratch", split="test"))
     assert spinal["test"] < 0.6  # the canal's own (uninformative) truth, not the foramina's
+
+
+def test_localiser_section_sets_each_method_beside_the_placement():
+    from disc_grade.evaluation.families_report import localiser_section
+
+    def summary(same_slice):
+        return {
+            "test": {
+                "n_targets": 10,
+                "n_found": 9,
+                "median_error_mm": 1.25,
+                "p90_error_mm": 3.5,
+                "within_5mm": 0.9,
+                "same_slice": same_slice,
+            }
+        }
+
+    text = markdown_report(
+        [
+            localiser_section(
+                {"foraminal": {"localiser": summary(0.8), "placement": summary(0.6)}}
+            )
+        ]
+    )
+    assert "| within 5mm |" in text and "9 / 10" in text
+    assert "placement from the canal point" in text and "80.0%" in text and "60.0%" in text

@@ -99,3 +99,45 @@ def rsna_section(score: dict) -> Section:
         "they could not be graded (excluded cells).",
     ]
     return Section("RSNA score over all five conditions (in-site test)", text, header, rows)
+
+
+LOCALISERS = {
+    "localiser": "localiser (slice: confidence and geometric prior)",
+    "localiser_presence_only": "localiser (slice: confidence alone)",
+    "placement": "placement from the canal point (learnt offsets)",
+}
+
+
+def localiser_section(by_family: dict[str, dict]) -> Section:
+    """How near the reader's foraminal and subarticular points each way of finding them lands,
+    on the in-site test studies."""
+    header = ["family", "method", "found", "median error (mm)", "90th centile (mm)"]
+    header += ["within", "reader's slice"]
+    rows = []
+    within_key = None
+    for family, metrics in by_family.items():
+        for method, by_split in metrics.items():
+            m = by_split.get("test")
+            if not m:
+                continue
+            within_key = next((k for k in m if k.startswith("within_")), within_key)
+            rows.append(
+                [
+                    family,
+                    LOCALISERS.get(method, method),
+                    f"{fmt(m.get('n_found'), 'int')} / {fmt(m.get('n_targets'), 'int')}",
+                    fmt(m.get("median_error_mm")),
+                    fmt(m.get("p90_error_mm")),
+                    fmt(m.get(within_key), "pct") if within_key else "n/a",
+                    fmt(m.get("same_slice"), "pct"),
+                ]
+            )
+    if within_key:
+        header[5] = f"within {within_key.removeprefix('within_')}"
+    text = [
+        "Where the foramina (sagittal T1) and lateral recesses (axial T2) of the in-site test "
+        "studies are found, against the reader's points: errors in patient space, so a wrong "
+        "slice counts. All methods start from the labelled canal points (the midline and the "
+        "disc planes). The shares are over every labelled target: one not found counts as wrong.",
+    ]
+    return Section("Finding the foramina and recesses (in-site test)", text, header, rows)

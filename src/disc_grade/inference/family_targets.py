@@ -1,7 +1,13 @@
-"""Where to grade the foramina and the lateral recesses of a new study, placed from its canal points.
+"""Where to grade the foramina and the lateral recesses of a new study.
 
-There is no localiser for these families yet. Their points are placed by geometry from the canal
-points the localiser found on sagittal T2, carried into patient coordinates (LPS mm):
+Two ways, each giving every (study, condition, level) a target row or a reason:
+
+``localise_targets`` runs the family's own localiser (``localiser.families``): heatmaps and
+presence on every slice of the study's sagittal T1 (foramina) or axial T2 series (recesses);
+the side of a sagittal slice and the level of an axial slice come from geometry.
+
+``place_targets`` places the points by geometry from the canal points the canal localiser found
+on sagittal T2, carried into patient coordinates (LPS mm), with offsets learnt from the labels:
 
 - foramina: on the study's sagittal T1 series, the slice nearest ``lateral_mm`` to each side of
   the canal (side by patient x, never by instance order), at the canal point moved
@@ -9,19 +15,21 @@ points the localiser found on sagittal T2, carried into patient coordinates (LPS
 - lateral recesses: on the study's axial T2 series (one or several), the slice whose plane lies
   nearest the disc (``dicom.axial_levels``), at the canal point moved ``lateral_mm`` to each side
   and ``anterior_mm`` forward, projected into that slice.
-
-Every (study, condition, level) either gets a target row or a reason.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from disc_grade.dicom.axial_levels import axial_slice_levels, disc_centres_mm
 from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_to_pixel, slice_normal
-from disc_grade.dicom.laterality import side_of
-from disc_grade.rsna import CONDITIONS, condition_family
+from disc_grade.dicom.laterality import sagittal_midline_x, side_of
+from disc_grade.localiser.data import from_grid_coords, series_grid
+from disc_grade.localiser.families import recess_channel
+from disc_grade.localiser.model import confidences, peak_point, slice_logits
+from disc_grade.rsna import CONDITIONS, LEVELS, condition_family
 
 SERIES_GEOMETRY = ["rows", "columns", "pixel_spacing_row", "pixel_spacing_col"]
 NO_CANAL_POINT = "no canal point at this level on sagittal T2"
@@ -29,6 +37,8 @@ NO_SERIES = "no readable {description} series"
 NO_SLICE_ON_SIDE = "no sagittal T1 slice on this side"
 NO_AXIAL_SLICE = "no axial slice within {mm:g} mm of the disc"
 OUTSIDE = "placed point outside the image"
+NOT_CONFIDENT = "no confident {what} (localiser peak below {min_peak:g})"
+NOT_DECODABLE = "{description} series not decodable"
 TARGET_COLUMNS = [
     "study_id",
     "condition",
@@ -39,6 +49,7 @@ TARGET_COLUMNS = [
     "x",
     "y",
     *SERIES_GEOMETRY,
+    "peak",
 ]
 
 
@@ -80,6 +91,10 @@ def _target(study_id, condition, level, slice_row, geometry, point) -> dict:
     position = (slice_row.ipp_x, slice_row.ipp_y, slice_row.ipp_z)
     orientation = [getattr(slice_row, f"iop_{i}") for i in range(6)]
     x, y = patient_to_pixel(point, position, orientation, spacing)
+    return _pixel_target(study_id, condition, level, slice_row, geometry, x, y)
+
+
+def _pixel_target(study_id, condition, level, slice_row, geometry, x, y, peak=np.nan) -> dict:
     return {
         "study_id": study_id,
         "condition": condition,
@@ -90,6 +105,7 @@ def _target(study_id, condition, level, slice_row, geometry, point) -> dict:
         "x": x,
         "y": y,
         **{k: geometry[k] for k in SERIES_GEOMETRY},
+        "peak": float(peak),
     }
 
 
@@ -165,14 +181,167 @@ def place_targets(
                 target = _target(
                     study_id, condition, level, row, geometry.loc[row.series_id], point
                 )
-                inside = (
-                    0 <= target["x"] <= target["columns"] - 1
-                    and 0 <= target["y"] <= target["rows"] - 1
-                )
-                if inside:
+                if _inside(target):
                     targets.append(target)
                 else:
                     missing.append({**key, "reason": OUTSIDE})
+    return (
+        pd.DataFrame(targets, columns=TARGET_COLUMNS),
+        pd.DataFrame(missing, columns=["study_id", "condition", "level", "reason"]),
+    )
+
+
+def _inside(target: dict) -> bool:
+    return 0 <= target["x"] <= target["columns"] - 1 and 0 <= target["y"] <= target["rows"] - 1
+
+
+def _series_maps(root, model, study_id, series_ids, series, grid_size):
+    """Per series: logit maps [n, P, S, S] and confidences [n, P]; None where not decodable."""
+    order = series.set_index("series_id")["instances_in_order"]
+    out = {}
+    for series_id in series_ids:
+        try:
+            grid = series_grid(root, study_id, series_id, list(order[series_id]), grid_size)
+        except (OSError, ValueError):
+            out[series_id] = None
+            continue
+        maps = slice_logits(model, grid)
+        out[series_id] = (maps, confidences(maps))
+    return out
+
+
+def _confidence(found: dict, row, k: int) -> float:
+    """The localiser's confidence for point ``k`` on the slice of ``row``."""
+    return float(found[row.series_id][1][int(row.slice_rank), k])
+
+
+def _slice_score(confidence, deviation_mm: np.ndarray, prior_mm: float | None) -> np.ndarray:
+    """How good each candidate slice is: its confidence, or with a geometric prior of width
+    ``prior_mm`` its log-confidence less ``0.5 (deviation / prior_mm)^2``."""
+    confidence = np.asarray(confidence, dtype=float)
+    if not prior_mm:
+        return confidence
+    return np.log(np.clip(confidence, 1e-6, 1.0)) - 0.5 * (np.asarray(deviation_mm) / prior_mm) ** 2
+
+
+def localise_targets(
+    family: str,
+    model,
+    grid_size: int,
+    min_peak: float,
+    root,
+    canal: pd.DataFrame,
+    chosen: pd.DataFrame,
+    series: pd.DataFrame,
+    dicom_index: pd.DataFrame,
+    params: dict,
+    study_ids,
+    levels,
+    slice_prior_mm: float | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The family's targets found by its localiser for every study and level, and the others.
+
+    Args:
+        model: the family's localiser (``localiser.families``), in eval mode.
+        canal: ``canal_centres`` of the studies: the sagittal midline (foramina; without it the
+            middle of the series) and the disc planes that give each axial slice its level.
+        chosen: per study the family's series (several rows for two axial series).
+        params: the learnt placement (``lateral_mm``; for the axial family
+            ``max_disc_distance_mm``).
+        slice_prior_mm: None: each slice is chosen by the localiser's confidence alone.
+            Otherwise by its log-confidence less ``0.5 (d / slice_prior_mm)^2``, where ``d`` is
+            how far the slice lies from where the anatomy is expected: for a foramen, its
+            distance from the midline against the learnt ``lateral_mm``; for a recess, the
+            slice's distance from the disc plane. Slices that look alike (neighbours through
+            the same foramen or disc) are then told apart by geometry, as a reader does.
+
+    Returns:
+        (targets with ``TARGET_COLUMNS``, ``peak`` the localiser's confidence; ``study_id,
+        condition, level, reason`` of the others)
+    """
+    description = "sagittal T1" if family == "foraminal" else "axial T2"
+    what = "foramen on this side" if family == "foraminal" else "recess at this level"
+    geometry = series.set_index("series_id")[SERIES_GEOMETRY]
+    conditions = _family_conditions(family)
+    targets, missing = [], []
+
+    def flag(study_id, condition, level, reason):
+        missing.append(
+            {"study_id": study_id, "condition": condition, "level": level, "reason": reason}
+        )
+
+    def add(study_id, condition, level, row, maps, channel):
+        gx, gy, peak = peak_point(maps[int(row.slice_rank), channel])
+        columns, rows = geometry.loc[row.series_id, "columns"], geometry.loc[row.series_id, "rows"]
+        x, y = from_grid_coords(gx, gy, columns, rows, grid_size)
+        target = _pixel_target(
+            study_id, condition, level, row, geometry.loc[row.series_id], float(x), float(y), peak
+        )
+        if peak < min_peak:
+            flag(study_id, condition, level, NOT_CONFIDENT.format(what=what, min_peak=min_peak))
+        elif not _inside(target):
+            flag(study_id, condition, level, OUTSIDE)
+        else:
+            targets.append(target)
+
+    for study_id in tqdm(list(study_ids), desc=f"{family} localiser", unit="study"):
+        own_series = chosen.loc[chosen["study_id"] == study_id, "series_id"].tolist()
+        slices = _slices(dicom_index, series, own_series) if own_series else pd.DataFrame()
+        if slices.empty:
+            for level in levels:
+                for condition in conditions:
+                    flag(study_id, condition, level, NO_SERIES.format(description=description))
+            continue
+        found = _series_maps(root, model, study_id, own_series, series, grid_size)
+        slices = slices[[found.get(s) is not None for s in slices["series_id"]]]
+        if slices.empty:
+            for level in levels:
+                for condition in conditions:
+                    flag(study_id, condition, level, NOT_DECODABLE.format(description=description))
+            continue
+        own_canal = canal[canal["study_id"] == study_id]
+        if family == "foraminal":
+            midline = (
+                float(own_canal["px"].median())
+                if not own_canal.empty
+                else sagittal_midline_x(slices[["ipp_x", "ipp_y", "ipp_z"]].to_numpy(dtype=float))
+            )
+            sides = [side_of(x, midline) for x in slices["ipp_x"]]
+            for level in levels:
+                k = LEVELS.index(level)
+                for condition in conditions:
+                    on_side = slices[[s == condition.split("_")[0] for s in sides]]
+                    if on_side.empty:
+                        flag(study_id, condition, level, NO_SLICE_ON_SIDE)
+                        continue
+                    confidence = [_confidence(found, r, k) for r in on_side.itertuples()]
+                    lateral = float(params["lateral_mm"]) if slice_prior_mm else 0.0
+                    expected = (on_side["ipp_x"] - midline).abs() - lateral
+                    score = _slice_score(confidence, expected.to_numpy(), slice_prior_mm)
+                    best = on_side.iloc[int(np.argmax(score))]
+                    add(study_id, condition, level, best, found[best.series_id][0], k)
+            continue
+        levelled = axial_slice_levels(slices, own_canal, float(params["max_disc_distance_mm"]))
+        for level in levels:
+            own = levelled[levelled["level"] == level]
+            if own_canal.empty or level not in set(own_canal["level"]):
+                reason = NO_CANAL_POINT
+            elif own.empty:
+                reason = NO_AXIAL_SLICE.format(mm=float(params["max_disc_distance_mm"]))
+            else:
+                reason = None
+            if reason:
+                for condition in conditions:
+                    flag(study_id, condition, level, reason)
+                continue
+            together = [
+                (_confidence(found, r, 0) + _confidence(found, r, 1)) / 2 for r in own.itertuples()
+            ]
+            score = _slice_score(together, own["distance_mm"].to_numpy(), slice_prior_mm)
+            best = own.iloc[int(np.argmax(score))]
+            for condition in conditions:
+                channel = recess_channel(condition.split("_")[0], float(best["iop_0"]))
+                add(study_id, condition, level, best, found[best.series_id][0], channel)
     return (
         pd.DataFrame(targets, columns=TARGET_COLUMNS),
         pd.DataFrame(missing, columns=["study_id", "condition", "level", "reason"]),

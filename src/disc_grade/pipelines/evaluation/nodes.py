@@ -12,7 +12,7 @@ from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec
 from disc_grade.evaluation import figures
 from disc_grade.evaluation.ceiling import ceilings, truth_of
-from disc_grade.evaluation.families_report import family_section, rsna_section
+from disc_grade.evaluation.families_report import family_section, localiser_section, rsna_section
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.evaluation.render import html_report, markdown_report
 from disc_grade.evaluation.report import sections
@@ -168,6 +168,8 @@ def write_report(
     subarticular_metrics: dict,
     subarticular_probe: dict,
     subarticular_ceiling: dict,
+    foraminal_localiser: dict,
+    subarticular_localiser: dict,
 ) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data.
 
@@ -177,6 +179,9 @@ def write_report(
         family_section("foraminal", foraminal_metrics, foraminal_probe, foraminal_ceiling),
         family_section(
             "subarticular", subarticular_metrics, subarticular_probe, subarticular_ceiling
+        ),
+        localiser_section(
+            {"foraminal": foraminal_localiser, "subarticular": subarticular_localiser}
         ),
         rsna_section(rsna_score),
     ]

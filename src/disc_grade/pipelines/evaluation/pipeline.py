@@ -90,6 +90,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "subarticular.metrics",
                     "subarticular.encoder_probe",
                     "subarticular.ceiling",
+                    "foraminal.localiser_metrics",
+                    "subarticular.localiser_metrics",
                 ],
                 ["report_md", "report_html"],
                 name="write_report",

@@ -16,20 +16,41 @@ import pandas as pd
 
 from disc_grade.alignment.families import (
     align_family,
+    canal_centres,
     family_conditions,
     placement_offsets,
     reconcile,
 )
+from disc_grade.alignment.split import EXTERNAL_TEST
+from disc_grade.datasets import DicomTree
+from disc_grade.dicom.headers import cpu_workers
 from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.families import family_split_metrics, split_targets
 from disc_grade.evaluation.rsna_score import condition_prior, labels_long, rsna_score
+from disc_grade.inference.family_targets import localise_targets, place_targets
+from disc_grade.inference.studies import choose_family_series
 from disc_grade.jsonable import json_ready
+from disc_grade.localiser.data import build_grids, series_geometry
+from disc_grade.localiser.families import (
+    error_summary,
+    labelled_slice_error,
+    n_points,
+    point_columns,
+    rank_columns,
+    target_errors,
+    training_units,
+)
+from disc_grade.localiser.model import load_localiser
+from disc_grade.localiser.train import fit_localiser
 from disc_grade.models.ablation import merged
 from disc_grade.models.probe import compromise_per_roi
 from disc_grade.pipelines.pretraining.nodes import final_probe, pretrain_contrastive_encoder
+from disc_grade.rsna import LEVELS
 
 logger = logging.getLogger(__name__)
 ENCODER_SOURCES = ("own", "spinal")
+FITTED_SPLITS = ("train", "validation")
+HELD_OUT_SPLITS = ("test", EXTERNAL_TEST)
 
 
 def align_family_targets(
@@ -85,6 +106,147 @@ def learn_placement(
         offsets["n_points"],
     )
     return offsets
+
+
+def prepare_family_localiser(
+    targets: pd.DataFrame,
+    series: pd.DataFrame,
+    dicom_index: pd.DataFrame,
+    images: DicomTree,
+    localiser: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Grids of the series holding the family's train and validation targets, one index row per
+    slice, and the localiser's units (``localiser.families.training_units``)."""
+    family = params["name"]
+    settings = family_settings(localiser, params, "localiser")
+    size = int(settings["grid_size"])
+    fitted = targets[targets["split"].isin(FITTED_SPLITS)]
+    grids, index, failures = build_grids(
+        images.root, series_geometry(fitted, series), size, cpu_workers(settings.get("workers"))
+    )
+    if len(failures):
+        logger.warning(
+            "%s localiser: %d series not decodable:\n%s",
+            family,
+            len(failures),
+            failures.to_string(),
+        )
+    units = training_units(fitted, index, dicom_index, family, size)
+    logger.info(
+        "%s localiser: %d units on %d series, %d slices at %d px",
+        family,
+        len(units),
+        units["series_id"].nunique() if len(units) else 0,
+        len(grids),
+        size,
+    )
+    return grids, index, units
+
+
+def train_family_localiser(
+    grids: np.ndarray,
+    index: pd.DataFrame,
+    units: pd.DataFrame,
+    localiser: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[dict, pd.DataFrame]:
+    """The family's localiser, fitted on the train units and selected on the validation units'
+    point error on their labelled slices."""
+    family = params["name"]
+    slices = np.asarray(grids)
+    model, curve = fit_localiser(
+        slices,
+        units,
+        point_columns(family),
+        rank_columns(family),
+        family_settings(localiser, params, "localiser"),
+        lambda net, val: labelled_slice_error(net, slices, val),
+        desc=f"{family} localiser",
+    )
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}, curve
+
+
+def evaluate_family_localiser(
+    weights: dict,
+    placement: dict,
+    targets: pd.DataFrame,
+    discs: pd.DataFrame,
+    series: pd.DataFrame,
+    dicom_index: pd.DataFrame,
+    series_descriptions: pd.DataFrame,
+    images: DicomTree,
+    localiser: dict[str, Any],
+    min_peak: float,
+    params: dict[str, Any],
+) -> tuple[dict, pd.DataFrame]:
+    """How near the reader's targets the family's localiser lands on the held-out studies,
+    beside placing them from the canal points with the learnt offsets (``placement``).
+
+    All start from the same labelled canal points (the midline, and the disc planes that level
+    the axial slices) and the same series, chosen as the inference chooses them. Methods:
+    ``localiser`` (slices chosen with the geometric prior ``slice_prior_mm``, as the inference
+    does), ``localiser_presence_only`` (by confidence alone) and ``placement``. Per method and
+    split: targets found, median and 90th-centile error (mm, patient space), the share within
+    ``within_mm`` and the share on the reader's slice. ``min_peak`` is the inference's.
+    """
+    family = params["name"]
+    settings = family_settings(localiser, params, "localiser")
+    model = load_localiser(weights, settings["channels"], n_points(family))
+    held_out = targets[targets["split"].isin(HELD_OUT_SPLITS)]
+    studies = sorted(set(held_out["study_id"]))
+    canal = canal_centres(discs, dicom_index)
+    chosen = choose_family_series(series, series_descriptions, family)
+
+    def localised(prior_mm):
+        found, _ = localise_targets(
+            family,
+            model,
+            int(settings["grid_size"]),
+            float(min_peak),
+            images.root,
+            canal,
+            chosen,
+            series,
+            dicom_index,
+            placement,
+            studies,
+            LEVELS,
+            prior_mm,
+        )
+        return found
+
+    placed, _ = place_targets(
+        family, canal, chosen, series, dicom_index, placement, studies, LEVELS
+    )
+    errors = pd.concat(
+        [
+            target_errors(localised(settings["slice_prior_mm"]), held_out, dicom_index).assign(
+                method="localiser"
+            ),
+            target_errors(localised(None), held_out, dicom_index).assign(
+                method="localiser_presence_only"
+            ),
+            target_errors(placed, held_out, dicom_index).assign(method="placement"),
+        ],
+        ignore_index=True,
+    )
+    within = float(settings["within_mm"])
+    metrics: dict = {}
+    for (method, split), table in errors.groupby(["method", "split"], sort=True):
+        metrics.setdefault(method, {})[split] = error_summary(table, within)
+    for method, by_split in metrics.items():
+        test = by_split.get("test", {})
+        logger.info(
+            "%s targets, test, %s: %s of %s found, median error %s mm, on the reader's slice %s",
+            family,
+            method,
+            test.get("n_found"),
+            test.get("n_targets"),
+            test.get("median_error_mm"),
+            test.get("same_slice"),
+        )
+    return json_ready(metrics), errors
 
 
 def family_settings(base: dict[str, Any], params: dict[str, Any], key: str) -> dict[str, Any]:

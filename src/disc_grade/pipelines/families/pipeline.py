@@ -1,7 +1,9 @@
 """Families: the foraminal and subarticular conditions, each a namespace running the canal's recipe.
 
 Per family: ``align_family_targets`` -> ``extract_disc_rois`` -> ``family_encoder`` (own
-pretraining or the canal's encoder) -> the three fine-tuning variants -> ``family_metrics``.
+pretraining or the canal's encoder) -> the three fine-tuning variants -> ``family_metrics``;
+beside them the family's localiser (heatmaps and presence, as the canal's) is trained on the
+same targets and measured against placing the targets from the canal points.
 ``full_rsna_score`` then scores all 25 targets of the test studies.
 """
 
@@ -9,12 +11,15 @@ from kedro.pipeline import Node, Pipeline
 
 from disc_grade.pipelines.families.nodes import (
     align_family_targets,
+    evaluate_family_localiser,
     family_ceiling,
     family_encoder,
     family_metrics,
     finetuning_settings,
     full_rsna_score,
     learn_placement,
+    prepare_family_localiser,
+    train_family_localiser,
 )
 from disc_grade.pipelines.finetuning.nodes import combine_predictions, finetune_variant
 from disc_grade.pipelines.finetuning.pipeline import VARIANTS
@@ -56,6 +61,42 @@ def _family(family: str) -> Pipeline:
             ["targets", "discs", "dicom_index", own],
             "placement",
             name="learn_placement",
+        ),
+        Node(
+            prepare_family_localiser,
+            ["targets", "series", "dicom_index", "train_images", "params:localiser", own],
+            ["localiser_grids", "localiser_grid_index", "localiser_units"],
+            name="prepare_family_localiser",
+        ),
+        Node(
+            train_family_localiser,
+            [
+                "localiser_grids",
+                "localiser_grid_index",
+                "localiser_units",
+                "params:localiser",
+                own,
+            ],
+            ["localiser_model", "localiser_curve"],
+            name="train_family_localiser",
+        ),
+        Node(
+            evaluate_family_localiser,
+            [
+                "localiser_model",
+                "placement",
+                "targets",
+                "discs",
+                "series",
+                "dicom_index",
+                "series_descriptions",
+                "train_images",
+                "params:localiser",
+                "params:inference.min_peak",
+                own,
+            ],
+            ["localiser_metrics", "localiser_errors"],
+            name="evaluate_family_localiser",
         ),
         Node(
             extract_disc_rois,
@@ -121,6 +162,8 @@ def _family(family: str) -> Pipeline:
         "params:pretraining": "params:pretraining",
         "params:finetuning": "params:finetuning",
         "params:evaluation": "params:evaluation",
+        "params:localiser": "params:localiser",
+        "params:inference.min_peak": "params:inference.min_peak",
         **{f"params:finetuning_variants.{v}": f"params:finetuning_variants.{v}" for v in VARIANTS},
     }
     return Pipeline(nodes, namespace=family, inputs=SHARED_INPUTS, parameters=parameters)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec, extract_rois
-from disc_grade.inference.family_targets import canal_centres, place_targets
+from disc_grade.inference.family_targets import canal_centres, localise_targets, place_targets
 from disc_grade.inference.grading import level_table, normalised_prior, target_table
 from disc_grade.inference.localise import localise_chosen_series
 from disc_grade.inference.studies import (
@@ -23,6 +23,7 @@ from disc_grade.inference.studies import (
     choose_sagittal_t2,
     submission_rows,
 )
+from disc_grade.localiser.families import n_points
 from disc_grade.localiser.model import load_localiser
 from disc_grade.models.ablation import merged
 from disc_grade.models.device import select_device
@@ -31,6 +32,7 @@ from disc_grade.pipelines.finetuning.pipeline import by_variant
 from disc_grade.rsna import LEVELS, PROB_COLUMNS, SEVERITIES
 
 logger = logging.getLogger(__name__)
+FAMILY_TARGET_METHODS = ("localiser", "placement")
 
 
 def _descriptions(params: dict[str, Any]) -> pd.DataFrame | None:
@@ -127,6 +129,8 @@ def grade_families(
     images: DicomTree,
     foraminal_placement: dict,
     subarticular_placement: dict,
+    foraminal_localiser: dict,
+    subarticular_localiser: dict,
     foraminal_contrastive: dict,
     foraminal_scratch: dict,
     foraminal_frozen: dict,
@@ -134,35 +138,63 @@ def grade_families(
     subarticular_scratch: dict,
     subarticular_frozen: dict,
     families_params: dict[str, Any],
+    localiser_params: dict[str, Any],
     finetuning_params: dict[str, Any],
     params: dict[str, Any],
 ) -> pd.DataFrame:
     """The foraminal and subarticular targets of every study: graded, or flagged with the reason.
 
-    Targets are placed from the study's canal points with the offsets learnt from the training
-    labels (``<family>.placement``), cropped by the training cropper with the family's ROI
-    settings, and graded by the family's ``inference.variant`` grader.
+    ``inference.family_targets`` says how the targets are found: ``localiser`` runs each
+    family's localiser (``<family>.localiser_model``) on its series, ``placement`` places them
+    from the study's canal points with the offsets learnt from the training labels
+    (``<family>.placement``). They are then cropped by the training cropper with the family's
+    ROI settings and graded by the family's ``inference.variant`` grader.
     """
     variant = params["variant"]
+    method = params["family_targets"]
+    if method not in FAMILY_TARGET_METHODS:
+        raise ValueError(
+            f"inference.family_targets must be one of {FAMILY_TARGET_METHODS}, got '{method}'"
+        )
     descriptions = _descriptions(params)
     canal = canal_centres(points, series, dicom_index)
     device = select_device(finetuning_params["device"])
     per_family = {
         "foraminal": (
             foraminal_placement,
+            foraminal_localiser,
             (foraminal_contrastive, foraminal_scratch, foraminal_frozen),
         ),
         "subarticular": (
             subarticular_placement,
+            subarticular_localiser,
             (subarticular_contrastive, subarticular_scratch, subarticular_frozen),
         ),
     }
     tables = []
-    for family, (placement, models) in per_family.items():
+    for family, (placement, localiser_weights, models) in per_family.items():
         chosen = choose_family_series(series, descriptions, family)
-        placed, missing = place_targets(
-            family, canal, chosen, series, dicom_index, placement, targets["study_id"], LEVELS
-        )
+        if method == "placement":
+            placed, missing = place_targets(
+                family, canal, chosen, series, dicom_index, placement, targets["study_id"], LEVELS
+            )
+        else:
+            settings = merged(localiser_params, families_params[family].get("localiser"))
+            placed, missing = localise_targets(
+                family,
+                load_localiser(localiser_weights, settings["channels"], n_points(family)),
+                int(settings["grid_size"]),
+                float(params["min_peak"]),
+                images.root,
+                canal,
+                chosen,
+                series,
+                dicom_index,
+                placement,
+                targets["study_id"],
+                LEVELS,
+                settings["slice_prior_mm"],
+            )
         spec = RoiSpec.from_params(families_params[family]["roi"])
         rois, index, excluded = extract_rois(images.root, placed, series, spec, workers=1)
         settings = merged(finetuning_params, families_params[family].get("finetuning"))
@@ -181,9 +213,10 @@ def grade_families(
         flagged = flagged.rename(columns={"reason": "flag"}).assign(graded=False, grade="")
         tables += [graded, flagged]
         logger.info(
-            "inference[%s]: %d targets graded, %d flagged (%s)",
+            "inference[%s]: %d targets (%s) graded, %d flagged (%s)",
             family,
             len(graded),
+            method,
             len(flagged),
             ", ".join(f"{k}: {v}" for k, v in flagged["flag"].value_counts().items()) or "none",
         )

@@ -61,12 +61,15 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "inference_images",
                     "foraminal.placement",
                     "subarticular.placement",
+                    "foraminal.localiser_model",
+                    "subarticular.localiser_model",
                     *[
                         f"{family}.{variant}.grader_model"
                         for family in ("foraminal", "subarticular")
                         for variant in VARIANTS
                     ],
                     "params:families",
+                    "params:localiser",
                     "params:finetuning",
                     "params:inference",
                 ],
