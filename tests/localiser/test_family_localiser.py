@@ -194,3 +194,35 @@ def test_training_units_hold_every_labelled_point_on_its_map(cohort, small_cohor
     else:
         both = units[(units["rank_0"] >= 0) & (units["rank_1"] >= 0)]
         assert len(both) > 0 and (both["gx_1"] > both["gx_0"]).all()  # map 1: larger column
+
+
+def test_a_series_that_cannot_be_decoded_flags_its_targets(cohort, monkeypatch):
+    from disc_grade.alignment.families import canal_centres
+    from disc_grade.inference import family_targets
+    from disc_grade.inference.studies import choose_family_series
+
+    train, coords, descriptions, series, index, discs = cohort
+
+    def broken(*args):
+        raise ValueError("no pixel data")
+
+    monkeypatch.setattr(family_targets, "series_grid", broken)
+    study = int(discs["study_id"].iloc[0])
+    chosen = choose_family_series(series, descriptions, "foraminal")
+    found, missing = family_targets.localise_targets(
+        "foraminal",
+        None,
+        32,
+        0.5,
+        "unused",
+        canal_centres(discs, index),
+        chosen,
+        series,
+        index,
+        {},
+        [study],
+        LEVELS,
+    )
+    assert found.empty and len(missing) == 2 * len(LEVELS)
+    expected = family_targets.NOT_DECODABLE.format(description="sagittal T1")
+    assert set(missing["reason"]) == {expected}

@@ -19,6 +19,8 @@ on sagittal T2, carried into patient coordinates (LPS mm), with offsets learnt f
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -31,6 +33,7 @@ from disc_grade.localiser.families import recess_channel
 from disc_grade.localiser.model import confidences, peak_point, slice_logits
 from disc_grade.rsna import CONDITIONS, LEVELS, condition_family
 
+logger = logging.getLogger(__name__)
 SERIES_GEOMETRY = ["rows", "columns", "pixel_spacing_row", "pixel_spacing_col"]
 NO_CANAL_POINT = "no canal point at this level on sagittal T2"
 NO_SERIES = "no readable {description} series"
@@ -202,7 +205,8 @@ def _series_maps(root, model, study_id, series_ids, series, grid_size):
     for series_id in series_ids:
         try:
             grid = series_grid(root, study_id, series_id, list(order[series_id]), grid_size)
-        except (OSError, ValueError):
+        except Exception as exc:  # noqa: BLE001 - the study is flagged, the run goes on
+            logger.warning("study %s series %s not decodable: %s", study_id, series_id, exc)
             out[series_id] = None
             continue
         maps = slice_logits(model, grid)

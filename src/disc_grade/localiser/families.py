@@ -98,11 +98,11 @@ def training_units(
     """
     _check(family)
     key = UNIT_KEYS[family]
+    files = dicom_index[dicom_index["status"] == "ok"][
+        ["study_id", "series_id", "instance_number", "iop_0"]
+    ].drop_duplicates(["study_id", "series_id", "instance_number"])
     rows = targets.merge(
-        dicom_index[["study_id", "series_id", "instance_number", "iop_0"]],
-        on=["study_id", "series_id", "instance_number"],
-        how="left",
-        validate="m:1",
+        files, on=["study_id", "series_id", "instance_number"], how="left", validate="m:1"
     )
     gx, gy = to_grid_coords(rows["x"], rows["y"], rows["columns"], rows["rows"], size)
     rows = rows.assign(
