@@ -164,11 +164,7 @@ def test_localiser_section_sets_each_method_beside_the_placement():
         }
 
     text = markdown_report(
-        [
-            localiser_section(
-                {"foraminal": {"localiser": summary(0.8), "placement": summary(0.6)}}
-            )
-        ]
+        [localiser_section({"foraminal": {"localiser": summary(0.8), "placement": summary(0.6)}})]
     )
     assert "| within 5mm |" in text and "9 / 10" in text
     assert "placement from the canal point" in text and "80.0%" in text and "60.0%" in text

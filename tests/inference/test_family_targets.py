@@ -66,3 +66,13 @@ def test_a_study_without_the_familys_series_gets_a_reason_for_every_target(cohor
         )
         assert placed.empty and len(missing) == 2 * len(LEVELS)
         assert set(missing["reason"]) == {NO_SERIES.format(description=description)}
+
+
+def test_a_figure_panel_shows_the_slice_holding_most_points():
+    import pandas as pd
+
+    from disc_grade.inference.figures import shown_slice
+
+    rows = pd.DataFrame({"series_id": [7, 7, 7, 7, 7], "slice_rank": [1, 0, 1, 0, 1]})
+    assert shown_slice(rows) == (7, 1)
+    assert shown_slice(rows.iloc[:4]) == (7, 0)  # a tie: the lower rank

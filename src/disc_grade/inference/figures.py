@@ -13,6 +13,14 @@ from disc_grade.plotting import SEVERITY_COLOURS, UNGRADED_COLOUR, plt
 COLOURS = {**SEVERITY_COLOURS, "": UNGRADED_COLOUR}
 
 
+def shown_slice(located: pd.DataFrame) -> tuple[int, int]:
+    """(series_id, slice_rank) of the slice holding most of the points, the lowest rank on a
+    tie: the foramina of one side may lie on several slices."""
+    counts = located.groupby(["series_id", "slice_rank"]).size()
+    series_id, rank = max(counts.index, key=lambda k: (counts[k], -k[1]))
+    return int(series_id), int(rank)
+
+
 def _panel(ax, root: Path, rows: pd.DataFrame, series: pd.DataFrame, title: str) -> None:
     """One slice with the markers of ``rows`` (all on that slice), or a note when none is placed."""
     study_id = int(rows["study_id"].iloc[0]) if len(rows) else None
@@ -22,8 +30,11 @@ def _panel(ax, root: Path, rows: pd.DataFrame, series: pd.DataFrame, title: str)
         flag = rows["flag"].dropna().iloc[0] if rows["flag"].notna().any() else "not graded"
         ax.text(0.5, 0.5, f"{title}\nnot graded:\n{flag}", ha="center", va="center", fontsize=8)
         return
-    series_id, rank = int(located["series_id"].iloc[0]), int(located["slice_rank"].iloc[0])
-    located = located[(located["series_id"] == series_id) & (located["slice_rank"] == rank)]
+    series_id, rank = shown_slice(located)
+    same_series = located["series_id"] == series_id
+    here = same_series & (located["slice_rank"] == rank)
+    elsewhere = located[same_series & ~here]
+    located = located[here]
     order = series[(series["study_id"] == study_id) & (series["series_id"] == series_id)][
         "instances_in_order"
     ].iloc[0]
@@ -31,17 +42,29 @@ def _panel(ax, root: Path, rows: pd.DataFrame, series: pd.DataFrame, title: str)
         read_pixels(Path(root) / str(study_id) / str(series_id) / f"{order[rank]}.dcm"), cmap="gray"
     )
     _markers(ax, located, axial="axial" in title)
+    _markers(ax, elsewhere, axial="axial" in title, here=False)
     ax.set_title(f"{title}\nseries {series_id}, slice {rank + 1}/{len(order)}", fontsize=8)
 
 
-def _markers(ax, located: pd.DataFrame, axial: bool = False) -> None:
+def _markers(ax, located: pd.DataFrame, axial: bool = False, here: bool = True) -> None:
+    """Filled markers for points on the slice shown; hollow ones, with their own slice named,
+    for points of the same series found on another slice."""
     for row in located.itertuples():
         colour = COLOURS.get(row.grade, COLOURS[""])
-        ax.scatter([row.x], [row.y], s=36, c=colour, edgecolors="white", linewidths=0.7)
+        ax.scatter(
+            [row.x],
+            [row.y],
+            s=36,
+            c=colour if here else "none",
+            edgecolors="white" if here else colour,
+            linewidths=0.7 if here else 1.2,
+        )
         condition = getattr(row, "condition", "spinal")
         side = {"left": " L", "right": " R"}.get(str(condition).split("_")[0], "")
         name = f"{row.level_name}{side}"
         text = f"{name} {row.grade} ({row.p_severe:.2f})" if row.graded else f"{name} not graded"
+        if not here:
+            text += f" [slice {int(row.slice_rank) + 1}]"
         # on an axial slice both sides sit close together: the patient's left (image right)
         # is labelled above and to the right, the right below and to the left
         offset, align = {" L": ((8, 10), "left"), " R": ((-8, -10), "right")}.get(
