@@ -22,7 +22,7 @@ import pandas as pd
 from disc_grade.alignment.labels import align_discs
 from disc_grade.alignment.schema import EXCLUSION_COLUMNS
 from disc_grade.dicom.axial_levels import axial_slice_levels, disc_centres_mm
-from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_points
+from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_points, with_slice_geometry
 from disc_grade.dicom.laterality import side_of
 from disc_grade.rsna import CONDITIONS, condition_family
 
@@ -45,15 +45,6 @@ def family_conditions(family: str) -> list[str]:
     return [c for c in CONDITIONS if condition_family(c) == family]
 
 
-def _slice_geometry(rows: pd.DataFrame, dicom_index: pd.DataFrame) -> pd.DataFrame:
-    files = dicom_index[dicom_index["status"] == "ok"][
-        ["study_id", "series_id", "instance_number", *SLICE_GEOMETRY_COLUMNS]
-    ].drop_duplicates(["study_id", "series_id", "instance_number"])
-    return rows.merge(
-        files, on=["study_id", "series_id", "instance_number"], how="left", validate="m:1"
-    )
-
-
 def _series_middle_x(dicom_index: pd.DataFrame) -> pd.Series:
     """Per (study, series): the mean patient x of its slices' positions (a sagittal midline)."""
     ok = dicom_index[dicom_index["status"] == "ok"]
@@ -71,7 +62,7 @@ def check_sides(
     """Keep rows whose point lies on their condition's side; list the others with the reason."""
     if rows.empty:
         return rows.assign(midline_x_mm=np.nan), _exclusions(rows, SIDE_MISMATCH, "")
-    located = _slice_geometry(rows, dicom_index)
+    located = with_slice_geometry(rows, dicom_index)
     x = patient_points(located)[:, 0]
     canal_x = canal.set_index(["study_id", "level"])["px"]
     keys = pd.MultiIndex.from_frame(located[["study_id", "level"]])
@@ -110,7 +101,7 @@ def check_axial_levels(
     rows: pd.DataFrame, canal: pd.DataFrame, dicom_index: pd.DataFrame, max_distance_mm: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep axial rows whose slice geometry agrees with their level; unchecked rows are marked."""
-    located = _slice_geometry(rows, dicom_index)
+    located = with_slice_geometry(rows, dicom_index)
     verdict = pd.Series(pd.NA, index=located.index, dtype="string")
     distance = pd.Series(np.nan, index=located.index)
     for study_id, group in located.groupby("study_id"):
@@ -150,7 +141,7 @@ def check_axial_levels(
 
 def canal_centres(discs: pd.DataFrame, dicom_index: pd.DataFrame) -> pd.DataFrame:
     """Per (study, level) the labelled canal point in patient coordinates (``px``, ``py``, ``pz``)."""
-    located = _slice_geometry(discs, dicom_index).dropna(subset=SLICE_GEOMETRY_COLUMNS)
+    located = with_slice_geometry(discs, dicom_index).dropna(subset=SLICE_GEOMETRY_COLUMNS)
     centres = disc_centres_mm(located)
     return centres.assign(study_id=located["study_id"].to_numpy())
 
@@ -225,7 +216,7 @@ def placement_offsets(
     """
     train = targets[targets["split"] == "train"]
     canal = canal_centres(discs, dicom_index)
-    located = _slice_geometry(train, dicom_index).dropna(subset=SLICE_GEOMETRY_COLUMNS)
+    located = with_slice_geometry(train, dicom_index).dropna(subset=SLICE_GEOMETRY_COLUMNS)
     points = patient_points(located)
     both = (
         located[["study_id", "level", "condition"]]

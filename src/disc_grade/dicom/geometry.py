@@ -88,6 +88,16 @@ def patient_to_pixel(
     return float(offset @ iop[:3] / float(spacing[1])), float(offset @ iop[3:] / float(spacing[0]))
 
 
+def with_slice_geometry(
+    rows: pd.DataFrame, dicom_index: pd.DataFrame, columns=tuple(SLICE_GEOMETRY_COLUMNS)
+) -> pd.DataFrame:
+    """``rows`` (``study_id, series_id, instance_number``, ...) with their slice's geometry
+    ``columns`` from the readable files of ``dicom_index`` (NaN where the file is not)."""
+    keys = ["study_id", "series_id", "instance_number"]
+    files = dicom_index[dicom_index["status"] == "ok"][[*keys, *columns]].drop_duplicates(keys)
+    return rows.merge(files, on=keys, how="left", validate="m:1")
+
+
 def patient_points(rows: pd.DataFrame) -> np.ndarray:
     """[n, 3] patient coordinates (LPS mm) of pixel points, one per row.
 

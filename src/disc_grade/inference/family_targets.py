@@ -25,13 +25,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from disc_grade.alignment.families import family_conditions
 from disc_grade.dicom.axial_levels import axial_slice_levels, disc_centres_mm
 from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_to_pixel, slice_normal
 from disc_grade.dicom.laterality import sagittal_midline_x, side_of
 from disc_grade.localiser.data import from_grid_coords, series_grid
 from disc_grade.localiser.families import recess_channel
 from disc_grade.localiser.model import confidences, peak_point, slice_logits
-from disc_grade.rsna import CONDITIONS, LEVELS, condition_family
+from disc_grade.rsna import LEVELS
 
 logger = logging.getLogger(__name__)
 SERIES_GEOMETRY = ["rows", "columns", "pixel_spacing_row", "pixel_spacing_col"]
@@ -112,10 +113,6 @@ def _pixel_target(study_id, condition, level, slice_row, geometry, x, y, peak=np
     }
 
 
-def _family_conditions(family: str) -> list[str]:
-    return [c for c in CONDITIONS if condition_family(c) == family]
-
-
 def place_targets(
     family: str,
     canal: pd.DataFrame,
@@ -150,7 +147,7 @@ def place_targets(
             levelled = axial_slice_levels(slices, own_canal, float(params["max_disc_distance_mm"]))
         for level in levels:
             found = own_canal[own_canal["level"] == level]
-            for condition in _family_conditions(family):
+            for condition in family_conditions(family):
                 key = {"study_id": study_id, "condition": condition, "level": level}
                 sign = 1.0 if condition.startswith("left") else -1.0
                 if slices.empty:
@@ -198,9 +195,9 @@ def _inside(target: dict) -> bool:
     return 0 <= target["x"] <= target["columns"] - 1 and 0 <= target["y"] <= target["rows"] - 1
 
 
-def _series_maps(root, model, study_id, series_ids, series, grid_size):
-    """Per series: logit maps [n, P, S, S] and confidences [n, P]; None where not decodable."""
-    order = series.set_index("series_id")["instances_in_order"]
+def _series_maps(root, model, study_id, series_ids, order: pd.Series, grid_size):
+    """Per series: logit maps [n, P, S, S] and confidences [n, P]; None where not decodable.
+    ``order``: each series' instances in spatial order, by series_id."""
     out = {}
     for series_id in series_ids:
         try:
@@ -266,13 +263,20 @@ def localise_targets(
     description = "sagittal T1" if family == "foraminal" else "axial T2"
     what = "foramen on this side" if family == "foraminal" else "recess at this level"
     geometry = series.set_index("series_id")[SERIES_GEOMETRY]
-    conditions = _family_conditions(family)
+    order = series.set_index("series_id")["instances_in_order"]
+    conditions = family_conditions(family)
+    lateral = float(params["lateral_mm"]) if family == "foraminal" and slice_prior_mm else 0.0
     targets, missing = [], []
 
     def flag(study_id, condition, level, reason):
         missing.append(
             {"study_id": study_id, "condition": condition, "level": level, "reason": reason}
         )
+
+    def flag_all(study_id, reason, levels_flagged):
+        for level in levels_flagged:
+            for condition in conditions:
+                flag(study_id, condition, level, reason)
 
     def add(study_id, condition, level, row, maps, channel):
         gx, gy, peak = peak_point(maps[int(row.slice_rank), channel])
@@ -292,16 +296,12 @@ def localise_targets(
         own_series = chosen.loc[chosen["study_id"] == study_id, "series_id"].tolist()
         slices = _slices(dicom_index, series, own_series) if own_series else pd.DataFrame()
         if slices.empty:
-            for level in levels:
-                for condition in conditions:
-                    flag(study_id, condition, level, NO_SERIES.format(description=description))
+            flag_all(study_id, NO_SERIES.format(description=description), levels)
             continue
-        found = _series_maps(root, model, study_id, own_series, series, grid_size)
+        found = _series_maps(root, model, study_id, own_series, order, grid_size)
         slices = slices[[found.get(s) is not None for s in slices["series_id"]]]
         if slices.empty:
-            for level in levels:
-                for condition in conditions:
-                    flag(study_id, condition, level, NOT_DECODABLE.format(description=description))
+            flag_all(study_id, NOT_DECODABLE.format(description=description), levels)
             continue
         own_canal = canal[canal["study_id"] == study_id]
         if family == "foraminal":
@@ -319,7 +319,6 @@ def localise_targets(
                         flag(study_id, condition, level, NO_SLICE_ON_SIDE)
                         continue
                     confidence = [_confidence(found, r, k) for r in on_side.itertuples()]
-                    lateral = float(params["lateral_mm"]) if slice_prior_mm else 0.0
                     expected = (on_side["ipp_x"] - midline).abs() - lateral
                     score = _slice_score(confidence, expected.to_numpy(), slice_prior_mm)
                     best = on_side.iloc[int(np.argmax(score))]
@@ -335,8 +334,7 @@ def localise_targets(
             else:
                 reason = None
             if reason:
-                for condition in conditions:
-                    flag(study_id, condition, level, reason)
+                flag_all(study_id, reason, [level])
                 continue
             together = [
                 (_confidence(found, r, 0) + _confidence(found, r, 1)) / 2 for r in own.itertuples()

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_points
+from disc_grade.dicom.geometry import patient_points, with_slice_geometry
 from disc_grade.localiser.data import to_grid_coords
 from disc_grade.localiser.model import network_input, peak_point
 from disc_grade.rsna import LEVELS
@@ -98,12 +98,7 @@ def training_units(
     """
     _check(family)
     key = UNIT_KEYS[family]
-    files = dicom_index[dicom_index["status"] == "ok"][
-        ["study_id", "series_id", "instance_number", "iop_0"]
-    ].drop_duplicates(["study_id", "series_id", "instance_number"])
-    rows = targets.merge(
-        files, on=["study_id", "series_id", "instance_number"], how="left", validate="m:1"
-    )
+    rows = with_slice_geometry(targets, dicom_index, ["iop_0"])
     gx, gy = to_grid_coords(rows["x"], rows["y"], rows["columns"], rows["rows"], size)
     rows = rows.assign(
         gx=gx,
@@ -164,13 +159,7 @@ def labelled_slice_error(
 
 
 def _in_patient_space(rows: pd.DataFrame, dicom_index: pd.DataFrame) -> np.ndarray:
-    files = dicom_index[dicom_index["status"] == "ok"][
-        ["study_id", "series_id", "instance_number", *SLICE_GEOMETRY_COLUMNS]
-    ].drop_duplicates(["study_id", "series_id", "instance_number"])
-    located = rows.merge(
-        files, on=["study_id", "series_id", "instance_number"], how="left", validate="m:1"
-    )
-    return patient_points(located)
+    return patient_points(with_slice_geometry(rows, dicom_index))
 
 
 def target_errors(
