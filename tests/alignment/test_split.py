@@ -86,6 +86,26 @@ def test_an_unknown_held_out_site_is_named():
         assign_splits(_sited(), {**PARAMS, "holdout_sites": ["site Z"]})
 
 
+def test_the_default_follows_the_datas_own_suggestion_and_holds_out_nothing_without_one():
+    discs = _sited()
+    default = {**PARAMS, "holdout_sites": None}
+    suggested = assign_splits(discs, default, {"holdout_sites": ["site B"]})
+    named = assign_splits(discs, {**PARAMS, "holdout_sites": ["site B"]})
+    pd.testing.assert_frame_equal(suggested, named)
+    # data without a suggestion (any folder the phantom did not write): nothing held out
+    plain = assign_splits(discs, default, {})
+    assert "external_test" not in set(plain["split"])
+    pd.testing.assert_frame_equal(plain, assign_splits(discs, {**PARAMS, "holdout_sites": []}))
+    # a setting wins over the suggestion, [] included
+    none = assign_splits(discs, {**PARAMS, "holdout_sites": []}, {"holdout_sites": ["site B"]})
+    assert "external_test" not in set(none["split"])
+
+
+def test_a_held_out_site_given_as_a_string_is_named():
+    with pytest.raises(ValueError, match="holdout_sites must be null"):
+        assign_splits(_sited(), {**PARAMS, "holdout_sites": "site B"})
+
+
 def _roi_index(n_studies=40, seed=0):
     discs = _discs(n_studies, seed)
     splits = assign_splits(discs, PARAMS)

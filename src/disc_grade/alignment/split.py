@@ -1,7 +1,8 @@
 """Study-level train/validation/test split, stratified by each study's worst severity.
 
 Beside the random split by study, whole sites can be held out (``holdout_sites``): every study
-of those sites goes to ``external_test``, an out-of-site test set that no training sees.
+of those sites goes to ``external_test``, an out-of-site test set that no training sees. A site
+is what the headers say (``dicom.series.site_of``: the scanner model, else its maker).
 """
 
 from __future__ import annotations
@@ -22,7 +23,26 @@ def _fractions(params: dict) -> np.ndarray:
     return values
 
 
-def assign_splits(discs: pd.DataFrame, params: dict) -> pd.DataFrame:
+def holdout_sites(params: dict, suggestion: dict | None = None) -> list[str]:
+    """The sites to hold out: ``holdout_sites`` when set (``[]`` for none), else the data's own
+    suggestion (``phantom_split.json``, which only the phantom writes), else none.
+
+    Raises:
+        ValueError: ``holdout_sites`` is neither null nor a list.
+    """
+    chosen = params.get("holdout_sites")
+    if chosen is None:
+        chosen = (suggestion or {}).get("holdout_sites") or []
+    if isinstance(chosen, str) or not isinstance(chosen, list | tuple):
+        raise ValueError(
+            f"alignment.split.holdout_sites must be null, [] or a list of sites, got {chosen!r}"
+        )
+    return [str(s) for s in chosen]
+
+
+def assign_splits(
+    discs: pd.DataFrame, params: dict, suggestion: dict | None = None
+) -> pd.DataFrame:
     """Per study: ``split`` and, with ``n_folds`` > 1, a ``fold`` over the non-test studies.
 
     Studies are grouped by their worst disc label; inside a group they are shuffled with
@@ -32,13 +52,14 @@ def assign_splits(discs: pd.DataFrame, params: dict) -> pd.DataFrame:
     Args:
         discs: needs ``study_id`` and ``label`` (and ``site`` with ``holdout_sites``).
         params: ``train``, ``validation``, ``test`` fractions, ``seed``, ``n_folds`` and
-            ``holdout_sites`` (a list of sites, possibly empty).
+            ``holdout_sites`` (see :func:`holdout_sites`).
+        suggestion: the data's own split sidecar, ``{"holdout_sites": [...]}`` or empty.
 
     Raises:
         ValueError: bad fractions or folds, or a held-out site that no study has.
     """
     fractions = np.cumsum(_fractions(params))
-    holdout = [str(s) for s in params.get("holdout_sites") or []]
+    holdout = holdout_sites(params, suggestion)
     external = pd.DataFrame(columns=["study_id", "split", "fold", "worst_label"])
     if holdout:
         sites = discs.groupby("study_id")["site"].first()

@@ -3,7 +3,7 @@
 from disc_grade.datasets.dicom_tree import DicomTree, DicomTreeDataset
 from disc_grade.datasets.figure import PngFigureDataset
 from disc_grade.datasets.npy import NpyDataset
-from disc_grade.datasets.optional_csv import OptionalCSVDataset
+from disc_grade.datasets.optional_csv import OptionalCSVDataset, OptionalJSONDataset
 from disc_grade.datasets.torch_state import TorchStateDataset
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "DicomTreeDataset",
     "NpyDataset",
     "OptionalCSVDataset",
+    "OptionalJSONDataset",
     "PngFigureDataset",
     "TorchStateDataset",
 ]

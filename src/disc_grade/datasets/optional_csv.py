@@ -1,13 +1,15 @@
-"""A CSV table that may be absent: loading a missing file gives an empty table, not an error.
+"""Sidecars that may be absent: loading a missing file gives an empty value, not an error.
 
-For sidecars that only some data has (the phantom's truth): evaluation uses them where they
-exist and says so where they do not. ``lineage`` leaves such inputs out of DVC's deps (a
-missing dep stops ``dvc repro``); they change only with the data they accompany.
+For files that only some data has (the phantom's truth and its split suggestion): the
+pipelines use them where they exist and say so where they do not. ``lineage`` leaves such
+inputs out of DVC's deps (a missing dep stops ``dvc repro``); they change only with the data
+they accompany.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 
 
@@ -17,4 +19,13 @@ class OptionalCSVDataset(CSVDataset):
     def load(self) -> pd.DataFrame:
         if not self._exists():
             return pd.DataFrame()
+        return super().load()
+
+
+class OptionalJSONDataset(JSONDataset):
+    """``json.JSONDataset`` whose ``load`` of a missing file is an empty ``dict``."""
+
+    def load(self) -> dict:
+        if not self._exists():
+            return {}
         return super().load()

@@ -6,6 +6,7 @@ in worker processes, so memory stays flat however many studies are asked for.
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,9 +25,11 @@ from disc_grade.phantom.render import (
 from disc_grade.phantom.sites import site_named
 from disc_grade.phantom.tables import (
     SAGITTAL_ORIENTATION,
+    SPLIT_SIDECAR,
     coordinates_table,
     instance_number,
     series_table,
+    split_suggestion,
     train_table,
     truth_table,
 )
@@ -143,6 +146,7 @@ def write_cohort(root: Path, config: PhantomConfig, workers: int = 1) -> list[St
     coordinates.to_csv(root / COORDINATES_CSV, index=False)
     series.to_csv(root / SERIES_DESCRIPTIONS_CSV, index=False)
     truth_table(specs, config).to_csv(root / "phantom_truth.csv", index=False)
+    (root / SPLIT_SIDECAR).write_text(json.dumps(split_suggestion(config), indent=2) + "\n")
     DicomTreeDataset(str(root / IMAGES_DIR)).save(images)
     train.to_csv(root / TRAIN_CSV, index=False)
     return specs

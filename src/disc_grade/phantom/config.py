@@ -35,6 +35,9 @@ class PhantomConfig:
     quirk_rate: float = 0.08
     second_axial_rate: float = 0.15  # studies whose lower levels come in a second axial series
     between_slice_rate: float = 0.5  # studies with an axial slice between each pair of stacks
+    # the sites whose studies the phantom suggests holding out as an external test
+    # (``phantom_split.json``; the split follows it unless alignment.split.holdout_sites is set)
+    holdout_sites: tuple[str, ...] = ("E",)
 
     def prior_of(self, family: str) -> tuple[float, float, float]:
         """The grade frequencies of a condition family (``spinal``, ``foraminal``, ``subarticular``)."""
@@ -66,6 +69,8 @@ class PhantomConfig:
         ):
             if key in values:
                 values[key] = tuple(float(v) for v in values[key])
+        if "holdout_sites" in values:
+            values["holdout_sites"] = tuple(str(v) for v in values["holdout_sites"] or ())
         if "site_weights" in values:
             values["site_weights"] = tuple(
                 (str(k), float(v)) for k, v in dict(values["site_weights"]).items()
@@ -111,6 +116,12 @@ class PhantomConfig:
             )
         if sum(w for _, w in self.site_weights) <= 0:
             raise ValueError("phantom.site_weights must not all be 0")
+        weights = dict(self.site_weights)
+        if any(weights.get(site, 0) <= 0 for site in self.holdout_sites):
+            raise ValueError(
+                f"phantom.holdout_sites {list(self.holdout_sites)} must name sites that "
+                f"site_weights gives studies to, got {weights}"
+            )
         for key in (
             "narrow_canal_rate",
             "slip_rate",

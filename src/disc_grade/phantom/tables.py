@@ -13,6 +13,7 @@ from disc_grade.phantom.anatomy import PhantomConfig, StudySpec
 from disc_grade.phantom.axial_layout import axial_geometry, axial_slices, labelled_axial_slice
 from disc_grade.phantom.reader import ReaderModel
 from disc_grade.phantom.render import canal_point, sagittal_slice_positions
+from disc_grade.phantom.sites import site_named
 from disc_grade.rsna import (
     AXIAL_T2,
     CONDITION_NAMES,
@@ -30,6 +31,19 @@ from disc_grade.rsna import (
 
 SAGITTAL_ORIENTATION = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)  # rows run posterior, columns run down
 SUBARTICULAR_ANTERIOR_MM = 2.0  # and how far in front of the canal's centre they lie
+SPLIT_SIDECAR = "phantom_split.json"  # the sites the phantom suggests holding out
+
+
+def split_suggestion(config: PhantomConfig) -> dict:
+    """``phantom_split.json``: the scanner models whose studies the phantom would hold out.
+
+    The split follows it while ``alignment.split.holdout_sites`` is null; data the phantom did
+    not write has no such file, so nothing is held out there unless the setting names sites.
+    """
+    return {
+        "holdout_sites": [site_named(name).model for name in config.holdout_sites],
+        "written_by": "disc-grade phantom (phantom.cohort.holdout_sites)",
+    }
 
 
 def train_table(specs: list[StudySpec]) -> pd.DataFrame:

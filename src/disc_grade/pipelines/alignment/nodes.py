@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from disc_grade.alignment.labels import align_discs
-from disc_grade.alignment.split import assign_splits
+from disc_grade.alignment.split import assign_splits, holdout_sites
 from disc_grade.provenance import describe_source
 
 logger = logging.getLogger(__name__)
@@ -41,9 +41,22 @@ def describe_data_source(train_labels: pd.DataFrame, raw_root: str) -> dict:
     return source
 
 
-def split_studies(aligned_discs: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """Add ``split`` (and ``fold``) per study: no study is on two sides."""
-    splits = assign_splits(aligned_discs, params)
+def split_studies(
+    aligned_discs: pd.DataFrame, holdout_suggestion: dict, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Add ``split`` (and ``fold``) per study: no study is on two sides.
+
+    Held-out sites: ``alignment.split.holdout_sites`` when set, else the data's own suggestion
+    (only the phantom writes one), else none.
+    """
+    held = holdout_sites(params, holdout_suggestion)
+    origin = (
+        "alignment.split.holdout_sites"
+        if params.get("holdout_sites") is not None
+        else ("the data's phantom_split.json" if held else "the default")
+    )
+    logger.info("alignment split: holding out sites %s (%s)", held or "none", origin)
+    splits = assign_splits(aligned_discs, params, holdout_suggestion)
     discs = aligned_discs.merge(
         splits[["study_id", "split", "fold"]], on="study_id", how="left", validate="m:1"
     )

@@ -26,7 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 split_studies,
-                ["aligned_discs", "params:alignment.split"],
+                ["aligned_discs", "holdout_suggestion", "params:alignment.split"],
                 "discs",
                 name="split_studies",
             ),

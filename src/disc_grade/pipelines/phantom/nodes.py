@@ -12,7 +12,7 @@ from disc_grade.phantom.anatomy import PhantomConfig
 from disc_grade.phantom.atlas import atlas_figure
 from disc_grade.phantom.cohort import PhantomImageStream, make_cohort
 from disc_grade.phantom.preview import preview_figure
-from disc_grade.phantom.tables import truth_table
+from disc_grade.phantom.tables import split_suggestion, truth_table
 from disc_grade.provenance import claim_for_phantom
 
 logger = logging.getLogger(__name__)
@@ -20,11 +20,14 @@ logger = logging.getLogger(__name__)
 
 def make_phantom_cohort(
     params: dict[str, Any], raw_root: str
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, PhantomImageStream, pd.DataFrame]:
-    """Draw the cohort: the three RSNA CSVs, a lazy stream of its DICOM files, and the truth.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, PhantomImageStream, pd.DataFrame, dict]:
+    """Draw the cohort: the three RSNA CSVs, a lazy stream of its DICOM files, the truth and
+    the split suggestion.
 
     The truth sidecar (``phantom_truth.csv``: site, latent, compromise per disc) is for
-    evaluation's ceiling and for people; no pipeline trains on it.
+    evaluation's ceiling and for people; no pipeline trains on it. The split suggestion
+    (``phantom_split.json``) names the sites the phantom holds out; the split follows it while
+    ``alignment.split.holdout_sites`` is null.
 
     ``raw_root`` is claimed first (its marker written), so no file of a folder the phantom did
     not write, CSVs included, is ever replaced: Kedro saves the outputs only after this returns.
@@ -47,7 +50,8 @@ def make_phantom_cohort(
         len(coordinates),
         workers,
     )
-    return train, coordinates, series, images, truth_table(specs, config)
+    suggestion = split_suggestion(config)
+    return train, coordinates, series, images, truth_table(specs, config), suggestion
 
 
 def draw_atlas(params: dict[str, Any]):

@@ -17,6 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "series_descriptions",
                     "train_images",
                     "phantom_truth",
+                    "holdout_suggestion",
                 ],
                 name="make_phantom_cohort",
             ),

@@ -1,0 +1,238 @@
+"""The README's real-data commands, as written, on a cohort the phantom did not write.
+
+The cohort (``tests/foreign.py``) has other ids, image sizes, scanners and header descriptions,
+no marker and no sidecar, and a patient name, birth date and id in every file. Each command is
+read from the README itself, its placeholder path replaced by the cohort's, and run in a tiny
+copy of the project; afterwards no file the run wrote, and nothing it printed, may hold a patient
+field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from disc_grade.phantom.anatomy import PhantomConfig
+from disc_grade.phantom.cohort import write_cohort
+from disc_grade.rsna import submission_targets
+from tests.conftest import PROJECT_ROOT
+from tests.foreign import PATIENT, make_foreign_cohort, patient_fields_in
+from tests.project_copy import digests, merge, ran, tiny_copy
+
+DOWNLOAD = "/path/to/rsna-2024-lumbar"  # the README's placeholders
+TEST_IMAGES = "/path/to/test_images"
+TRAIN_STAGES = {
+    "ingestion",
+    "alignment",
+    "roi",
+    "localisation",
+    "pretraining",
+    "finetuning",
+    "families",
+    "evaluation",
+}
+
+
+def readme_block(heading: str) -> list[str]:
+    """The command lines of the first ``bash`` block after ``heading`` in the README."""
+    text = (PROJECT_ROOT / "README.md").read_text()
+    start = text.index(heading)
+    block = text[text.index("```bash\n", start) + len("```bash\n") :]
+    block = block[: block.index("```")]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def as_user(project: Path, lines: list[str], replace: dict[str, str]) -> str:
+    """Run ``lines`` in ``project`` with bash, placeholders replaced; stdout and stderr."""
+    script = "\n".join(lines)
+    for placeholder, value in replace.items():
+        script = script.replace(placeholder, value)
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_AUTHOR_NAME": "ci",
+        "GIT_AUTHOR_EMAIL": "ci@example.invalid",
+        "GIT_COMMITTER_NAME": "ci",
+        "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+    }
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{script}\nfailed:\n{output[-4000:]}"
+    return output
+
+
+def user_project(target: Path) -> Path:
+    """A tiny copy of the project with the project's environment where the README expects it."""
+    project = tiny_copy(target)
+    (project / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    return project
+
+
+def written_by_runs(project: Path) -> Path:
+    """A folder of links to every file the runs wrote: not the copied sources, the input
+    data or DVC's cache of it."""
+    tracked = set(
+        subprocess.run(
+            ["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    view = project.parent / f"{project.name}_written"
+    shutil.rmtree(view, ignore_errors=True)
+    skip = (".git/", ".venv/", ".dvc/cache/", "data/01_raw/")
+    for path in project.rglob("*"):
+        rel = path.relative_to(project).as_posix()
+        if not path.is_file() or rel in tracked or rel.startswith(skip) or path.is_symlink():
+            continue
+        (view / rel).parent.mkdir(parents=True, exist_ok=True)
+        (view / rel).symlink_to(path)
+    return view
+
+
+def assert_no_patient_fields(project: Path, printed: str) -> None:
+    files = written_by_runs(project)
+    assert any(files.rglob("*.parquet")) and any(files.rglob("*.log")), "nothing was scanned"
+    assert patient_fields_in(files) == []
+    for tag, value in PATIENT.items():
+        assert value not in printed, f"{tag} printed"
+
+
+@pytest.fixture(scope="module")
+def foreign_cohort(tmp_path_factory) -> Path:
+    """A 10-study phantom rewritten as a foreign cohort (``tests/foreign.py``)."""
+    root = tmp_path_factory.mktemp("foreign")
+    write_cohort(
+        root / "phantom", PhantomConfig(n_studies=10, seed=5, image_size=96, n_sagittal_slices=5)
+    )
+    make_foreign_cohort(root / "phantom", root / "download")
+    shutil.rmtree(root / "phantom")
+    return root / "download"
+
+
+def test_the_foreign_cohort_carries_nothing_only_the_phantom_writes(foreign_cohort):
+    import pydicom
+
+    from disc_grade.provenance import PHANTOM_MARKER
+
+    names = {p.name for p in foreign_cohort.rglob("*") if p.is_file() and p.suffix != ".dcm"}
+    assert names == {
+        "train.csv",
+        "train_label_coordinates.csv",
+        "train_series_descriptions.csv",
+    }, f"{names} (no {PHANTOM_MARKER}, no sidecar)"
+    headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in foreign_cohort.rglob("*.dcm")]
+    text = " ".join(
+        str(h.get(t, "")) for h in headers for t in ("Manufacturer", "ManufacturerModelName")
+    )
+    assert "phantom" not in text.lower()
+    sizes = {(int(h.Rows), int(h.Columns)) for h in headers}
+    assert any(r != c for r, c in sizes) and max(max(s) for s in sizes) > 160
+    assert {str(h.PatientName) for h in headers} == {PATIENT["PatientName"]}
+
+
+@pytest.fixture(scope="module")
+def trained(foreign_cohort, tmp_path_factory):
+    """The README's real-data commands (``kedro run`` and ``make run``) in a project copy."""
+    project = user_project(tmp_path_factory.mktemp("user") / "project")
+    lines = readme_block("## Running on the real RSNA download")
+    assert [line.split()[:2] for line in lines] == [
+        ["source", ".venv/bin/activate"],
+        ["kedro", "run"],
+        ["make", "run"],
+    ]
+    printed = as_user(project, lines, {DOWNLOAD: str(foreign_cohort)})
+    return project, printed
+
+
+@pytest.mark.e2e
+def test_the_readmes_train_commands_run_on_a_foreign_cohort_with_the_defaults(trained):
+    project, printed = trained
+    source = json.loads((project / "data/08_reporting/data_source.json").read_text())
+    assert not source["phantom"]
+    discs = pd.read_parquet(project / "data/03_primary/discs.parquet")
+    assert set(discs["split"]) == {"train", "validation", "test"}, "the default holds out nothing"
+    assert "holding out sites none" in printed
+    metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    assert set(metrics) == {"contrastive", "scratch", "frozen"}
+    for family in ("foraminal", "subarticular"):
+        table = pd.read_parquet(project / f"data/07_model_output/{family}/predictions.parquet")
+        assert len(table) > 0 and set(table["split"]) <= {"validation", "test"}
+    report = (project / "data/08_reporting/report.md").read_text()
+    assert "not written by the phantom" in report
+    assert_no_patient_fields(project, printed)
+
+
+@pytest.mark.e2e
+def test_the_readmes_inference_command_grades_every_foreign_study(trained, foreign_cohort):
+    project, _ = trained
+    lines = readme_block("## Grading new studies")
+    assert len(lines) == 2 and lines[1].startswith("kedro run --pipelines=inference")
+    images = project.parent / "test_images"  # new studies come without their CSVs
+    shutil.copytree(foreign_cohort / "train_images", images)
+    printed = as_user(project, lines, {TEST_IMAGES: str(images)})
+    out = project / "data/07_model_output/inference"
+    submission = pd.read_csv(out / "submission.csv")
+    studies = sorted(int(p.name) for p in images.iterdir())
+    expected = [f"{s}_{c}_{lv}" for s, c, lv in submission_targets(studies)]
+    assert submission["row_id"].tolist() == expected
+    grades = pd.read_csv(out / "grades.csv")
+    assert grades["graded"].mean() > 0.5, grades["flag"].value_counts()
+    assert_no_patient_fields(project, printed)
+
+
+@pytest.mark.e2e
+def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
+    foreign_cohort, tmp_path
+):
+    download = tmp_path / "rsna-2024-lumbar"
+    shutil.copytree(foreign_cohort, download)
+    before = digests(download)
+    project = user_project(tmp_path / "team")
+    lines = readme_block("### The real download under DVC")
+    activate, second = lines[0], lines[-1]
+    assert activate == "source .venv/bin/activate" and second.startswith("dvc repro evaluation")
+    printed = as_user(project, lines[:-1], {DOWNLOAD: str(download)})
+    assert ran(printed) == TRAIN_STAGES, "the first repro runs every train stage"
+    assert ran(as_user(project, [activate, second], {})) == set(), "a second repro runs nothing"
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["raw_root"] == "data/01_raw/rsna" and set(params["study"]) == {
+        "fractions",
+        "seeds",
+    }, "the edit keeps every key dvc.yaml reads"
+    source = json.loads((project / "data/08_reporting/data_source.json").read_text())
+    assert source["raw_root"] == "data/01_raw/rsna" and not source["phantom"]
+
+    path = project / "conf" / "base" / "parameters_finetuning.yml"
+    path.write_text(
+        yaml.safe_dump(
+            merge(yaml.safe_load(path.read_text()), {"finetuning": {"lr": 0.002}}),
+            sort_keys=False,
+        )
+    )
+    again = as_user(project, [activate, second], {})
+    assert ran(again) == {"finetuning", "families", "evaluation"}
+    # a change in the environment's folder re-runs every stage that reads the configuration
+    (project / "conf" / "local" / "parameters_evaluation.yml").write_text(
+        "evaluation:\n  n_resamples: 60\n"
+    )
+    local = as_user(project, [activate, second], {})
+    assert ran(local) == TRAIN_STAGES
+    assert digests(project / "data/01_raw/rsna") == before, "a raw file changed"
+    status = as_user(project, [activate, "dvc status data/01_raw/rsna.dvc"], {})
+    assert "modified" not in status
+    assert_no_patient_fields(project, printed + again + local)
