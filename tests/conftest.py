@@ -22,6 +22,22 @@ TINY_LOCALISER = {
     "workers": 1,
 }
 SMALL_COHORT = PhantomConfig(n_studies=10, seed=7, image_size=128, n_sagittal_slices=7)
+_QUICK = {"epochs": 1, "batch_size": 16, "encoder": {"depth": 10}}
+# runtime parameters that shrink `train` to seconds on a tiny cohort (e2e tests)
+TINY_RUN_PARAMS = {
+    "phantom": {
+        "workers": 1,
+        "cohort": {"n_studies": 10, "image_size": 96, "n_sagittal_slices": 5},
+    },
+    "roi": {"size_px": 24, "workers": 1},
+    "ingestion": {"workers": 1},
+    "pretraining": {**_QUICK, "checkpoint": None},
+    "finetuning": {**_QUICK, "checkpoint_dir": None},
+    "localiser": TINY_LOCALISER,
+    "families": {
+        family: {"roi": {"size_px": 24, "workers": 1}} for family in ("foraminal", "subarticular")
+    },
+}
 
 
 def bundled_pydicom_files(pattern: str = "*") -> list[Path]:
@@ -61,6 +77,22 @@ def small_cohort_tables(small_cohort):
     descriptions = pd.read_csv(root / "train_series_descriptions.csv")
     discs, _ = align_discs(train, coords, descriptions, series)
     return train, coords, descriptions, series, index, discs
+
+
+@pytest.fixture(scope="session")
+def foreign_cohort(tmp_path_factory) -> Path:
+    """A 10-study phantom rewritten as a cohort the phantom did not write (``tests/foreign.py``)."""
+    import shutil
+
+    from tests.foreign import make_foreign_cohort
+
+    root = tmp_path_factory.mktemp("foreign")
+    write_cohort(
+        root / "phantom", PhantomConfig(n_studies=10, seed=5, image_size=96, n_sagittal_slices=5)
+    )
+    make_foreign_cohort(root / "phantom", root / "download")
+    shutil.rmtree(root / "phantom")
+    return root / "download"
 
 
 @pytest.fixture

@@ -20,11 +20,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from disc_grade.phantom.anatomy import PhantomConfig
-from disc_grade.phantom.cohort import write_cohort
 from disc_grade.rsna import submission_targets
 from tests.conftest import PROJECT_ROOT
-from tests.foreign import PATIENT, make_foreign_cohort, patient_fields_in
+from tests.foreign import PATIENT, patient_fields_in
 from tests.project_copy import digests, merge, ran, tiny_copy
 
 DOWNLOAD = "/path/to/rsna-2024-lumbar"  # the README's placeholders
@@ -110,18 +108,6 @@ def assert_no_patient_fields(project: Path, printed: str) -> None:
     assert patient_fields_in(files) == []
     for tag, value in PATIENT.items():
         assert value not in printed, f"{tag} printed"
-
-
-@pytest.fixture(scope="module")
-def foreign_cohort(tmp_path_factory) -> Path:
-    """A 10-study phantom rewritten as a foreign cohort (``tests/foreign.py``)."""
-    root = tmp_path_factory.mktemp("foreign")
-    write_cohort(
-        root / "phantom", PhantomConfig(n_studies=10, seed=5, image_size=96, n_sagittal_slices=5)
-    )
-    make_foreign_cohort(root / "phantom", root / "download")
-    shutil.rmtree(root / "phantom")
-    return root / "download"
 
 
 def test_the_foreign_cohort_carries_nothing_only_the_phantom_writes(foreign_cohort):

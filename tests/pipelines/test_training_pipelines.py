@@ -8,7 +8,7 @@ import torch
 
 from disc_grade.pipelines.finetuning import create_pipeline as finetuning
 from disc_grade.pipelines.finetuning.pipeline import VARIANTS
-from tests.conftest import TINY_LOCALISER, run_kedro
+from tests.conftest import TINY_RUN_PARAMS, run_kedro
 
 
 def test_each_variant_has_its_own_namespace_outputs_and_parameters():
@@ -48,22 +48,7 @@ def test_train_is_the_default_and_never_contains_the_phantom():
 
 @pytest.mark.e2e
 def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
-    quick = {"epochs": 1, "batch_size": 16, "encoder": {"depth": 10}}
-    params = {
-        "phantom": {
-            "workers": 1,
-            "cohort": {"n_studies": 10, "image_size": 96, "n_sagittal_slices": 5},
-        },
-        "roi": {"size_px": 24, "workers": 1},
-        "ingestion": {"workers": 1},
-        "pretraining": {**quick, "checkpoint": None},
-        "finetuning": {**quick, "checkpoint_dir": None},
-        "localiser": TINY_LOCALISER,
-        "families": {
-            family: {"roi": {"size_px": 24, "workers": 1}}
-            for family in ("foraminal", "subarticular")
-        },
-    }
+    params = TINY_RUN_PARAMS
     run_kedro(kedro_project, "phantom", params)
     run_kedro(kedro_project, "train", params)
     import pandas as pd

@@ -25,11 +25,29 @@ ENCODERS = {
 }
 
 
+def skipped_section(family: str, status: dict) -> Section:
+    """A family that could not be trained: why, with its label cells by reason."""
+    title = f"{family.capitalize()} stenosis: skipped"
+    text = [
+        f"Not trained: {status.get('reason', 'no usable training target')}. Its "
+        f"{fmt(status.get('label_cells'), 'int')} label cells are all listed in "
+        f"`{family}/alignment_exclusions.csv`; the RSNA score below gives its targets the "
+        "training prior, and inference flags them.",
+    ]
+    return Section(title, text)
+
+
 def family_section(
-    family: str, metrics: dict, probe: dict | None, ceiling: dict | None = None
+    family: str,
+    metrics: dict,
+    probe: dict | None,
+    ceiling: dict | None = None,
+    status: dict | None = None,
 ) -> Section:
     """One family's test figures per variant, both sides pooled and each side, beside chance
-    and, where the latent is known (the phantom), the Bayes ceiling."""
+    and, where the latent is known (the phantom), the Bayes ceiling; or why it was skipped."""
+    if status is not None and not status.get("trained", True):
+        return skipped_section(family, status)
     sides = [c for c in CONDITIONS if condition_family(c) == family]
     header = ["variant", "balanced accuracy", *[f"{c.split('_')[0]} side" for c in sides]]
     header += ["severe-to-normal", "log loss (1/2/4)"]
@@ -90,13 +108,17 @@ def rsna_section(score: dict) -> Section:
         for name, s in score.items()
     ]
     first = next(iter(score.values()), {})
+    skipped = ", ".join(
+        f"{family} {n}" for family, n in (first.get("n_at_prior_by_family") or {}).items() if n
+    )
     text = [
         "The competition's metric over all 25 targets of the in-site test studies (lower is "
         "better): a log loss per family with sample weights 1/2/4, the any-severe-spinal term, "
         "and their mean. Each variant grades every family with its own fine-tuned model.",
         f"{fmt(first.get('n_studies'), 'int')} studies, {fmt(first.get('n_scored_targets'), 'int')} "
         f"scored targets, {fmt(first.get('n_at_prior'), 'int')} of them at the prior because "
-        "they could not be graded (excluded cells).",
+        f"they could not be graded (excluded cells, or a skipped condition){': ' if skipped else ''}"
+        f"{skipped}.",
     ]
     return Section("RSNA score over all five conditions (in-site test)", text, header, rows)
 
@@ -117,7 +139,7 @@ def localiser_section(by_family: dict[str, dict]) -> Section:
     within_key = None
     for family, metrics in by_family.items():
         for method, by_split in metrics.items():
-            m = by_split.get("test")
+            m = by_split.get("test") if isinstance(by_split, dict) else None
             if not m:
                 continue
             within_key = next((k for k in m if k.startswith("within_")), within_key)

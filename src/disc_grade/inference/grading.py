@@ -21,7 +21,7 @@ from disc_grade.rsna import (
 logger = logging.getLogger(__name__)
 
 NOT_GRADED = "level not graded"
-NO_GRADER = "no {family} grader in this version: prior probabilities"
+NO_GRADER = "no {family} grader (the training run skipped this condition): prior probabilities"
 GRADE_COLUMNS = [
     "study_id",
     "condition",

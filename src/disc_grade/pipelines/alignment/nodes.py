@@ -23,13 +23,21 @@ def align_disc_labels(
     """One row per usable spinal-canal disc, and every other label cell with its reason."""
     discs, exclusions = align_discs(train_labels, label_coordinates, series_descriptions, series)
     cells = exclusions[exclusions["source"] == "label_cell"]
+    reasons = ", ".join(f"{k}: {v}" for k, v in cells["reason"].value_counts().items()) or "none"
     logger.info(
         "alignment: %d label cells = %d discs + %d excluded (%s)",
         len(discs) + len(cells),
         len(discs),
         len(cells),
-        ", ".join(f"{k}: {v}" for k, v in cells["reason"].value_counts().items()) or "none",
+        reasons,
     )
+    if discs.empty or not (discs["label"] >= 0).any():
+        raise RuntimeError(
+            f"alignment: no spinal canal disc could be aligned ({len(cells)} label cells "
+            f"excluded: {reasons}). The canal's discs carry the split and give the other "
+            "conditions their midlines and disc planes, so no condition can be trained; "
+            "see data/08_reporting/alignment_exclusions.csv."
+        )
     return discs, exclusions
 
 

@@ -170,15 +170,24 @@ def write_report(
     subarticular_ceiling: dict,
     foraminal_localiser: dict,
     subarticular_localiser: dict,
+    foraminal_status: dict,
+    subarticular_status: dict,
 ) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data.
 
-    The canal's sections first, then one per condition family and the full RSNA score.
+    The canal's sections first, then one per condition family (or why it was skipped) and the
+    full RSNA score.
     """
     extra = [
-        family_section("foraminal", foraminal_metrics, foraminal_probe, foraminal_ceiling),
         family_section(
-            "subarticular", subarticular_metrics, subarticular_probe, subarticular_ceiling
+            "foraminal", foraminal_metrics, foraminal_probe, foraminal_ceiling, foraminal_status
+        ),
+        family_section(
+            "subarticular",
+            subarticular_metrics,
+            subarticular_probe,
+            subarticular_ceiling,
+            subarticular_status,
         ),
         localiser_section(
             {"foraminal": foraminal_localiser, "subarticular": subarticular_localiser}

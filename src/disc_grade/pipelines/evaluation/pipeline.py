@@ -92,6 +92,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "subarticular.ceiling",
                     "foraminal.localiser_metrics",
                     "subarticular.localiser_metrics",
+                    "foraminal.status",
+                    "subarticular.status",
                 ],
                 ["report_md", "report_html"],
                 name="write_report",

@@ -44,8 +44,9 @@ from disc_grade.localiser.model import load_localiser
 from disc_grade.localiser.train import fit_localiser
 from disc_grade.models.ablation import merged
 from disc_grade.models.probe import compromise_per_roi
+from disc_grade.pipelines.families.skip import NOT_TRAINED, family_status
 from disc_grade.pipelines.pretraining.nodes import final_probe, pretrain_contrastive_encoder
-from disc_grade.rsna import LEVELS
+from disc_grade.rsna import FAMILIES, LEVELS, condition_family
 
 logger = logging.getLogger(__name__)
 ENCODER_SOURCES = ("own", "spinal")
@@ -61,8 +62,14 @@ def align_family_targets(
     dicom_index: pd.DataFrame,
     discs: pd.DataFrame,
     params: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The family's targets (the canal's split), its exclusions and the per-condition reconciliation."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """The family's targets (the canal's split), its exclusions, the per-condition
+    reconciliation and its status.
+
+    A family with no target in the training split cannot be trained: its targets join the
+    exclusions (``condition_not_trained``), it returns none, and every later node of the
+    family is skipped (``families.skip``).
+    """
     family = params["name"]
     targets, exclusions = align_family(
         train_labels,
@@ -74,6 +81,13 @@ def align_family_targets(
         family,
         params["alignment"],
     )
+    if not (targets["split"] == "train").any():
+        gone = targets.assign(source="label_cell", reason=NOT_TRAINED, detail="no training target")
+        exclusions = pd.concat(
+            [exclusions, gone[exclusions.columns].astype(exclusions.dtypes.to_dict())],
+            ignore_index=True,
+        )
+        targets = targets.iloc[:0]
     table = reconcile(train_labels, targets, exclusions)
     for row in table.itertuples():
         logger.info(
@@ -85,7 +99,10 @@ def align_family_targets(
         )
     if not table["balanced"].all():
         raise RuntimeError(f"alignment[{family}]: cells and targets + exclusions differ:\n{table}")
-    return targets, exclusions, table
+    status = family_status(family, targets, table)
+    if not status["trained"]:
+        logger.warning("families[%s]: skipped, %s", family, status["reason"])
+    return targets, exclusions, table, status
 
 
 def learn_placement(
@@ -342,11 +359,16 @@ def full_rsna_score(
     for variant in sorted(set(predictions["variant"])):
         table = split_targets(labels, tables, prior, variant)
         scored = table[table["label"] >= 0]
+        at_prior = scored[~scored["graded"]]
         out[variant] = {
             **rsna_score(table),
             "n_studies": int(table["study_id"].nunique()),
             "n_scored_targets": int(len(scored)),
-            "n_at_prior": int((~scored["graded"]).sum()),
+            "n_at_prior": int(len(at_prior)),
+            "n_at_prior_by_family": {
+                family: int((at_prior["condition"].map(condition_family) == family).sum())
+                for family in FAMILIES
+            },
         }
     if table is not None:  # the graders that never look at the image, on the same targets
         keys = table.drop(columns=[c for c in table if c.startswith("p_")])

@@ -7,6 +7,8 @@ same targets and measured against placing the targets from the canal points.
 ``full_rsna_score`` then scores all 25 targets of the test studies.
 """
 
+import numpy as np
+import pandas as pd
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.pipelines.families.nodes import (
@@ -21,9 +23,50 @@ from disc_grade.pipelines.families.nodes import (
     prepare_family_localiser,
     train_family_localiser,
 )
+from disc_grade.pipelines.families.skip import (
+    SKIPPED,
+    empty_predictions,
+    empty_rois,
+    skipped_figure,
+    skipped_when_empty,
+)
 from disc_grade.pipelines.finetuning.nodes import combine_predictions, finetune_variant
 from disc_grade.pipelines.finetuning.pipeline import VARIANTS
 from disc_grade.pipelines.roi.nodes import extract_disc_rois, plot_roi_gallery
+
+# a family without training targets (families.skip): each node's output when it has no input
+NO_FRAME = pd.DataFrame
+SKIPPABLE = {
+    "learn_placement": (learn_placement, lambda: dict(SKIPPED), 0),
+    "prepare_family_localiser": (
+        prepare_family_localiser,
+        lambda: (np.zeros((0, 1, 1), np.float16), NO_FRAME(), NO_FRAME()),
+        0,
+    ),
+    "train_family_localiser": (train_family_localiser, lambda: ({}, NO_FRAME()), 2),
+    "evaluate_family_localiser": (
+        evaluate_family_localiser,
+        lambda: (dict(SKIPPED), NO_FRAME()),
+        0,
+    ),
+    "extract_family_rois": (extract_disc_rois, lambda: empty_rois(1), 0),
+    "plot_roi_gallery": (plot_roi_gallery, skipped_figure, 1),
+    "family_encoder": (family_encoder, lambda: ({}, dict(SKIPPED)), 1),
+    "finetune_variant": (
+        finetune_variant,
+        lambda: ({}, NO_FRAME(), empty_predictions()),
+        1,
+    ),
+    "combine_predictions": (combine_predictions, empty_predictions, 0),
+    "family_metrics": (family_metrics, lambda: dict(SKIPPED), 0),
+    "family_ceiling": (family_ceiling, lambda: dict(SKIPPED), 1),
+}
+
+
+def _skippable(name: str):
+    func, empty, arg = SKIPPABLE[name]
+    return skipped_when_empty(func, empty, arg)
+
 
 FAMILIES = ("foraminal", "subarticular")
 SHARED_INPUTS = {
@@ -53,23 +96,23 @@ def _family(family: str) -> Pipeline:
                 "discs",
                 own,
             ],
-            ["targets", "alignment_exclusions", "alignment_reconciliation"],
+            ["targets", "alignment_exclusions", "alignment_reconciliation", "status"],
             name="align_family_targets",
         ),
         Node(
-            learn_placement,
+            _skippable("learn_placement"),
             ["targets", "discs", "dicom_index", own],
             "placement",
             name="learn_placement",
         ),
         Node(
-            prepare_family_localiser,
+            _skippable("prepare_family_localiser"),
             ["targets", "series", "dicom_index", "train_images", "params:localiser", own],
             ["localiser_grids", "localiser_grid_index", "localiser_units"],
             name="prepare_family_localiser",
         ),
         Node(
-            train_family_localiser,
+            _skippable("train_family_localiser"),
             [
                 "localiser_grids",
                 "localiser_grid_index",
@@ -81,7 +124,7 @@ def _family(family: str) -> Pipeline:
             name="train_family_localiser",
         ),
         Node(
-            evaluate_family_localiser,
+            _skippable("evaluate_family_localiser"),
             [
                 "localiser_model",
                 "placement",
@@ -99,14 +142,19 @@ def _family(family: str) -> Pipeline:
             name="evaluate_family_localiser",
         ),
         Node(
-            extract_disc_rois,
+            _skippable("extract_family_rois"),
             ["targets", "series", "train_images", f"{own}.roi"],
             ["disc_rois", "roi_index", "roi_exclusions"],
             name="extract_family_rois",
         ),
-        Node(plot_roi_gallery, ["disc_rois", "roi_index"], "roi_gallery", name="plot_roi_gallery"),
         Node(
-            family_encoder,
+            _skippable("plot_roi_gallery"),
+            ["disc_rois", "roi_index"],
+            "roi_gallery",
+            name="plot_roi_gallery",
+        ),
+        Node(
+            _skippable("family_encoder"),
             [
                 "disc_rois",
                 "roi_index",
@@ -126,7 +174,7 @@ def _family(family: str) -> Pipeline:
         ),
         *[
             Node(
-                finetune_variant,
+                _skippable("finetune_variant"),
                 [
                     "disc_rois",
                     "roi_index",
@@ -144,16 +192,22 @@ def _family(family: str) -> Pipeline:
             for variant in VARIANTS
         ],
         Node(
-            combine_predictions,
+            _skippable("combine_predictions"),
             [f"{v}.variant_predictions" for v in VARIANTS],
             "predictions",
             name="combine_predictions",
         ),
         Node(
-            family_metrics, ["predictions", "params:evaluation"], "metrics", name="family_metrics"
+            _skippable("family_metrics"),
+            ["predictions", "params:evaluation"],
+            "metrics",
+            name="family_metrics",
         ),
         Node(
-            family_ceiling, ["phantom_truth", "predictions", own], "ceiling", name="family_ceiling"
+            _skippable("family_ceiling"),
+            ["phantom_truth", "predictions", own],
+            "ceiling",
+            name="family_ceiling",
         ),
     ]
     parameters = {

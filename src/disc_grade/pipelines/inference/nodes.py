@@ -173,6 +173,13 @@ def grade_families(
     }
     tables = []
     for family, (placement, localiser_weights, models) in per_family.items():
+        if not by_variant(*models)[variant] or not localiser_weights:
+            logger.warning(
+                "inference[%s]: no grader (the training run skipped this condition); its "
+                "targets get the prior",
+                family,
+            )
+            continue
         chosen = choose_family_series(series, descriptions, family)
         if method == "placement":
             placed, missing = place_targets(
