@@ -78,7 +78,14 @@ def as_user(project: Path, lines: list[str], replace: dict[str, str]) -> str:
 def user_project(target: Path) -> Path:
     """A tiny copy of the project with the project's environment where the README expects it."""
     project = tiny_copy(target)
-    (project / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    venv = Path(sys.executable).parent.parent
+    installed = venv / ".installed"
+    # `make run` would reinstall a stale environment from the copy: never let it
+    assert (
+        not installed.exists()
+        or installed.stat().st_mtime >= (PROJECT_ROOT / "pyproject.toml").stat().st_mtime
+    ), "pyproject.toml changed since the environment was built: run `make setup`"
+    (project / ".venv").symlink_to(venv)
     return project
 
 
