@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from disc_grade.phantom.config import PhantomConfig
-from disc_grade.phantom.reader import ReaderModel, compromise, family_centre
+from disc_grade.phantom.reader import ReaderModel, compromise, family_centre, level_shift
 from disc_grade.phantom.sites import site_named
 from disc_grade.rsna import (
     CONDITIONS,
@@ -37,7 +37,7 @@ FORAMEN_LATERAL_RANGE_MM = (
     17.5,
 )  # per study and side, the foramina's distance from the midline
 RECESS_LATERAL_RANGE_MM = (7.5, 10.5)  # per study, the lateral recesses' distance from the midline
-LEVEL_SHIFT = 0.7  # how far a level's weight moves its latent (heavier levels degenerate more)
+SUBARTICULAR_BOTH_SIDES = 0.7  # a study's blank subarticular level is blank on both sides
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class StudySpec:
     ghost: float
     # quirks
     missing_sagittal_t2: bool = False
+    missing_sagittal_t1: bool = False
+    second_sagittal_t1_series_id: int | None = None  # a repeated sagittal T1 series
     reversed_instances: bool = False
     rle_compressed: bool = False
     missing_slice_thickness: bool = False
@@ -93,21 +95,51 @@ class StudySpec:
 def draw_latents(
     config: PhantomConfig, rng: np.random.Generator, study_latent: float
 ) -> dict[str, dict[str, float]]:
-    """Per condition and level, the latent severity: shared within the study, shifted per level."""
-    weights = np.asarray(config.level_severity_weight, dtype=float)
-    weights = weights / weights.mean()
+    """Per condition and level, the latent severity, shared within the study; the canal's is
+    shifted per level (``spinal_level_normal``), the foramina's and recesses' are not."""
     rho = config.study_correlation
+    shifts = {
+        condition: [
+            level_shift(config.severity_prior, config.reader_noise, share)
+            if condition == SPINAL
+            else 0.0
+            for share in config.spinal_level_normal
+        ]
+        for condition in CONDITIONS
+    }
     return {
         condition: {
             level: float(
-                np.sqrt(rho) * study_latent
-                + np.sqrt(1 - rho) * rng.standard_normal()
-                + LEVEL_SHIFT * np.log(w)
+                np.sqrt(rho) * study_latent + np.sqrt(1 - rho) * rng.standard_normal() + shift
             )
-            for level, w in zip(LEVELS, weights, strict=True)
+            for level, shift in zip(LEVELS, shifts[condition], strict=True)
         }
         for condition in CONDITIONS
     }
+
+
+def draw_blank_cells(config: PhantomConfig, rng: np.random.Generator) -> tuple[str, ...]:
+    """The label cells a study leaves blank, as the real readers did.
+
+    Subarticular cells go blank level by level from L1/L2 down (1-3 levels, usually both
+    sides: the axial stacks did not reach them); one or two foraminal cells now and then.
+    """
+    blank: list[str] = []
+    if rng.random() < config.subarticular_blank_rate:
+        n_levels = int(rng.integers(1, 4))
+        both = rng.random() < SUBARTICULAR_BOTH_SIDES
+        sides = ("left", "right") if both else (("left", "right")[int(rng.integers(2))],)
+        blank += [
+            label_column(f"{side}_subarticular_stenosis", level)
+            for level in LEVELS[:n_levels]
+            for side in sides
+        ]
+    if rng.random() < config.foraminal_blank_rate:
+        side = ("left", "right")[int(rng.integers(2))]
+        first = int(rng.integers(len(LEVELS) - 1))
+        levels = LEVELS[first : first + int(rng.integers(1, 3))]
+        blank += [label_column(f"{side}_neural_foraminal_narrowing", level) for level in levels]
+    return tuple(blank)
 
 
 def draw_grades(
@@ -172,12 +204,12 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
     narrow = rng.random() < config.narrow_canal_rate
     quirk = rng.random(5) < config.quirk_rate
     blank: tuple[str, ...] = ()
-    if quirk[4] or index == 2:
+    if index == 2:  # the canal's blank cell: planted once (real: 5 in 1,975 studies)
         blank = (label_column(SPINAL, LEVELS[int(rng.integers(len(LEVELS)))]),)
     # draws added after the canal's come from their own stream, so the canal's stay as they were
     extra = np.random.default_rng([config.seed, index, 7])
     second_axial = bool(index == 6 or extra.random() < config.second_axial_rate)
-    return StudySpec(
+    spec = StudySpec(
         foraminal_narrowing=side_narrowing(config, latent, "foraminal"),
         recess_narrowing=side_narrowing(config, latent, "subarticular"),
         second_axial_from=int(extra.integers(2, 4)) if second_axial else None,
@@ -214,13 +246,36 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
         bias_coeffs=tuple(float(c) for c in rng.uniform(-site.bias, site.bias, size=5)),
         blur_mm=float(rng.uniform(*site.blur_mm)),
         ghost=site.ghost,
-        # the first studies carry one quirk each so that even a tiny cohort has all of them
-        missing_sagittal_t2=bool(index == 5 or (quirk[0] and index > 5)),
+        # the first studies carry one quirk each so that even a tiny cohort has all of them;
+        # the real data's one-in-a-thousand cases are planted once
+        missing_sagittal_t2=index == 5,
         reversed_instances=bool(index == 1 or quirk[1]),
         rle_compressed=bool(index == 3 or quirk[2]),
         missing_slice_thickness=bool(index == 4 or quirk[3]),
-        blank_cells=blank,
+        missing_sagittal_t1=index == 8,
     )
+    blank += draw_blank_cells(config, extra)
+    repeat_t1 = int(extra.integers(_ID_LOW, _ID_HIGH))
+    rows, columns = draw_image_size(config, extra, size)
+    return replace(
+        spec,
+        blank_cells=blank,
+        second_sagittal_t1_series_id=repeat_t1 if index == 7 else None,
+        rows=rows,
+        columns=columns,
+        pixel_spacing=fov / rows,
+    )
+
+
+def draw_image_size(config: PhantomConfig, rng: np.random.Generator, size: int) -> tuple[int, int]:
+    """(rows, columns) of the sagittal images: ``size`` (the site's, jittered) unless
+    ``image_sizes`` lists the sizes to draw from; some studies narrower than tall."""
+    sizes = config.image_sizes
+    rows = int(sizes[int(rng.integers(len(sizes)))]) if sizes else size
+    columns = rows
+    if rng.random() < config.non_square_rate:
+        columns = max(64, int(round(rows * rng.uniform(0.75, 0.9) / 16) * 16))
+    return rows, columns
 
 
 def draw_cohort(config: PhantomConfig) -> list[StudySpec]:

@@ -55,14 +55,18 @@ def render_study(spec: StudySpec, config: PhantomConfig) -> list[tuple[str, byte
     thickness = None if spec.missing_slice_thickness else 0.9 * spec.slice_spacing
     files: list[tuple[str, bytes]] = []
 
-    sequences = (
-        [(SAGITTAL_T1, "T1")]
-        if spec.missing_sagittal_t2
-        else [(SAGITTAL_T2, "T2"), (SAGITTAL_T1, "T1")]
-    )
+    sequences = [
+        (description, sequence, spec.series_ids[description])
+        for description, sequence, missing in (
+            (SAGITTAL_T2, "T2", spec.missing_sagittal_t2),
+            (SAGITTAL_T1, "T1", spec.missing_sagittal_t1),
+        )
+        if not missing
+    ]
+    if spec.second_sagittal_t1_series_id is not None:  # a repeat of the T1 series
+        sequences.append((SAGITTAL_T1, "T1", spec.second_sagittal_t1_series_id))
     positions = sagittal_slice_positions(spec, n)
-    for description, sequence in sequences:
-        series_id = spec.series_ids[description]
+    for description, sequence, series_id in sequences:
         for i, pixels in enumerate(render_sagittal_series(spec, n, sequence, rng)):
             inst = instance_number(spec, i, n)
             ds = slice_dataset(

@@ -20,20 +20,30 @@ class PhantomConfig:
     seed: int = 2024
     image_size: int = 192
     image_size_jitter: float = 0.15
+    # sizes to draw each study's sagittal size from (empty: image_size, scaled by the site and
+    # the jitter), and the share of studies whose sagittal images are narrower than tall
+    image_sizes: tuple[int, ...] = ()
+    non_square_rate: float = 0.0
     n_sagittal_slices: int = 11
     n_axial_per_level: int = 3
+    # grade frequencies of the RSNA 2024 training labels (Normal/Mild, Moderate, Severe)
     severity_prior: tuple[float, float, float] = (0.878, 0.075, 0.048)
-    foraminal_prior: tuple[float, float, float] = (0.75, 0.20, 0.05)
-    subarticular_prior: tuple[float, float, float] = (0.68, 0.22, 0.10)
-    level_severity_weight: tuple[float, ...] = (0.4, 0.7, 1.0, 1.6, 1.1)
+    foraminal_prior: tuple[float, float, float] = (0.780, 0.181, 0.040)
+    subarticular_prior: tuple[float, float, float] = (0.714, 0.190, 0.096)
+    # the canal's Normal/Mild share per level, L1/L2 .. L5/S1 (most Severe at L4/L5)
+    spinal_level_normal: tuple[float, ...] = (0.955, 0.897, 0.822, 0.751, 0.965)
     study_correlation: float = 0.6
     reader_noise: float = 0.3
     site_weights: tuple[tuple[str, float], ...] = DEFAULT_SITE_WEIGHTS
     narrow_canal_rate: float = 0.12
     slip_rate: float = 0.1
     endplate_change_rate: float = 0.15
-    quirk_rate: float = 0.08
-    second_axial_rate: float = 0.15  # studies whose lower levels come in a second axial series
+    quirk_rate: float = 0.08  # reversed instance numbers, RLE files, no SliceThickness, each
+    # studies with blank subarticular cells (1-3 upper levels, one or both sides) and with
+    # blank foraminal cells; the canal's blank cell is planted once (real: 5 in 1,975 studies)
+    subarticular_blank_rate: float = 0.085
+    foraminal_blank_rate: float = 0.017
+    second_axial_rate: float = 0.17  # studies whose lower levels come in a second axial series
     between_slice_rate: float = 0.5  # studies with an axial slice between each pair of stacks
     # the sites whose studies the phantom suggests holding out as an external test
     # (``phantom_split.json``; the split follows it unless alignment.split.holdout_sites is set)
@@ -65,10 +75,12 @@ class PhantomConfig:
             "severity_prior",
             "foraminal_prior",
             "subarticular_prior",
-            "level_severity_weight",
+            "spinal_level_normal",
         ):
             if key in values:
                 values[key] = tuple(float(v) for v in values[key])
+        if "image_sizes" in values:
+            values["image_sizes"] = tuple(int(v) for v in values["image_sizes"] or ())
         if "holdout_sites" in values:
             values["holdout_sites"] = tuple(str(v) for v in values["holdout_sites"] or ())
         if "site_weights" in values:
@@ -85,6 +97,8 @@ class PhantomConfig:
             raise ValueError(f"phantom.n_studies must be >= 1, got {self.n_studies}")
         if not 64 <= self.image_size <= 1024:
             raise ValueError(f"phantom.image_size must be in [64, 1024], got {self.image_size}")
+        if any(not 64 <= size <= 1024 for size in self.image_sizes):
+            raise ValueError(f"phantom.image_sizes must lie in [64, 1024], got {self.image_sizes}")
         if self.n_sagittal_slices < 5:
             raise ValueError(
                 f"phantom.n_sagittal_slices must be >= 5, got {self.n_sagittal_slices}"
@@ -95,9 +109,11 @@ class PhantomConfig:
                 raise ValueError(
                     f"phantom.{key} must be 3 non-negative numbers, got {getattr(self, key)}"
                 )
-        if len(self.level_severity_weight) != len(LEVELS):
+        normal = np.asarray(self.spinal_level_normal)
+        if normal.shape != (len(LEVELS),) or not ((normal > 0) & (normal < 1)).all():
             raise ValueError(
-                f"phantom.level_severity_weight needs {len(LEVELS)} values, got {self.level_severity_weight}"
+                f"phantom.spinal_level_normal needs {len(LEVELS)} shares in (0, 1), got "
+                f"{self.spinal_level_normal}"
             )
         if not 0 <= self.study_correlation < 1:
             raise ValueError(
@@ -127,8 +143,11 @@ class PhantomConfig:
             "slip_rate",
             "endplate_change_rate",
             "quirk_rate",
+            "subarticular_blank_rate",
+            "foraminal_blank_rate",
             "second_axial_rate",
             "between_slice_rate",
+            "non_square_rate",
         ):
             if not 0 <= getattr(self, key) <= 1:
                 raise ValueError(f"phantom.{key} must be in [0, 1], got {getattr(self, key)}")

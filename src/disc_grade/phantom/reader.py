@@ -34,6 +34,17 @@ def compromise(z: np.ndarray | float, centre: float = COMPROMISE_CENTRE) -> np.n
     return COMPROMISE_FLOOR + COMPROMISE_SPAN * norm.cdf((z - centre) / COMPROMISE_WIDTH)
 
 
+def level_shift(prior, noise: float, normal_share: float) -> float:
+    """How far a level's latents move so that ``normal_share`` of its grades are Normal/Mild.
+
+    The reader's thresholds stay those of ``prior`` (the condition's overall frequencies): a
+    level with fewer Normal/Mild grades has its latents moved up, so it has more Moderate and
+    Severe grades too, as the real levels do.
+    """
+    reader = ReaderModel.from_prior(prior, noise)
+    return float(reader.thresholds[0] - np.sqrt(1 + noise**2) * _NORMAL.inv_cdf(normal_share))
+
+
 def family_centre(prior, noise: float, spinal_prior) -> float:
     """The compromise centre of a family: as far above its first threshold as the canal's is."""
     own = ReaderModel.from_prior(prior, noise).thresholds[0]

@@ -4,7 +4,7 @@ Each study belongs to one site. A site fixes the ranges its studies draw from: c
 gamma, fat suppression (STIR: fat dark, against bright fat on plain T2), noise, in-plane
 resolution and slice spacing, blur, bias field, intensity scaling and a ghost artefact. The site
 is written into every file as the scanner model (``ManufacturerModelName``), as a real scanner
-would, and into the phantom's sidecar table ``phantom_sites.csv``; no pipeline reads the sidecar.
+would, and into the truth sidecar ``phantom_truth.csv``; no pipeline trains on the sidecar.
 """
 
 from __future__ import annotations

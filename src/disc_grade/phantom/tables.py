@@ -69,6 +69,16 @@ def series_table(specs: list[StudySpec]) -> pd.DataFrame:
         for s in specs
         for d in (SAGITTAL_T2, SAGITTAL_T1, AXIAL_T2)
         if not (d == SAGITTAL_T2 and s.missing_sagittal_t2)
+        and not (d == SAGITTAL_T1 and s.missing_sagittal_t1)
+    ]
+    rows += [  # a repeated sagittal T1 series (the labels point at the first)
+        {
+            "study_id": s.study_id,
+            "series_id": s.second_sagittal_t1_series_id,
+            "series_description": SAGITTAL_T1,
+        }
+        for s in specs
+        if s.second_sagittal_t1_series_id is not None
     ]
     rows += [  # the studies whose lower levels come in a second axial series
         {
@@ -116,15 +126,16 @@ def coordinates_table(specs: list[StudySpec], config: PhantomConfig) -> pd.DataF
                 ("left", 1.0, spec.foramen_lateral_mm[0]),
                 ("right", -1.0, spec.foramen_lateral_mm[1]),
             ):
-                entries.append(
-                    (
-                        f"{side}_neural_foraminal_narrowing",
-                        spec.series_ids[SAGITTAL_T1],
-                        instance_number(spec, nearest_slice(spec, n, sign * lateral), n),
-                        (x_mm - 0.3 * spec.canal_ap_mm) / ps,
-                        y_mm / ps,
+                if not spec.missing_sagittal_t1:
+                    entries.append(
+                        (
+                            f"{side}_neural_foraminal_narrowing",
+                            spec.series_ids[SAGITTAL_T1],
+                            instance_number(spec, nearest_slice(spec, n, sign * lateral), n),
+                            (x_mm - 0.3 * spec.canal_ap_mm) / ps,
+                            y_mm / ps,
+                        )
                     )
-                )
                 centre = (ax_size - 1) / 2
                 marked = labelled_axial_slice(axial, k)
                 entries.append(
