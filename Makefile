@@ -4,6 +4,7 @@
 #   make repro  set up, then `dvc repro` with the project's environment on PATH
 #   make study  set up, then the label-efficiency study as a DVC experiment (params.yaml's grid)
 #   make ablation  set up, then the contrastive-pretraining ablation (`dvc repro ablation`)
+#   make notebook  set up with Jupyter, then `kedro jupyter notebook` (notebooks/results.ipynb)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +15,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml repro study ablation clean-data
+.PHONY: setup run phantom test lint bench viz viz-build dvc-yaml repro study ablation clean-data notebook
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +48,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
+
+notebook: setup
+	@$(BIN)/python -c "import notebook" 2>/dev/null || $(BIN)/python -m pip install -q -e ".[dev,notebook]"
+	$(BIN)/kedro jupyter notebook
 
 viz: setup
 	$(BIN)/kedro viz run --autoreload

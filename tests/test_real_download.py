@@ -229,3 +229,17 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
     status = as_user(project, [activate, "dvc status data/01_raw/rsna.dvc"], {})
     assert "modified" not in status
     assert_no_patient_fields(project, printed + again + local)
+
+
+@pytest.mark.e2e
+def test_the_readmes_import_url_records_a_download_where_it_lies(foreign_cohort, tmp_path):
+    import re
+
+    text = (PROJECT_ROOT / "README.md").read_text()
+    command = re.search(r"`(dvc import-url [^`]+)`", text).group(1)
+    project = user_project(tmp_path / "team")
+    before = digests(foreign_cohort)
+    as_user(project, ["source .venv/bin/activate", command], {DOWNLOAD: str(foreign_cohort)})
+    record = yaml.safe_load((project / "data/01_raw/rsna.dvc").read_text())
+    assert record["deps"][0]["path"] == str(foreign_cohort)
+    assert digests(project / "data/01_raw/rsna") == before == digests(foreign_cohort)
