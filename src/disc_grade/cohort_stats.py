@@ -8,7 +8,6 @@ is how the phantom is held to the real data (docs/phantom.md).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from disc_grade.rsna import (
@@ -69,8 +68,6 @@ RARE = {  # seen at most a handful of times in 1,975 studies
     "studies without sagittal T1",
     "studies without sagittal T2",
 }
-# the sagittal images of the real download, as scanners write them (for the table; no rate)
-REAL_IMAGES = "320-1,024 px (most often 512), some non-square; pixel spacing 0.3-0.9 mm"
 
 
 def _shares(values: pd.Series) -> list[float]:
@@ -126,17 +123,6 @@ def cohort_rates(train: pd.DataFrame, descriptions: pd.DataFrame) -> dict[str, f
     return {key: rates[key] for key in RSNA_2024_TRAIN}
 
 
-def image_summary(sizes: pd.DataFrame) -> str:
-    """The sagittal images' sizes and pixel spacing (``rows``, ``columns``, ``pixel_spacing``)."""
-    side = np.concatenate([sizes["rows"], sizes["columns"]])
-    square = float((sizes["rows"] == sizes["columns"]).mean())
-    return (
-        f"{side.min()}-{side.max()} px (median {int(np.median(side))}), "
-        f"{100 * (1 - square):.0f}% non-square; pixel spacing "
-        f"{sizes['pixel_spacing'].min():.2f}-{sizes['pixel_spacing'].max():.2f} mm"
-    )
-
-
 def compare(rates: dict[str, float]) -> pd.DataFrame:
     """Real against cohort rate per key, with their ratio and whether it is within a factor of 2.
 
@@ -153,17 +139,16 @@ def compare(rates: dict[str, float]) -> pd.DataFrame:
 
 def markdown(columns: dict[str, dict[str, float]]) -> str:
     """A Markdown table: the real rates, then one column per cohort (percent), ratios flagged."""
-    names = list(columns)
+    tables = {name: compare(rates).set_index("rate") for name, rates in columns.items()}
     lines = [
-        "| rate | real | " + " | ".join(names) + " |",
-        "|---|---|" + "---|" * len(names),
+        "| rate | real | " + " | ".join(tables) + " |",
+        "|---|---|" + "---|" * len(tables),
     ]
     for key, real in RSNA_2024_TRAIN.items():
-        cells = []
-        for name in names:
-            table = compare(columns[name]).set_index("rate")
-            mark = "" if table.loc[key, "ok"] else " (x)"
-            cells.append(f"{100 * columns[name][key]:.2f}{mark}")
+        cells = [
+            f"{100 * t.loc[key, 'cohort']:.2f}{'' if t.loc[key, 'ok'] else ' (x)'}"
+            for t in tables.values()
+        ]
         lines.append(f"| {key} | {100 * real:.2f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
