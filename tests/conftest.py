@@ -23,20 +23,24 @@ TINY_LOCALISER = {
 }
 SMALL_COHORT = PhantomConfig(n_studies=10, seed=7, image_size=128, n_sagittal_slices=7)
 _QUICK = {"epochs": 1, "batch_size": 16, "encoder": {"depth": 10}}
-# runtime parameters that shrink `train` to seconds on a tiny cohort (e2e tests)
-TINY_RUN_PARAMS = {
-    "phantom": {
-        "workers": 1,
-        "cohort": {"n_studies": 10, "image_size": 96, "n_sagittal_slices": 5},
-    },
+# what shrinks one condition's block to seconds on a tiny cohort (e2e tests)
+TINY_CONDITION = {
     "roi": {"size_px": 24, "workers": 1},
-    "ingestion": {"workers": 1},
     "pretraining": {**_QUICK, "checkpoint": None},
     "finetuning": {**_QUICK, "checkpoint_dir": None},
     "localiser": TINY_LOCALISER,
-    "families": {
-        family: {"roi": {"size_px": 24, "workers": 1}} for family in ("foraminal", "subarticular")
-    },
+    "evaluation": {"n_resamples": 50},
+}
+CONDITIONS = ("spinal", "foraminal", "subarticular")
+TINY_PHANTOM = {
+    "workers": 1,
+    "cohort": {"n_studies": 10, "image_size": 96, "n_sagittal_slices": 5},
+}
+# runtime parameters that shrink `train` to seconds on a tiny cohort (e2e tests)
+TINY_RUN_PARAMS = {
+    "phantom": TINY_PHANTOM,
+    "ingestion": {"workers": 1},
+    **{condition: TINY_CONDITION for condition in CONDITIONS},
 }
 
 
@@ -58,11 +62,15 @@ def small_cohort(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_cohort_tables(small_cohort):
-    """The small cohort read as the pipelines read it: (train.csv, label coordinates, series
-    descriptions, ``series``, ``dicom_index``, the canal's aligned ``discs`` without a split)."""
+    """The small cohort read as the pipelines read it: ``train``, ``coords``, ``descriptions``,
+    ``series``, ``index`` (the header scan), ``splits`` (one per study: every third study test,
+    the rest train), ``landmarks`` and the canal's aligned targets ``discs``."""
+    from types import SimpleNamespace
+
     import pandas as pd
 
-    from disc_grade.alignment.labels import align_discs
+    from disc_grade.alignment.landmarks import labelled_landmarks
+    from disc_grade.alignment.split import study_table
     from disc_grade.dicom.headers import scan_headers
     from disc_grade.dicom.series import build_series_table
 
@@ -75,8 +83,38 @@ def small_cohort_tables(small_cohort):
     train = pd.read_csv(root / "train.csv")
     coords = pd.read_csv(root / "train_label_coordinates.csv")
     descriptions = pd.read_csv(root / "train_series_descriptions.csv")
-    discs, _ = align_discs(train, coords, descriptions, series)
-    return train, coords, descriptions, series, index, discs
+    studies = study_table(train, series)
+    splits = studies.assign(
+        split=["test" if i % 3 == 0 else "train" for i in range(len(studies))], fold=-1
+    )
+    landmarks = labelled_landmarks(coords, index)
+    tables = SimpleNamespace(
+        train=train, coords=coords, descriptions=descriptions, series=series, index=index,
+        splits=splits, landmarks=landmarks,
+    )  # fmt: skip
+    tables.discs = align(tables, "spinal")[0]
+    return tables
+
+
+def align(tables, name: str, coords=None, splits=None):
+    """``alignment.targets.align_targets`` of condition ``name`` on ``small_cohort_tables``."""
+    from disc_grade.alignment.targets import align_targets
+    from disc_grade.conditions import spec_of
+
+    return align_targets(
+        spec_of(name),
+        tables.train,
+        tables.coords if coords is None else coords,
+        tables.descriptions,
+        tables.series,
+        tables.index,
+        tables.splits if splits is None else splits,
+        tables.landmarks,
+        ALIGNMENT,
+    )
+
+
+ALIGNMENT = {"side_tolerance_mm": 1.0, "max_disc_distance_mm": 15.0}
 
 
 @pytest.fixture(scope="session")
@@ -124,11 +162,12 @@ def kedro_project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run_kedro(project: Path, pipeline: str, params: dict | None = None) -> None:
-    """``kedro run --pipelines=<pipeline> --params=...`` inside ``project``."""
+def run_kedro(project: Path, pipeline: str, params: dict | None = None, **run) -> None:
+    """``kedro run --pipelines=<pipeline> --params=...`` inside ``project`` (``run``: more of
+    ``KedroSession.run``'s options, e.g. ``to_nodes``)."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project)
     with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
-        session.run(pipeline_names=[pipeline])
+        session.run(pipeline_names=[pipeline], **run)

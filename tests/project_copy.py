@@ -16,36 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import PROJECT_ROOT, TINY_LOCALISER
+from tests.conftest import CONDITIONS, PROJECT_ROOT, TINY_CONDITION, TINY_PHANTOM
 
 TINY = {
-    "parameters_phantom.yml": {
-        "phantom": {
-            "workers": 1,
-            "cohort": {"n_studies": 10, "image_size": 96, "n_sagittal_slices": 5},
-        }
-    },
+    "parameters_phantom.yml": {"phantom": TINY_PHANTOM},
     "parameters_ingestion.yml": {"ingestion": {"workers": 1}},
-    "parameters_roi.yml": {"roi": {"size_px": 24, "workers": 1}},
-    "parameters_pretraining.yml": {
-        "pretraining": {"epochs": 1, "batch_size": 16, "encoder": {"depth": 10}, "checkpoint": None}
-    },
-    "parameters_finetuning.yml": {
-        "finetuning": {
-            "epochs": 1,
-            "batch_size": 16,
-            "encoder": {"depth": 10},
-            "checkpoint_dir": None,
-        }
-    },
-    "parameters_evaluation.yml": {"evaluation": {"n_resamples": 50}},
-    "parameters_localiser.yml": {"localiser": TINY_LOCALISER},
-    "parameters_families.yml": {
-        "families": {
-            family: {"roi": {"size_px": 24, "workers": 1}}
-            for family in ("foraminal", "subarticular")
-        }
-    },
+    "parameters_conditions.yml": {condition: TINY_CONDITION for condition in CONDITIONS},
 }
 
 
@@ -67,17 +43,16 @@ def tiny_copy(target: Path) -> Path:
         shutil.copy2(PROJECT_ROOT / rel, target / rel)
     for name, change in TINY.items():
         path = target / "conf" / "base" / name
-        path.write_text(
-            yaml.safe_dump(merge(yaml.safe_load(path.read_text()), change), sort_keys=False)
-        )
+        config = merge(yaml.safe_load(path.read_text()), change)
+        for condition in CONDITIONS if name == "parameters_conditions.yml" else ():
+            ablation = config[condition]["ablation"]  # two recipes, one share, one seed
+            recipes = {k: ablation["recipes"][k] for k in ("scratch", "supcon")}
+            config[condition]["ablation"] = {**ablation, "fractions": [1.0], "seeds": [0],
+                                             "recipes": recipes}  # fmt: skip
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
     (target / "dvc.lock").unlink(missing_ok=True)
-    path = target / "conf" / "base" / "parameters_ablation.yml"
-    ablation = yaml.safe_load(path.read_text())["ablation"]
-    ablation.update(fractions=[1.0], seeds=[0])
-    ablation["recipes"] = {k: ablation["recipes"][k] for k in ("scratch", "supcon")}  # two recipes
-    path.write_text(yaml.safe_dump({"ablation": ablation}, sort_keys=False))
     params = yaml.safe_load((target / "params.yaml").read_text())
-    params["study"] = {"fractions": [0.5, 1.0], "seeds": [0]}  # two cells of the grid
+    params["study"] = {**params["study"], "fractions": [0.5, 1.0], "seeds": [0]}  # two cells
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for args in (
         ["init", "-q"],

@@ -8,7 +8,16 @@ import sys
 import pytest
 import yaml
 
-from disc_grade.lineage import PHANTOM_ROOT, STAGES, build, render, stage_cmd
+from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.lineage import (
+    CHOSEN,
+    PHANTOM_ROOT,
+    STAGES,
+    build,
+    render,
+    stage_cmd,
+    stage_pipeline,
+)
 from tests.conftest import PROJECT_ROOT
 from tests.project_copy import merge, ran, run, tiny_copy
 
@@ -20,6 +29,18 @@ def generated():
 
 def test_dvc_yaml_is_up_to_date_with_the_registry(generated):
     assert (PROJECT_ROOT / "dvc.yaml").read_text() == render(generated), "run `make dvc-yaml`"
+
+
+def _read_params(pipeline, name: str) -> set[str]:
+    read = {
+        i.removeprefix("params:")
+        for node in pipeline.nodes
+        for i in node.inputs
+        if i.startswith("params:") and i != "params:raw_root"
+    }
+    if name in CHOSEN:  # written from the spinal namespace for the condition params.yaml names
+        read = {k.replace("spinal.", CHOSEN[name] + ".") for k in read if k.startswith("spinal.")}
+    return read
 
 
 def test_every_output_input_and_parameter_is_tracked(generated):
@@ -36,7 +57,8 @@ def test_every_output_input_and_parameter_is_tracked(generated):
                 and "--env=${kedro_env}" in stage["cmd"]
             )
             assert "conf/${kedro_env}" in stage["deps"] and "conf/base/catalog.yml" in stage["deps"]
-            assert {"params.yaml": ["kedro_env", "raw_root"]} in stage["params"]
+            tracked = next(e["params.yaml"] for e in stage["params"] if "params.yaml" in e)
+            assert {"kedro_env", "raw_root"} <= set(tracked)
             assert not any(o.startswith("data/01_raw") for o in stage["outs"]), "raw data is no out"
         files = stage["outs"] + [
             next(iter(m)) for m in stage.get("metrics", []) + stage.get("plots", [])
@@ -51,29 +73,58 @@ def test_every_output_input_and_parameter_is_tracked(generated):
             for k in keys
             if file != "params.yaml"
         }
-        read = {
-            i.removeprefix("params:")
-            for node in pipelines[name].nodes
-            for i in node.inputs
-            if i.startswith("params:") and i != "params:raw_root"
-        }
+        pipeline = pipelines[stage_pipeline(name)]
+        if name in CONDITION_NAMES:
+            pipeline = pipeline.only_nodes_with_namespaces([name])
+        read = _read_params(pipeline, name)
         assert read == params, f"stage {name} tracks {params}, its nodes read {read}"
-        assert any(d.startswith(f"src/disc_grade/pipelines/{name}/") for d in stage["deps"])
+        package = stage_pipeline(name)
+        assert any(d.startswith(f"src/disc_grade/pipelines/{package}/") for d in stage["deps"])
     for name, stage in stages.items():
         for dep in stage["deps"]:
             dep = dep.replace("${raw_root}", PHANTOM_ROOT)  # the default data: the phantom's
             if dep.startswith(f"{PHANTOM_ROOT}/"):
                 assert produced[PHANTOM_ROOT] == "phantom"
-            elif dep == "data/07_model_output/study":  # the folder of the grid's cells
+            elif dep == "data/07_model_output/${study.condition}/study":  # the grid's cells
                 assert any(p.startswith(dep + "/") and s == "study" for p, s in produced.items())
+            elif dep.startswith("data/") and "${" in dep:  # a chosen condition's file
+                spinal = dep.replace("${study.condition}", "spinal").replace(
+                    "${ablation_condition}", "spinal"
+                )
+                assert spinal in produced and produced[spinal] == "spinal", dep
             elif dep.startswith("data/"):
                 assert dep in produced, f"{name} depends on {dep}, which no stage produces"
                 assert STAGES.index(produced[dep]) < STAGES.index(name)
-    assert {
-        "data/08_reporting/metrics.json",
-        "data/08_reporting/ceiling.json",
-        "data/08_reporting/end_to_end_metrics.json",
-    } == {next(iter(m)) for m in stages["evaluation"]["metrics"]}
+    for name in CONDITION_NAMES:  # every condition's figures are DVC metrics of its stage
+        assert {
+            f"data/08_reporting/{name}/{m}.json"
+            for m in (
+                "metrics",
+                "ceiling",
+                "end_to_end_metrics",
+                "encoder_probe",
+                "localiser_metrics",
+            )
+        } == {next(iter(m)) for m in stages[name]["metrics"]}
+    assert stages["report"]["metrics"] == [{"data/08_reporting/rsna_score.json": {"cache": False}}]
+
+
+def test_a_dataset_the_lineage_cannot_place_stops_it_named():
+    from disc_grade.lineage import UnplacedDataset, _filepath
+
+    class Broken:
+        def _describe(self):
+            raise OSError("no such bucket")
+
+    class Catalog:
+        def __contains__(self, name):
+            return True
+
+        def get(self, name):
+            return Broken()
+
+    with pytest.raises(UnplacedDataset, match="'spinal.metrics'"):
+        _filepath(Catalog(), "spinal.metrics")
 
 
 @pytest.mark.e2e
@@ -88,19 +139,24 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
         [sys.executable, "-m", "kedro", "run", "--pipelines=phantom"], plain
     )  # what `make run` runs
     run([sys.executable, "-m", "kedro", "run", "--pipelines=train"], plain)
-    metrics = "data/08_reporting/metrics.json"
-    assert json.loads((repro / metrics).read_text()) == json.loads((plain / metrics).read_text())
+    for metrics in ("data/08_reporting/spinal/metrics.json", "data/08_reporting/rsna_score.json"):
+        assert json.loads((repro / metrics).read_text()) == json.loads(
+            (plain / metrics).read_text()
+        )
 
     assert ran(run(["dvc", "repro"], repro)) == set(), "a second repro runs nothing"
 
-    path = repro / "conf" / "base" / "parameters_finetuning.yml"
+    path = repro / "conf" / "base" / "parameters_conditions.yml"
     path.write_text(
         yaml.safe_dump(
-            merge(yaml.safe_load(path.read_text()), {"finetuning": {"lr": 0.002}}), sort_keys=False
+            merge(yaml.safe_load(path.read_text()), {"spinal": {"finetuning": {"lr": 0.002}}}),
+            sort_keys=False,
         )
     )
     status = json.loads(run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
-    downstream = {"finetuning", "families", "evaluation", "study", "study_report", "ablation"}
-    changed = {name.split("@")[0] for name in status}  # study_report changes once a cell has
-    assert changed == downstream - {"study_report"}, status
+    # the canal's fine-tuning changed: the canal, the report, and the study and ablation of the
+    # canal (params.yaml's condition); the foramina and recesses are untouched
+    downstream = {"spinal", "report", "study", "study_report", "ablation"}
+    changed = {name.split("@")[0] for name in status}  # the others change once their inputs do
+    assert changed == downstream - {"study_report", "report"}, status
     assert ran(run(["dvc", "repro"], repro)) == downstream

@@ -27,16 +27,7 @@ from tests.project_copy import digests, merge, ran, tiny_copy
 
 DOWNLOAD = "/path/to/rsna-2024-lumbar"  # the README's placeholders
 TEST_IMAGES = "/path/to/test_images"
-TRAIN_STAGES = {
-    "ingestion",
-    "alignment",
-    "roi",
-    "localisation",
-    "pretraining",
-    "finetuning",
-    "families",
-    "evaluation",
-}
+TRAIN_STAGES = {"ingestion", "split", "spinal", "foraminal", "subarticular", "report"}
 
 
 def readme_block(heading: str) -> list[str]:
@@ -157,10 +148,10 @@ def test_the_readmes_train_commands_run_on_a_foreign_cohort_with_the_defaults(tr
     project, printed = trained
     source = json.loads((project / "data/08_reporting/data_source.json").read_text())
     assert not source["phantom"]
-    discs = pd.read_parquet(project / "data/03_primary/discs.parquet")
-    assert set(discs["split"]) == {"train", "validation", "test"}, "the default holds out nothing"
+    splits = pd.read_parquet(project / "data/02_intermediate/study_splits.parquet")
+    assert set(splits["split"]) == {"train", "validation", "test"}, "the default holds out nothing"
     assert "holding out sites none" in printed
-    metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    metrics = json.loads((project / "data/08_reporting/spinal/metrics.json").read_text())
     assert set(metrics) == {"contrastive", "scratch", "frozen"}
     for family in ("foraminal", "subarticular"):
         table = pd.read_parquet(project / f"data/07_model_output/{family}/predictions.parquet")
@@ -198,27 +189,25 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
     project = user_project(tmp_path / "team")
     lines = readme_block("### The real download under DVC")
     activate, second = lines[0], lines[-1]
-    assert activate == "source .venv/bin/activate" and second.startswith("dvc repro evaluation")
+    assert activate == "source .venv/bin/activate" and second.startswith("dvc repro report")
     printed = as_user(project, lines[:-1], {DOWNLOAD: str(download)})
     assert ran(printed) == TRAIN_STAGES, "the first repro runs every train stage"
     assert ran(as_user(project, [activate, second], {})) == set(), "a second repro runs nothing"
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["raw_root"] == "data/01_raw/rsna" and set(params["study"]) == {
+        "condition",
         "fractions",
         "seeds",
     }, "the edit keeps every key dvc.yaml reads"
+    assert params["ablation_condition"] == "spinal"
     source = json.loads((project / "data/08_reporting/data_source.json").read_text())
     assert source["raw_root"] == "data/01_raw/rsna" and not source["phantom"]
 
-    path = project / "conf" / "base" / "parameters_finetuning.yml"
-    path.write_text(
-        yaml.safe_dump(
-            merge(yaml.safe_load(path.read_text()), {"finetuning": {"lr": 0.002}}),
-            sort_keys=False,
-        )
-    )
+    path = project / "conf" / "base" / "parameters_conditions.yml"
+    change = {"foraminal": {"finetuning": {"lr": 0.002}}}
+    path.write_text(yaml.safe_dump(merge(yaml.safe_load(path.read_text()), change), sort_keys=False))
     again = as_user(project, [activate, second], {})
-    assert ran(again) == {"finetuning", "families", "evaluation"}
+    assert ran(again) == {"foraminal", "report"}, "the other conditions are untouched"
     # a change in the environment's folder re-runs every stage that reads the configuration
     (project / "conf" / "local" / "parameters_evaluation.yml").write_text(
         "evaluation:\n  n_resamples: 60\n"

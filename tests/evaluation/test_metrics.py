@@ -124,10 +124,23 @@ def test_rsna_spinal_score_on_a_fixed_example_by_the_published_formula():
     spinal = -(w * np.log([0.7, 0.5, 0.6, 0.8])).sum() / w.sum()
     # any severe: study 1 max P(sev) 0.5, truth 1, weight 4; study 2 max 0.1, truth 0, weight 2
     any_severe = -(4 * np.log(0.5) + 2 * np.log(0.9)) / 6
-    got = M.rsna_spinal_score(t)
-    assert got["spinal_log_loss"] == pytest.approx(spinal)
-    assert got["any_severe_log_loss"] == pytest.approx(any_severe)
-    assert got["rsna_spinal_score"] == pytest.approx((spinal + any_severe) / 2)
+    got = M.evaluate_split(t, n_resamples=10)
+    assert got["log_loss"] == pytest.approx(spinal)
+    assert got["any_severe_spinal_log_loss"] == pytest.approx(any_severe)
+
+
+def test_the_any_severe_spinal_term_is_one_computation_checked_by_hand():
+    """The canal's metrics and the full RSNA score take the same term, the competition's: the
+    study's largest submitted P(Severe), as submitted (rows are not renormalised first)."""
+    from disc_grade.evaluation.rsna_score import rsna_score
+
+    # rows summing to 0.8 and 1.2: renormalising first would give max P(Severe) 0.4 / 0.8 = 0.5
+    probs = np.array([[0.3, 0.1, 0.4], [0.6, 0.5, 0.1]])
+    t = table([2, 0], probs.argmax(1), probs, studies=[1, 1], levels=["l1_l2", "l2_l3"])
+    hand = -np.log(0.4)  # one study, truly Severe (weight 4): -log(max P(Severe) = 0.4)
+    canal = M.evaluate_split(t, n_resamples=10)["any_severe_spinal_log_loss"]
+    scored = rsna_score(t.assign(condition="spinal_canal_stenosis"))["any_severe_spinal_log_loss"]
+    assert canal == pytest.approx(hand) and scored == pytest.approx(hand)
 
 
 def test_expected_calibration_error_by_hand():
@@ -175,7 +188,9 @@ def test_ties_in_the_any_severe_maximum_and_on_a_bin_edge():
         [[0.5, 0.2, 0.3], [0.4, 0.3, 0.3]]
     )  # two levels tie for the study's max P(Severe)
     t = table([0, 0], [0, 0], probs, studies=[1, 1], levels=["l1_l2", "l2_l3"])
-    assert M.rsna_spinal_score(t)["any_severe_log_loss"] == pytest.approx(-np.log(0.7))
+    assert M.evaluate_split(t, n_resamples=10)["any_severe_spinal_log_loss"] == pytest.approx(
+        -np.log(0.7)
+    )
     # confidence exactly on a bin edge (0.5) falls in the lower bin, as np.digitize(right=True) says
     _, bins = M.expected_calibration_error(np.array([0]), np.array([[0.5, 0.25, 0.25]]), 10)
     assert bins.loc[4, "count"] == 1

@@ -43,9 +43,13 @@ METRICS = {
 }
 
 
+CONDITIONS = {c: {"metrics": METRICS} for c in ("spinal", "foraminal", "subarticular")}
+PNGS = {f"{c}/{name}": _png(name) for c in CONDITIONS for name, _ in FIGURES}
+
+
 def test_report_tables_and_figures_are_in_the_html():
-    html = html_report(sections(METRICS, "test data"), {name: _png(name) for name, _ in FIGURES})
-    assert html.count("<img") == len(FIGURES)
+    html = html_report(sections("test data", CONDITIONS, {}), PNGS)
+    assert html.count("<img") == len(PNGS) == 3 * len(FIGURES)
     assert "80.0% [70.0%, 90.0%]" in html and "5.00% (1)" in html and "test data" in html
     assert base64.b64decode(html.split("base64,")[1].split("'")[0])[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -58,9 +62,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
     from playwright.sync_api import sync_playwright
 
     page_file = tmp_path / "report.html"
-    page_file.write_text(
-        html_report(sections(METRICS, "test data"), {name: _png(name) for name, _ in FIGURES})
-    )
+    page_file.write_text(html_report(sections("test data", CONDITIONS, {}), PNGS))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -72,6 +74,6 @@ def test_report_renders_in_headless_chromium(tmp_path):
         )
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         browser.close()
-    assert len(sizes) == len(FIGURES) and all(w > 100 and h > 100 for w, h in sizes)
+    assert len(sizes) == len(PNGS) and all(w > 100 and h > 100 for w, h in sizes)
     assert not errors
     assert (tmp_path / "report.png").stat().st_size > 20_000

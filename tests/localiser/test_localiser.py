@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from disc_grade.localiser.data import from_grid_coords, to_grid_coords
-from disc_grade.localiser.model import decode, heatmaps, network_input
-from disc_grade.localiser.train import localiser_metrics
-from disc_grade.rsna import LEVELS
+from disc_grade.localiser.find import ordered_down_the_spine
+from disc_grade.localiser.model import heatmaps, network_input, peak_point
 
 
 @pytest.mark.parametrize("columns, rows, size", [(256, 256, 96), (320, 240, 128), (97, 131, 64)])
@@ -19,14 +17,18 @@ def test_grid_coordinates_round_trip(columns, rows, size):
     assert np.allclose(back[0], x) and np.allclose(back[1], y)
 
 
-def test_decode_finds_subpixel_peaks_and_orders_levels_down_the_spine():
+def test_peaks_are_found_below_a_pixel_and_levels_ordered_down_the_spine():
     size = 48
     truth = torch.tensor([[[20.3, 8.0], [21.0, 16.6], [22.0, 25.0], [23.0, 33.2], [24.5, 41.0]]])
-    logits = torch.log(heatmaps(truth, size, 1.5)[0] + 1e-6) + 5
-    shuffled = logits[[2, 0, 1, 4, 3]].numpy()  # channels out of order
-    points, peaks = decode(shuffled)
+    logits = (torch.log(heatmaps(truth, size, 1.5)[0] + 1e-6) + 5).numpy()
+    peaks = [peak_point(m) for m in logits[[2, 0, 1, 4, 3]]]  # channels out of order
+    points = np.array([p[:2] for p in ordered_down_the_spine(peaks, min_peak=0.5)])
     assert np.allclose(points, truth[0].numpy(), atol=0.25)  # arg-max alone is off by up to 0.5
-    assert (peaks > 0.99).all()
+    assert all(p[2] > 0.99 for p in peaks)
+    # a level without a confident point keeps its place; the confident ones are ordered
+    unsure = [(1.0, 30.0, 0.9), (0.0, 0.0, 0.1), (1.0, 10.0, 0.9)]
+    assert ordered_down_the_spine(unsure, 0.5) == [(1.0, 10.0, 0.9), (0.0, 0.0, 0.1),
+                                                   (1.0, 30.0, 0.9)]  # fmt: skip
 
 
 def test_heatmaps_are_zero_for_missing_levels():
@@ -40,27 +42,3 @@ def test_network_input_clamps_neighbours_within_the_series():
     x = network_input(grids, torch.tensor([0, 0]), torch.tensor([0, 4]), torch.tensor([5, 5]))
     assert x.shape == (2, 4, 8, 8)
     assert x[0, :3, 0, 0].tolist() == [0, 0, 1] and x[1, :3, 0, 0].tolist() == [3, 4, 4]
-
-
-def test_localiser_metrics_by_hand():
-    discs = pd.DataFrame(
-        {
-            "study_id": 1,
-            "series_id": 2,
-            "level": list(LEVELS),
-            "x": 50.0,
-            "y": [10.0, 30, 50, 70, 90],
-            "slice_rank": 5,
-            "pixel_spacing_row": 0.5,
-            "pixel_spacing_col": 0.5,
-        }
-    )
-    predicted = discs[["study_id", "series_id", "level"]].assign(
-        x=[50.0, 50, 50, 50, 56], y=[10.0, 34, 50, 70, 90], slice_rank=[6] * 5, peak=1.0
-    )
-    # swap two levels' predictions: both become wrongly assigned
-    predicted.loc[[2, 3], "y"] = [70.0, 50.0]
-    metrics, per_disc = localiser_metrics(predicted, discs)
-    assert metrics["level_assignment_accuracy"] == pytest.approx(3 / 5)
-    assert per_disc["error_mm"].tolist() == pytest.approx([0, 2, 10, 10, 3])
-    assert metrics["median_error_mm"] == pytest.approx(3) and metrics["slice_within_one"] == 1.0

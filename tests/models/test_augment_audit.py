@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from disc_grade.models.augment import AugmentConfig
 from disc_grade.models.augment_audit import (
@@ -16,12 +15,18 @@ from disc_grade.models.augment_audit import (
 )
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
-BOUND = 0.05  # conf/base/parameters_pretraining.yml: augment_audit_bound
+BOUND = 0.05  # conf/base/parameters_conditions.yml: augment_audit_bound
+CONDITIONS = ("spinal", "foraminal", "subarticular")
 
 
-def _conf(env: str, name: str) -> dict:
-    path = CONF / env / f"parameters_{name}.yml"
-    return yaml.safe_load(path.read_text())[name] if path.exists() else {}
+def _conf(env: str, condition: str, name: str) -> dict:
+    """A condition's block ``name`` as a run in ``env`` reads it (conf/base, then env)."""
+    from kedro.config import OmegaConfigLoader
+
+    loader = OmegaConfigLoader(
+        str(CONF), base_env="base", default_run_env=env, merge_strategy={"parameters": "soft"}
+    )
+    return loader["parameters"][condition][name]
 
 
 def test_the_measure_reads_the_compromise_in_order_and_ignores_brightness():
@@ -33,11 +38,12 @@ def test_the_measure_reads_the_compromise_in_order_and_ignores_brightness():
     assert torch.allclose(visible_compromise(clean * 1.7 + 0.2, 60 / 48), seen, atol=1e-4)
 
 
+@pytest.mark.parametrize("condition", CONDITIONS)
 @pytest.mark.parametrize("env", ["base", "paper"])
 @pytest.mark.parametrize("stage", ["pretraining", "finetuning"])
-def test_configured_views_keep_the_grade_evidence(env, stage):
-    roi = {**_conf("base", "roi"), **_conf(env, "roi")}
-    augment = {**_conf("base", stage)["augment"], **_conf(env, stage).get("augment", {})}
+def test_configured_views_keep_the_grade_evidence(condition, env, stage):
+    roi = _conf(env, condition, "roi")
+    augment = _conf(env, condition, stage)["augment"]
     distortion = audit_augmentations(
         AugmentConfig.from_params(augment), int(roi["size_px"]), float(roi["extent_mm"])
     )
@@ -46,7 +52,8 @@ def test_configured_views_keep_the_grade_evidence(env, stage):
 
 
 def test_the_bound_in_conf_is_the_one_tested():
-    assert _conf("base", "pretraining")["augment_audit_bound"] == BOUND
+    for condition in CONDITIONS:
+        assert _conf("base", condition, "pretraining")["augment_audit_bound"] == BOUND
 
 
 @pytest.mark.parametrize("bad", [{"blur": 2.0}, {"blur": 1.2}, {"bias_field": 0.6}, {"noise": 0.3}])

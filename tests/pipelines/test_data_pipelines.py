@@ -1,4 +1,5 @@
-"""ingestion -> alignment -> roi on the phantom, with corrupt and foreign files mixed in."""
+"""ingestion -> split -> the canal's alignment and ROIs on the phantom, with corrupt and foreign
+files mixed in."""
 
 from __future__ import annotations
 
@@ -27,19 +28,32 @@ def _read_outputs(project: Path):
     return {
         "dicom_index": read(project / "data/02_intermediate/dicom_index.parquet"),
         "series": read(project / "data/02_intermediate/series.parquet"),
-        "discs": read(project / "data/03_primary/discs.parquet"),
-        "alignment_exclusions": pd.read_csv(project / "data/08_reporting/alignment_exclusions.csv"),
-        "roi_index": read(project / "data/05_model_input/roi_index.parquet"),
-        "roi_exclusions": pd.read_csv(project / "data/08_reporting/roi_exclusions.csv"),
-        "disc_rois": np.load(project / "data/05_model_input/disc_rois.npy"),
+        "discs": read(project / "data/03_primary/spinal/targets.parquet"),
+        "alignment_exclusions": pd.read_csv(
+            project / "data/08_reporting/spinal/alignment_exclusions.csv"
+        ),
+        "roi_index": read(project / "data/05_model_input/spinal/roi_index.parquet"),
+        "roi_exclusions": pd.read_csv(project / "data/08_reporting/spinal/roi_exclusions.csv"),
+        "disc_rois": np.load(project / "data/05_model_input/spinal/rois.npy"),
     }
+
+
+def _run_data_stages(project: Path) -> None:
+    """ingestion, split, then the canal's pipeline up to its ROIs, each a run of its own."""
+    for name in ("ingestion", "split"):
+        run_kedro(project, name)
+    run_kedro(
+        project,
+        "condition",
+        namespaces=["spinal"],
+        to_nodes=["spinal.crop_rois", "spinal.plot_roi_gallery"],
+    )
 
 
 @pytest.mark.e2e
 def test_each_pipeline_runs_alone_on_the_one_before(small_cohort, kedro_project):
     _copy_cohort(small_cohort, kedro_project)
-    for name in ("ingestion", "alignment", "roi"):
-        run_kedro(kedro_project, name)
+    _run_data_stages(kedro_project)
     out = _read_outputs(kedro_project)
     _, specs, _ = small_cohort
     n_cells = len(specs) * 5
@@ -47,16 +61,17 @@ def test_each_pipeline_runs_alone_on_the_one_before(small_cohort, kedro_project)
     assert len(out["discs"]) + (excluded.source == "label_cell").sum() == n_cells
     assert len(out["roi_index"]) + len(out["roi_exclusions"]) == len(out["discs"])
     rois = out["disc_rois"]
-    size = yaml.safe_load((kedro_project / "conf/base/parameters_roi.yml").read_text())["roi"][
-        "size_px"
-    ]
+    conf = yaml.safe_load((kedro_project / "conf/base/parameters_conditions.yml").read_text())
+    size = conf["spinal"]["roi"]["size_px"]
     assert rois.dtype == np.float16 and rois.shape == (len(out["roi_index"]), 3, size, size)
     assert (out["roi_index"]["roi"] == np.arange(len(rois))).all()
     by_study = out["discs"].groupby("study_id")["split"].nunique()
     assert (by_study == 1).all(), "no study on two sides of the split"
-    assert set(out["discs"]["split"]) <= {"train", "validation", "test", "external_test"}
-    assert {"train", "validation", "test"} <= set(out["discs"]["split"])
-    assert (kedro_project / "data/08_reporting/roi_gallery.png").stat().st_size > 10_000
+    splits = pd.read_parquet(kedro_project / "data/02_intermediate/study_splits.parquet")
+    assert len(splits) == len(specs) and splits["study_id"].is_unique  # every study, once
+    assert {"train", "validation", "test"} <= set(splits["split"])
+    assert set(out["discs"]["split"]) <= set(splits["split"])
+    assert (kedro_project / "data/08_reporting/spinal/roi_gallery.png").stat().st_size > 10_000
     for name in (
         "dicom_index",
         "series",
@@ -92,8 +107,7 @@ def test_corrupt_and_foreign_files_are_reported_and_the_rest_flows(small_cohort,
         shutil.copy(path, folder / ("1.dcm" if i % 4 else path.name))
     (study / "notes.txt").write_text("not an image")
 
-    for name in ("ingestion", "alignment", "roi"):
-        run_kedro(kedro_project, name)
+    _run_data_stages(kedro_project)
     out = _read_outputs(kedro_project)
     index = out["dicom_index"]
     n_files = sum(

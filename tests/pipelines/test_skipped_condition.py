@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disc_grade.pipelines.families.skip import NOT_TRAINED, family_status, skipped_when_empty
+from disc_grade.alignment.targets import status
+from disc_grade.conditions import spec_of
+from disc_grade.pipelines.condition.skip import skipped_when_empty
 from disc_grade.rsna import AXIAL_T2, SAGITTAL_T2
 from tests.conftest import TINY_RUN_PARAMS, run_kedro
 from tests.foreign import copy_without
@@ -26,6 +28,7 @@ def test_a_skippable_node_returns_its_empty_output_only_without_input():
     assert wrapped(pd.DataFrame({"a": [1, 2]}), 3) == 6 and calls == [3]
     assert wrapped(pd.DataFrame(), 3) == "empty" and calls == [3], "no run without rows"
     assert skipped_when_empty(node, lambda: "empty", arg=1)([1], []) == "empty"
+    assert wrapped({"skipped": True, "reason": "x"}, 3) == "empty", "nor after a skipped step"
     import inspect
 
     assert list(inspect.signature(wrapped).parameters) == ["targets", "factor"]
@@ -41,11 +44,12 @@ def test_the_status_names_every_reason_with_its_count():
             "excluded_blank_label": [2, 1],
         }
     )
-    status = family_status("subarticular", pd.DataFrame(), table)
-    assert not status["trained"] and status["label_cells"] == 20
-    assert status["excluded"] == {"no_axial_t2_series": 17, "blank_label": 3}
-    assert status["reason"] == "no usable training target (no_axial_t2_series: 17, blank_label: 3)"
-    assert family_status("subarticular", pd.DataFrame({"x": [1]}), table)["trained"]
+    spec = spec_of("subarticular")
+    state = status(spec, pd.DataFrame(), table)
+    assert not state["trained"] and state["label_cells"] == 20
+    assert state["excluded"] == {"no_axial_t2_series": 17, "blank_label": 3}
+    assert state["reason"] == "no usable training target (no_axial_t2_series: 17, blank_label: 3)"
+    assert status(spec, pd.DataFrame({"x": [1]}), table)["trained"]
 
 
 @pytest.mark.e2e
@@ -61,16 +65,16 @@ def test_without_any_axial_series_the_recesses_are_skipped_and_the_rest_is_writt
     exclusions = pd.read_csv(out / "08_reporting/subarticular/alignment_exclusions.csv")
     assert len(exclusions) == 100, "every cell of the skipped family is listed with its reason"
     # the canal and the foramina ran to the end
-    metrics = json.loads((out / "08_reporting/metrics.json").read_text())
+    metrics = json.loads((out / "08_reporting/spinal/metrics.json").read_text())
     assert metrics["contrastive"]["test"]["n_discs"] > 0
     foraminal = json.loads((out / "08_reporting/foraminal/metrics.json").read_text())
     assert foraminal["contrastive"]["test"]["n_discs"] > 0
     assert json.loads((out / "08_reporting/subarticular/metrics.json").read_text())["skipped"]
     report = (out / "08_reporting/report.md").read_text()
     assert "Subarticular stenosis: skipped" in report and "no_axial_t2_series: 100" in report
-    assert "Foraminal stenosis (in-site test)" in report
+    assert "## Neural foraminal narrowing\n" in report
     score = json.loads((out / "08_reporting/rsna_score.json").read_text())["contrastive"]
-    assert score["n_at_prior_by_family"]["subarticular"] == score["n_at_prior"] > 0
+    assert score["n_at_prior_by_condition"]["subarticular"] == score["n_at_prior"] > 0
     assert np.isfinite(score["rsna_score"])
 
     # inference: the skipped family's targets carry the prior and say why
@@ -84,26 +88,36 @@ def test_without_any_axial_series_the_recesses_are_skipped_and_the_rest_is_writt
     assert grades.loc[grades["condition"].str.contains("foraminal"), "graded"].any()
 
 
-def test_a_family_without_training_targets_lists_them_as_not_trained(small_cohort_tables):
-    from disc_grade.pipelines.families.nodes import align_family_targets
-
-    train, coords, descriptions, series, index, discs = small_cohort_tables
-    train = train[train["study_id"].isin(discs["study_id"])]  # every study has a canal split
-    discs = discs.assign(split="test", fold=-1)  # and none is left to train on
-    targets, exclusions, table, status = align_family_targets(
-        train, coords, descriptions, series, index, discs, _family_params("foraminal")
-    )
-    assert targets.empty and not status["trained"]
-    assert (exclusions["reason"] == NOT_TRAINED).sum() > 0 and table["balanced"].all()
-
-
 @pytest.mark.e2e
-def test_a_run_where_no_canal_disc_aligns_fails_naming_the_reasons(
+def test_without_any_sagittal_t2_the_canal_is_skipped_and_the_others_train(
     foreign_cohort, kedro_project, tmp_path
 ):
     raw = copy_without(foreign_cohort, tmp_path / "no_t2", SAGITTAL_T2)
-    with pytest.raises(Exception, match=r"no spinal canal disc could be aligned.*no_sagittal_t2"):
-        run_kedro(kedro_project, "train", {**TINY_RUN_PARAMS, "raw_root": str(raw)})
+    run_kedro(kedro_project, "train", {**TINY_RUN_PARAMS, "raw_root": str(raw)})
+    out = kedro_project / "data"
+    spinal = json.loads((out / "08_reporting/spinal/status.json").read_text())
+    assert not spinal["trained"] and sum(spinal["excluded"].values()) == 50
+    assert set(spinal["excluded"]) == {"no_sagittal_t2_series", "blank_label"}  # one blank cell
+    for name in ("foraminal", "subarticular"):
+        metrics = json.loads((out / f"08_reporting/{name}/metrics.json").read_text())
+        assert metrics["contrastive"]["test"]["n_discs"] > 0, name
+    report = (out / "08_reporting/report.md").read_text()
+    assert "Spinal canal stenosis: skipped" in report
+
+
+def test_a_run_where_no_condition_can_train_fails_naming_every_reason():
+    from disc_grade.pipelines.report.nodes import require_a_trained_condition
+
+    states = {
+        "spinal": {"trained": False, "reason": "no usable training target (no_sagittal_t2: 5)"},
+        "foraminal": {"trained": False, "reason": "no usable training target (blank_label: 10)"},
+        "subarticular": {"trained": True},
+    }
+    assert require_a_trained_condition(**states) is None
+    with pytest.raises(
+        RuntimeError, match=r"spinal: .*no_sagittal_t2: 5.*foraminal: .*blank_label"
+    ):
+        require_a_trained_condition(**{**states, "subarticular": dict(states["foraminal"])})
 
 
 def _family_params(family: str) -> dict:

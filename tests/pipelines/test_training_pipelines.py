@@ -1,31 +1,57 @@
-"""The finetuning pipeline's namespaces, and the registry's train pipeline."""
+"""One condition pipeline for every condition, its variants' namespaces, and the train pipeline."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from disc_grade.pipelines.finetuning import create_pipeline as finetuning
-from disc_grade.pipelines.finetuning.pipeline import VARIANTS
+from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.pipelines.condition.pipeline import condition_pipeline, for_condition
 from tests.conftest import TINY_RUN_PARAMS, run_kedro
 
 
-def test_each_variant_has_its_own_namespace_outputs_and_parameters():
-    pipeline = finetuning()
+def _own_datasets(name: str) -> set[str]:
+    """Every dataset of a condition's namespace, the namespace stripped."""
+    pipeline = for_condition(name)
+    names = pipeline.all_inputs() | pipeline.all_outputs()
+    return {d.removeprefix(f"{name}.") for d in names if d.startswith(f"{name}.")}
+
+
+def test_every_condition_has_the_same_datasets_under_its_own_namespace():
+    first, *others = CONDITION_NAMES
+    assert len(_own_datasets(first)) > 40
+    for other in others:
+        assert _own_datasets(other) == _own_datasets(first), other
+    # one definition: every condition is the same modular pipeline under its namespace
+    base = {n.name for n in condition_pipeline().nodes}
+    for name in CONDITION_NAMES:
+        assert {n.name.removeprefix(f"{name}.") for n in for_condition(name).nodes} == base
+        assert {n.namespace.split(".")[0] for n in for_condition(name).nodes} == {name}
+
+
+def test_a_conditions_parameters_are_its_own_block():
+    for name in CONDITION_NAMES:
+        params = {i for n in for_condition(name).nodes for i in n.inputs if i.startswith("params:")}
+        assert params and all(p.startswith(f"params:{name}.") for p in params), params
+
+
+def test_each_variant_has_its_own_namespace_inside_its_condition():
+    pipeline = for_condition("foraminal")
     for variant in VARIANTS:
-        nodes = [n for n in pipeline.nodes if n.namespace == variant]
+        nodes = [n for n in pipeline.nodes if n.namespace == f"foraminal.{variant}"]
         assert len(nodes) == 1
-        node = nodes[0]
-        assert set(node.outputs) == {
-            f"{variant}.grader_model",
-            f"{variant}.training_curve",
-            f"{variant}.variant_predictions",
+        assert set(nodes[0].outputs) == {
+            f"foraminal.{variant}.{d}"
+            for d in ("grader_model", "training_curve", "variant_predictions")
         }
-        assert f"params:finetuning_variants.{variant}" in node.inputs
-        assert {"disc_rois", "roi_index", "pretrained_encoder"} <= set(node.inputs)
+        assert f"params:foraminal.finetuning_variants.{variant}" in nodes[0].inputs
     outputs = [o for n in pipeline.nodes for o in n.outputs]
-    assert len(outputs) == len(set(outputs)), "no output is shared between variants"
+    assert len(outputs) == len(set(outputs)), "no output is shared between nodes"
 
 
 def test_train_is_the_default_and_never_contains_the_phantom():
@@ -35,14 +61,9 @@ def test_train_is_the_default_and_never_contains_the_phantom():
     train = pipelines["train"]
     names = {n.name for n in train.nodes}
     assert "make_phantom_cohort" not in names
-    assert {
-        "scan_dicom_headers",
-        "align_disc_labels",
-        "extract_disc_rois",
-        "pretrain_contrastive_encoder",
-        "contrastive.finetune_variant",
-        "combine_predictions",
-    } <= names
+    assert {"scan_dicom_headers", "split_studies", "write_report"} <= names
+    for name in CONDITION_NAMES:
+        assert {f"{name}.align_condition", f"{name}.contrastive.finetune_variant"} <= names
     assert pipelines["__default__"].nodes == train.nodes
 
 
@@ -50,77 +71,81 @@ def test_train_is_the_default_and_never_contains_the_phantom():
 def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     params = TINY_RUN_PARAMS
     run_kedro(kedro_project, "phantom", params)
-    run_kedro(kedro_project, "train", params)
-    import pandas as pd
-
-    predictions = pd.read_parquet(kedro_project / "data/07_model_output/predictions.parquet")
-    assert set(predictions["variant"]) == set(VARIANTS)
-    assert set(predictions["split"]) <= {"validation", "test", "external_test"}
-    assert np.allclose(
-        predictions[["p_normal_mild", "p_moderate", "p_severe"]].sum(axis=1), 1, atol=1e-4
+    # hold out the site of the study without sagittal T2: it must train nothing, anywhere
+    truth = pd.read_csv(kedro_project / "data/01_raw/phantom/phantom_truth.csv")
+    series = pd.read_csv(kedro_project / "data/01_raw/phantom/train_series_descriptions.csv")
+    no_t2 = sorted(
+        set(truth["study_id"])
+        - set(series.loc[series.series_description.str.contains("T2/"), "study_id"])
     )
+    assert len(no_t2) == 1
+    site = truth.loc[truth["study_id"] == no_t2[0], "site"].iloc[0]
+    run_kedro(
+        kedro_project, "train", {**params, "split": {"holdout_sites": [f"phantom site {site}"]}}
+    )
+    data = kedro_project / "data"
+    splits = pd.read_parquet(data / "02_intermediate/study_splits.parquet").set_index("study_id")
+    assert splits.loc[no_t2[0], "split"] == "external_test"
+    for name in CONDITION_NAMES:
+        roi_index = pd.read_parquet(data / f"05_model_input/{name}/roi_index.parquet")
+        units = pd.read_parquet(data / f"04_feature/{name}/localiser_units.parquet")
+        assert no_t2[0] not in set(roi_index.loc[roi_index["split"] == "train", "study_id"])
+        assert no_t2[0] not in set(units["study_id"]), f"{name} localiser trained on it"
+        predictions = pd.read_parquet(data / f"07_model_output/{name}/predictions.parquet")
+        assert set(predictions["variant"]) == set(VARIANTS)
+        assert set(predictions["split"]) <= {"validation", "test", "external_test"}
+        assert np.allclose(predictions[["p_normal_mild", "p_moderate", "p_severe"]].sum(axis=1), 1)
+        reconciliation = pd.read_csv(data / f"08_reporting/{name}/alignment_reconciliation.csv")
+        assert reconciliation["balanced"].all()
+        for output in (
+            "confusion_matrices.png",
+            "reliability_diagram.png",
+            "worst_errors.png",
+            "finetuning_curve_plot.png",
+            "roi_gallery.png",
+            "end_to_end_metrics.json",
+        ):
+            assert (data / f"08_reporting/{name}/{output}").stat().st_size > 100, (name, output)  # fmt: skip
     weights = {
-        v: torch.load(kedro_project / f"data/06_models/{v}/grader.pt", weights_only=True)
-        for v in VARIANTS
+        v: torch.load(data / f"06_models/spinal/{v}/grader.pt", weights_only=True) for v in VARIANTS
     }
     key = "encoder.conv1.weight"
     assert not torch.equal(weights["contrastive"][key], weights["scratch"][key])
-    encoder = torch.load(kedro_project / "data/06_models/pretrained_encoder.pt", weights_only=True)
-    assert torch.equal(weights["frozen"][key], encoder["conv1.weight"]), (
-        "frozen keeps the pretrained encoder"
-    )
+    encoder = torch.load(data / "06_models/spinal/encoder.pt", weights_only=True)
+    assert torch.equal(weights["frozen"][key], encoder["conv1.weight"]), "frozen keeps it"
     assert not torch.equal(weights["contrastive"][key], encoder["conv1.weight"]), (
-        "contrastive fine-tunes it"
+        "contrastive tunes it"
     )
-
-    # the foraminal and subarticular families: both sides graded by every variant, each family
-    # with its own checkpoints, the full RSNA score beside the graders that never look
-    import json
-
-    for family, sides in (
-        ("foraminal", {"left_neural_foraminal_narrowing", "right_neural_foraminal_narrowing"}),
-        ("subarticular", {"left_subarticular_stenosis", "right_subarticular_stenosis"}),
-    ):
-        table = pd.read_parquet(
-            kedro_project / f"data/07_model_output/{family}/predictions.parquet"
-        )
-        assert set(table["variant"]) == set(VARIANTS) and set(table["condition"]) == sides
-        reconciliation = pd.read_csv(
-            kedro_project / f"data/08_reporting/{family}/alignment_reconciliation.csv"
-        )
-        assert reconciliation["balanced"].all() and set(reconciliation["condition"]) == sides
-        own = torch.load(
-            kedro_project / f"data/06_models/{family}/contrastive/grader.pt", weights_only=True
-        )
-        assert not torch.equal(own[key], weights["contrastive"][key])
-    score = json.loads((kedro_project / "data/08_reporting/rsna_score.json").read_text())
+    own = torch.load(data / "06_models/foraminal/contrastive/grader.pt", weights_only=True)
+    assert not torch.equal(own[key], weights["contrastive"][key]), "each condition its own grader"
+    score = json.loads((data / "08_reporting/rsna_score.json").read_text())
     assert set(score) == {*VARIANTS, "prior", "weighted_prior"}
     assert all(s["n_spinal"] > 0 and s["n_foraminal"] > 0 for s in score.values())
-    report = (kedro_project / "data/08_reporting/report.md").read_text()
-    assert "Foraminal stenosis" in report and "Subarticular stenosis" in report
-    assert "RSNA score over all five conditions" in report
+    report = (data / "08_reporting/report.md").read_text()
+    for title in (
+        "## Spinal canal stenosis\n",
+        "## Neural foraminal narrowing\n",
+        "## Subarticular stenosis\n",
+        "RSNA score over all five conditions",
+    ):
+        assert title in report, title  # fmt: skip
 
     # inference on the same studies without their labels: 25 rows per study, in the
-    # sample_submission layout, every family graded or flagged
+    # sample_submission layout, every condition graded or flagged
     from disc_grade.evaluation.rsna_score import score_submission
     from disc_grade.rsna import submission_targets
 
-    run_kedro(
-        kedro_project,
-        "inference",
-        {**params, "input_root": str(kedro_project / "data/01_raw/phantom/train_images")},
-    )
-    out = kedro_project / "data/07_model_output/inference"
+    images = data / "01_raw/phantom/train_images"
+    run_kedro(kedro_project, "inference", {**params, "input_root": str(images)})
+    out = data / "07_model_output/inference"
     submission = pd.read_csv(out / "submission.csv")
-    studies = sorted(pd.read_csv(kedro_project / "data/01_raw/phantom/train.csv")["study_id"])
+    studies = sorted(pd.read_csv(data / "01_raw/phantom/train.csv")["study_id"])
     assert list(submission.columns) == ["row_id", "normal_mild", "moderate", "severe"]
     expected = [f"{s}_{c}_{lv}" for s, c, lv in submission_targets(studies)]
     assert submission["row_id"].tolist() == expected and len(expected) == 25 * len(studies)
     grades = pd.read_csv(out / "grades.csv")
-    family_rows = grades[~grades["condition"].str.startswith("spinal")]
-    assert family_rows["graded"].any(), "the family graders grade new studies"
-    assert (family_rows["graded"] | family_rows["flag"].notna()).all()
-    score = score_submission(
-        submission, pd.read_csv(kedro_project / "data/01_raw/phantom/train.csv")
-    )
+    for condition, rows in grades.groupby(grades["condition"].str.split("_").str[-2]):
+        assert rows["graded"].any(), condition
+    assert (grades["graded"] | grades["flag"].notna()).all()
+    score = score_submission(submission, pd.read_csv(data / "01_raw/phantom/train.csv"))
     assert 0 < score["rsna_score"] < 5

@@ -1,8 +1,11 @@
-"""Study-level train/validation/test split, stratified by each study's worst severity.
+"""Study-level train/validation/test split, made once before any condition, stratified by
+each study's worst canal grade.
 
-Beside the random split by study, whole sites can be held out (``holdout_sites``): every study
-of those sites goes to ``external_test``, an out-of-site test set that no training sees. A site
-is what the headers say (``dicom.series.site_of``: the scanner model, else its maker).
+Every study of ``train.csv`` gets one split, whatever series it has, so every condition reads
+the same split. Whole sites can be held out (``holdout_sites``): every study of those sites goes
+to ``external_test``, an out-of-site test set that no training of any condition sees. A study's
+site is what its series' headers say (``dicom.series.site_of``: the scanner model, else its
+maker), read from any of its series.
 """
 
 from __future__ import annotations
@@ -10,15 +13,51 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from disc_grade.dicom.series import UNKNOWN_SITE
+from disc_grade.rsna import LEVELS, SEVERITIES, SPINAL, label_column
+
 SPLITS = ("train", "validation", "test")
 EXTERNAL_TEST = "external_test"
+SPLIT_COLUMNS = {
+    "study_id": "int64",
+    "split": "string",
+    "fold": "int64",
+    "worst_label": "int8",
+    "site": "string",
+}
+
+
+def study_table(train: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """One row per study of ``train.csv``: its worst canal grade (-1 when every canal cell is
+    blank) and its site (the most common site of its series, ``unknown`` without one).
+
+    Raises:
+        ValueError: ``train.csv`` lacks ``study_id`` or a canal column.
+    """
+    columns = [label_column(SPINAL, level) for level in LEVELS]
+    missing = [c for c in ["study_id", *columns] if c not in train.columns]
+    if missing:
+        raise ValueError(f"train.csv lacks column(s) {missing}; is raw_root an RSNA 2024 folder?")
+    codes = {s: i for i, s in enumerate(SEVERITIES)}
+    grades = train[columns].apply(lambda c: c.astype("string").str.strip().map(codes))
+    worst = grades.max(axis=1).fillna(-1).astype("int8")
+    known = series[series["site"].notna() & (series["site"] != UNKNOWN_SITE)]
+    sites = known.groupby("study_id")["site"].agg(lambda s: s.mode().iat[0])
+    study_ids = train["study_id"].astype("int64")
+    return pd.DataFrame(
+        {
+            "study_id": study_ids.to_numpy(),
+            "worst_label": worst.to_numpy(),
+            "site": study_ids.map(sites).fillna(UNKNOWN_SITE).astype("string").to_numpy(),
+        }
+    )
 
 
 def _fractions(params: dict) -> np.ndarray:
     values = np.array([float(params.get(s, 0.0)) for s in SPLITS])
     if (values < 0).any() or not np.isclose(values.sum(), 1.0):
         raise ValueError(
-            f"alignment.split fractions train/validation/test must be >= 0 and sum to 1, got {values.tolist()}"
+            f"split fractions train/validation/test must be >= 0 and sum to 1, got {values.tolist()}"
         )
     return values
 
@@ -34,23 +73,21 @@ def holdout_sites(params: dict, suggestion: dict | None = None) -> list[str]:
     if chosen is None:
         chosen = (suggestion or {}).get("holdout_sites") or []
     if isinstance(chosen, str) or not isinstance(chosen, list | tuple):
-        raise ValueError(
-            f"alignment.split.holdout_sites must be null, [] or a list of sites, got {chosen!r}"
-        )
+        raise ValueError(f"split.holdout_sites must be null, [] or a list of sites, got {chosen!r}")
     return [str(s) for s in chosen]
 
 
 def assign_splits(
-    discs: pd.DataFrame, params: dict, suggestion: dict | None = None
+    studies: pd.DataFrame, params: dict, suggestion: dict | None = None
 ) -> pd.DataFrame:
     """Per study: ``split`` and, with ``n_folds`` > 1, a ``fold`` over the non-test studies.
 
-    Studies are grouped by their worst disc label; inside a group they are shuffled with
+    Studies are grouped by their worst canal grade; inside a group they are shuffled with
     ``seed`` and dealt out by cumulative fractions, so every split sees every severity the
     cohort has enough studies of. No study is on two sides.
 
     Args:
-        discs: needs ``study_id`` and ``label`` (and ``site`` with ``holdout_sites``).
+        studies: ``study_table`` rows (``study_id``, ``worst_label``, ``site``).
         params: ``train``, ``validation``, ``test`` fractions, ``seed``, ``n_folds`` and
             ``holdout_sites`` (see :func:`holdout_sites`).
         suggestion: the data's own split sidecar, ``{"holdout_sites": [...]}`` or empty.
@@ -60,29 +97,26 @@ def assign_splits(
     """
     fractions = np.cumsum(_fractions(params))
     holdout = holdout_sites(params, suggestion)
-    external = pd.DataFrame(columns=["study_id", "split", "fold", "worst_label"])
+    studies = studies.drop_duplicates("study_id").set_index("study_id").sort_index()
+    external = pd.DataFrame(columns=list(SPLIT_COLUMNS))
     if holdout:
-        sites = discs.groupby("study_id")["site"].first()
-        missing = sorted(set(holdout) - set(sites))
+        missing = sorted(set(holdout) - set(studies["site"]))
         if missing:
             raise ValueError(
-                f"alignment.split.holdout_sites names {missing}, which no study has; "
-                f"the data's sites: {sorted(sites.unique())} (set it to [] for none)"
+                f"split.holdout_sites names {missing}, which no study has; "
+                f"the data's sites: {sorted(studies['site'].unique())} (set it to [] for none)"
             )
-        held = sites[sites.isin(holdout)].index
-        worst_held = discs[discs["study_id"].isin(held)].groupby("study_id")["label"].max()
-        external = pd.DataFrame(
-            {"study_id": held, "split": EXTERNAL_TEST, "fold": -1, "worst_label": worst_held[held]}
-        )
-        discs = discs[~discs["study_id"].isin(held)]
+        held = studies[studies["site"].isin(holdout)]
+        external = held.reset_index().assign(split=EXTERNAL_TEST, fold=-1)[list(SPLIT_COLUMNS)]
+        studies = studies.drop(held.index)
     n_folds = int(params.get("n_folds", 0) or 0)
     if n_folds == 1 or n_folds < 0:
-        raise ValueError(f"alignment.split.n_folds must be 0 (no folds) or >= 2, got {n_folds}")
+        raise ValueError(f"split.n_folds must be 0 (no folds) or >= 2, got {n_folds}")
     rng = np.random.default_rng(int(params["seed"]))
-    worst = discs.groupby("study_id")["label"].max().sort_index()
+    worst, site = studies["worst_label"], studies["site"]
     rows = []
-    for stratum, studies in worst.groupby(worst, sort=True):
-        ids = studies.index.to_numpy(dtype=np.int64)
+    for stratum, group in worst.groupby(worst, sort=True):
+        ids = group.index.to_numpy(dtype=np.int64)
         ids = ids[rng.permutation(len(ids))]
         positions = (np.arange(len(ids)) + 0.5) / len(ids)
         split_index = np.searchsorted(fractions, positions, side="right").clip(max=len(SPLITS) - 1)
@@ -97,11 +131,13 @@ def assign_splits(
                     "split": SPLITS[s],
                     "fold": fold,
                     "worst_label": int(stratum),
+                    "site": site[study_id],
                 }
             )
-    return pd.concat([pd.DataFrame(rows), external], ignore_index=True).astype(
-        {"study_id": "int64", "split": "string", "fold": "int64", "worst_label": "int8"}
-    )
+    inside = pd.DataFrame(rows, columns=list(SPLIT_COLUMNS))
+    frames = [f for f in (inside, external) if len(f)]
+    table = pd.concat(frames, ignore_index=True) if frames else inside
+    return table.astype(SPLIT_COLUMNS)
 
 
 def subsample_training(table: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Extract one 2.5D ROI per disc, decoding only the slices the crops need.
 
 Work is split by study across worker processes; each worker decodes the labelled slice and its
-spatial neighbours, normalises per series with robust percentiles over what it decoded, and
-returns small float16 crops. Nothing holds a whole series, let alone the cohort's pixels.
+spatial neighbours, and returns small float16 crops. Intensities are scaled per series by the
+robust range of the series' middle slice (``reference_rank``), whatever else a call decodes, so a
+slice cropped in training, evaluation or inference gets the same pixels. Nothing holds a whole
+series, let alone the cohort's pixels.
 """
 
 from __future__ import annotations
@@ -76,6 +78,11 @@ def _decode(path: Path) -> np.ndarray:
     return read_pixels(path).astype(np.float32)
 
 
+def reference_rank(n_slices: int) -> int:
+    """The slice whose intensity range scales every crop of its series: the middle one."""
+    return n_slices // 2
+
+
 def _study_rois(args: tuple[str, list[dict], RoiSpec]) -> list[tuple[int, np.ndarray | None, dict]]:
     """Crops for one study's discs: (position in ``discs``, roi or None, flags or error)."""
     root, discs, spec = args
@@ -85,12 +92,14 @@ def _study_rois(args: tuple[str, list[dict], RoiSpec]) -> list[tuple[int, np.nda
         by_series.setdefault(disc["series_id"], []).append(disc)
     for series_id, series_discs in by_series.items():
         order = list(series_discs[0]["instances_in_order"])
+        reference = reference_rank(len(order))
         needed = sorted(
             {
                 r
                 for d in series_discs
                 for r in neighbour_ranks(d["slice_rank"], len(order), spec.n_channels)
             }
+            | {reference}
         )
         decoded: dict[int, np.ndarray] = {}
         errors: dict[int, str] = {}
@@ -105,7 +114,8 @@ def _study_rois(args: tuple[str, list[dict], RoiSpec]) -> list[tuple[int, np.nda
                 decoded[rank] = _decode(path)
             except Exception as exc:  # noqa: BLE001 - reported per disc below
                 errors[rank] = f"{path.name}: {type(exc).__name__}: {exc}"[:300]
-        intensity = robust_range(list(decoded.values())) if decoded else (0.0, 1.0)
+        scale = [decoded[reference]] if reference in decoded else list(decoded.values())
+        intensity = robust_range(scale) if scale else (0.0, 1.0)
         for disc in series_discs:
             rank = disc["slice_rank"]
             if rank not in decoded:

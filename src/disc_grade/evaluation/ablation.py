@@ -16,6 +16,8 @@ from disc_grade.plotting import plt
 
 SPLITS = ("validation", "test", "external_test")
 PROBE_COLUMNS = ("probe_balanced_accuracy", "knn_balanced_accuracy", "compromise_r2")
+FIGURES = ("balanced_accuracy", "balanced_accuracy_ci_low", "balanced_accuracy_ci_high",
+           "severe_to_normal_rate", "severe_to_normal_count")  # fmt: skip
 
 
 def ablation_table(
@@ -26,10 +28,7 @@ def ablation_table(
     graded = efficiency_table(predictions, n_resamples, seed, splits=SPLITS)
     wide = None
     for split, rows in graded.groupby("split"):
-        part = rows.set_index(["variant", "fraction"])[
-            ["balanced_accuracy", "balanced_accuracy_ci_low", "balanced_accuracy_ci_high",
-             "severe_to_normal_rate", "severe_to_normal_count"]
-        ].add_prefix(f"{split}_")  # fmt: skip
+        part = rows.set_index(["variant", "fraction"])[list(FIGURES)].add_prefix(f"{split}_")
         if split == "validation":
             part = part.join(
                 rows.set_index(["variant", "fraction"])[["n_train_studies", "n_seeds"]]
@@ -39,6 +38,10 @@ def ablation_table(
     probe_columns = [c for c in PROBE_COLUMNS if c in probes.columns]
     probe = probes.groupby(["recipe", "fraction"])[probe_columns].mean()
     table = probe.join(wide, how="outer").reset_index()
+    for split in SPLITS:  # a split without targets of this condition: its columns stay, empty
+        for column in (f"{split}_{f}" for f in FIGURES):
+            if column not in table:
+                table[column] = np.nan
     order = {name: k for k, name in enumerate(dict.fromkeys(probes["recipe"]))}
     return table.sort_values(
         ["recipe", "fraction"], key=lambda c: c.map(order) if c.name == "recipe" else c,

@@ -1,4 +1,8 @@
-"""How far the localisation head's canal point is from the true one, against answering the centre."""
+"""How far the localisation head's point is from the true one, against answering the centre.
+
+Rows whose true point is unknown inside the crop (NaN: a target found on another series than
+the reader's) are left out.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import pandas as pd
 def _point_errors(table: pd.DataFrame, x: np.ndarray, y: np.ndarray, suffix: str) -> dict:
     dist_px = np.hypot(x - table["point_x_true"].to_numpy(), y - table["point_y_true"].to_numpy())
     dist_mm = dist_px * table["mm_per_px"].to_numpy()
+    known = np.isfinite(dist_px)
+    dist_px, dist_mm = dist_px[known], dist_mm[known]
     keys = (f"loc_rmse_px{suffix}", f"loc_rmse_mm{suffix}", f"loc_median_mm{suffix}")
     if not len(dist_px):
         return dict.fromkeys(keys, float("nan"))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.localisation import localisation_error
-from disc_grade.rsna import PROB_COLUMNS, SEVERITY_KEYS
+from disc_grade.rsna import PROB_COLUMNS, SEVERITY_KEYS, SPINAL
 
 N_CLASSES = 3
 RSNA_SAMPLE_WEIGHTS = (1.0, 2.0, 4.0)
@@ -86,43 +86,6 @@ def weighted_log_loss(y_true: np.ndarray, probs: np.ndarray, weights: np.ndarray
     return float(-(w * np.log(p[np.arange(len(y)), y])).sum() / w.sum())
 
 
-def rsna_spinal_score(table: pd.DataFrame) -> dict[str, float]:
-    """The RSNA 2024 metric restricted to spinal canal stenosis.
-
-    - ``spinal_log_loss``: log loss over discs, sample weights 1/2/4 by true class;
-    - ``any_severe_log_loss``: per study, max P(Severe) over its levels against whether any
-      level is Severe, weighted by the study's largest sample weight;
-    - ``rsna_spinal_score``: their mean, as the competition averages its terms.
-    """
-    y = table["label"].to_numpy(dtype=int)
-    probs = table[PROB_COLUMNS].to_numpy(dtype=float)
-    sample_weight = np.asarray(RSNA_SAMPLE_WEIGHTS)[y]
-    spinal = weighted_log_loss(y, probs, sample_weight)
-    # per study: renormalise each disc first, as the log loss does, then take the max P(Severe)
-    p_severe = _clip_normalise(probs)[:, 2]
-    per_study = (
-        pd.DataFrame(
-            {
-                "study_id": table["study_id"].to_numpy(),
-                "p": p_severe,
-                "severe": y == 2,
-                "w": sample_weight,
-            }
-        )
-        .groupby("study_id")
-        .agg(p=("p", "max"), severe=("severe", "any"), w=("w", "max"))
-    )
-    binary = np.stack([1 - per_study["p"].to_numpy(), per_study["p"].to_numpy()], axis=1)
-    any_severe = weighted_log_loss(
-        per_study["severe"].to_numpy(dtype=int), binary, per_study["w"].to_numpy()
-    )
-    return {
-        "spinal_log_loss": spinal,
-        "any_severe_log_loss": any_severe,
-        "rsna_spinal_score": (spinal + any_severe) / 2,
-    }
-
-
 def expected_calibration_error(
     y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10
 ) -> tuple[float, pd.DataFrame]:
@@ -191,12 +154,21 @@ def bootstrap_by_study(
 def evaluate_split(
     table: pd.DataFrame, n_resamples: int = 1000, seed: int = 0, n_bins: int = 10
 ) -> dict:
-    """All figures for one variant on one split, as plain numbers (JSON-ready)."""
+    """All figures for one variant on one split of any condition, as plain numbers.
+
+    Both sides of a sided condition are pooled, as the competition pools them; each side
+    (``condition``) also gets its balanced accuracy with a study-resampled interval. The log
+    loss is the competition's (sample weights 1/2/4 by true class); for the canal also its
+    any-severe-spinal term (``rsna_score.any_severe_spinal_loss``).
+    """
+    from disc_grade.evaluation.rsna_score import any_severe_spinal_loss
+
     y = table["label"].to_numpy(dtype=int)
     pred = table["predicted"].to_numpy(dtype=int)
     cm = confusion(y, pred)
     rate, count = severe_to_normal(cm)
-    ece, _ = expected_calibration_error(y, table[PROB_COLUMNS].to_numpy(), n_bins)
+    probs = table[PROB_COLUMNS].to_numpy(dtype=float)
+    ece, _ = expected_calibration_error(y, probs, n_bins)
     intervals = bootstrap_by_study(table, n_resamples, seed)
     out = {
         "n_discs": int(len(table)),
@@ -210,7 +182,7 @@ def evaluate_split(
         "severe_to_normal_rate_ci_high": intervals["severe_to_normal_rate"][1],
         "macro_f1": macro_f1(cm),
         "quadratic_weighted_kappa": quadratic_weighted_kappa(cm),
-        **rsna_spinal_score(table),
+        "log_loss": weighted_log_loss(y, probs, np.asarray(RSNA_SAMPLE_WEIGHTS)[y]),
         "expected_calibration_error": ece,
         **localisation_error(table),
     }
@@ -224,4 +196,14 @@ def evaluate_split(
         out[f"balanced_accuracy_{level}"] = balanced_accuracy(
             confusion(group["label"], group["predicted"])
         )
+    conditions = table["condition"] if "condition" in table else pd.Series(SPINAL, table.index)
+    if (conditions == SPINAL).all():
+        out["any_severe_spinal_log_loss"] = any_severe_spinal_loss(table.assign(condition=SPINAL))
+    if conditions.nunique() > 1:
+        for condition, rows in table.groupby(conditions, sort=True):
+            low, high = bootstrap_by_study(rows, n_resamples, seed)["balanced_accuracy"]
+            side = confusion(rows["label"], rows["predicted"])
+            out[f"balanced_accuracy_{condition}"] = balanced_accuracy(side)
+            out[f"balanced_accuracy_{condition}_ci_low"] = low
+            out[f"balanced_accuracy_{condition}_ci_high"] = high
     return out

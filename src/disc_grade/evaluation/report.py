@@ -1,24 +1,30 @@
-"""The evaluation report: one list of sections, rendered as Markdown and as HTML (figures embedded).
+"""The evaluation report: the same sections for every condition, then the RSNA score.
 
 Every measured figure stands beside what a trivial grader scores (chance: a balanced accuracy of
-1/3 for always answering one class) and, where the data's latent is known (the phantom), beside
-the Bayes ceiling no grader can pass.
+1/3 for always answering one class; the prior for the RSNA score) and, where the data's latent
+is known (the phantom), beside the Bayes ceiling no grader can pass.
 """
 
 from __future__ import annotations
 
+from disc_grade.conditions import SPECS
 from disc_grade.evaluation.render import Section, fmt
 
 PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_px": 10.18}
 CHANCE_BALANCED_ACCURACY = 1 / 3  # any constant grader (the majority class, the prior's argmax)
+SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
+TITLES = {
+    "spinal": "Spinal canal stenosis",
+    "foraminal": "Neural foraminal narrowing",
+    "subarticular": "Subarticular stenosis",
+}
 FIGURES = (
     ("confusion_matrices", "Confusion matrices (test)"),
-    ("per_level_accuracy", "Balanced accuracy per level (test)"),
     ("reliability_diagram", "Reliability diagram (test)"),
-    (
-        "worst_errors",
-        "Worst errors: truly Severe discs with the lowest P(Severe), Grad-CAM overlaid",
-    ),
+    ("per_level_accuracy", "Balanced accuracy per level (test)"),
+    ("worst_errors", "Truly Severe targets with the lowest P(Severe), Grad-CAM overlaid"),
+    ("finetuning_curve_plot", "Fine-tuning curves"),
+    ("pretraining_curve_plot", "Contrastive pretraining and what the frozen features know"),
 )
 DETAIL = (
     ("balanced_accuracy", "balanced accuracy", "pct"),
@@ -29,17 +35,16 @@ DETAIL = (
     ("recall_severe", "recall Severe", "pct"),
     ("precision_severe", "precision Severe", "pct"),
     ("severe_to_normal_rate", "severe-to-normal rate", "pct2"),
-    ("spinal_log_loss", "RSNA spinal log loss (weights 1/2/4)", "num"),
-    ("any_severe_log_loss", "RSNA any-severe-spinal log loss", "num"),
-    ("rsna_spinal_score", "RSNA spinal score (mean of the two)", "num"),
+    ("log_loss", "log loss (sample weights 1/2/4)", "num"),
+    ("any_severe_spinal_log_loss", "any-severe-spinal log loss", "num"),
     ("expected_calibration_error", "expected calibration error", "num"),
-    ("loc_rmse_px", "localisation RMSE (ROI px)", "num"),
-    ("loc_rmse_px_centre", "localisation RMSE of 'the centre' (ROI px)", "num"),
-    ("loc_rmse_mm", "localisation RMSE (mm)", "num"),
-    ("n_discs", "discs", "int"),
+    ("n_discs", "targets", "int"),
     ("n_studies", "studies", "int"),
 )
-SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
+BASELINES = {
+    "prior": "prior (training frequencies)",
+    "weighted_prior": "best constant (frequencies x weights 1/2/4)",
+}
 
 
 def _ci(m: dict, key: str) -> str:
@@ -50,8 +55,8 @@ def _ci(m: dict, key: str) -> str:
     return f" [{fmt(low, kind)}, {fmt(high, kind)}]"
 
 
-def _ba(m: dict) -> str:
-    return fmt(m.get("balanced_accuracy"), "pct") + _ci(m, "balanced_accuracy")
+def _ba(m: dict, key: str = "balanced_accuracy") -> str:
+    return fmt(m.get(key), "pct") + _ci(m, key)
 
 
 def _s2n(m: dict) -> str:
@@ -59,188 +64,177 @@ def _s2n(m: dict) -> str:
     return f"{rate} ({m.get('severe_to_normal_count', 0)})" + _ci(m, "severe_to_normal_rate")
 
 
-def _baseline_rows(ceiling: dict, split: str, columns: int) -> list[list[str]]:
-    pad = ["" for _ in range(columns - 2)]
-    rows = [["chance: any constant grader", fmt(CHANCE_BALANCED_ACCURACY, "pct"), *pad]]
-    if ceiling.get("available"):
-        rows.append(["Bayes ceiling (knows the latent)", fmt(ceiling.get(split), "pct"), *pad])
-    return rows
+def _variants(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if isinstance(v, dict)}
 
 
-def headline(metrics: dict, ceiling: dict) -> Section:
-    """The paper's comparison on the in-site test split, with chance and the ceiling."""
-    header = ["variant", "balanced accuracy [95% CI]", "severe-to-normal (count) [95% CI]"]
-    rows = [[v, _ba(m.get("test", {})), _s2n(m.get("test", {}))] for v, m in metrics.items()]
-    rows += _baseline_rows(ceiling, "test", len(header))
-    rows.append(
-        [
-            "paper, contrastive (Acharya & Kansakar 2026)",
-            fmt(PAPER["balanced_accuracy"], "pct"),
-            fmt(PAPER["severe_to_normal_rate"], "pct2"),
-        ]
-    )
-    return Section("Paper comparison (in-site test)", header=header, rows=rows)
-
-
-def sites(metrics: dict, ceiling: dict) -> Section | None:
-    """In-site against held-out-site test, side by side."""
-    if not any("external_test" in m for m in metrics.values()):
-        return None
-    header = ["variant", *(f"{SPLIT_NAMES[s]}: balanced accuracy" for s in SPLIT_NAMES)]
-    header += [f"{SPLIT_NAMES[s]}: severe-to-normal" for s in SPLIT_NAMES]
-    rows = [
-        [v, *(_ba(m.get(s, {})) for s in SPLIT_NAMES), *(_s2n(m.get(s, {})) for s in SPLIT_NAMES)]
-        for v, m in metrics.items()
-    ]
-    if ceiling.get("available"):
-        rows.append(["Bayes ceiling", *(fmt(ceiling.get(s), "pct") for s in SPLIT_NAMES), "", ""])
-    text = (
-        "The held-out site's studies are never seen in training: a gap between the two columns "
-        "is what scanner appearance costs."
-    )
-    return Section("In-site against held-out-site test", [text], header, rows)
-
-
-def localisation(metrics: dict) -> Section:
-    """The localisation head against the trivial head that answers the ROI's centre."""
-    header = ["variant", "split", "head RMSE (ROI px)", "head RMSE (mm)", "'the centre' RMSE (px)",
-              "'the centre' RMSE (mm)"]  # fmt: skip
-    rows = [
-        [v, SPLIT_NAMES[s], *(fmt(m.get(s, {}).get(k)) for k in (
-            "loc_rmse_px", "loc_rmse_mm", "loc_rmse_px_centre", "loc_rmse_mm_centre"))]
-        for v, m in metrics.items()
-        for s in SPLIT_NAMES
-        if s in m
-    ]  # fmt: skip
-    text = (
-        "Crops are cut around the labelled point shifted by a seeded offset, so the canal point is "
-        f"not at the centre. The paper's {PAPER['loc_rmse_px']} px is in native image pixels, "
-        "ours in ROI pixels: compare the mm columns between variants, not with the paper."
-    )
-    return Section("Localisation head against 'the centre'", [text], header, rows)
-
-
-def end_to_end(metrics: dict, end_to_end_metrics: dict) -> Section | None:
-    """Grading at the labelled points against grading at the localiser's points."""
-    if not end_to_end_metrics:
-        return None
-    header = ["variant", "split", "at labelled points", "at localised points"]
-    rows = [
-        [v, SPLIT_NAMES[s], _ba(metrics.get(v, {}).get(s, {})), _ba(by_split.get(s, {}))]
-        for v, by_split in end_to_end_metrics.items()
-        for s in SPLIT_NAMES
-        if s in by_split
-    ]
-    text = (
-        "Balanced accuracy when the crop is centred on the localiser's predicted point and slice "
-        "(no label used), beside the crops around the labelled points."
-    )
-    return Section("End-to-end grading", [text], header, rows)
-
-
-def pretraining(probe: dict | None) -> Section | None:
-    """What the frozen pretrained features know about the grade, against chance and against a
-    randomly initialised encoder; and which views the augmentation audit flagged."""
-    if not probe:
-        return None
-    verdict = (
-        "FAILED: the probe is at chance, the encoder carries no grade information."
-        if probe.get("failed")
-        else "The features carry grade information (the probe is above chance)."
-    )
-    if not probe.get("failed") and probe.get("beats_random_init") is False:
-        verdict += " But no more than a randomly initialised encoder's: pretraining added none."
-    rows = [
-        ["linear probe (balanced accuracy, out of fold)", fmt(probe.get("probe_balanced_accuracy"), "pct")],
-        ["kNN (balanced accuracy, out of fold)", fmt(probe.get("knn_balanced_accuracy"), "pct")],
-        ["linear probe, randomly initialised encoder", fmt(probe.get("random_init_probe_balanced_accuracy"), "pct")],
-        ["kNN, randomly initialised encoder", fmt(probe.get("random_init_knn_balanced_accuracy"), "pct")],
-        ["chance", fmt(probe.get("chance"), "pct")],
-    ]  # fmt: skip
-    if "compromise_r2" in probe:  # the phantom knows each disc's visible canal compromise
+def _table(name: str, results: dict) -> tuple[list[str], list[list[str]]]:
+    spec = SPECS[name]
+    sides = list(spec.conditions) if spec.sided else []
+    header = ["variant", "in-site test [95% CI]", "held-out site", "severe-to-normal (count)",
+              "log loss (1/2/4)", "at the localiser's points", "head RMSE (mm)",
+              *[f"{c.split('_')[0]} side" for c in sides]]  # fmt: skip
+    end_to_end = results.get("end_to_end_metrics") or {}
+    rows = []
+    for variant, by_split in _variants(results["metrics"]).items():
+        test = by_split.get("test", {})
         rows.append(
             [
-                "canal compromise R^2 (ridge, out of fold): pretrained / random init",
-                f"{fmt(probe['compromise_r2'])} / {fmt(probe.get('random_init_compromise_r2'))}",
-            ]
+                variant,
+                _ba(test),
+                fmt(by_split.get("external_test", {}).get("balanced_accuracy"), "pct"),
+                _s2n(test),
+                fmt(test.get("log_loss")),
+                fmt(end_to_end.get(variant, {}).get("test", {}).get("balanced_accuracy"), "pct"),
+                fmt(test.get("loc_rmse_mm")),
+                *[_ba(test, f"balanced_accuracy_{c}") for c in sides],
+            ]  # fmt: skip
+        )
+    pad = [""] * len(sides)
+    first = next(iter(_variants(results["metrics"]).values()), {}).get("test", {})
+    centre = fmt(first.get("loc_rmse_mm_centre"))
+    rows.append(["any constant grader", fmt(CHANCE_BALANCED_ACCURACY, "pct"),
+                 fmt(CHANCE_BALANCED_ACCURACY, "pct"), "", "", "", f"{centre} (the centre)", *pad])  # fmt: skip
+    ceiling = results.get("ceiling") or {}
+    if ceiling.get("available"):
+        rows.append(["Bayes ceiling (knows the latent)", fmt(ceiling.get("test"), "pct"),
+                     fmt(ceiling.get("external_test"), "pct"), "", "", "", "", *pad])  # fmt: skip
+    return header, rows
+
+
+def _probe_text(probe: dict) -> str:
+    if not probe or probe.get("skipped"):
+        return ""
+    verdict = "FAILED: at chance." if probe.get("failed") else ""
+    text = (
+        f"Frozen pretrained features: linear probe {fmt(probe.get('probe_balanced_accuracy'), 'pct')}"
+        f", kNN {fmt(probe.get('knn_balanced_accuracy'), 'pct')}, against a randomly initialised "
+        f"encoder's {fmt(probe.get('random_init_probe_balanced_accuracy'), 'pct')} and "
+        f"{fmt(probe.get('random_init_knn_balanced_accuracy'), 'pct')} (cross-validated by study "
+        f"over the training and validation targets). {verdict}"
+    )
+    if "compromise_r2" in probe:
+        text += (
+            f" Visible compromise R^2: {fmt(probe['compromise_r2'])} against "
+            f"{fmt(probe.get('random_init_compromise_r2'))}."
         )
     broken = probe.get("augment_violations") or {}
-    audit = (
-        "The augmentation audit flagged "
-        + ", ".join(f"{k} ({v:.3f})" for k, v in broken.items())
-        + f": each moves the visible canal compromise by more than {probe.get('augment_audit_bound')}."
-        if broken
-        else "Every pretraining view passed the augmentation audit (canal compromise kept)."
-    )
-    text = (
-        "Cross-validated by study over the training and validation discs, on the frozen "
-        "pretrained features (the test splits are never read). "
-        f"{verdict} The probe over the epochs is in pretraining_curve.png. {audit}"
-    )
-    return Section("What the pretrained encoder knows", [text], ["probe", "value"], rows)
+    if broken:
+        text += " The augmentation audit flagged " + ", ".join(broken) + "."
+    return text.strip()
 
 
-def detail(metrics: dict, split: str) -> Section:
-    variants = list(metrics)
-    rows = [
-        [label, *(fmt(metrics[v].get(split, {}).get(key), kind) for v in variants)]
+def _localiser_text(localiser: dict) -> str:
+    test = (localiser or {}).get("test")
+    if not isinstance(test, dict):
+        return ""
+    within = next((k for k in test if k.startswith("within_")), None)
+    return (
+        f"Its localiser, on the in-site test studies: {test.get('n_found')} of "
+        f"{test.get('n_targets')} targets found, median error {fmt(test.get('median_error_mm'))} mm "
+        f"in patient space, {fmt(test.get(within), 'pct')} within "
+        f"{within.removeprefix('within_') if within else '?'}, "
+        f"{fmt(test.get('same_slice'), 'pct')} on the reader's slice, "
+        f"{fmt(test.get('level_correct'), 'pct')} at the right level."
+    )
+
+
+def condition_sections(name: str, results: dict) -> list[Section]:
+    """A condition's section (or why it was skipped), and its detail table."""
+    title, status = TITLES[name], results.get("status") or {}
+    if status and not status.get("trained", True):
+        text = (
+            f"Not trained: {status.get('reason', 'no usable training target')}. Its "
+            f"{fmt(status.get('label_cells'), 'int')} label cells are listed in "
+            f"`{name}/alignment_exclusions.csv`; the RSNA score gives its targets the training "
+            "prior, and inference flags them."
+        )
+        return [Section(f"{title}: skipped", [text])]
+    header, rows = _table(name, results)
+    variants = _variants(results["metrics"])
+    test = next(iter(variants.values()), {}).get("test", {})
+    text = [
+        f"Graded on {SPECS[name].read_on}. In-site test: {fmt(test.get('n_discs'), 'int')} "
+        f"targets of {fmt(test.get('n_studies'), 'int')} studies. Intervals: 95% bootstrap by "
+        "study. 'At the localiser's points': the same held-out targets cropped where the "
+        "localiser (no label) puts them; the localisation head's error is measured on those crops.",
+        _probe_text(results.get("probe") or {}),
+        _localiser_text(results.get("localiser_metrics") or {}),
+    ]
+    ceiling = results.get("ceiling") or {}
+    if ceiling.get("available"):
+        text.append(f"Bayes ceiling over the whole cohort: {fmt(ceiling.get('cohort'), 'pct')}.")
+    figures = [(f"{name}/{figure}", caption) for figure, caption in FIGURES]
+    detail_rows = [
+        [label, *(fmt(by_split.get("test", {}).get(key), kind) for by_split in variants.values())]
         for key, label, kind in DETAIL
     ]
-    return Section(
-        f"All figures ({SPLIT_NAMES.get(split, split)})", header=["metric", *variants], rows=rows
-    )
-
-
-def _caveat(data_source: str) -> str:
-    return (
-        f"Our figures are measured on the data actually used here ({data_source}), on held-out test "
-        "studies (split by study, so no patient is on both sides); the paper's are on the RSNA 2024 "
-        "data with a disc-level split. They are quoted for orientation, not as a like-for-like comparison."
-    )
-
-
-def sections(
-    metrics: dict,
-    data_source: str,
-    ceiling: dict | None = None,
-    end_to_end_metrics: dict | None = None,
-    probe: dict | None = None,
-    extra: list[Section] | None = None,
-) -> list[Section]:
-    """The report's sections in order."""
-    ceiling = ceiling or {"available": False}
-    top = headline(metrics, ceiling)
-    top.paragraphs.append(_caveat(data_source))
-    if not ceiling.get("available"):
-        top.paragraphs.append(
-            f"No Bayes ceiling: {ceiling.get('reason', 'the latent is unknown')}."
-        )
-    splits = [
-        s for s in ("test", "external_test", "validation") if any(s in m for m in metrics.values())
+    return [
+        Section(title, [t for t in text if t], header, rows, figures),
+        Section(f"{title}: all figures (in-site test)", [], ["metric", *variants], detail_rows),
     ]
-    parts = [
-        top,
-        sites(metrics, ceiling),
-        pretraining(probe),
-        localisation(metrics),
-        end_to_end(metrics, end_to_end_metrics or {}),
+
+
+def paper_section(spinal: dict) -> Section | None:
+    """The paper's comparison on the canal's in-site test split."""
+    variants = _variants(spinal.get("metrics") or {})
+    if not variants:
+        return None
+    header = ["variant", "balanced accuracy [95% CI]", "severe-to-normal (count) [95% CI]"]
+    rows = [[v, _ba(m.get("test", {})), _s2n(m.get("test", {}))] for v, m in variants.items()]
+    rows.append(["chance: any constant grader", fmt(CHANCE_BALANCED_ACCURACY, "pct"), ""])
+    rows.append(["paper, contrastive (Acharya & Kansakar 2026)",
+                 fmt(PAPER["balanced_accuracy"], "pct"), fmt(PAPER["severe_to_normal_rate"], "pct2")])  # fmt: skip
+    text = (
+        "The paper's figures are on the RSNA 2024 data with a disc-level split; ours on the data "
+        "named above, split by study. They are quoted for orientation, not as a like-for-like "
+        "comparison."
+    )
+    return Section("Paper comparison (spinal canal, in-site test)", [text], header, rows)
+
+
+def rsna_section(score: dict) -> Section:
+    """The competition score over all 25 targets of the test studies, per variant and baselines."""
+    header = ["grader", "spinal", "foraminal", "subarticular", "any severe spinal", "RSNA score"]
+    keys = ("spinal_log_loss", "foraminal_log_loss", "subarticular_log_loss",
+            "any_severe_spinal_log_loss", "rsna_score")  # fmt: skip
+    rows = [
+        [BASELINES.get(name, name), *(fmt(s.get(k)) for k in keys)] for name, s in score.items()
     ]
-    parts += extra or []
-    parts.append(
-        Section(
-            "Label efficiency",
-            ["The label-efficiency study (`make study`: every variant fine-tuned on 5-100% of the "
-             "labelled training studies, over seeds) writes its table, figure and page beside this "
-             "report: label_efficiency.csv, label_efficiency.png, label_efficiency.html."],
-        )
+    first = next(iter(score.values()), {})
+    skipped = ", ".join(
+        f"{condition} {n}"
+        for condition, n in (first.get("n_at_prior_by_condition") or {}).items()
+        if n
+    )
+    text = [
+        "The competition's metric over all 25 targets of the in-site test studies (lower is "
+        "better): a log loss per condition with sample weights 1/2/4, the any-severe-spinal term, "
+        "and their mean. Each variant grades every condition with its own fine-tuned model.",
+        f"{fmt(first.get('n_studies'), 'int')} studies, {fmt(first.get('n_scored_targets'), 'int')} "
+        f"scored targets, {fmt(first.get('n_at_prior'), 'int')} of them at the prior because "
+        f"they could not be graded{': ' + skipped if skipped else ''}.",
+    ]
+    return Section("RSNA score over all five conditions (in-site test)", text, header, rows)
+
+
+def sections(data_source: str, conditions: dict[str, dict], score: dict) -> list[Section]:
+    """The report's sections in order: the data, the paper's comparison, each condition, the
+    RSNA score, and where the label-efficiency study is."""
+    intro = Section(
+        "Data",
+        [f"Measured on {data_source}, on held-out test studies (split by study, once for every "
+         "condition, so no patient is on two sides of any condition)."],
     )  # fmt: skip
-    parts += [detail(metrics, s) for s in splits]
+    parts = [intro, paper_section(conditions.get("spinal", {}))]
+    for name, results in conditions.items():
+        parts += condition_sections(name, results)
+    parts.append(rsna_section(score))
     parts.append(
         Section(
-            "Figures",
-            ["Intervals are 95% percentile bootstrap intervals resampled by study. The RSNA score is "
-             "the competition's sample-weighted log loss restricted to spinal canal stenosis."],
-            figures=list(FIGURES),
+            "Label efficiency and the pretraining ablation",
+            ["`make study` and `make ablation` write their tables, figures and pages beside this "
+             "report, per condition: <condition>/label_efficiency.html, <condition>/ablation.html."],
         )
     )  # fmt: skip
     return [p for p in parts if p is not None]

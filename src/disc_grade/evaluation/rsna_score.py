@@ -202,3 +202,77 @@ def score_submission(submission: pd.DataFrame, train: pd.DataFrame) -> dict[str,
         )
         raise ValueError(f"{len(absent)} labelled target(s) have no submission row, e.g. {named}")
     return rsna_score(table.dropna(subset=PROB_COLUMNS))
+
+
+def split_targets(
+    labels: pd.DataFrame,
+    predictions: list[pd.DataFrame],
+    prior: pd.DataFrame,
+    variant: str,
+    split: str = "test",
+) -> pd.DataFrame:
+    """All 25 targets of the ``split``'s studies with ``variant``'s probabilities.
+
+    Targets without a prediction (a cell excluded by the alignment or the cropper, or a skipped
+    condition) get their condition's training prior and ``graded`` False, as inference grades
+    them; blank cells stay in the table with label -1 (not scored).
+
+    Args:
+        labels: ``train.csv`` in long form (``labels_long``) with each study's ``split``.
+        predictions: every condition's ``predictions`` table.
+        prior: ``condition_prior`` of the training split.
+    """
+    frames = [
+        table.loc[(table["variant"] == variant) & (table["split"] == split),
+                  ["study_id", "condition", "level", *PROB_COLUMNS]]
+        for table in predictions
+        if len(table)
+    ]  # fmt: skip
+    graded = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["study_id", "condition", "level", *PROB_COLUMNS])
+    )
+    own = labels[labels["split"] == split].reset_index(drop=True)
+    table = own.merge(graded, on=["study_id", "condition", "level"], how="left", validate="1:1")
+    table["graded"] = table[PROB_COLUMNS[0]].notna()
+    fill = own[["condition"]].merge(prior, on="condition", how="left", validate="m:1")
+    for column in PROB_COLUMNS:
+        table[column] = table[column].astype(float).fillna(fill[column])
+    return table
+
+
+def scores_by_variant(
+    labels: pd.DataFrame,
+    predictions: list[pd.DataFrame],
+    prior: pd.DataFrame,
+    weighted: pd.DataFrame,
+) -> dict:
+    """The score of every variant over all 25 targets of the test studies, beside the graders
+    that never look at the image: ``prior`` (the training frequencies) and ``weighted_prior``
+    (the constant that minimises the 1/2/4-weighted log loss)."""
+    variants = sorted({v for t in predictions if len(t) for v in t["variant"]})
+    out: dict = {}
+    table = None
+    for variant in variants:
+        table = split_targets(labels, predictions, prior, variant)
+        scored = table[table["label"] >= 0]
+        at_prior = scored[~scored["graded"]]
+        out[variant] = {
+            **rsna_score(table),
+            "n_studies": int(table["study_id"].nunique()),
+            "n_scored_targets": int(len(scored)),
+            "n_at_prior": int(len(at_prior)),
+            "n_at_prior_by_condition": {
+                family: int((at_prior["condition"].map(condition_family) == family).sum())
+                for family in FAMILIES
+            },
+        }
+    if table is not None:
+        keys = table.drop(columns=[c for c in table if c.startswith("p_")])
+        for name, constant in (("prior", prior), ("weighted_prior", weighted)):
+            out[name] = {
+                **rsna_score(keys.merge(constant, on="condition")),
+                "n_studies": int(table["study_id"].nunique()),
+            }
+    return out

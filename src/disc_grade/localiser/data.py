@@ -20,9 +20,6 @@ from tqdm.auto import tqdm
 from disc_grade.dicom.pixels import read_pixels
 from disc_grade.dicom.roi import robust_range
 from disc_grade.dicom.series import GEOMETRY_COLUMNS
-from disc_grade.rsna import LEVELS
-
-POINT_COLUMNS = [f"{axis}_{level}" for level in LEVELS for axis in ("gx", "gy")]
 
 
 def series_geometry(pairs: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
@@ -132,20 +129,3 @@ def build_grids(
         pd.DataFrame(rows),
         pd.DataFrame(failures, columns=["study_id", "series_id", "reason", "detail"]),
     )
-
-
-def training_targets(discs: pd.DataFrame, size: int) -> pd.DataFrame:
-    """Per labelled series: the labelled slice rank and the five points on the grid (NaN where unlabelled)."""
-    gx, gy = to_grid_coords(discs["x"], discs["y"], discs["columns"], discs["rows"], size)
-    points = discs.assign(gx=gx, gy=gy)
-    wide = points.pivot_table(
-        index=["study_id", "series_id"], columns="level", values=["gx", "gy"], aggfunc="first"
-    )
-    wide.columns = [f"{axis}_{level}" for axis, level in wide.columns]
-    for column in POINT_COLUMNS:
-        if column not in wide:
-            wide[column] = np.nan
-    meta = discs.groupby(["study_id", "series_id"]).agg(
-        labelled_rank=("slice_rank", lambda r: int(r.mode().iat[0])), split=("split", "first")
-    )
-    return wide[POINT_COLUMNS].join(meta).reset_index()

@@ -78,18 +78,6 @@ def peak_point(logit_map: np.ndarray, window: int = 2) -> tuple[float, float, fl
     )
 
 
-def decode(logits: np.ndarray, window: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Points [L, 2] (grid x, y) and confidences [L] from per-level logit maps [L, S, S].
-
-    Each level's point is its map's ``peak_point``. Levels run down the spine: where the
-    channels disagree with that order, the points are ordered by height.
-    """
-    found = np.array([peak_point(m, window) for m in logits]).reshape(-1, 3)
-    points, peaks = found[:, :2], found[:, 2]
-    order = np.argsort(points[:, 1], kind="stable")
-    return points[order], peaks[order]
-
-
 @torch.no_grad()
 def slice_logits(model: torch.nn.Module, grid: np.ndarray, batch: int = 32) -> np.ndarray:
     """[n_slices, C, S, S] logit maps of every slice of one series grid."""
@@ -107,12 +95,3 @@ def slice_logits(model: torch.nn.Module, grid: np.ndarray, batch: int = 32) -> n
 def confidences(maps: np.ndarray) -> np.ndarray:
     """[n_slices, C] sigmoid of each map's largest logit."""
     return 1 / (1 + np.exp(-maps.reshape(*maps.shape[:2], -1).max(axis=2)))
-
-
-def localise(model: torch.nn.Module, grid: np.ndarray, batch: int = 32) -> dict:
-    """Best slice (highest summed level confidences), its points on the grid, and the confidences."""
-    maps = slice_logits(model, grid, batch)  # [n, L, S, S] logits
-    scores = confidences(maps).sum(axis=1)
-    best = int(np.argmax(scores))
-    points, peaks = decode(maps[best])
-    return {"rank": best, "points": points, "peaks": peaks, "slice_scores": scores}

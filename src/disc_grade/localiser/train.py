@@ -1,4 +1,4 @@
-"""Train the localiser with the project's one training loop, and measure it on held-out series."""
+"""Train a localiser (any condition's) with the project's one training loop."""
 
 from __future__ import annotations
 
@@ -7,17 +7,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from disc_grade.localiser.data import POINT_COLUMNS, from_grid_coords
-from disc_grade.localiser.model import build_localiser, heatmaps, localise, network_input
+from disc_grade.localiser.model import build_localiser, heatmaps, network_input
 from disc_grade.models.augment import AugmentConfig, augmented, warp
 from disc_grade.models.device import select_device
 from disc_grade.models.engine import LoopConfig, cosine_schedule, fit
-from disc_grade.rsna import LEVELS
-
-
-def _series_table(index: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
-    first = index[index["rank"] == 0].drop(columns=["rank"])
-    return first.merge(targets, on=["study_id", "series_id"], how="inner", suffixes=("", "_target"))
 
 
 def training_samples(
@@ -58,53 +51,6 @@ def training_samples(
     columns = ["offset", "rank", "n_slices", "series_row"]
     columns += [f"present_{k}" for k in range(n_points)] + [f"known_{k}" for k in range(n_points)]
     return pd.DataFrame(rows, columns=columns)
-
-
-def predict_series(model, slices: np.ndarray, series: pd.DataFrame) -> pd.DataFrame:
-    """Localise every series: chosen slice, points in image pixels, peaks; one row per (series, level)."""
-    rows = []
-    for s in series.itertuples():
-        result = localise(model, slices[s.offset : s.offset + s.n_slices])
-        gx, gy = result["points"][:, 0], result["points"][:, 1]
-        x, y = from_grid_coords(gx, gy, s.columns, s.rows, slices.shape[-1])
-        for k, level in enumerate(LEVELS):
-            rows.append(
-                {
-                    "study_id": s.study_id,
-                    "series_id": s.series_id,
-                    "level": level,
-                    "slice_rank": result["rank"],
-                    "x": float(x[k]),
-                    "y": float(y[k]),
-                    "peak": float(result["peaks"][k]),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _grid_error(model, slices, series) -> float:
-    errors = []
-    for s in series.itertuples():
-        result = localise(model, slices[s.offset : s.offset + s.n_slices])
-        truth = np.array([[getattr(s, f"gx_{lvl}"), getattr(s, f"gy_{lvl}")] for lvl in LEVELS])
-        errors.append(np.nanmean(np.hypot(*(result["points"] - truth).T)))
-    return float(np.mean(errors)) if errors else float("nan")
-
-
-def train_localiser(slices: np.ndarray, index: pd.DataFrame, targets: pd.DataFrame, params: dict):
-    """Fit the canal localiser on the train-split series; select on validation point error."""
-    series = _series_table(index, targets)
-    rank_columns = [f"rank_{level}" for level in LEVELS]
-    series = series.assign(**{c: series["labelled_rank"] for c in rank_columns})
-    return fit_localiser(
-        slices,
-        series,
-        POINT_COLUMNS,
-        rank_columns,
-        params,
-        lambda net, val: _grid_error(net, slices, val),
-        desc="localiser",
-    )
 
 
 def fit_localiser(
@@ -197,42 +143,3 @@ def fit_localiser(
         desc=desc,
     )
     return trained, pd.DataFrame(state.history)
-
-
-def localiser_metrics(predicted: pd.DataFrame, discs: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
-    """Point error (mm) per level, level-assignment accuracy and slice error on labelled discs.
-
-    A level is assigned correctly when its predicted point is nearer its own labelled point than
-    any other labelled point of the study.
-    """
-    merged = discs.merge(predicted, on=["study_id", "series_id", "level"], suffixes=("", "_pred"))
-    dx = (merged["x_pred"] - merged["x"]) * merged["pixel_spacing_col"]
-    dy = (merged["y_pred"] - merged["y"]) * merged["pixel_spacing_row"]
-    merged["error_mm"] = np.hypot(dx, dy)
-    merged["slice_error"] = (merged["slice_rank_pred"] - merged["slice_rank"]).abs()
-    correct = []
-    for _, study in merged.groupby(["study_id", "series_id"]):
-        truth = (
-            study[["x", "y"]].to_numpy()
-            * study[["pixel_spacing_col", "pixel_spacing_row"]].to_numpy()
-        )
-        pred = (
-            study[["x_pred", "y_pred"]].to_numpy()
-            * study[["pixel_spacing_col", "pixel_spacing_row"]].to_numpy()
-        )
-        distance = np.hypot(*(pred[:, None, :] - truth[None, :, :]).transpose(2, 0, 1))
-        correct += list(distance.argmin(axis=1) == np.arange(len(study)))
-    merged["level_correct"] = correct
-    metrics = {
-        "n_discs": int(len(merged)),
-        "n_series": int(merged[["study_id", "series_id"]].drop_duplicates().shape[0]),
-        "median_error_mm": float(merged["error_mm"].median()) if len(merged) else None,
-        "mean_error_mm": float(merged["error_mm"].mean()) if len(merged) else None,
-        "level_assignment_accuracy": float(np.mean(correct)) if correct else None,
-        "slice_exact": float((merged["slice_error"] == 0).mean()) if len(merged) else None,
-        "slice_within_one": float((merged["slice_error"] <= 1).mean()) if len(merged) else None,
-        "mean_slice_error": float(merged["slice_error"].mean()) if len(merged) else None,
-    }
-    for level, group in merged.groupby("level"):
-        metrics[f"median_error_mm_{level}"] = float(group["error_mm"].median())
-    return metrics, merged

@@ -1,11 +1,16 @@
-"""ablation: ROIs -> every pretraining/fine-tuning recipe -> one table, one figure, one page."""
+"""ablation: a condition's ROIs -> every pretraining/fine-tuning recipe -> one table, figure, page.
+
+Under each condition's namespace; DVC runs one condition (``params.yaml``: ``ablation_condition``)
+with ``--namespaces``.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
+from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.ablation.nodes import ablation_page, report_ablation, run_recipes
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def ablation_pipeline() -> Pipeline:
     return Pipeline(
         [
             Node(
@@ -47,4 +52,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="ablation_page",
             ),
         ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return sum(
+        (
+            Pipeline(ablation_pipeline(), namespace=c, inputs={"phantom_truth"})
+            for c in CONDITION_NAMES
+        ),
+        start=Pipeline([]),
     )

@@ -1,7 +1,9 @@
-"""Nodes of the inference pipeline: a folder of studies in, a grade per lumbar level out.
+"""Nodes of the inference pipeline: a folder of studies in, every target graded or flagged out.
 
-The nodes only wire: choosing series (``inference.studies``), localising (``inference.localise``),
-grading (``models.predict``) and the level table (``inference.grading``) live in domain modules.
+One code path for every condition: choose its series, find its targets with its localiser (the
+foramina and recesses from the canal points the canal's localiser found), crop them with the
+training cropper, grade them with the chosen variant. Targets that cannot be graded get the
+training split's prior (``label_priors``, the same prior evaluation gives them) and a flag.
 """
 
 from __future__ import annotations
@@ -13,26 +15,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.alignment.landmarks import landmarks_of
+from disc_grade.conditions import CONDITION_NAMES, SPECS, spec_of
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec, extract_rois
-from disc_grade.inference.family_targets import canal_centres, localise_targets, place_targets
-from disc_grade.inference.grading import level_table, normalised_prior, target_table
-from disc_grade.inference.localise import localise_chosen_series
-from disc_grade.inference.studies import (
-    choose_family_series,
-    choose_sagittal_t2,
-    submission_rows,
-)
-from disc_grade.localiser.families import n_points
+from disc_grade.inference.grading import graded_rows, target_table
+from disc_grade.inference.studies import choose_series, submission_rows
+from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
-from disc_grade.models.ablation import merged
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
-from disc_grade.pipelines.finetuning.pipeline import by_variant
-from disc_grade.rsna import LEVELS, PROB_COLUMNS, SEVERITIES
+from disc_grade.pipelines.condition.grade import by_variant
+from disc_grade.pipelines.condition.localise import find_settings
+from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
-FAMILY_TARGET_METHODS = ("localiser", "placement")
 
 
 def _descriptions(params: dict[str, Any]) -> pd.DataFrame | None:
@@ -47,67 +44,93 @@ def _descriptions(params: dict[str, Any]) -> pd.DataFrame | None:
     return pd.read_csv(csv, dtype={"study_id": "int64", "series_id": "int64"})
 
 
-def select_series(
-    dicom_index: pd.DataFrame, series: pd.DataFrame, params: dict[str, Any]
-) -> pd.DataFrame:
-    """Each study's sagittal T2 series (from the optional CSV, else the headers), or why there is none."""
-    targets = choose_sagittal_t2(dicom_index, series, _descriptions(params))
-    logger.info(
-        "inference: %d studies, %d with a sagittal T2 series",
-        len(targets),
-        int((targets["status"] == "ok").sum()),
-    )
-    return targets
+def choose_inference_series(series: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Per condition and study the series it is read on (from the optional CSV, else the headers)."""
+    descriptions = _descriptions(params)
+    table = pd.concat(
+        [choose_series(spec, series, descriptions).assign(condition=name)
+         for name, spec in SPECS.items()],
+        ignore_index=True,
+    )  # fmt: skip
+    for name, rows in table.groupby("condition"):
+        logger.info("inference[%s]: %d studies with a %s series", name, rows["study_id"].nunique(),
+                    SPECS[name].series)  # fmt: skip
+    return table
 
 
-def localise_studies(
-    targets: pd.DataFrame,
+def find_condition_targets(
+    choice: pd.DataFrame,
     series: pd.DataFrame,
+    dicom_index: pd.DataFrame,
     images: DicomTree,
     localiser_model: dict,
-    localiser_params: dict[str, Any],
-    params: dict[str, Any],
-) -> pd.DataFrame:
-    """Mid-canal slice and the five canal points of every chosen series; a status per level."""
-    return localise_chosen_series(
+    offsets: dict,
+    name: str,
+    localiser: dict[str, Any],
+    alignment: dict[str, Any],
+    landmarks: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every target of every study found by the condition's localiser, and the others with why."""
+    spec = spec_of(name)
+    studies = sorted(set(dicom_index["study_id"].dropna().astype("int64")))
+    return find_targets(
+        spec,
+        load_localiser(localiser_model, localiser["channels"], spec.n_maps),
         images.root,
-        targets,
+        choice[choice["condition"] == name],
         series,
-        load_localiser(localiser_model, localiser_params["channels"]),
-        int(localiser_params["grid_size"]),
-        float(params["min_peak"]),
+        dicom_index,
+        landmarks if landmarks is not None else pd.DataFrame(columns=["study_id", "level"]),
+        studies,
+        find_settings(localiser, alignment, offsets),
     )
 
 
-def grade_studies(
+def locate_inference_landmarks(
+    spinal_targets: pd.DataFrame, dicom_index: pd.DataFrame
+) -> pd.DataFrame:
+    """The canal points the canal's localiser found, in patient coordinates."""
+    return landmarks_of(spinal_targets, dicom_index)
+
+
+def grade_condition(
     targets: pd.DataFrame,
-    points: pd.DataFrame,
+    missing: pd.DataFrame,
     series: pd.DataFrame,
     images: DicomTree,
     contrastive_model: dict,
     scratch_model: dict,
     frozen_model: dict,
-    family_grades: pd.DataFrame,
-    roi_params: dict[str, Any],
-    finetuning_params: dict[str, Any],
+    roi: dict[str, Any],
+    finetuning: dict[str, Any],
     params: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Grade every found level with ``inference.variant``; every study gets its 25 target rows."""
+) -> pd.DataFrame:
+    """The condition's found targets cropped (centred, as the test crops) and graded by
+    ``inference.variant``; the others flagged with why."""
     variant = params["variant"]
     models = by_variant(contrastive_model, scratch_model, frozen_model)
     if variant not in models:
         raise ValueError(f"inference.variant must be one of {sorted(models)}, got '{variant}'")
-    prior = normalised_prior(params["prior"])
-    device = select_device(finetuning_params["device"])
-    grader = load_grader(models[variant], finetuning_params["encoder"], device)
-    found = points[points["status"] == "ok"]
-    rois, index, excluded = extract_rois(
-        images.root, found, series, RoiSpec.from_params(roi_params), workers=1
-    )
+    device = select_device(finetuning["device"])
+    grader = load_grader(models[variant], finetuning["encoder"], device)
+    rois, index, excluded = extract_rois(images.root, targets, series, RoiSpec.from_params(roi), 1)
     probs, _ = predict(grader, rois, np.arange(len(rois)), device)
-    graded = index[["study_id", "level"]].assign(**dict(zip(PROB_COLUMNS, probs.T, strict=True)))
-    spinal = level_table(targets, points, graded, excluded, prior["spinal"], variant)
-    table = target_table(spinal, targets["study_id"], prior, family_grades)
+    flagged = pd.concat(
+        [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
+        ignore_index=True,
+    )
+    return graded_rows(index, probs, flagged, variant)
+
+
+def assemble_submission(
+    dicom_index: pd.DataFrame, label_priors: pd.DataFrame, *grades: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All 25 targets of every study folder in ``sample_submission.csv`` order, and the
+    submission rows; targets without a grade carry the training prior and a flag."""
+    studies = sorted(set(dicom_index["study_id"].dropna().astype("int64")))
+    prior = label_priors.loc[~label_priors["weighted"], ["condition", *PROB_COLUMNS]]
+    names = {c: name for name in CONDITION_NAMES for c in SPECS[name].conditions}
+    table = target_table(studies, list(grades), prior, names)
     return table, submission_rows(table)
 
 
@@ -119,112 +142,3 @@ def plot_studies(table: pd.DataFrame, series: pd.DataFrame, images: DicomTree) -
     for study_id, rows in table.groupby("study_id"):
         figures[str(study_id)] = lambda r=rows: study_figure(images.root, r, series)
     return figures
-
-
-def grade_families(
-    targets: pd.DataFrame,
-    points: pd.DataFrame,
-    dicom_index: pd.DataFrame,
-    series: pd.DataFrame,
-    images: DicomTree,
-    foraminal_placement: dict,
-    subarticular_placement: dict,
-    foraminal_localiser: dict,
-    subarticular_localiser: dict,
-    foraminal_contrastive: dict,
-    foraminal_scratch: dict,
-    foraminal_frozen: dict,
-    subarticular_contrastive: dict,
-    subarticular_scratch: dict,
-    subarticular_frozen: dict,
-    families_params: dict[str, Any],
-    localiser_params: dict[str, Any],
-    finetuning_params: dict[str, Any],
-    params: dict[str, Any],
-) -> pd.DataFrame:
-    """The foraminal and subarticular targets of every study: graded, or flagged with the reason.
-
-    ``inference.family_targets`` says how the targets are found: ``localiser`` runs each
-    family's localiser (``<family>.localiser_model``) on its series, ``placement`` places them
-    from the study's canal points with the offsets learnt from the training labels
-    (``<family>.placement``). They are then cropped by the training cropper with the family's
-    ROI settings and graded by the family's ``inference.variant`` grader.
-    """
-    variant = params["variant"]
-    method = params["family_targets"]
-    if method not in FAMILY_TARGET_METHODS:
-        raise ValueError(
-            f"inference.family_targets must be one of {FAMILY_TARGET_METHODS}, got '{method}'"
-        )
-    descriptions = _descriptions(params)
-    canal = canal_centres(points, series, dicom_index)
-    device = select_device(finetuning_params["device"])
-    per_family = {
-        "foraminal": (
-            foraminal_placement,
-            foraminal_localiser,
-            (foraminal_contrastive, foraminal_scratch, foraminal_frozen),
-        ),
-        "subarticular": (
-            subarticular_placement,
-            subarticular_localiser,
-            (subarticular_contrastive, subarticular_scratch, subarticular_frozen),
-        ),
-    }
-    tables = []
-    for family, (placement, localiser_weights, models) in per_family.items():
-        if not by_variant(*models)[variant] or not localiser_weights:
-            logger.warning(
-                "inference[%s]: no grader (the training run skipped this condition); its "
-                "targets get the prior",
-                family,
-            )
-            continue
-        chosen = choose_family_series(series, descriptions, family)
-        if method == "placement":
-            placed, missing = place_targets(
-                family, canal, chosen, series, dicom_index, placement, targets["study_id"], LEVELS
-            )
-        else:
-            settings = merged(localiser_params, families_params[family].get("localiser"))
-            placed, missing = localise_targets(
-                family,
-                load_localiser(localiser_weights, settings["channels"], n_points(family)),
-                int(settings["grid_size"]),
-                float(params["min_peak"]),
-                images.root,
-                canal,
-                chosen,
-                series,
-                dicom_index,
-                placement,
-                targets["study_id"],
-                LEVELS,
-                settings["slice_prior_mm"],
-            )
-        spec = RoiSpec.from_params(families_params[family]["roi"])
-        rois, index, excluded = extract_rois(images.root, placed, series, spec, workers=1)
-        settings = merged(finetuning_params, families_params[family].get("finetuning"))
-        grader = load_grader(by_variant(*models)[variant], settings["encoder"], device)
-        probs, _ = predict(grader, rois, np.arange(len(rois)), device)
-        graded = index[["study_id", "condition", "level", "series_id", "slice_rank", "x", "y"]]
-        graded = graded.assign(
-            graded=True,
-            grade=np.array(SEVERITIES)[probs.argmax(1)] if len(probs) else [],
-            flag="",
-            **dict(zip(PROB_COLUMNS, probs.T, strict=True)),
-        )
-        flagged = pd.concat(
-            [missing, excluded[["study_id", "condition", "level", "reason"]]], ignore_index=True
-        )
-        flagged = flagged.rename(columns={"reason": "flag"}).assign(graded=False, grade="")
-        tables += [graded, flagged]
-        logger.info(
-            "inference[%s]: %d targets (%s) graded, %d flagged (%s)",
-            family,
-            len(graded),
-            method,
-            len(flagged),
-            ", ".join(f"{k}: {v}" for k, v in flagged["flag"].value_counts().items()) or "none",
-        )
-    return pd.concat(tables, ignore_index=True).assign(variant=variant)

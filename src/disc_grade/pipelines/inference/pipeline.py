@@ -1,24 +1,78 @@
-"""Inference: a folder of studies (``--params=input_root=...``) -> grades, submission CSV, figures.
+"""Inference: a folder of studies (``--params=input_root=...``) -> grades, submission, figures.
 
-Headers are scanned with the ingestion code, ROIs cut with the training cropper, and the discs
-found by the localiser trained in ``train``.
+Headers are scanned with the ingestion code; then per condition (a namespace, as in training):
+its series, its targets found by its localiser, cropped by the training cropper, graded. The
+canal comes first: the points its localiser finds give the foramina their midline and the axial
+slices their levels. The 25-row submission is assembled from the conditions' tables.
 """
 
 from kedro.pipeline import Node, Pipeline
 
-from disc_grade.pipelines.finetuning.pipeline import VARIANTS
+from disc_grade.conditions import CONDITION_NAMES, spec_of
+from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.pipelines.condition.skip import empty_frame, skipped, skipped_when_empty
 from disc_grade.pipelines.inference.nodes import (
-    grade_families,
-    grade_studies,
-    localise_studies,
+    assemble_submission,
+    choose_inference_series,
+    find_condition_targets,
+    grade_condition,
+    locate_inference_landmarks,
     plot_studies,
-    select_series,
 )
 from disc_grade.pipelines.ingestion.nodes import scan_dicom_headers, summarise_series
 
+SHARED = {
+    "inference_series_choice",
+    "inference_series",
+    "inference_dicom_index",
+    "inference_images",
+    "inference_landmarks",
+}
+
+
+def _condition(name: str) -> Pipeline:
+    """The inference of one condition, under its namespace (reads the models ``train`` wrote)."""
+    landmarks = ["inference_landmarks"] if spec_of(name).needs_landmarks else []
+    nodes = [
+        Node(
+            skipped_when_empty(find_condition_targets, skipped(empty_frame, empty_frame), arg=4),
+            [
+                "inference_series_choice",
+                "inference_series",
+                "inference_dicom_index",
+                "inference_images",
+                "localiser_model",
+                "offsets",
+                "params:name",
+                "params:localiser",
+                "params:alignment",
+                *landmarks,
+            ],
+            ["inference_targets", "inference_missing"],
+            name="find_targets",
+        ),  # fmt: skip
+        Node(
+            skipped_when_empty(grade_condition, empty_frame, arg=4),
+            [
+                "inference_targets",
+                "inference_missing",
+                "inference_series",
+                "inference_images",
+                *[f"{v}.grader_model" for v in VARIANTS],
+                "params:roi",
+                "params:finetuning",
+                "params:inference",
+            ],
+            "inference_grades",
+            name="grade_targets",
+        ),  # fmt: skip
+    ]
+    shared = SHARED if landmarks else SHARED - {"inference_landmarks"}
+    return Pipeline(nodes, namespace=name, inputs=shared)
+
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline(
+    shared = Pipeline(
         [
             Node(
                 scan_dicom_headers,
@@ -33,67 +87,27 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="summarise_inference_series",
             ),
             Node(
-                select_series,
-                ["inference_dicom_index", "inference_series", "params:inference"],
-                "inference_targets",
-                name="select_sagittal_t2",
+                choose_inference_series,
+                ["inference_series", "params:inference"],
+                "inference_series_choice",
+                name="choose_inference_series",
             ),
             Node(
-                localise_studies,
-                [
-                    "inference_targets",
-                    "inference_series",
-                    "inference_images",
-                    "localiser_model",
-                    "params:localiser",
-                    "params:inference",
-                ],
-                "inference_points",
-                name="localise_discs",
+                locate_inference_landmarks,
+                ["spinal.inference_targets", "inference_dicom_index"],
+                "inference_landmarks",
+                name="locate_inference_landmarks",
             ),
             Node(
-                grade_families,
+                assemble_submission,
                 [
-                    "inference_targets",
-                    "inference_points",
                     "inference_dicom_index",
-                    "inference_series",
-                    "inference_images",
-                    "foraminal.placement",
-                    "subarticular.placement",
-                    "foraminal.localiser_model",
-                    "subarticular.localiser_model",
-                    *[
-                        f"{family}.{variant}.grader_model"
-                        for family in ("foraminal", "subarticular")
-                        for variant in VARIANTS
-                    ],
-                    "params:families",
-                    "params:localiser",
-                    "params:finetuning",
-                    "params:inference",
-                ],
-                "inference_family_grades",
-                name="grade_foramina_and_recesses",
-            ),
-            Node(
-                grade_studies,
-                [
-                    "inference_targets",
-                    "inference_points",
-                    "inference_series",
-                    "inference_images",
-                    "contrastive.grader_model",
-                    "scratch.grader_model",
-                    "frozen.grader_model",
-                    "inference_family_grades",
-                    "params:roi",
-                    "params:finetuning",
-                    "params:inference",
+                    "label_priors",
+                    *[f"{c}.inference_grades" for c in CONDITION_NAMES],
                 ],
                 ["inference_grades", "submission"],
-                name="grade_discs",
-            ),
+                name="assemble_submission",
+            ),  # fmt: skip
             Node(
                 plot_studies,
                 ["inference_grades", "inference_series", "inference_images"],
@@ -102,3 +116,4 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ]
     )
+    return shared + sum((_condition(c) for c in CONDITION_NAMES), start=Pipeline([]))

@@ -23,8 +23,9 @@ def finetune_on_fraction(
     params: dict[str, Any],
     variants: dict[str, dict],
     study: dict[str, Any],
-) -> pd.DataFrame:
-    """Predictions of every variant fine-tuned on ``study.fraction`` of the training studies.
+) -> dict[str, pd.DataFrame]:
+    """Predictions of every variant fine-tuned on ``study.fraction`` of the training studies,
+    as the one cell ``f<fraction>_s<seed>`` of the grid's partitioned dataset.
 
     Pretraining without labels (NT-Xent alone) is not repeated: it used every training-split
     image and no label. With a supervised term (``supervised_weight`` above 0) the shared encoder
@@ -55,6 +56,13 @@ def finetune_on_fraction(
     logger.info(
         "study: fraction %.2f, seed %d: %d labelled training studies", fraction, seed, n_train
     )
-    return pd.concat(tables, ignore_index=True).assign(
+    cell = pd.concat(tables, ignore_index=True).assign(
         fraction=fraction, seed=seed, n_train_studies=n_train
     )
+    return {cell_name(fraction, seed): cell}
+
+
+def cell_name(fraction: float, seed: int) -> str:
+    """The partition one grid cell writes, ``f<fraction>_s<seed>`` as DVC's matrix spells it
+    (``f1.0_s0``, ``f0.05_s2``)."""
+    return f"f{float(fraction)}_s{int(seed)}"

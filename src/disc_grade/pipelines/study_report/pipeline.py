@@ -1,7 +1,8 @@
-"""study_report: every cell of the label-efficiency grid -> one table, one figure, one page."""
+"""study_report: every cell of a condition's label-efficiency grid -> one table, figure, page."""
 
 from kedro.pipeline import Node, Pipeline
 
+from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.study_report.nodes import (
     gather_study,
     label_efficiency,
@@ -9,7 +10,7 @@ from disc_grade.pipelines.study_report.nodes import (
 )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def report_pipeline() -> Pipeline:
     return Pipeline(
         [
             Node(gather_study, "study_cells", "study_predictions_all", name="gather_study"),
@@ -24,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "label_efficiency_section",
                 ],
                 name="label_efficiency",
-            ),
+            ),  # fmt: skip
             Node(
                 label_efficiency_page,
                 ["label_efficiency_section", "label_efficiency_plot"],
@@ -32,4 +33,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="label_efficiency_page",
             ),
         ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return sum(
+        (Pipeline(report_pipeline(), namespace=c) for c in CONDITION_NAMES), start=Pipeline([])
     )

@@ -1,4 +1,4 @@
-"""train = ingestion + alignment + roi + localisation + pretraining + finetuning + families + evaluation.
+"""train = ingestion + split + every condition (spinal, foraminal, subarticular) + report.
 
 A package of its own so that Kedro's pipeline discovery finds it by name
 (``kedro run --pipeline=train``). It never includes the phantom, so it runs unchanged on the
@@ -8,30 +8,15 @@ never a silently shorter pipeline.
 
 from kedro.pipeline import Pipeline
 
-from disc_grade.pipelines import (
-    alignment,
-    evaluation,
-    families,
-    finetuning,
-    ingestion,
-    localisation,
-    pretraining,
-    roi,
-)
+from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.pipelines import condition, ingestion, report, split
 
-# the stages that turn raw studies into results, in order (dvc.yaml has one stage for each)
-STAGES = {
-    "ingestion": ingestion,
-    "alignment": alignment,
-    "roi": roi,
-    "localisation": localisation,
-    "pretraining": pretraining,
-    "finetuning": finetuning,
-    "families": families,
-    "evaluation": evaluation,
-}
-TRAIN_STAGES = tuple(STAGES)
+# the stages that turn raw studies into results, in order (dvc.yaml has one stage for each;
+# a condition's stage runs its namespace of the condition pipeline)
+TRAIN_STAGES = ("ingestion", "split", *CONDITION_NAMES, "report")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return sum((stage.create_pipeline() for stage in STAGES.values()), start=Pipeline([]))
+    return sum(
+        (m.create_pipeline() for m in (ingestion, split, condition, report)), start=Pipeline([])
+    )

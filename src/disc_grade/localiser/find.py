@@ -1,0 +1,235 @@
+"""Finding a condition's targets in a study with its localiser: one code path for every condition.
+
+Every slice of the study's series (the condition's: sagittal T2, sagittal T1, or every axial T2
+series) goes through the localiser; then each unit chooses its slice among its candidates
+(``conditions.ConditionSpec``): the whole series (the canal), the slices on its side of the
+midline (a foramen), or the slices geometry puts at its level (a recess). With a geometric prior
+of width ``prior_mm`` a candidate scores its log-confidence less ``0.5 (d / prior_mm)^2``, where
+``d`` is how far it lies from where the anatomy is expected (a foramen: its distance from the
+midline against the learnt lateral offset; a recess: its distance from the disc plane), so slices
+that look alike are told apart by geometry, as a reader does. Each target is its map's peak on
+the chosen slice; below ``min_peak`` or outside the image it is flagged, never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from disc_grade.conditions import ConditionSpec
+from disc_grade.dicom.axial_levels import axial_slice_levels
+from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS
+from disc_grade.dicom.laterality import sagittal_midline_x, side_of
+from disc_grade.localiser.data import from_grid_coords, series_grid
+from disc_grade.localiser.model import confidences, peak_point, slice_logits
+from disc_grade.rsna import LEVELS
+
+logger = logging.getLogger(__name__)
+SERIES_GEOMETRY = ["rows", "columns", "pixel_spacing_row", "pixel_spacing_col"]
+TARGET_COLUMNS = ["study_id", "condition", "level", "series_id", "instance_number",
+                  "slice_rank", "x", "y", *SERIES_GEOMETRY, "peak"]  # fmt: skip
+MISSING_COLUMNS = ["study_id", "condition", "level", "reason"]
+NO_SERIES = "no readable {series} series"
+NOT_DECODABLE = "{series} series not decodable"
+NO_CANAL_POINT = "no canal point at this level on sagittal T2"
+NO_SLICE_ON_SIDE = "no {series} slice on this side"
+NO_SLICE_AT_LEVEL = "no {series} slice within {mm:g} mm of the disc"
+NOT_CONFIDENT = "no confident target (localiser peak below {min_peak:g})"
+OUTSIDE = "target outside the image"
+
+
+def study_slices(dicom_index: pd.DataFrame, series: pd.DataFrame, series_ids) -> pd.DataFrame:
+    """Every readable slice of ``series_ids`` with its geometry and its rank in spatial order."""
+    files = dicom_index[
+        (dicom_index["status"] == "ok") & dicom_index["series_id"].isin(list(series_ids))
+    ][["study_id", "series_id", "instance_number", *SLICE_GEOMETRY_COLUMNS]]
+    order = series[series["series_id"].isin(list(series_ids))][["series_id", "instances_in_order"]]
+    ranks = pd.DataFrame(
+        [
+            {"series_id": r.series_id, "instance_number": int(i), "slice_rank": k}
+            for r in order.itertuples()
+            for k, i in enumerate(r.instances_in_order)
+        ],
+        columns=["series_id", "instance_number", "slice_rank"],
+    )
+    return files.merge(ranks, on=["series_id", "instance_number"], how="inner")
+
+
+def _slice_score(confidence, deviation_mm, prior_mm: float | None) -> np.ndarray:
+    """Each candidate's score: its confidence, or with a prior of width ``prior_mm`` its
+    log-confidence less ``0.5 (deviation / prior_mm)^2``."""
+    confidence = np.asarray(confidence, dtype=float)
+    if not prior_mm:
+        return confidence
+    return np.log(np.clip(confidence, 1e-6, 1.0)) - 0.5 * (np.asarray(deviation_mm) / prior_mm) ** 2
+
+
+def _units(spec, slices, study_landmarks, offsets, max_disc_mm) -> list[dict]:
+    """Per unit of one study: its ``side``, ``levels``, candidate ``slices``, each candidate's
+    ``deviation`` (mm) from where the anatomy is expected, and the ``reason`` it has none."""
+    if spec.candidates == "all":
+        return [{"side": None, "levels": list(LEVELS), "slices": slices,
+                 "deviation": np.zeros(len(slices)), "reason": None}]  # fmt: skip
+    if spec.candidates == "side":
+        midline = (
+            float(study_landmarks["px"].median())
+            if not study_landmarks.empty
+            else sagittal_midline_x(slices[["ipp_x", "ipp_y", "ipp_z"]].to_numpy(dtype=float))
+        )
+        sides = np.array([side_of(x, midline) for x in slices["ipp_x"]], dtype=object)
+        lateral = float(offsets["lateral_mm"])
+        return [
+            {"side": side, "levels": list(LEVELS), "slices": slices[sides == side],
+             "deviation": ((slices[sides == side]["ipp_x"] - midline).abs() - lateral).to_numpy(),
+             "reason": None if (sides == side).any() else NO_SLICE_ON_SIDE}
+            for side in ("left", "right")
+        ]  # fmt: skip
+    levelled = axial_slice_levels(slices, study_landmarks, max_disc_mm)
+    units = []
+    for level in LEVELS:
+        own = levelled[levelled["level"] == level]
+        reason = None if len(own) else NO_SLICE_AT_LEVEL
+        if level not in set(study_landmarks["level"]):
+            reason = NO_CANAL_POINT
+        units.append({"side": None, "levels": [level], "slices": own,
+                      "deviation": own["distance_mm"].to_numpy(), "reason": reason})  # fmt: skip
+    return units
+
+
+def _maps(root, model, study_id, series_ids, order, grid_size) -> dict:
+    """Per series: (logit maps [n, P, S, S], confidences [n, P]); None where not decodable."""
+    out = {}
+    for series_id in series_ids:
+        try:
+            grid = series_grid(root, study_id, series_id, list(order[series_id]), grid_size)
+        except Exception as exc:  # noqa: BLE001 - the study is flagged, the run goes on
+            logger.warning("study %s series %s not decodable: %s", study_id, series_id, exc)
+            out[series_id] = None
+            continue
+        logits = slice_logits(model, grid)
+        out[series_id] = (logits, confidences(logits))
+    return out
+
+
+def _choose(spec, unit_slices, channels, maps, deviation, prior_mm) -> list[pd.Series]:
+    """The chosen slice (a row of ``unit_slices``) for each channel of a unit."""
+    conf = np.stack(
+        [maps[r.series_id][1][int(r.slice_rank), channels] for r in unit_slices.itertuples()]
+    )  # [candidates, channels]
+    if spec.slice_rule == "shared":
+        best = int(np.argmax(_slice_score(conf.mean(axis=1), deviation, prior_mm)))
+        return [unit_slices.iloc[best]] * len(channels)
+    return [
+        unit_slices.iloc[int(np.argmax(_slice_score(conf[:, j], deviation, prior_mm)))]
+        for j in range(len(channels))
+    ]
+
+
+def ordered_down_the_spine(peaks: list[tuple], min_peak: float) -> list[tuple]:
+    """The confident levels' points sorted by height where the maps disagree with the spine's
+    order (L1/L2 above L5/S1); a level without a confident point keeps its place."""
+    confident = [i for i, (_, _, peak) in enumerate(peaks) if peak >= min_peak]
+    ordered = sorted((peaks[i] for i in confident), key=lambda p: p[1])
+    out = list(peaks)
+    for i, peak in zip(confident, ordered, strict=True):
+        out[i] = peak
+    return out
+
+
+def find_study_targets(spec, study_id, slices, maps, study_landmarks, geometry, settings):
+    """The targets of one study with decoded maps: (target rows, missing rows)."""
+    found, missing = [], []
+    units = _units(
+        spec, slices, study_landmarks, settings["offsets"], settings["max_disc_distance_mm"]
+    )
+    for unit in units:
+        side, own = unit["side"], unit["slices"]
+        conditions = [c for c in spec.conditions if side in (None, spec.side_of_condition(c))]
+        wanted = [(c, lv) for c in conditions for lv in unit["levels"]]
+        if unit["reason"]:
+            text = unit["reason"].format(series=spec.series, mm=settings["max_disc_distance_mm"])
+            missing += [(study_id, c, lv, text) for c, lv in wanted]
+            continue
+        row_x = float(own["iop_0"].iloc[0])
+        channels = [spec.channel(c, lv, row_x) for c, lv in wanted]
+        chosen = _choose(spec, own, channels, maps, unit["deviation"], settings["prior_mm"])
+        # a recess's map follows the chosen slice's own orientation (a series may be flipped)
+        channels = [
+            spec.channel(c, lv, float(r["iop_0"]))
+            for (c, lv), r in zip(wanted, chosen, strict=True)
+        ]
+        peaks = [
+            peak_point(maps[r["series_id"]][0][int(r["slice_rank"]), k])
+            for r, k in zip(chosen, channels, strict=True)
+        ]
+        if spec.maps == "levels" and spec.slice_rule == "shared":
+            peaks = ordered_down_the_spine(peaks, settings["min_peak"])
+        for (condition, level), row, (gx, gy, peak) in zip(wanted, chosen, peaks, strict=True):
+            g = geometry.loc[row["series_id"]]
+            x, y = from_grid_coords(gx, gy, g["columns"], g["rows"], settings["grid_size"])
+            target = {"study_id": study_id, "condition": condition, "level": level,
+                      "series_id": int(row["series_id"]),
+                      "instance_number": int(row["instance_number"]),
+                      "slice_rank": int(row["slice_rank"]), "x": float(x), "y": float(y),
+                      **{k: g[k] for k in SERIES_GEOMETRY}, "peak": float(peak)}  # fmt: skip
+            if peak < settings["min_peak"]:
+                missing.append((study_id, condition, level, NOT_CONFIDENT.format(**settings)))
+            elif not (0 <= x <= g["columns"] - 1 and 0 <= y <= g["rows"] - 1):
+                missing.append((study_id, condition, level, OUTSIDE))
+            else:
+                found.append(target)
+    return found, missing
+
+
+def find_targets(
+    spec: ConditionSpec,
+    model,
+    root,
+    chosen: pd.DataFrame,
+    series: pd.DataFrame,
+    dicom_index: pd.DataFrame,
+    landmarks: pd.DataFrame,
+    study_ids,
+    settings: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every target of every study found by the condition's localiser, and the others with why.
+
+    Args:
+        model: the condition's localiser, in eval mode.
+        chosen: per study the condition's series (several rows for two axial series).
+        landmarks: the canal points of the studies in patient mm (``alignment.landmarks``);
+            unused by the canal itself.
+        settings: ``grid_size``, ``min_peak``, ``prior_mm`` (None: confidence alone),
+            ``max_disc_distance_mm`` and the learnt ``offsets`` (``lateral_mm``).
+
+    Returns:
+        (targets with ``TARGET_COLUMNS``; ``study_id, condition, level, reason`` of the others)
+    """
+    geometry = series.set_index("series_id")[SERIES_GEOMETRY]
+    order = series.set_index("series_id")["instances_in_order"]
+    found, missing = [], []
+    for study_id in tqdm(list(study_ids), desc=f"{spec.name} targets", unit="study"):
+        everything = [(study_id, c, lv) for c in spec.conditions for lv in LEVELS]
+        own_series = chosen.loc[chosen["study_id"] == study_id, "series_id"].tolist()
+        slices = study_slices(dicom_index, series, own_series) if own_series else pd.DataFrame()
+        if slices.empty:
+            missing += [(*key, NO_SERIES.format(series=spec.series)) for key in everything]
+            continue
+        maps = _maps(root, model, study_id, own_series, order, int(settings["grid_size"]))
+        slices = slices[[maps.get(s) is not None for s in slices["series_id"]]]
+        if slices.empty:
+            missing += [(*key, NOT_DECODABLE.format(series=spec.series)) for key in everything]
+            continue
+        study_landmarks = landmarks[landmarks["study_id"] == study_id]
+        rows, flags = find_study_targets(
+            spec, study_id, slices, maps, study_landmarks, geometry, settings
+        )
+        found += rows
+        missing += flags
+    return (
+        pd.DataFrame(found, columns=TARGET_COLUMNS),
+        pd.DataFrame(missing, columns=MISSING_COLUMNS),
+    )

@@ -1,5 +1,0 @@
-"""alignment pipeline."""
-
-from .pipeline import create_pipeline
-
-__all__ = ["create_pipeline"]

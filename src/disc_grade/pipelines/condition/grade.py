@@ -1,0 +1,105 @@
+"""Nodes: a condition's ROIs, its contrastive encoder and its three fine-tuned graders."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.datasets import DicomTree
+from disc_grade.dicom.extract import RoiSpec, crop_offsets, extract_rois
+from disc_grade.dicom.gallery import roi_gallery
+from disc_grade.dicom.headers import cpu_workers
+from disc_grade.models.curves import curve_figure
+from disc_grade.models.finetune import finetune_grader
+from disc_grade.pipelines.condition.pretrain import pretrain_contrastive_encoder
+
+logger = logging.getLogger(__name__)
+OFFSET_SPLITS = ("train", "validation")
+VARIANTS = ("contrastive", "scratch", "frozen")
+
+__all__ = ["pretrain_contrastive_encoder"]
+
+
+def by_variant(*per_variant):
+    """One value per variant, given in the order of ``VARIANTS``, keyed by the variant's name."""
+    return dict(zip(VARIANTS, per_variant, strict=True))
+
+
+def crop_rois(
+    targets: pd.DataFrame, series: pd.DataFrame, images: DicomTree, params: dict[str, Any]
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """One 2.5D ROI per target; targets whose slice cannot be decoded are listed.
+
+    Training and validation crops are shifted by a seeded offset (``offset_mm``, ``offset_seed``)
+    so the localisation head has something to find and its selection can fail; test crops are
+    centred on the point, exactly as inference crops a found target.
+    """
+    spec = RoiSpec.from_params(params)
+    offsets = crop_offsets(targets, float(params["offset_mm"]), int(params["offset_seed"]))
+    offsets[~targets["split"].isin(OFFSET_SPLITS).to_numpy()] = 0.0
+    rois, index, exclusions = extract_rois(
+        images.root, targets, series, spec, cpu_workers(params.get("workers")), offsets
+    )
+    logger.info("roi: %d targets = %d ROIs %s + %d excluded; %d with a replaced neighbour slice",
+                len(targets), len(index), tuple(rois.shape[1:]), len(exclusions),
+                int(index["neighbour_replaced"].sum()))  # fmt: skip
+    return rois, index, exclusions
+
+
+def plot_roi_gallery(disc_rois: np.ndarray, roi_index: pd.DataFrame):
+    """ROIs by severity, for kedro-viz and the report."""
+    return roi_gallery(disc_rois, roi_index)
+
+
+def settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The condition's fine-tuning settings, as the dataset its variants read."""
+    return dict(params)
+
+
+def finetune_variant(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    pretrained_encoder: dict,
+    params: dict[str, Any],
+    variant: dict[str, Any],
+):
+    """Fine-tune one variant (contrastive, scratch or frozen); predictions for the held-out splits."""
+    checkpoint_dir = params.get("checkpoint_dir")
+    checkpoint = Path(checkpoint_dir) / f"{variant['name']}.ckpt" if checkpoint_dir else None
+    model, curve, predictions = finetune_grader(
+        np.asarray(disc_rois), roi_index, pretrained_encoder, params, variant, checkpoint=checkpoint
+    )
+    test = predictions[predictions["split"] == "test"]
+    logger.info(
+        "finetune[%s]: %d validation/test predictions, test accuracy %.3f",
+        variant["name"],
+        len(predictions),
+        float((test["predicted"] == test["label"]).mean()) if len(test) else float("nan"),
+    )
+    return (
+        {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        curve.assign(variant=variant["name"]),
+        predictions,
+    )
+
+
+def combine_predictions(*tables: pd.DataFrame) -> pd.DataFrame:
+    """One ``predictions`` table with a ``variant`` column.
+
+    Raises:
+        ValueError: a (variant, study, condition, level) appears twice.
+    """
+    combined = pd.concat(tables, ignore_index=True)
+    keys = ["variant", "study_id", "condition", "level"]
+    if combined.duplicated(keys).any():
+        raise ValueError(f"predictions: a ({', '.join(keys)}) appears twice")
+    return combined
+
+
+def plot_finetuning_curves(*curves: pd.DataFrame):
+    """Loss and validation balanced accuracy of every variant."""
+    return curve_figure({c["variant"].iloc[0]: c for c in curves}, "Fine-tuning")

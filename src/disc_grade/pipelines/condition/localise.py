@@ -1,0 +1,134 @@
+"""Nodes: a condition's localiser, trained on its labelled targets and measured on held-out ones."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.alignment.split import EXTERNAL_TEST
+from disc_grade.conditions import spec_of
+from disc_grade.datasets import DicomTree
+from disc_grade.dicom.headers import cpu_workers
+from disc_grade.inference.studies import choose_series
+from disc_grade.jsonable import json_ready
+from disc_grade.localiser.data import build_grids, series_geometry
+from disc_grade.localiser.evaluate import error_summary, target_errors
+from disc_grade.localiser.find import find_targets
+from disc_grade.localiser.model import load_localiser
+from disc_grade.localiser.train import fit_localiser
+from disc_grade.localiser.units import (
+    labelled_slice_error,
+    point_columns,
+    rank_columns,
+    training_units,
+)
+
+logger = logging.getLogger(__name__)
+FITTED_SPLITS = ("train", "validation")
+HELD_OUT_SPLITS = ("test", EXTERNAL_TEST)
+
+
+def prepare_localiser(
+    targets: pd.DataFrame,
+    series: pd.DataFrame,
+    dicom_index: pd.DataFrame,
+    images: DicomTree,
+    name: str,
+    params: dict[str, Any],
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Grids of the series holding the train and validation targets, one index row per slice,
+    and the localiser's units (``localiser.units``)."""
+    size = int(params["grid_size"])
+    fitted = targets[targets["split"].isin(FITTED_SPLITS)]
+    grids, index, failures = build_grids(
+        images.root, series_geometry(fitted, series), size, cpu_workers(params.get("workers"))
+    )
+    if len(failures):
+        logger.warning("%s localiser: %d series not decodable:\n%s", name, len(failures),
+                       failures.to_string())  # fmt: skip
+    units = training_units(spec_of(name), fitted, index, dicom_index, size)
+    logger.info("%s localiser: %d units on %d series, %d slices at %d px", name, len(units),
+                units["series_id"].nunique(), len(grids), size)  # fmt: skip
+    return grids, index, units
+
+
+def train_localiser(
+    grids: np.ndarray,
+    index: pd.DataFrame,
+    units: pd.DataFrame,
+    name: str,
+    params: dict[str, Any],
+) -> tuple[dict, pd.DataFrame]:
+    """The localiser, fitted on the train units and selected on the validation units' point
+    error on their labelled slices."""
+    spec = spec_of(name)
+    slices = np.asarray(grids)
+    model, curve = fit_localiser(
+        slices,
+        units,
+        point_columns(spec),
+        rank_columns(spec),
+        params,
+        lambda net, val: labelled_slice_error(net, slices, val),
+        desc=f"{name} localiser",
+    )
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}, curve
+
+
+def find_settings(params: dict[str, Any], alignment: dict[str, Any], offsets: dict) -> dict:
+    """What ``localiser.find.find_targets`` reads, from the condition's parameters."""
+    return {
+        "grid_size": int(params["grid_size"]),
+        "min_peak": float(params["min_peak"]),
+        "prior_mm": params.get("slice_prior_mm"),
+        "max_disc_distance_mm": float(alignment["max_disc_distance_mm"]),
+        "offsets": offsets,
+    }
+
+
+def evaluate_localiser(
+    weights: dict,
+    offsets: dict,
+    targets: pd.DataFrame,
+    series: pd.DataFrame,
+    dicom_index: pd.DataFrame,
+    series_descriptions: pd.DataFrame,
+    images: DicomTree,
+    landmarks: pd.DataFrame,
+    name: str,
+    params: dict[str, Any],
+    alignment: dict[str, Any],
+) -> tuple[dict, pd.DataFrame]:
+    """Where the localiser finds the held-out studies' targets, against the reader's.
+
+    The series are chosen as inference chooses them; the foramina's midline and the recesses'
+    disc planes come from the labelled canal points. Per split: targets, found, median and
+    90th-centile error (mm, patient space), the shares within ``within_mm``, on the reader's
+    slice and at the right level. The per-target table (``*_pred`` columns: where it was found)
+    is what end-to-end grading crops.
+    """
+    spec = spec_of(name)
+    held_out = targets[targets["split"].isin(HELD_OUT_SPLITS)]
+    model = load_localiser(weights, params["channels"], spec.n_maps)
+    found, _ = find_targets(
+        spec,
+        model,
+        images.root,
+        choose_series(spec, series, series_descriptions),
+        series,
+        dicom_index,
+        landmarks,
+        sorted(set(held_out["study_id"])),
+        find_settings(params, alignment, offsets),
+    )
+    errors = target_errors(found, held_out, dicom_index)
+    within = float(params["within_mm"])
+    metrics = {split: error_summary(rows, within) for split, rows in errors.groupby("split")}
+    test = metrics.get("test", {})
+    logger.info("%s localiser, test: %s of %s found, median error %s mm, reader's slice %s",
+                name, test.get("n_found"), test.get("n_targets"), test.get("median_error_mm"),
+                test.get("same_slice"))  # fmt: skip
+    return json_ready(metrics), errors

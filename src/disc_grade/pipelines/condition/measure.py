@@ -1,0 +1,153 @@
+"""Nodes: what a condition's graders score, at the labelled points and at the localiser's."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.conditions import spec_of
+from disc_grade.datasets import DicomTree
+from disc_grade.dicom.extract import RoiSpec, extract_rois
+from disc_grade.evaluation import figures
+from disc_grade.evaluation.ceiling import ceilings, truth_of
+from disc_grade.evaluation.metrics import evaluate_split
+from disc_grade.jsonable import json_ready
+from disc_grade.models.device import select_device
+from disc_grade.models.predict import load_grader, predict, prediction_table
+from disc_grade.models.saliency import gradcam
+from disc_grade.pipelines.condition.grade import by_variant
+from disc_grade.rsna import SEVERITIES
+
+logger = logging.getLogger(__name__)
+
+
+def compute_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> dict:
+    """variant -> split -> every figure (``evaluation.metrics.evaluate_split``)."""
+    metrics: dict = {}
+    for (variant, split), table in predictions.groupby(["variant", "split"], sort=False):
+        metrics.setdefault(variant, {})[split] = evaluate_split(
+            table, int(params["n_resamples"]), int(params["seed"]), int(params["n_bins"])
+        )
+    for variant, by_split in metrics.items():
+        m = by_split.get("test", {})
+        logger.info("%s test: balanced accuracy %s, severe-to-normal %s (%s), log loss %s",
+                    variant, m.get("balanced_accuracy"), m.get("severe_to_normal_rate"),
+                    m.get("severe_to_normal_count"), m.get("log_loss"))  # fmt: skip
+    return json_ready(metrics)
+
+
+def compute_ceiling(phantom_truth: pd.DataFrame, predictions: pd.DataFrame, name: str) -> dict:
+    """The Bayes ceiling per split where the latent is known (the phantom), else why not."""
+    return json_ready(ceilings(truth_of(phantom_truth, spec_of(name).conditions), predictions))
+
+
+def confusion_pairs(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per variant, the (actual, predicted) class names of its test targets (``dvc plots``)."""
+    names = np.array(SEVERITIES)
+    test = predictions[predictions["split"] == "test"]
+    return {
+        f"{variant}_confusion": pd.DataFrame(
+            {
+                "actual": names[test.loc[test["variant"] == variant, "label"].to_numpy()],
+                "predicted": names[test.loc[test["variant"] == variant, "predicted"].to_numpy()],
+            }
+        )
+        for variant in ("contrastive", "scratch", "frozen")
+    }
+
+
+def plot_confusion(predictions: pd.DataFrame):
+    return figures.confusion_figure(predictions)
+
+
+def plot_per_level(metrics: dict):
+    return figures.per_level_figure(metrics)
+
+
+def plot_reliability(predictions: pd.DataFrame, params: dict[str, Any]):
+    return figures.reliability_figure(predictions, n_bins=int(params["n_bins"]))
+
+
+def plot_worst_errors(
+    predictions: pd.DataFrame,
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    contrastive_model: dict,
+    scratch_model: dict,
+    frozen_model: dict,
+    finetuning: dict[str, Any],
+    params: dict[str, Any],
+):
+    """Truly Severe test targets with the lowest P(Severe), with the Grad-CAM of their variant."""
+    models = by_variant(contrastive_model, scratch_model, frozen_model)
+    severe = predictions[(predictions["split"] == "test") & (predictions["label"] == 2)]
+    worst = severe.sort_values("p_severe").head(int(params["worst_k"])).reset_index(drop=True)
+    n_missed = int((severe["predicted"] == 0).sum())
+    title = f"Truly Severe test targets with the lowest P(Severe) ({n_missed} graded Normal/Mild)"
+    if worst.empty:
+        return figures.worst_errors_figure(np.zeros((0, 3, 1, 1)), worst, None, title)
+    where = roi_index.reset_index().set_index(["study_id", "condition", "level"])["roi"]
+    keys = list(zip(worst["study_id"], worst["condition"], worst["level"], strict=True))
+    rois = np.asarray(disc_rois[where.loc[keys].to_numpy()], dtype=np.float32)
+    saliency = np.zeros(rois.shape[:1] + rois.shape[2:], dtype=np.float32)
+    for variant, group in worst.groupby("variant"):
+        model = load_grader(models[variant], finetuning["encoder"])
+        saliency[group.index.to_numpy()] = gradcam(model, rois[group.index.to_numpy()])
+    return figures.worst_errors_figure(rois, worst, saliency, title)
+
+
+def localised_crops(errors: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The held-out targets the localiser found, re-pointed at its slice, with the offset (mm)
+    that centres each crop on the found point while the labelled point stays the truth inside it
+    (a target found on another series than the reader's keeps no truth: NaN)."""
+    found = errors[errors["found"]].reset_index(drop=True)
+    same = (found["series_id_pred"] == found["series_id"]).to_numpy()
+    spacing = found[["pixel_spacing_col", "pixel_spacing_row"]].to_numpy(dtype=float)
+    truth = found[["x", "y"]].to_numpy(dtype=float)
+    guess = found[["x_pred", "y_pred"]].to_numpy(dtype=float)
+    offsets = np.where(same[:, None], (guess - truth) * spacing, 0.0)
+    rows = found.assign(
+        series_id=found["series_id_pred"].astype("int64"),
+        slice_rank=found["slice_rank"].astype("int64"),
+        x=np.where(same, truth[:, 0], guess[:, 0]),
+        y=np.where(same, truth[:, 1], guess[:, 1]),
+        known=same,
+    )
+    return rows, offsets
+
+
+def grade_end_to_end(
+    localiser_errors: pd.DataFrame,
+    series: pd.DataFrame,
+    images: DicomTree,
+    contrastive_model: dict,
+    scratch_model: dict,
+    frozen_model: dict,
+    roi: dict[str, Any],
+    finetuning: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every variant's predictions on crops centred where the localiser (no label) found the
+    held-out targets; the localisation head's error is measured on them against the localiser's
+    point (``the centre``). Targets not found or not cropped are listed."""
+    spec = RoiSpec.from_params(roi)
+    rows, offsets = localised_crops(localiser_errors)
+    rois, index, excluded = extract_rois(images.root, rows, series, spec, 1, offsets)
+    unknown = ~index["known"].to_numpy(dtype=bool)
+    index.loc[unknown, ["point_x", "point_y"]] = np.nan
+    device = select_device(finetuning["device"])
+    tables = []
+    graders = by_variant(contrastive_model, scratch_model, frozen_model)
+    for variant, weights in graders.items():
+        grader = load_grader(weights, finetuning["encoder"], device)
+        probs, points = predict(grader, rois, np.arange(len(rois)), device)
+        tables.append(prediction_table(index, probs, points, variant, spec.size_px))
+    missed = localiser_errors[~localiser_errors["found"]].assign(
+        reason="not found by the localiser"
+    )
+    excluded = pd.concat([excluded, missed[["study_id", "condition", "level", "reason"]]])
+    logger.info("end-to-end: %d held-out targets graded at localised points, %d not",
+                len(index), len(excluded))  # fmt: skip
+    return pd.concat(tables, ignore_index=True), excluded.reset_index(drop=True)

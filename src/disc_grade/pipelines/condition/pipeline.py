@@ -1,0 +1,258 @@
+"""condition: one modular pipeline, instantiated per condition with ``namespace=``.
+
+align -> localise (train, evaluate) -> crop -> encoder -> three fine-tuned variants (nested
+namespaces) -> metrics, ceiling, figures, Grad-CAM, end-to-end grading at the localiser's points.
+Kedro's "reuse pipelines with namespaces": the spinal canal, the foramina and the recesses are
+``spinal``, ``foraminal`` and ``subarticular``; what differs between them is their parameter block
+(``conf/base/parameters_conditions.yml``) and their spec (``disc_grade.conditions``). A condition
+without a training target is skipped node by node (``skip``).
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.pipelines.condition import align, grade, localise, measure
+from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.pipelines.condition.skip import (
+    empty_frame,
+    empty_grids,
+    empty_predictions,
+    empty_rois,
+    nothing,
+    skipped,
+    skipped_figure,
+    skipped_when_empty,
+)
+
+# the datasets every condition reads, shared (never namespaced)
+SHARED = {
+    "train_labels",
+    "label_coordinates",
+    "series_descriptions",
+    "series",
+    "dicom_index",
+    "train_images",
+    "study_splits",
+    "landmarks",
+    "phantom_truth",
+}
+
+
+def _empty(n_figures: int = 0):
+    return skipped(*[skipped_figure] * n_figures)
+
+
+def _node(func, inputs, outputs, empty, arg: int = 0, name: str | None = None) -> Node:
+    """A node that returns ``empty()`` when its ``arg``-th input has no rows (a skipped condition)."""
+    return Node(skipped_when_empty(func, empty, arg), inputs, outputs, name=name or func.__name__)
+
+
+def _variant(name: str) -> Pipeline:
+    """One fine-tuning variant under its own namespace inside the condition's: it reads the
+    condition's fine-tuning settings (a dataset) and its variant's parameters."""
+    base = Pipeline(
+        [
+            _node(
+                grade.finetune_variant,
+                ["disc_rois", "roi_index", "encoder", "finetuning_settings", "params:variant"],
+                ["grader_model", "training_curve", "variant_predictions"],
+                skipped(dict, empty_frame, empty_predictions),
+                arg=1,
+            )
+        ]
+    )
+    return Pipeline(
+        base,
+        namespace=name,
+        inputs={"disc_rois", "roi_index", "encoder", "finetuning_settings"},
+        parameters={"params:variant": f"params:finetuning_variants.{name}"},
+    )
+
+
+def _align() -> list[Node]:
+    return [
+        Node(
+            align.align_condition,
+            [
+                "train_labels",
+                "label_coordinates",
+                "series_descriptions",
+                "series",
+                "dicom_index",
+                "study_splits",
+                "landmarks",
+                "params:name",
+                "params:alignment",
+            ],
+            ["targets", "alignment_exclusions", "alignment_reconciliation", "status"],
+            name="align_condition",
+        ),  # fmt: skip
+        _node(
+            align.learn_offsets,
+            ["targets", "landmarks", "dicom_index", "params:name"],
+            "offsets",
+            nothing,
+        ),
+    ]
+
+
+def _localise() -> list[Node]:
+    return [
+        _node(
+            localise.prepare_localiser,
+            ["targets", "series", "dicom_index", "train_images", "params:name", "params:localiser"],
+            ["localiser_grids", "localiser_grid_index", "localiser_units"],
+            skipped(empty_grids, empty_frame, empty_frame),
+        ),
+        _node(
+            localise.train_localiser,
+            [
+                "localiser_grids",
+                "localiser_grid_index",
+                "localiser_units",
+                "params:name",
+                "params:localiser",
+            ],
+            ["localiser_model", "localiser_curve"],
+            skipped(dict, empty_frame),
+            arg=2,
+        ),  # fmt: skip
+        _node(
+            localise.evaluate_localiser,
+            [
+                "localiser_model",
+                "offsets",
+                "targets",
+                "series",
+                "dicom_index",
+                "series_descriptions",
+                "train_images",
+                "landmarks",
+                "params:name",
+                "params:localiser",
+                "params:alignment",
+            ],
+            ["localiser_metrics", "localiser_errors"],
+            skipped(nothing, empty_frame),
+        ),  # fmt: skip
+    ]
+
+
+def _grade() -> list[Node]:
+    return [
+        _node(
+            grade.crop_rois,
+            ["targets", "series", "train_images", "params:roi"],
+            ["disc_rois", "roi_index", "roi_exclusions"],
+            empty_rois,
+        ),
+        _node(
+            grade.plot_roi_gallery, ["disc_rois", "roi_index"], "roi_gallery", skipped_figure, arg=1
+        ),  # fmt: skip
+        Node(grade.settings, "params:finetuning", "finetuning_settings", name="settings"),
+        _node(
+            grade.pretrain_contrastive_encoder,
+            ["disc_rois", "roi_index", "phantom_truth", "params:pretraining"],
+            ["encoder", "pretraining_curve", "pretraining_curve_plot", "encoder_probe"],
+            skipped(dict, empty_frame, skipped_figure, nothing),
+            arg=1,
+        ),
+    ]
+
+
+def _gather() -> list[Node]:
+    variants = [f"{v}.variant_predictions" for v in VARIANTS]
+    return [
+        _node(grade.combine_predictions, variants, "predictions", empty_predictions),
+        _node(
+            grade.plot_finetuning_curves,
+            [f"{v}.training_curve" for v in VARIANTS],
+            "finetuning_curve_plot",
+            skipped_figure,
+        ),  # fmt: skip
+    ]
+
+
+def _measure() -> list[Node]:
+    graders = [f"{v}.grader_model" for v in VARIANTS]
+    confusions = {f"{v}_confusion": f"{v}_confusion" for v in VARIANTS}
+    return [
+        _node(measure.compute_metrics, ["predictions", "params:evaluation"], "metrics", nothing),
+        _node(
+            measure.compute_ceiling,
+            ["phantom_truth", "predictions", "params:name"],
+            "ceiling",
+            nothing,
+            arg=1,
+        ),  # fmt: skip
+        _node(
+            measure.confusion_pairs,
+            "predictions",
+            confusions,
+            lambda: {k: empty_frame() for k in confusions},
+        ),  # fmt: skip
+        _node(measure.plot_confusion, "predictions", "confusion_matrices", skipped_figure),
+        _node(measure.plot_per_level, "metrics", "per_level_accuracy", skipped_figure),
+        _node(
+            measure.plot_reliability,
+            ["predictions", "params:evaluation"],
+            "reliability_diagram",
+            skipped_figure,
+        ),  # fmt: skip
+        _node(
+            measure.plot_worst_errors,
+            [
+                "predictions",
+                "disc_rois",
+                "roi_index",
+                *graders,
+                "params:finetuning",
+                "params:evaluation",
+            ],
+            "worst_errors",
+            skipped_figure,
+        ),  # fmt: skip
+        _node(
+            measure.grade_end_to_end,
+            [
+                "localiser_errors",
+                "series",
+                "train_images",
+                *graders,
+                "params:roi",
+                "params:finetuning",
+            ],
+            ["end_to_end_predictions", "end_to_end_exclusions"],
+            skipped(empty_predictions, empty_frame),
+        ),  # fmt: skip
+        _node(
+            measure.compute_metrics,
+            ["end_to_end_predictions", "params:evaluation"],
+            "end_to_end_metrics",
+            nothing,
+            name="compute_end_to_end_metrics",
+        ),
+    ]
+
+
+def condition_pipeline() -> Pipeline:
+    """The modular pipeline every condition instantiates (its datasets not yet namespaced)."""
+    variants = sum((_variant(v) for v in VARIANTS), start=Pipeline([]))
+    return (
+        Pipeline([*_align(), *_localise(), *_grade()])
+        + variants
+        + Pipeline([*_gather(), *_measure()])
+    )
+
+
+def for_condition(name: str) -> Pipeline:
+    """The condition pipeline under ``namespace=name``."""
+    return Pipeline(
+        condition_pipeline(),
+        namespace=name,
+        inputs=SHARED,
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return sum((for_condition(name) for name in CONDITION_NAMES), start=Pipeline([]))

@@ -1,5 +1,0 @@
-"""pretraining pipeline."""
-
-from .pipeline import create_pipeline
-
-__all__ = ["create_pipeline"]
