@@ -76,8 +76,14 @@ def test_built_site_shows_the_train_pipeline(kedro_project):
             browser.close()
     finally:
         server.shutdown()
-    for node in ("scan dicom headers", "split studies", "spinal", "foraminal", "subarticular",
-                 "write report"):
+    for node in (
+        "scan dicom headers",
+        "split studies",
+        "spinal",
+        "foraminal",
+        "subarticular",
+        "write report",
+    ):
         assert node in labels, f"'{node}' not shown"  # fmt: skip
     assert "align condition" not in labels, "the conditions open collapsed"
     # the top level shows the shared datasets; each condition's own (primary, feature, model

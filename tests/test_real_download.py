@@ -205,7 +205,9 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
 
     path = project / "conf" / "base" / "parameters_conditions.yml"
     change = {"foraminal": {"finetuning": {"lr": 0.002}}}
-    path.write_text(yaml.safe_dump(merge(yaml.safe_load(path.read_text()), change), sort_keys=False))
+    path.write_text(
+        yaml.safe_dump(merge(yaml.safe_load(path.read_text()), change), sort_keys=False)
+    )
     again = as_user(project, [activate, second], {})
     assert ran(again) == {"foraminal", "report"}, "the other conditions are untouched"
     # a change in the environment's folder re-runs every stage that reads the configuration

@@ -93,6 +93,13 @@ def locate_inference_landmarks(
     return landmarks_of(spinal_targets, dicom_index)
 
 
+def crop_targets(
+    targets: pd.DataFrame, series: pd.DataFrame, images: DicomTree, roi: dict[str, Any]
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Found targets cropped by the training cropper, centred (as the test crops are)."""
+    return extract_rois(images.root, targets, series, RoiSpec.from_params(roi), 1)
+
+
 def grade_condition(
     targets: pd.DataFrame,
     missing: pd.DataFrame,
@@ -113,7 +120,7 @@ def grade_condition(
         raise ValueError(f"inference.variant must be one of {sorted(models)}, got '{variant}'")
     device = select_device(finetuning["device"])
     grader = load_grader(models[variant], finetuning["encoder"], device)
-    rois, index, excluded = extract_rois(images.root, targets, series, RoiSpec.from_params(roi), 1)
+    rois, index, excluded = crop_targets(targets, series, images, roi)
     probs, _ = predict(grader, rois, np.arange(len(rois)), device)
     flagged = pd.concat(
         [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
