@@ -110,7 +110,7 @@ def test_every_output_input_and_parameter_is_tracked(generated):
 
 
 def test_a_dataset_the_lineage_cannot_place_stops_it_named():
-    from disc_grade.lineage import UnplacedDataset, _filepath
+    from disc_grade.catalog_files import UnplacedDataset, filepath
 
     class Broken:
         def _describe(self):
@@ -124,7 +124,7 @@ def test_a_dataset_the_lineage_cannot_place_stops_it_named():
             return Broken()
 
     with pytest.raises(UnplacedDataset, match="'spinal.metrics'"):
-        _filepath(Catalog(), "spinal.metrics")
+        filepath(Catalog(), "spinal.metrics")
 
 
 @pytest.mark.e2e

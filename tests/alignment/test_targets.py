@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from disc_grade.alignment.targets import (
-    LEVEL_MISMATCH,
-    NOT_TRAINED,
-    SIDE_MISMATCH,
-    reconcile,
-    status,
-)
+from disc_grade.alignment.geometry_checks import LEVEL_MISMATCH, SIDE_MISMATCH
+from disc_grade.alignment.targets import NOT_TRAINED, reconcile, status
 from disc_grade.conditions import CONDITION_NAMES, spec_of
 from tests.conftest import align
 

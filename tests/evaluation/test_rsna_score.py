@@ -9,13 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import log_loss
 
-from disc_grade.evaluation.rsna_score import (
-    condition_prior,
-    labels_long,
-    prior_table,
-    rsna_score,
-    score_submission,
-)
+from disc_grade.evaluation.rsna_score import condition_prior, prior_table, rsna_score
+from disc_grade.evaluation.rsna_targets import labels_long, score_submission
 from disc_grade.rsna import (
     CONDITIONS,
     LEVELS,

@@ -11,8 +11,9 @@ import pydicom
 import pytest
 from pydicom.uid import RLELossless
 
-from disc_grade.phantom.anatomy import CONDITIONS, LEVELS, PhantomConfig, draw_cohort
+from disc_grade.phantom.anatomy import PhantomConfig, draw_cohort
 from disc_grade.phantom.cohort import write_cohort
+from disc_grade.rsna import CONDITIONS, LEVELS
 
 SEVERITY_TEXT = {"Normal/Mild", "Moderate", "Severe"}
 

@@ -13,7 +13,7 @@ from disc_grade.dicom.laterality import side_of
 from disc_grade.phantom.anatomy import LEVELS, PhantomConfig, draw_cohort, draw_study
 from disc_grade.phantom.axial import recess_masks
 from disc_grade.phantom.axial_layout import axial_slices, disc_centre_patient
-from disc_grade.phantom.render import foramen_masks
+from disc_grade.phantom.foramina import foramen_masks
 from disc_grade.phantom.spine import image_to_local, spine_layout
 from disc_grade.phantom.tables import coordinates_table
 from disc_grade.rsna import LEVEL_FROM_NAME

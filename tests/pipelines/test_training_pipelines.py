@@ -132,7 +132,7 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
 
     # inference on the same studies without their labels: 25 rows per study, in the
     # sample_submission layout, every condition graded or flagged
-    from disc_grade.evaluation.rsna_score import score_submission
+    from disc_grade.evaluation.rsna_targets import score_submission
     from disc_grade.rsna import submission_targets
 
     images = data / "01_raw/phantom/train_images"

@@ -93,6 +93,97 @@ def _exclusion(
     return out[list(EXCLUSION_COLUMNS)].astype(EXCLUSION_COLUMNS)
 
 
+class _Ledger:
+    """The cells still in play, and every cell dropped so far with its reason."""
+
+    def __init__(self, cells: pd.DataFrame) -> None:
+        self.cells = cells
+        self.excluded: list[pd.DataFrame] = []
+
+    def drop(self, mask: pd.Series, reason: str, detail: str | pd.Series = "") -> None:
+        if mask.any():
+            d = detail[mask] if isinstance(detail, pd.Series) else detail
+            self.excluded.append(_exclusion("label_cell", reason, self.cells[mask], d))
+        self.cells = self.cells[~mask]
+
+
+def _check_values(ledger: _Ledger, described: pd.DataFrame, description: str) -> None:
+    """Blank and unknown grades, and studies without the condition's series."""
+    cells = ledger.cells
+    ledger.drop(cells["label_text"].isna(), BLANK_LABEL, "train.csv cell is blank (not scored)")
+    cells = ledger.cells
+    ledger.drop(
+        ~cells["label_text"].isin(SEVERITIES),
+        UNKNOWN_LABEL,
+        "expected one of " + ", ".join(SEVERITIES) + "; got " + cells["label_text"].astype(str),
+    )
+    no_series, _ = _series_reasons(description)
+    ledger.drop(
+        ~ledger.cells["study_id"].isin(described["study_id"]),
+        no_series,
+        f"train_series_descriptions.csv lists no {description} series for this study",
+    )
+
+
+def _points(
+    coordinates: pd.DataFrame, train: pd.DataFrame, described: pd.DataFrame, condition: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One point per labelled (study, level) of the condition, and the points of no cell."""
+    points = coordinates[coordinates["condition"] == CONDITION_NAMES[condition]].copy()
+    points["level"] = points["level"].map(LEVEL_FROM_NAME)
+    unlabelled = points[points["level"].isna() | ~points["study_id"].isin(train["study_id"])]
+    points = points.drop(unlabelled.index)
+    # a cell with several points (rare): prefer one on the condition's series, then the first
+    points["on_series"] = points["series_id"].isin(described["series_id"])
+    points = points.sort_values(
+        ["study_id", "level", "on_series"], ascending=[True, True, False], kind="stable"
+    )
+    n_duplicates = int(points.duplicated(["study_id", "level"]).sum())
+    if n_duplicates:
+        logger.warning(
+            "alignment: %d %s cells have several points; kept one each", n_duplicates, condition
+        )
+    return points.drop_duplicates(["study_id", "level"]), unlabelled
+
+
+def _attach_points(ledger: _Ledger, points: pd.DataFrame, condition: str, description: str):
+    """Each cell's point, and the cells whose point is missing or on another series."""
+    name = CONDITION_NAMES[condition]
+    ledger.cells = ledger.cells.merge(
+        points.drop(columns=["condition"]), on=["study_id", "level"], how="left"
+    )
+    ledger.drop(ledger.cells["series_id"].isna(), COORDINATE_MISSING,
+                f"no {name} point in train_label_coordinates.csv")  # fmt: skip
+    _, not_on_series = _series_reasons(description)
+    ledger.drop(~ledger.cells["on_series"].astype(bool), not_on_series,
+                f"the point's series is not described as {description}")  # fmt: skip
+
+
+def _attach_geometry(ledger: _Ledger, series: pd.DataFrame) -> None:
+    """Each cell's series geometry and slice rank; cells off a readable slice or the image."""
+    readable = series[(series["n_slices"] > 0) & (series["status"] == "ok")]
+    ledger.cells = ledger.cells.astype({"series_id": "int64", "instance_number": "int64"}).merge(
+        readable[[*GEOMETRY_COLUMNS, "site"]], on=["study_id", "series_id"], how="left"
+    )
+    ledger.drop(ledger.cells["rows"].isna(), SERIES_NOT_ON_DISK,
+                "the series has no readable, consistent DICOM files (see dicom_index / series)")  # fmt: skip
+    cells = ledger.cells
+    ranks = [
+        order.index(inst) if inst in order else -1
+        for order, inst in zip(
+            cells["instances_in_order"].map(list), cells["instance_number"], strict=True
+        )
+    ]
+    cells["slice_rank"] = np.asarray(ranks, dtype=np.int64)
+    ledger.drop(cells["slice_rank"] < 0, INSTANCE_NOT_IN_SERIES, "instance "
+                + cells["instance_number"].astype(str) + " is not a readable slice of the series")  # fmt: skip
+    cells = ledger.cells
+    outside = (cells["x"] < 0) | (cells["y"] < 0) | (cells["x"] > cells["columns"] - 1)
+    outside |= (cells["y"] > cells["rows"] - 1) | cells["x"].isna() | cells["y"].isna()
+    ledger.drop(outside, OUTSIDE_IMAGE, "(" + cells["x"].astype(str) + ", " + cells["y"].astype(str)
+                + ") outside " + cells["columns"].astype(str) + "x" + cells["rows"].astype(str))  # fmt: skip
+
+
 def align_discs(
     train: pd.DataFrame,
     coordinates: pd.DataFrame,
@@ -113,107 +204,13 @@ def align_discs(
         (rows, exclusions) with the dtypes of ``DISC_COLUMNS`` / ``EXCLUSION_COLUMNS``.
     """
     description = FAMILY_SERIES[condition_family(condition)]
-    no_series, not_on_series = _series_reasons(description)
-    condition_name = CONDITION_NAMES[condition]
-    cells = label_cells(train, condition)
-    excluded: list[pd.DataFrame] = []
-
-    def drop(mask: pd.Series, reason: str, detail: str | pd.Series = "") -> None:
-        nonlocal cells
-        if mask.any():
-            d = detail[mask] if isinstance(detail, pd.Series) else detail
-            excluded.append(_exclusion("label_cell", reason, cells[mask], d))
-        cells = cells[~mask]
-
-    drop(cells["label_text"].isna(), BLANK_LABEL, "train.csv cell is blank (not scored)")
-    drop(
-        ~cells["label_text"].isin(SEVERITIES),
-        UNKNOWN_LABEL,
-        "expected one of " + ", ".join(SEVERITIES) + "; got " + cells["label_text"].astype(str),
-    )
-
     described = series_descriptions[series_descriptions["series_description"] == description]
-    drop(
-        ~cells["study_id"].isin(described["study_id"]),
-        no_series,
-        f"train_series_descriptions.csv lists no {description} series for this study",
-    )
-
-    points = coordinates[coordinates["condition"] == condition_name].copy()
-    points["level"] = points["level"].map(LEVEL_FROM_NAME)
-    unlabelled = points[points["level"].isna() | ~points["study_id"].isin(train["study_id"])]
-    points = points.drop(unlabelled.index)
-    # a cell with several points (rare): prefer one on the condition's series, then the first
-    points["on_series"] = points["series_id"].isin(described["series_id"])
-    points = points.sort_values(
-        ["study_id", "level", "on_series"], ascending=[True, True, False], kind="stable"
-    )
-    n_duplicates = int(points.duplicated(["study_id", "level"]).sum())
-    if n_duplicates:
-        logger.warning(
-            "alignment: %d %s cells have several points; kept one each", n_duplicates, condition
-        )
-    points = points.drop_duplicates(["study_id", "level"])
-
-    cells = cells.merge(points.drop(columns=["condition"]), on=["study_id", "level"], how="left")
-    drop(
-        cells["series_id"].isna(),
-        COORDINATE_MISSING,
-        f"no {condition_name} point in train_label_coordinates.csv",
-    )
-    drop(
-        ~cells["on_series"].astype(bool),
-        not_on_series,
-        f"the point's series is not described as {description}",
-    )
-
-    readable = series[(series["n_slices"] > 0) & (series["status"] == "ok")]
-    cells = cells.astype({"series_id": "int64", "instance_number": "int64"})
-    cells = cells.merge(
-        readable[[*GEOMETRY_COLUMNS, "site"]],
-        on=["study_id", "series_id"],
-        how="left",
-    )
-    drop(
-        cells["rows"].isna(),
-        SERIES_NOT_ON_DISK,
-        "the series has no readable, consistent DICOM files (see dicom_index / series)",
-    )
-
-    ranks = [
-        order.index(inst) if inst in order else -1
-        for order, inst in zip(
-            cells["instances_in_order"].map(list), cells["instance_number"], strict=True
-        )
-    ]
-    cells["slice_rank"] = np.asarray(ranks, dtype=np.int64)
-    drop(
-        cells["slice_rank"] < 0,
-        INSTANCE_NOT_IN_SERIES,
-        "instance "
-        + cells["instance_number"].astype(str)
-        + " is not a readable slice of the series",
-    )
-    outside = (
-        (cells["x"] < 0)
-        | (cells["y"] < 0)
-        | (cells["x"] > cells["columns"] - 1)
-        | (cells["y"] > cells["rows"] - 1)
-    )
-    outside |= cells["x"].isna() | cells["y"].isna()
-    drop(
-        outside,
-        OUTSIDE_IMAGE,
-        "("
-        + cells["x"].astype(str)
-        + ", "
-        + cells["y"].astype(str)
-        + ") outside "
-        + cells["columns"].astype(str)
-        + "x"
-        + cells["rows"].astype(str),
-    )
-
+    ledger = _Ledger(label_cells(train, condition))
+    _check_values(ledger, described, description)
+    points, unlabelled = _points(coordinates, train, described, condition)
+    _attach_points(ledger, points, condition, description)
+    _attach_geometry(ledger, series)
+    cells = ledger.cells
     discs = (
         cells.assign(
             level_name=cells["level"].map(LEVEL_NAMES),
@@ -225,19 +222,18 @@ def align_discs(
         .astype(DISC_COLUMNS)
         .reset_index(drop=True)
     )
-
     if not unlabelled.empty:
-        excluded.append(
+        ledger.excluded.append(
             _exclusion(
                 "coordinate",
                 np.where(unlabelled["level"].isna(), UNKNOWN_LEVEL, STUDY_NOT_LABELLED),
                 unlabelled.assign(level=unlabelled["level"].astype("string")),
-                f"{condition_name} point without a train.csv cell",
+                f"{CONDITION_NAMES[condition]} point without a train.csv cell",
             )
         )
     exclusions = (
-        pd.concat(excluded, ignore_index=True)
-        if excluded
+        pd.concat(ledger.excluded, ignore_index=True)
+        if ledger.excluded
         else pd.DataFrame(columns=list(EXCLUSION_COLUMNS))
     ).astype(EXCLUSION_COLUMNS)
     return discs, exclusions

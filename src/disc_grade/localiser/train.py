@@ -53,6 +53,42 @@ def training_samples(
     return pd.DataFrame(rows, columns=columns)
 
 
+def _heatmap_step(slices: np.ndarray, samples: pd.DataFrame, points: torch.Tensor, params, device):
+    """One training step: the spatial cross-entropy of each present point's heatmap (while its
+    label is in view after augmentation) plus ``presence_weight`` times the presence term."""
+    augment = AugmentConfig.from_params(params["augment"])
+    sigma = float(params["sigma"])
+    size = slices.shape[-1]
+    grids = torch.from_numpy(np.asarray(slices))
+    n_points = points.shape[1]
+    present_columns = [f"present_{k}" for k in range(n_points)]
+    known_columns = [f"known_{k}" for k in range(n_points)]
+
+    def step(net, idx, generator):
+        batch = samples.iloc[idx.numpy()]
+        t = lambda c: torch.as_tensor(batch[c].to_numpy(dtype=np.int64))  # noqa: E731
+        mask = lambda c: torch.as_tensor(  # noqa: E731
+            batch[c].to_numpy(dtype=np.float32), device=device
+        )
+        x = network_input(grids, t("offset"), t("rank"), t("n_slices")).to(device)
+        present, known = mask(present_columns), mask(known_columns)
+        image, theta = augmented(x[:, :3], augment, generator)
+        target = warp(heatmaps(points[t("series_row")], size, sigma).to(device), theta).flatten(
+            2
+        )  # [B, P, S*S]
+        mass = target.sum(-1)
+        logits = net(torch.cat([image, x[:, 3:]], dim=1)).float().flatten(2)
+        # where the point is: spatial cross-entropy where present, while its label is in view
+        located = (present > 0) & (mass > 0.5)
+        ce = -(target / mass.clamp(min=1e-6)[..., None] * torch.log_softmax(logits, dim=-1)).sum(-1)
+        ce = (ce * located).sum() / located.sum().clamp(min=1)
+        # whether it is there: each map's largest logit says present (this slice) or not
+        presence = F.binary_cross_entropy_with_logits(logits.max(-1).values, present, weight=known)
+        return ce + float(params["presence_weight"]) * presence
+
+    return step
+
+
 def fit_localiser(
     slices: np.ndarray,
     units: pd.DataFrame,
@@ -95,37 +131,10 @@ def fit_localiser(
         lr=float(params["lr"]),
         weight_decay=float(params["weight_decay"]),
     )
-    augment = AugmentConfig.from_params(params["augment"])
-    sigma = float(params["sigma"])
-    size = slices.shape[-1]
-    grids = torch.from_numpy(np.asarray(slices))
     points = torch.tensor(train_units[point_columns].to_numpy(dtype=np.float32)).view(
         -1, n_points, 2
     )
-    present_columns = [f"present_{k}" for k in range(n_points)]
-    known_columns = [f"known_{k}" for k in range(n_points)]
-
-    def step(net, idx, generator):
-        batch = samples.iloc[idx.numpy()]
-        t = lambda c: torch.as_tensor(batch[c].to_numpy(dtype=np.int64))  # noqa: E731
-        mask = lambda c: torch.as_tensor(  # noqa: E731
-            batch[c].to_numpy(dtype=np.float32), device=device
-        )
-        x = network_input(grids, t("offset"), t("rank"), t("n_slices")).to(device)
-        present, known = mask(present_columns), mask(known_columns)
-        image, theta = augmented(x[:, :3], augment, generator)
-        target = warp(heatmaps(points[t("series_row")], size, sigma).to(device), theta).flatten(
-            2
-        )  # [B, P, S*S]
-        mass = target.sum(-1)
-        logits = net(torch.cat([image, x[:, 3:]], dim=1)).float().flatten(2)
-        # where the point is: spatial cross-entropy where present, while its label is in view
-        located = (present > 0) & (mass > 0.5)
-        ce = -(target / mass.clamp(min=1e-6)[..., None] * torch.log_softmax(logits, dim=-1)).sum(-1)
-        ce = (ce * located).sum() / located.sum().clamp(min=1)
-        # whether it is there: each map's largest logit says present (this slice) or not
-        presence = F.binary_cross_entropy_with_logits(logits.max(-1).values, present, weight=known)
-        return ce + float(params["presence_weight"]) * presence
+    step = _heatmap_step(slices, samples, points, params, device)
 
     def evaluate(net):
         error = validation_error(net, val_units)

@@ -140,6 +140,30 @@ def _checkpoint_payload(key, model, optimizer, scheduler, best_weights, state) -
     }
 
 
+def _placed(model: nn.Module, device: torch.device, world: int) -> nn.Module:
+    """The model on its device (channels_last on CUDA), wrapped for DDP across processes."""
+    model.to(device)
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    if world > 1:
+        return nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    return model
+
+
+def _improved(state: TrainState, record: dict, epoch: int) -> bool:
+    """Record an epoch in ``state``; whether its score beats every earlier epoch's."""
+    state.history.append(record)
+    state.epoch = epoch
+    score = float(record.get("score", -record["train_loss"]))
+    if score > state.best_score:
+        state.best_score, state.best_epoch, state.bad_epochs = score, epoch + 1, 0
+        return True
+    state.bad_epochs += 1
+    return False
+
+
 def fit(
     model: nn.Module,
     step: Step,
@@ -173,14 +197,7 @@ def fit(
         raise ValueError(f"{desc}: a checkpoint needs a run key naming what the run depends on")
     device = device or select_device(config.device)
     rank, world = init_distributed()
-    model.to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
-    train_model: nn.Module = model
-    if world > 1:
-        train_model = nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
-        )
+    train_model = _placed(model, device, world)
     state, best_weights = _resume(model, optimizer, scheduler, checkpoint, run_key, desc)
     autocast = _autocast(device)
     first_epoch = state.epoch + 1
@@ -197,40 +214,26 @@ def fit(
         )  # fmt: skip
         if scheduler is not None:
             scheduler.step()
-        figures = _validate(model, evaluate, autocast, world)
-        record = {"epoch": epoch + 1, "train_loss": loss, **figures}
-        state.history.append(record)
-        state.epoch = epoch
-        score = float(figures.get("score", -loss))
-        if score > state.best_score:
-            state.best_score, state.best_epoch, state.bad_epochs = score, epoch + 1, 0
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": loss,
+            **_validate(model, evaluate, autocast, world),
+        }
+        if _improved(state, record, epoch):
             best_weights = copy.deepcopy(model.state_dict())
-        else:
-            state.bad_epochs += 1
-        logger.info(
-            "%s epoch %d: %s, %.0f samples/s",
-            desc,
-            epoch + 1,
-            ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"),
-            seen * world / max(elapsed, 1e-9),
-        )
+        logger.info("%s epoch %d: %s, %.0f samples/s", desc, epoch + 1,
+                    ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"),
+                    seen * world / max(elapsed, 1e-9))  # fmt: skip
         stop = bool(config.patience and state.bad_epochs >= config.patience)
-        last = stop or epoch + 1 == config.epochs
-        if (
-            checkpoint is not None
-            and rank == 0
-            and ((epoch + 1) % config.checkpoint_every == 0 or last)
-        ):
-            save_checkpoint(
-                checkpoint,
-                _checkpoint_payload(run_key, model, optimizer, scheduler, best_weights, state),
-            )
+        due = (epoch + 1) % config.checkpoint_every == 0 or stop or epoch + 1 == config.epochs
+        if checkpoint is not None and rank == 0 and due:
+            payload = _checkpoint_payload(run_key, model, optimizer, scheduler, best_weights, state)
+            save_checkpoint(checkpoint, payload)
         if world > 1:
             dist.barrier()
         if stop:
-            logger.info(
-                "%s: early stop after epoch %d (best epoch %d)", desc, epoch + 1, state.best_epoch
-            )
+            logger.info("%s: early stop after epoch %d (best epoch %d)", desc, epoch + 1,
+                        state.best_epoch)  # fmt: skip
             break
         if stop_after is not None and done >= stop_after:
             break

@@ -79,6 +79,59 @@ def _grader(
     return DiscGrader(encoder, dropout=float(params["dropout"]))
 
 
+def _grading_step(rois, labels, points, train_rows, params, frozen, optimizer, device):
+    """One training step: the class-weighted focal loss plus ``localisation_weight`` times the
+    Smooth L1 of the localisation head, on augmented ROIs (the point warped with them)."""
+    focal = WeightedFocalLoss(params["class_weights"], float(params["focal_gamma"]))
+    loc_weight = float(params["localisation_weight"])
+    augment = AugmentConfig.from_params(params["augment"])
+    centre = pixels_to_normalised(
+        torch.as_tensor(points.to_numpy(dtype=np.float32)), rois.shape[-1]
+    )
+
+    def step(net, idx, generator):
+        rows = torch.as_tensor(train_rows)[idx]
+        x = roi_batch(rois, rows, device)
+        x, theta = augmented(x, augment, generator)
+        target = warp_points(centre[rows].to(device), theta)
+        if frozen or (len(optimizer.param_groups) > 1 and optimizer.param_groups[1]["lr"] == 0):
+            unwrap(net).encoder.eval()  # frozen BatchNorm statistics too
+        logits, point = net(x)
+        return focal(logits, labels[rows].to(device)) + loc_weight * F.smooth_l1_loss(
+            point.float(), target, beta=0.1
+        )
+
+    return step
+
+
+def _validation(rois, labels, points, val_rows, params, device):
+    """The epoch's validation score: balanced accuracy, less ``select_localisation_weight``
+    times the head's RMSE over the RMSE of answering the ROI's centre."""
+    truth_px = points.to_numpy(dtype=float)[val_rows]
+    centre_rmse = float(np.sqrt(np.mean(np.sum((truth_px - roi_centre(rois.shape[-1])) ** 2, 1))))
+    select_loc = float(params["select_localisation_weight"])
+
+    def evaluate(net):
+        probs, found = predict(net, rois, val_rows, device)
+        accuracy = float(balanced_accuracy_score(labels[val_rows].numpy(), probs.argmax(1)))
+        loc_rmse = float(np.sqrt(np.mean(np.sum((found - truth_px) ** 2, 1))))
+        # the epoch kept: best balanced accuracy, less a penalty for a head no better than the centre
+        score = accuracy - select_loc * loc_rmse / max(centre_rmse, 1e-6)
+        return {"score": score, "val_balanced_accuracy": accuracy, "val_loc_rmse_px": loc_rmse}
+
+    return evaluate
+
+
+def _log_selection(name: str, state) -> None:
+    accuracy = (
+        state.history[state.best_epoch - 1]["val_balanced_accuracy"]
+        if state.history
+        else float("nan")
+    )
+    logger.info("finetune[%s]: best validation score %.3f (balanced accuracy %.3f) at epoch %d",
+                name, state.best_score, accuracy, state.best_epoch)  # fmt: skip
+
+
 def finetune_grader(
     rois: np.ndarray,
     index: pd.DataFrame,
@@ -122,38 +175,10 @@ def finetune_grader(
         model.encoder.requires_grad_(False)
     optimizer = _optimizer(model, params, variant, frozen)
     scheduler = _schedule(optimizer, loop.epochs, int(variant["head_epochs"]), frozen)
-    focal = WeightedFocalLoss(params["class_weights"], float(params["focal_gamma"]))
-    loc_weight = float(params["localisation_weight"])
-    augment = AugmentConfig.from_params(params["augment"])
     labels = torch.as_tensor(index["label"].to_numpy(dtype=np.int64))
-    centre = pixels_to_normalised(
-        torch.as_tensor(index[["point_x", "point_y"]].to_numpy(dtype=np.float32)), rois.shape[-1]
-    )
-
-    def step(net, idx, generator):
-        rows = torch.as_tensor(train_rows)[idx]
-        x = roi_batch(rois, rows, device)
-        x, theta = augmented(x, augment, generator)
-        target = warp_points(centre[rows].to(device), theta)
-        if frozen or (len(optimizer.param_groups) > 1 and optimizer.param_groups[1]["lr"] == 0):
-            unwrap(net).encoder.eval()  # frozen BatchNorm statistics too
-        logits, point = net(x)
-        return focal(logits, labels[rows].to(device)) + loc_weight * F.smooth_l1_loss(
-            point.float(), target, beta=0.1
-        )
-
-    truth_px = index[["point_x", "point_y"]].to_numpy(dtype=float)[val_rows]
-    centre_rmse = float(np.sqrt(np.mean(np.sum((truth_px - roi_centre(rois.shape[-1])) ** 2, 1))))
-    select_loc = float(params["select_localisation_weight"])
-
-    def evaluate(net):
-        probs, points = predict(net, rois, val_rows, device)
-        accuracy = float(balanced_accuracy_score(labels[val_rows].numpy(), probs.argmax(1)))
-        loc_rmse = float(np.sqrt(np.mean(np.sum((points - truth_px) ** 2, 1))))
-        # the epoch kept: best balanced accuracy, less a penalty for a head no better than the centre
-        score = accuracy - select_loc * loc_rmse / max(centre_rmse, 1e-6)
-        return {"score": score, "val_balanced_accuracy": accuracy, "val_loc_rmse_px": loc_rmse}
-
+    points = index[["point_x", "point_y"]]
+    step = _grading_step(rois, labels, points, train_rows, params, frozen, optimizer, device)
+    evaluate = _validation(rois, labels, points, val_rows, params, device)
     key = run_key(
         stage="finetune",
         rois=rois,
@@ -175,15 +200,7 @@ def finetune_grader(
         device=device,
         desc=f"finetune[{name}]",
     )
-    logger.info(
-        "finetune[%s]: best validation score %.3f (balanced accuracy %.3f) at epoch %d",
-        name,
-        state.best_score,
-        state.history[state.best_epoch - 1]["val_balanced_accuracy"]
-        if state.history
-        else float("nan"),
-        state.best_epoch,
-    )
+    _log_selection(name, state)
     eval_rows = np.flatnonzero(splits != "train")  # validation, test and any held-out site
     probs, points = predict(trained, rois, eval_rows, device)
     return (

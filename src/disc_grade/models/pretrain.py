@@ -70,13 +70,37 @@ def pretrain_encoder(
     if weight > 0 and (labels is None or not (np.asarray(labels) >= 0).any()):
         raise ValueError("pretraining.supervised_weight > 0 needs the labels of some ROIs")
     grades = torch.as_tensor(np.asarray(labels if weight > 0 else np.full(len(rois), -1)))
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=float(params["lr"]), weight_decay=float(params["weight_decay"])
+    )
+    trained, state = fit(
+        model,
+        _contrastive_step(rois, grades, params, device),
+        len(rois),
+        _probe_evaluator(rois, probe_set, params, loop.batch_size, device),
+        optimizer,
+        loop,
+        scheduler=cosine_schedule(optimizer, loop.epochs),
+        checkpoint=checkpoint,
+        run_key=run_key(stage="pretrain", rois=rois, params=params, labels=grades),
+        device=device,
+        desc="pretraining",
+    )
+    curve = pd.DataFrame(state.history)
+    encoder = trained.encoder
+    if bool(params["recalibrate_batchnorm"]):
+        recalibrate_batchnorm(encoder, rois, loop.batch_size, device)
+    return {k: v.detach().cpu() for k, v in encoder.state_dict().items()}, curve
+
+
+def _contrastive_step(rois: np.ndarray, grades: torch.Tensor, params: dict, device):
+    """One training step: two augmented views per ROI through the model, and the loss
+    ``(1 - w) NT-Xent + w SupCon`` (``w``: ``supervised_weight``)."""
+    weight = float(params["supervised_weight"])
     ntxent = NTXent(float(params["temperature"]))
     supcon = SupCon(float(params["temperature"]))
     slice_positives = bool(params["slice_positives"])
     augment = AugmentConfig.from_params(params["augment"])
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=float(params["lr"]), weight_decay=float(params["weight_decay"])
-    )
 
     def step(net, idx, generator):
         x = roi_batch(rois, idx, device)
@@ -92,8 +116,12 @@ def pretrain_encoder(
             loss = (1 - weight) * loss + weight * supcon(z1, z2, grades[idx].to(device))
         return loss
 
-    probe_every = int(params["probe_every"])
+    return step
 
+
+def _probe_evaluator(rois: np.ndarray, probe_set, params: dict, batch_size: int, device):
+    """After each epoch: every ``probe_every`` epochs the probe of the frozen features."""
+    probe_every = int(params["probe_every"])
     epochs = itertools.count(1)  # the epochs of this call (fit evaluates once after each)
 
     def evaluate(net):
@@ -103,27 +131,10 @@ def pretrain_encoder(
         encoder = unwrap(net).encoder
         if bool(params["recalibrate_batchnorm"]):  # probe what pretraining would return now
             encoder = copy.deepcopy(encoder)
-            recalibrate_batchnorm(encoder, rois, loop.batch_size, device)
+            recalibrate_batchnorm(encoder, rois, batch_size, device)
         return probe_encoder(encoder, probe_set[0], probe_set[1], device)
 
-    trained, state = fit(
-        model,
-        step,
-        len(rois),
-        evaluate,
-        optimizer,
-        loop,
-        scheduler=cosine_schedule(optimizer, loop.epochs),
-        checkpoint=checkpoint,
-        run_key=run_key(stage="pretrain", rois=rois, params=params, labels=grades),
-        device=device,
-        desc="pretraining",
-    )
-    curve = pd.DataFrame(state.history)
-    encoder = trained.encoder
-    if bool(params["recalibrate_batchnorm"]):
-        recalibrate_batchnorm(encoder, rois, loop.batch_size, device)
-    return {k: v.detach().cpu() for k, v in encoder.state_dict().items()}, curve
+    return evaluate
 
 
 def drawn_labels(index: pd.DataFrame, drawn: pd.DataFrame) -> np.ndarray:

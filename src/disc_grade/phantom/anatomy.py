@@ -17,14 +17,19 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from disc_grade.phantom.config import PhantomConfig
-from disc_grade.phantom.reader import ReaderModel, compromise, family_centre, level_shift
+from disc_grade.phantom.draws import (
+    draw_blank_cells,
+    draw_grades,
+    draw_image_size,
+    draw_latents,
+    side_narrowing,
+)
+from disc_grade.phantom.reader import compromise
 from disc_grade.phantom.sites import site_named
 from disc_grade.rsna import (
-    CONDITIONS,
     LEVELS,
     SERIES_DESCRIPTIONS,
     SPINAL,
-    condition_family,
     label_column,
 )
 
@@ -37,7 +42,6 @@ FORAMEN_LATERAL_RANGE_MM = (
     17.5,
 )  # per study and side, the foramina's distance from the midline
 RECESS_LATERAL_RANGE_MM = (7.5, 10.5)  # per study, the lateral recesses' distance from the midline
-SUBARTICULAR_BOTH_SIDES = 0.7  # a study's blank subarticular level is blank on both sides
 
 
 @dataclass(frozen=True)
@@ -92,93 +96,37 @@ class StudySpec:
     recess_lateral_mm: float = 9.0
 
 
-def draw_latents(
-    config: PhantomConfig, rng: np.random.Generator, study_latent: float
-) -> dict[str, dict[str, float]]:
-    """Per condition and level, the latent severity, shared within the study; the canal's is
-    shifted per level (``spinal_level_normal``), the foramina's and recesses' are not."""
-    rho = config.study_correlation
-    shifts = {
-        condition: [
-            level_shift(config.severity_prior, config.reader_noise, share)
-            if condition == SPINAL
-            else 0.0
-            for share in config.spinal_level_normal
-        ]
-        for condition in CONDITIONS
-    }
-    return {
-        condition: {
-            level: float(
-                np.sqrt(rho) * study_latent + np.sqrt(1 - rho) * rng.standard_normal() + shift
-            )
-            for level, shift in zip(LEVELS, shifts[condition], strict=True)
-        }
-        for condition in CONDITIONS
-    }
-
-
-def draw_blank_cells(config: PhantomConfig, rng: np.random.Generator) -> tuple[str, ...]:
-    """The label cells a study leaves blank, as the real readers did.
-
-    Subarticular cells go blank level by level from L1/L2 down (1-3 levels, usually both
-    sides: the axial stacks did not reach them); one or two foraminal cells now and then.
-    """
-    blank: list[str] = []
-    if rng.random() < config.subarticular_blank_rate:
-        n_levels = int(rng.integers(1, 4))
-        both = rng.random() < SUBARTICULAR_BOTH_SIDES
-        sides = ("left", "right") if both else (("left", "right")[int(rng.integers(2))],)
-        blank += [
-            label_column(f"{side}_subarticular_stenosis", level)
-            for level in LEVELS[:n_levels]
-            for side in sides
-        ]
-    if rng.random() < config.foraminal_blank_rate:
-        side = ("left", "right")[int(rng.integers(2))]
-        first = int(rng.integers(len(LEVELS) - 1))
-        levels = LEVELS[first : first + int(rng.integers(1, 3))]
-        blank += [label_column(f"{side}_neural_foraminal_narrowing", level) for level in levels]
-    return tuple(blank)
-
-
-def draw_grades(
-    config: PhantomConfig, latent: dict[str, dict[str, float]], rng: np.random.Generator
-) -> dict[str, dict[str, int]]:
-    """The reader's grade of every latent (``phantom.reader``), with its family's frequencies."""
-    readers = {
-        condition: ReaderModel.from_prior(
-            config.prior_of(condition_family(condition)), config.reader_noise
-        )
-        for condition in latent
-    }
-    return {
-        condition: {
-            level: int(readers[condition].grade(z, rng.standard_normal()))
-            for level, z in by_level.items()
-        }
-        for condition, by_level in latent.items()
-    }
-
-
-def side_narrowing(
-    config: PhantomConfig, latent: dict[str, dict[str, float]], family: str
-) -> dict[str, tuple[float, ...]]:
-    """Per side and level, the width a foramen or recess loses, from its latent."""
-    centre = family_centre(config.prior_of(family), config.reader_noise, config.severity_prior)
-    suffix = "neural_foraminal_narrowing" if family == "foraminal" else "subarticular_stenosis"
-    return {
-        side: tuple(
-            float(compromise(latent[f"{side}_{suffix}"][level], centre)) for level in LEVELS
-        )
-        for side in ("left", "right")
-    }
-
-
 def _site(config: PhantomConfig, rng: np.random.Generator) -> str:
     names = [n for n, _ in config.site_weights]
     weights = np.asarray([w for _, w in config.site_weights], dtype=float)
     return names[int(rng.choice(len(names), p=weights / weights.sum()))]
+
+
+def _anatomy(config: PhantomConfig, rng: np.random.Generator, site, narrow: bool) -> dict:
+    """The study's anatomy and lookalikes (the generator's draws in this order)."""
+    return {
+        "bulge_share": tuple(float(rng.uniform(0.35, 0.8)) for _ in LEVELS),
+        "endplate_change": tuple(bool(rng.random() < config.endplate_change_rate) for _ in LEVELS),
+        "slip_mm": float(rng.uniform(3.0, 8.0)) if rng.random() < config.slip_rate else 0.0,
+        "slice_spacing": float(rng.uniform(*site.slice_spacing_mm)),
+        "tilt_deg": float(rng.uniform(-12.0, 12.0)),
+        "curvature": float(rng.uniform(0.0002, 0.001)),
+        "spine_offset_mm": (float(rng.uniform(-12, 12)), float(rng.uniform(-15, 15))),
+        "canal_ap_mm": float(rng.uniform(9.5, 11.5) if narrow else rng.uniform(13.0, 17.0)),
+    }
+
+
+def _appearance(rng: np.random.Generator, site) -> dict:
+    """How the study's scanner site renders it (the generator's draws in this order)."""
+    return {
+        "fat_suppressed": site.fat_suppressed,
+        "contrast_gamma": float(rng.uniform(*site.gamma)),
+        "intensity_scale": float(rng.uniform(*site.intensity)),
+        "noise_sigma": float(rng.uniform(*site.noise)),
+        "bias_coeffs": tuple(float(c) for c in rng.uniform(-site.bias, site.bias, size=5)),
+        "blur_mm": float(rng.uniform(*site.blur_mm)),
+        "ghost": site.ghost,
+    }
 
 
 def draw_study(config: PhantomConfig, index: int) -> StudySpec:
@@ -227,25 +175,12 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
         severity=severity,
         latent=latent,
         canal_narrowing=narrowing,
-        bulge_share=tuple(float(rng.uniform(0.35, 0.8)) for _ in LEVELS),
         disc_signal=disc_signal,
-        endplate_change=tuple(bool(rng.random() < config.endplate_change_rate) for _ in LEVELS),
-        slip_mm=float(rng.uniform(3.0, 8.0)) if rng.random() < config.slip_rate else 0.0,
         rows=size,
         columns=size,
         pixel_spacing=fov / size,
-        slice_spacing=float(rng.uniform(*site.slice_spacing_mm)),
-        tilt_deg=float(rng.uniform(-12.0, 12.0)),
-        curvature=float(rng.uniform(0.0002, 0.001)),
-        spine_offset_mm=(float(rng.uniform(-12, 12)), float(rng.uniform(-15, 15))),
-        canal_ap_mm=float(rng.uniform(9.5, 11.5) if narrow else rng.uniform(13.0, 17.0)),
-        fat_suppressed=site.fat_suppressed,
-        contrast_gamma=float(rng.uniform(*site.gamma)),
-        intensity_scale=float(rng.uniform(*site.intensity)),
-        noise_sigma=float(rng.uniform(*site.noise)),
-        bias_coeffs=tuple(float(c) for c in rng.uniform(-site.bias, site.bias, size=5)),
-        blur_mm=float(rng.uniform(*site.blur_mm)),
-        ghost=site.ghost,
+        **_anatomy(config, rng, site, narrow),  # the generator's draws in this order
+        **_appearance(rng, site),
         # the first studies carry one quirk each so that even a tiny cohort has all of them;
         # the real data's one-in-a-thousand cases are planted once
         missing_sagittal_t2=index == 5,
@@ -265,17 +200,6 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
         columns=columns,
         pixel_spacing=fov / rows,
     )
-
-
-def draw_image_size(config: PhantomConfig, rng: np.random.Generator, size: int) -> tuple[int, int]:
-    """(rows, columns) of the sagittal images: ``size`` (the site's, jittered) unless
-    ``image_sizes`` lists the sizes to draw from; some studies narrower than tall."""
-    sizes = config.image_sizes
-    rows = int(sizes[int(rng.integers(len(sizes)))]) if sizes else size
-    columns = rows
-    if rng.random() < config.non_square_rate:
-        columns = max(64, int(round(rows * rng.uniform(0.75, 0.9) / 16) * 16))
-    return rows, columns
 
 
 def draw_cohort(config: PhantomConfig) -> list[StudySpec]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from disc_grade.phantom.anatomy import StudySpec
+from disc_grade.phantom.foramina import foramen_masks, foramen_window
+from disc_grade.phantom.partial_volume import soft_inside
 from disc_grade.phantom.scanner import apply_scanner
 from disc_grade.phantom.spine import SpineLayout, image_to_local, local_to_image, spine_layout
 
-EDGE_MM = 0.6  # width of the partial-volume edge of every structure
 BODY_DEPTH_MM = 35.0
 CANAL_HALF_WIDTH_MM = 11.0  # the thecal sac is seen only this far from the midline
 EPIDURAL_FAT_MM = 1.6  # fat between the thecal sac and the ligamentum flavum
@@ -23,10 +24,6 @@ ROOT_RADIUS_MM = 0.6  # cauda equina nerve roots in the CSF
 ROOT_DEPTHS = (0.5, 0.75)  # where the roots lie across the sac, front (0) to back (1)
 ENDPLATE_BAND_MM = 4.0  # height of an endplate (Modic-like) change in the marrow
 FAT_SUPPRESSION = 0.15  # what is left of fat signal on fat-suppressed (STIR) series
-FORAMEN_HALF_SPAN_MM = 3.0  # slices this close to a foramen's plane show it fully...
-FORAMEN_FADE_MM = 1.0  # ...and it fades over this distance beyond (best seen on its own plane)
-FORAMEN_HALF_MM = (4.5, 6.5)  # half-width (front-back) and half-height of a healthy foramen
-EXITING_ROOT_MM = 1.5  # radius of the exiting root, in the foramen's upper part
 
 # tissue -> (T2, T1) relative signal
 TISSUE_SIGNAL: dict[str, tuple[float, float]] = {
@@ -41,11 +38,6 @@ TISSUE_SIGNAL: dict[str, tuple[float, float]] = {
     "post_bone": (0.38, 0.55),
     "foramen_fat": (0.55, 0.85),
 }
-
-
-def soft_inside(distance: np.ndarray) -> np.ndarray:
-    """1 inside (negative distance), 0 outside, smooth over ``EDGE_MM``."""
-    return 0.5 * (1.0 - np.tanh(distance / EDGE_MM))
 
 
 def _rounded_box(u, v, cu, cv, hu, hv, radius):
@@ -94,39 +86,6 @@ def canal_point(spec: StudySpec, level_index: int) -> tuple[float, float]:
     front, back = canal_walls(spec, v, layout)
     x, y = local_to_image(spec, (front + back) / 2, v)
     return float(x[0]), float(y[0])
-
-
-def foramen_window(distance_mm: float) -> float:
-    """How much of a foramen a parasagittal slice ``distance_mm`` from its plane shows."""
-    return float(0.5 * (1.0 - np.tanh((distance_mm - FORAMEN_HALF_SPAN_MM) / FORAMEN_FADE_MM)))
-
-
-def foramen_masks(
-    spec: StudySpec, u: np.ndarray, v: np.ndarray, layout: SpineLayout, side: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """(fat, exiting root) of one side's foramina at every disc, on the sagittal grid.
-
-    Each foramen is a keyhole of fat, wider at the top where the exiting root runs. Narrowing
-    (``foraminal_narrowing``) takes the fat from the front (disc bulge, ``bulge_share``) and from
-    the back (facet overgrowth, the rest), until the root is pinched.
-    """
-    hu, hv = FORAMEN_HALF_MM
-    fat = np.zeros_like(u)
-    root = np.zeros_like(u)
-    for k, centre in enumerate(layout.disc_centres):
-        lost = 2 * hu * 0.9 * spec.foraminal_narrowing[side][k]
-        share = spec.bulge_share[k]
-        front = 1.0 + 0.2 * spec.canal_ap_mm - hu + share * lost
-        back = 1.0 + 0.2 * spec.canal_ap_mm + hu - (1 - share) * lost
-        cu, half_u = (front + back) / 2, max((back - front) / 2, 0.3)
-        cv = centre - 1.5
-        widen = np.clip(1.0 + 0.35 * (cv - v) / hv, 0.6, 1.4)  # keyhole: wider at the top
-        inside = np.hypot((u - cu) / (half_u * widen), (v - cv) / hv) - 1.0
-        fat = np.maximum(fat, soft_inside(inside * min(half_u, hv)))
-        root = np.maximum(
-            root, soft_inside(np.hypot(u - cu, v - (cv - 0.45 * hv)) - EXITING_ROOT_MM)
-        )
-    return fat, root
 
 
 def sagittal_masks(spec: StudySpec) -> dict[str, np.ndarray]:

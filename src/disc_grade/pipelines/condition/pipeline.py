@@ -19,32 +19,14 @@ from disc_grade.pipelines.condition.skip import (
     empty_predictions,
     empty_rois,
     nothing,
+    skippable_node,
     skipped,
     skipped_figure,
-    skipped_when_empty,
 )
 
 # the datasets every condition reads, shared (never namespaced)
-SHARED = {
-    "train_labels",
-    "label_coordinates",
-    "series_descriptions",
-    "series",
-    "dicom_index",
-    "train_images",
-    "study_splits",
-    "landmarks",
-    "phantom_truth",
-}
-
-
-def _empty(n_figures: int = 0):
-    return skipped(*[skipped_figure] * n_figures)
-
-
-def _node(func, inputs, outputs, empty, arg: int = 0, name: str | None = None) -> Node:
-    """A node that returns ``empty()`` when its ``arg``-th input has no rows (a skipped condition)."""
-    return Node(skipped_when_empty(func, empty, arg), inputs, outputs, name=name or func.__name__)
+SHARED = {"train_labels", "label_coordinates", "series_descriptions", "series", "dicom_index",
+          "train_images", "study_splits", "landmarks", "phantom_truth"}  # fmt: skip
 
 
 def _variant(name: str) -> Pipeline:
@@ -52,7 +34,7 @@ def _variant(name: str) -> Pipeline:
     condition's fine-tuning settings (a dataset) and its variant's parameters."""
     base = Pipeline(
         [
-            _node(
+            skippable_node(
                 grade.finetune_variant,
                 ["disc_rois", "roi_index", "encoder", "finetuning_settings", "params:variant"],
                 ["grader_model", "training_curve", "variant_predictions"],
@@ -87,7 +69,7 @@ def _align() -> list[Node]:
             ["targets", "alignment_exclusions", "alignment_reconciliation", "status"],
             name="align_condition",
         ),  # fmt: skip
-        _node(
+        skippable_node(
             align.learn_offsets,
             ["targets", "landmarks", "dicom_index", "params:name"],
             "offsets",
@@ -98,13 +80,13 @@ def _align() -> list[Node]:
 
 def _localise() -> list[Node]:
     return [
-        _node(
+        skippable_node(
             localise.prepare_localiser,
             ["targets", "series", "dicom_index", "train_images", "params:name", "params:localiser"],
             ["localiser_grids", "localiser_grid_index", "localiser_units"],
             skipped(empty_grids, empty_frame, empty_frame),
         ),
-        _node(
+        skippable_node(
             localise.train_localiser,
             [
                 "localiser_grids",
@@ -117,7 +99,7 @@ def _localise() -> list[Node]:
             skipped(dict, empty_frame),
             arg=2,
         ),  # fmt: skip
-        _node(
+        skippable_node(
             localise.evaluate_localiser,
             [
                 "localiser_model",
@@ -140,17 +122,17 @@ def _localise() -> list[Node]:
 
 def _grade() -> list[Node]:
     return [
-        _node(
+        skippable_node(
             grade.crop_rois,
             ["targets", "series", "train_images", "params:roi"],
             ["disc_rois", "roi_index", "roi_exclusions"],
             empty_rois,
         ),
-        _node(
+        skippable_node(
             grade.plot_roi_gallery, ["disc_rois", "roi_index"], "roi_gallery", skipped_figure, arg=1
         ),  # fmt: skip
         Node(grade.settings, "params:finetuning", "finetuning_settings", name="settings"),
-        _node(
+        skippable_node(
             grade.pretrain_contrastive_encoder,
             ["disc_rois", "roi_index", "phantom_truth", "params:pretraining"],
             ["encoder", "pretraining_curve", "pretraining_curve_plot", "encoder_probe"],
@@ -163,8 +145,8 @@ def _grade() -> list[Node]:
 def _gather() -> list[Node]:
     variants = [f"{v}.variant_predictions" for v in VARIANTS]
     return [
-        _node(grade.combine_predictions, variants, "predictions", empty_predictions),
-        _node(
+        skippable_node(grade.combine_predictions, variants, "predictions", empty_predictions),
+        skippable_node(
             grade.plot_finetuning_curves,
             [f"{v}.training_curve" for v in VARIANTS],
             "finetuning_curve_plot",
@@ -177,29 +159,31 @@ def _measure() -> list[Node]:
     graders = [f"{v}.grader_model" for v in VARIANTS]
     confusions = {f"{v}_confusion": f"{v}_confusion" for v in VARIANTS}
     return [
-        _node(measure.compute_metrics, ["predictions", "params:evaluation"], "metrics", nothing),
-        _node(
+        skippable_node(
+            measure.compute_metrics, ["predictions", "params:evaluation"], "metrics", nothing
+        ),
+        skippable_node(
             measure.compute_ceiling,
             ["phantom_truth", "predictions", "params:name"],
             "ceiling",
             nothing,
             arg=1,
         ),  # fmt: skip
-        _node(
+        skippable_node(
             measure.confusion_pairs,
             "predictions",
             confusions,
             lambda: {k: empty_frame() for k in confusions},
         ),  # fmt: skip
-        _node(measure.plot_confusion, "predictions", "confusion_matrices", skipped_figure),
-        _node(measure.plot_per_level, "metrics", "per_level_accuracy", skipped_figure),
-        _node(
+        skippable_node(measure.plot_confusion, "predictions", "confusion_matrices", skipped_figure),
+        skippable_node(measure.plot_per_level, "metrics", "per_level_accuracy", skipped_figure),
+        skippable_node(
             measure.plot_reliability,
             ["predictions", "params:evaluation"],
             "reliability_diagram",
             skipped_figure,
         ),  # fmt: skip
-        _node(
+        skippable_node(
             measure.plot_worst_errors,
             [
                 "predictions",
@@ -212,7 +196,7 @@ def _measure() -> list[Node]:
             "worst_errors",
             skipped_figure,
         ),  # fmt: skip
-        _node(
+        skippable_node(
             measure.grade_end_to_end,
             [
                 "localiser_errors",
@@ -225,7 +209,7 @@ def _measure() -> list[Node]:
             ["end_to_end_predictions", "end_to_end_exclusions"],
             skipped(empty_predictions, empty_frame),
         ),  # fmt: skip
-        _node(
+        skippable_node(
             measure.compute_metrics,
             ["end_to_end_predictions", "params:evaluation"],
             "end_to_end_metrics",

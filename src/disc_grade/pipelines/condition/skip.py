@@ -24,6 +24,14 @@ logger = logging.getLogger(__name__)
 SKIPPED = {"skipped": True, "reason": "no target of this condition in the training split"}
 
 
+def skippable_node(func, inputs, outputs, empty, arg: int = 0, name: str | None = None):
+    """A Kedro node that returns ``empty()`` when its ``arg``-th input is empty (a skipped
+    condition)."""
+    from kedro.pipeline import Node
+
+    return Node(skipped_when_empty(func, empty, arg), inputs, outputs, name=name or func.__name__)
+
+
 def is_skipped(value: Any) -> bool:
     """Whether a node's input is what a skipped condition leaves: no rows, or ``SKIPPED``."""
     if isinstance(value, dict):

@@ -8,7 +8,7 @@ import pandas as pd
 
 from disc_grade.evaluation.render import html_report, markdown_report
 from disc_grade.evaluation.report import FIGURES, sections
-from disc_grade.evaluation.rsna_score import labels_long, scores_by_variant
+from disc_grade.evaluation.rsna_targets import labels_long, scores_by_variant
 from disc_grade.jsonable import json_ready
 from disc_grade.rsna import PROB_COLUMNS
 

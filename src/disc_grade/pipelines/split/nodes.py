@@ -15,7 +15,8 @@ import pandas as pd
 
 from disc_grade.alignment.landmarks import labelled_landmarks
 from disc_grade.alignment.split import assign_splits, holdout_sites, study_table
-from disc_grade.evaluation.rsna_score import condition_prior, labels_long
+from disc_grade.evaluation.rsna_score import condition_prior
+from disc_grade.evaluation.rsna_targets import labels_long
 from disc_grade.provenance import describe_source
 
 logger = logging.getLogger(__name__)

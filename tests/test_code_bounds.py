@@ -1,0 +1,28 @@
+"""The house's bounds on the source: no file over 250 lines, no function over 80."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.conftest import PROJECT_ROOT
+
+SRC = PROJECT_ROOT / "src" / "disc_grade"
+
+
+def test_no_source_file_is_over_250_lines():
+    long = {
+        str(p.relative_to(SRC)): n
+        for p in SRC.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 250
+    }
+    assert long == {}, long
+
+
+def test_no_function_is_over_80_lines():
+    long = {}
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if (n := node.end_lineno - node.lineno + 1) > 80:
+                    long[f"{path.relative_to(SRC)}:{node.name}"] = n
+    assert long == {}, long
