@@ -67,11 +67,11 @@ study: setup
 	@echo
 	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc exp show --no-pager --md --drop '.*' \
 		--keep 'Experiment|Created|.*\.(test|external_test)\.[0-9.]+$$'
-	@echo "Table: data/08_reporting/label_efficiency.csv  |  figure: label_efficiency.png  |  page: label_efficiency.html"
+	@echo "In data/08_reporting/<study.condition of params.yaml>/: label_efficiency.csv (table), .png (figure), .html (page)"
 
 ablation: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro ablation
-	@echo "Table: data/08_reporting/ablation.csv  |  figure: ablation.png  |  page: ablation.md, ablation.html"
+	@echo "In data/08_reporting/<ablation_condition of params.yaml>/: ablation.csv (table), .png (figure), .md and .html (page)"
 
 dvc-yaml: setup
 	$(BIN)/python -m disc_grade.lineage --write

@@ -29,17 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks._inference import infer, params  # noqa: E402
+
 REAL_STUDIES, REAL_FILES = 1975, 147_000
 LIMIT_MIN = 30.0
 STAGES = ("ingestion", "alignment", "rois", "inference")
-
-
-def params(name: str, env: str = "base") -> dict:
-    path = ROOT / "conf" / env / f"parameters_{name}.yml"
-    return yaml.safe_load(path.read_text()) if path.is_file() else {}
 
 
 def realistic_cohort(n_studies: int, seed: int) -> Path:
@@ -60,30 +56,20 @@ def realistic_cohort(n_studies: int, seed: int) -> Path:
 
 
 def untrained_models() -> dict:
-    """State dicts of the configured localisers and graders, freshly initialised."""
-    from disc_grade.localiser.families import n_points
+    """Every condition's localiser and grader, freshly initialised at the configured size."""
+    from disc_grade.conditions import CONDITION_NAMES, spec_of
     from disc_grade.localiser.model import build_localiser
-    from disc_grade.models.ablation import merged
     from disc_grade.models.networks import DiscGrader, encoder_from_params
 
-    localiser = params("localiser")["localiser"]
-    finetuning = params("finetuning")["finetuning"]
-    families = params("families")["families"]
-    canal_channels = int(params("roi")["roi"]["n_channels"])
-    models = {
-        "localiser": build_localiser(localiser["channels"]).state_dict(),
-        "grader": DiscGrader(
-            encoder_from_params(finetuning["encoder"], canal_channels)
-        ).state_dict(),
-    }
-    for family, own in families.items():
-        settings = merged(localiser, own.get("localiser"))
-        tuning = merged(finetuning, own.get("finetuning"))
-        models[f"{family}.localiser"] = build_localiser(
-            settings["channels"], n_points(family)
+    models = {}
+    for name in CONDITION_NAMES:
+        own = params("conditions")[name]
+        models[f"{name}.localiser"] = build_localiser(
+            own["localiser"]["channels"], spec_of(name).n_maps
         ).state_dict()
-        models[f"{family}.grader"] = DiscGrader(
-            encoder_from_params(tuning["encoder"], int(own["roi"]["n_channels"]))
+        models[f"{name}.offsets"] = {"lateral_mm": 15.0 if name == "foraminal" else 0.0}
+        models[f"{name}.grader"] = DiscGrader(
+            encoder_from_params(own["finetuning"]["encoder"], int(own["roi"]["n_channels"]))
         ).state_dict()
     return models
 
@@ -92,24 +78,19 @@ def measure(root: Path) -> dict:
     """Seconds per stage on the cohort at ``root``, in this process."""
     import pandas as pd
 
+    from disc_grade.conditions import CONDITION_NAMES
     from disc_grade.datasets import DicomTree
-    from disc_grade.pipelines.alignment.nodes import align_disc_labels, split_studies
-    from disc_grade.pipelines.families.nodes import align_family_targets
-    from disc_grade.pipelines.inference.nodes import (
-        grade_families,
-        grade_studies,
-        localise_studies,
-        select_series,
-    )
+    from disc_grade.pipelines.condition.align import align_condition
+    from disc_grade.pipelines.condition.grade import crop_rois
     from disc_grade.pipelines.ingestion.nodes import scan_dicom_headers, summarise_series
-    from disc_grade.pipelines.roi.nodes import extract_disc_rois
+    from disc_grade.pipelines.split.nodes import locate_landmarks, split_studies, training_priors
 
     tree = DicomTree(root / "train_images")
     csv = {
         name: pd.read_csv(root / f"{name}.csv", dtype={"study_id": "int64"})
         for name in ("train", "train_label_coordinates", "train_series_descriptions")
     }
-    families = params("families")["families"]
+    conditions = params("conditions")
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
@@ -118,66 +99,27 @@ def measure(root: Path) -> dict:
     seconds["ingestion"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    aligned, _ = align_disc_labels(
-        csv["train"], csv["train_label_coordinates"], csv["train_series_descriptions"], series
-    )
-    discs = split_studies(aligned, {}, params("alignment")["alignment"]["split"])
+    splits = split_studies(csv["train"], series, {}, params("split")["split"])
+    landmarks = locate_landmarks(csv["train_label_coordinates"], index)
     targets = {
-        family: align_family_targets(
-            csv["train"],
-            csv["train_label_coordinates"],
-            csv["train_series_descriptions"],
-            series,
-            index,
-            discs,
-            families[family],
+        name: align_condition(
+            csv["train"], csv["train_label_coordinates"], csv["train_series_descriptions"],
+            series, index, splits, landmarks, name, conditions[name]["alignment"],
         )[0]
-        for family in families
-    }
+        for name in CONDITION_NAMES
+    }  # fmt: skip
     seconds["alignment"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    n_rois = len(extract_disc_rois(discs, series, tree, params("roi")["roi"])[0])
-    for family, rows in targets.items():
-        n_rois += len(extract_disc_rois(rows, series, tree, families[family]["roi"])[0])
+    n_rois = sum(
+        len(crop_rois(rows, series, tree, conditions[name]["roi"])[0])
+        for name, rows in targets.items()
+    )
     seconds["rois"] = time.perf_counter() - start
 
-    models = untrained_models()
-    inference = params("inference")["inference"]
+    priors = training_priors(csv["train"], splits)
     start = time.perf_counter()
-    new_index = scan_dicom_headers(tree, params("ingestion")["ingestion"])
-    new_series = summarise_series(new_index)
-    chosen = select_series(new_index, new_series, inference)
-    points = localise_studies(
-        chosen, new_series, tree, models["localiser"], params("localiser")["localiser"], inference
-    )
-    family_grades = grade_families(
-        chosen,
-        points,
-        new_index,
-        new_series,
-        tree,
-        {"lateral_mm": 15.0, "anterior_mm": 4.0, "max_disc_distance_mm": 15.0},
-        {"lateral_mm": 9.0, "anterior_mm": 2.0, "max_disc_distance_mm": 15.0},
-        models["foraminal.localiser"],
-        models["subarticular.localiser"],
-        *[models[f"{family}.grader"] for family in ("foraminal", "subarticular") for _ in range(3)],
-        families,
-        params("localiser")["localiser"],
-        params("finetuning")["finetuning"],
-        inference,
-    )
-    grades, _ = grade_studies(
-        chosen,
-        points,
-        new_series,
-        tree,
-        *[models["grader"]] * 3,
-        family_grades,
-        params("roi")["roi"],
-        params("finetuning")["finetuning"],
-        inference,
-    )
+    grades = infer(tree, untrained_models(), priors)
     seconds["inference"] = time.perf_counter() - start
     return {
         "studies": int(csv["train"]["study_id"].nunique()),
@@ -193,7 +135,7 @@ def measure(root: Path) -> dict:
 
 def report(results: list[dict]) -> bool:
     """Print the table and the projection; whether every stage passes."""
-    first, last = results[0], results[-1]
+    last = results[-1]
     sizes = " | ".join(f"{r['studies']} studies" for r in results)
     print(f"\nseconds per study (realistic phantom; {sizes}; 2 workers):")
     print(f"{'stage':<10} " + " ".join(f"{r['studies']:>9}" for r in results) + "   growth")
@@ -222,9 +164,7 @@ def report(results: list[dict]) -> bool:
         per_file = last["seconds"][stage] / last["files"] * REAL_FILES / 60
         flag = "" if max(minutes, per_file) <= LIMIT_MIN else f"  (over {LIMIT_MIN:.0f} min)"
         ok &= max(minutes, per_file) <= LIMIT_MIN
-        print(
-            f"  {stage:<10} {minutes:6.1f} min by studies, {per_file:6.1f} min by files{flag}"
-        )
+        print(f"  {stage:<10} {minutes:6.1f} min by studies, {per_file:6.1f} min by files{flag}")
     total = sum(projection.values())
     print(f"  {'all':<10} {total:6.1f} min by studies")
     return ok
@@ -258,5 +198,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "src"))
     main()

@@ -23,8 +23,8 @@ def finetuning_augment() -> dict:
     """The fine-tuning augmentation ranges of ``conf/base`` (the benchmark trains as the project does)."""
     import yaml
 
-    conf = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters_finetuning.yml"
-    return yaml.safe_load(conf.read_text())["finetuning"]["augment"]
+    conf = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters_conditions.yml"
+    return yaml.safe_load(conf.read_text())["spinal"]["finetuning"]["augment"]
 
 
 def monai_baseline_loader(rois: np.ndarray, labels: np.ndarray, batch: int):

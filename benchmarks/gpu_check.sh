@@ -16,11 +16,13 @@ print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
 PY
 CORES=$(nproc)
 PARAMS="raw_root=$WORK/raw,phantom.cohort.n_studies=$N_STUDIES,phantom.cohort.image_size=256,phantom.workers=$CORES"
-PARAMS="$PARAMS,pretraining.epochs=30,finetuning.epochs=25,pretraining.checkpoint=$WORK/pre.ckpt,finetuning.checkpoint_dir=$WORK"
+PARAMS="$PARAMS,spinal.pretraining.epochs=30,spinal.finetuning.epochs=25,spinal.pretraining.checkpoint=$WORK/pre.ckpt,spinal.finetuning.checkpoint_dir=$WORK"
 declare -A WALL
-for stage in phantom ingestion alignment roi pretraining finetuning; do
+# the canal's condition pipeline is the GPU stage (pretraining, fine-tuning, the localiser)
+for stage in phantom ingestion split spinal; do
   start=$(date +%s.%N)
-  "$KEDRO" run --env=paper --pipelines="$stage" --params="$PARAMS" > "$WORK/$stage.log" 2>&1 \
+  if [ "$stage" = spinal ]; then what=(--pipelines=condition --namespaces=spinal); else what=(--pipelines="$stage"); fi
+  "$KEDRO" run --env=paper "${what[@]}" --params="$PARAMS" > "$WORK/$stage.log" 2>&1 \
     || { tail -40 "$WORK/$stage.log"; exit 1; }
   WALL[$stage]=$(python -c "import time; print(f'{time.time() - $start:.1f}')")
   echo "stage $stage: ${WALL[$stage]} s"
@@ -31,14 +33,13 @@ import os, re, statistics
 import pandas as pd
 work = os.environ["WORK"]
 rate = re.compile(r"(\S+) epoch \d+: .*?([\d.]+) samples/s")
-for stage in ("pretraining", "finetuning"):
-    runs = {}
-    for line in open(f"{work}/{stage}.log"):
-        if m := rate.search(line):
-            runs.setdefault(m.group(1), []).append(float(m.group(2)))
-    for run, rates in runs.items():
-        print(f"{run}: {len(rates)} epochs, median {statistics.median(rates):.0f} samples/s")
+runs = {}
+for line in open(f"{work}/spinal.log"):
+    if m := rate.search(line):
+        runs.setdefault(m.group(1), []).append(float(m.group(2)))
+for run, rates in runs.items():
+    print(f"{run}: {len(rates)} epochs, median {statistics.median(rates):.0f} samples/s")
 for v in ("contrastive", "scratch", "frozen"):
-    c = pd.read_csv(f"data/08_reporting/finetuning_curve_{v}.csv")
+    c = pd.read_csv(f"data/08_reporting/spinal/finetuning_curve_{v}.csv")
     print(f"finetuning[{v}]: best validation balanced accuracy {c['val_balanced_accuracy'].max():.3f}")
 PY

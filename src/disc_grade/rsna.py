@@ -44,6 +44,8 @@ SEVERITIES: tuple[str, ...] = ("Normal/Mild", "Moderate", "Severe")
 # the same classes as sample_submission.csv and the prediction tables name them
 SEVERITY_KEYS: tuple[str, ...] = ("normal_mild", "moderate", "severe")
 PROB_COLUMNS: list[str] = [f"p_{key}" for key in SEVERITY_KEYS]
+# a calibrated prediction table keeps the grader's own probabilities and grade under these
+RAW_PROB_COLUMNS: list[str] = [f"raw_{c}" for c in PROB_COLUMNS]
 
 SAGITTAL_T2 = "Sagittal T2/STIR"
 SAGITTAL_T1 = "Sagittal T1"

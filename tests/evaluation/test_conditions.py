@@ -8,11 +8,14 @@ import pytest
 
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.evaluation.render import markdown_report
-from disc_grade.evaluation.report import condition_sections, rsna_section
+from disc_grade.evaluation.report import condition_sections
+from disc_grade.evaluation.report_limits import rsna_section
 from disc_grade.evaluation.rsna_score import condition_prior, rsna_score
 from disc_grade.evaluation.rsna_targets import labels_long, split_targets
 from disc_grade.pipelines.report.nodes import score_conditions
 from disc_grade.rsna import CONDITIONS, LEVELS, PROB_COLUMNS, SEVERITIES, SPINAL, label_column
+
+NAMES = ("spinal", "foraminal", "subarticular")
 
 
 def _train(n: int, seed: int = 0) -> pd.DataFrame:
@@ -90,8 +93,14 @@ def test_full_score_beats_the_prior_only_when_the_grader_knows():
             _predictions(train, CONDITIONS[1:3], "scratch", split_of, confident),
             _predictions(train, CONDITIONS[3:], "scratch", split_of, confident),
         ]
-        out = score_conditions(train, splits, _priors(train, split_of), *tables)
-        assert set(out) == {"scratch", "prior", "weighted_prior"}
+        results = {f"{c}__predictions": t for c, t in zip(NAMES, tables, strict=True)}
+        results |= {f"{c}__chosen_grader": {"variant": "scratch"} for c in NAMES}
+        out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), **results)
+        assert set(out) == {"test"}, "no study of the held-out site: no such table"
+        out = out["test"]
+        assert set(out) == {"scratch", "chosen", "prior", "weighted_prior", "floor"}
+        assert not out["floor"]["available"] and "latent" in out["floor"]["reason"]
+        assert out["chosen"]["rsna_score"] == out["scratch"]["rsna_score"]
         for baseline in ("prior", "weighted_prior"):
             assert (out["scratch"]["rsna_score"] < out[baseline]["rsna_score"]) is better
         # under weights 1/2/4 the best constant leans towards Severe: it beats the plain prior
@@ -115,11 +124,13 @@ def test_a_sided_conditions_metrics_per_side_and_no_spinal_term():
     text = markdown_report(
         [
             *condition_sections("foraminal", {"metrics": {"frozen": {"test": m}}}),
-            rsna_section(
+            *rsna_section(
                 {
-                    "frozen": rsna_score(
-                        split_targets(labels, [table], condition_prior(labels), "frozen")
-                    )
+                    "test": {
+                        "frozen": rsna_score(
+                            split_targets(labels, [table], condition_prior(labels), "frozen")
+                        )
+                    }
                 }
             ),
         ]

@@ -73,7 +73,7 @@ def test_without_any_axial_series_the_recesses_are_skipped_and_the_rest_is_writt
     report = (out / "08_reporting/report.md").read_text()
     assert "Subarticular stenosis: skipped" in report and "no_axial_t2_series: 100" in report
     assert "## Neural foraminal narrowing\n" in report
-    score = json.loads((out / "08_reporting/rsna_score.json").read_text())["contrastive"]
+    score = json.loads((out / "08_reporting/rsna_score.json").read_text())["test"]["chosen"]
     assert score["n_at_prior_by_condition"]["subarticular"] == score["n_at_prior"] > 0
     assert np.isfinite(score["rsna_score"])
 
@@ -118,12 +118,3 @@ def test_a_run_where_no_condition_can_train_fails_naming_every_reason():
         RuntimeError, match=r"spinal: .*no_sagittal_t2: 5.*foraminal: .*blank_label"
     ):
         require_a_trained_condition(**{**states, "subarticular": dict(states["foraminal"])})
-
-
-def _family_params(family: str) -> dict:
-    import yaml
-
-    from tests.conftest import PROJECT_ROOT
-
-    conf = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_families.yml").read_text())
-    return conf["families"][family]

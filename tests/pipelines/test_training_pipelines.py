@@ -118,15 +118,27 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     )
     own = torch.load(data / "06_models/foraminal/contrastive/grader.pt", weights_only=True)
     assert not torch.equal(own[key], weights["contrastive"][key]), "each condition its own grader"
-    score = json.loads((data / "08_reporting/rsna_score.json").read_text())
-    assert set(score) == {*VARIANTS, "prior", "weighted_prior"}
-    assert all(s["n_spinal"] > 0 and s["n_foraminal"] > 0 for s in score.values())
+    scores = json.loads((data / "08_reporting/rsna_score.json").read_text())
+    assert set(scores) == {"test", "external_test"}
+    for score in scores.values():
+        assert set(score) == {*VARIANTS, "chosen", "prior", "weighted_prior", "floor"}
+        graded = [s for name, s in score.items() if name != "floor"]
+        assert all(s["n_spinal"] > 0 and s["n_foraminal"] > 0 for s in graded)
+        assert (
+            score["floor"]["available"]
+            and score["floor"]["rsna_score"] < score["prior"]["rsna_score"]
+        )
+    chosen = {name: json.loads((data / f"06_models/{name}/chosen_grader.json").read_text())
+              for name in CONDITION_NAMES}  # fmt: skip
+    assert all(c["variant"] in VARIANTS and not c["overridden"] for c in chosen.values())
     report = (data / "08_reporting/report.md").read_text()
     for title in (
         "## Spinal canal stenosis\n",
         "## Neural foraminal narrowing\n",
         "## Subarticular stenosis\n",
-        "RSNA score over all five conditions",
+        "## How close to the data's limit\n",
+        "RSNA score over all five conditions (in-site test)",
+        "RSNA score over all five conditions (held-out-site test)",
     ):
         assert title in report, title  # fmt: skip
 
@@ -146,6 +158,9 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     grades = pd.read_csv(out / "grades.csv")
     for condition, rows in grades.groupby(grades["condition"].str.split("_").str[-2]):
         assert rows["graded"].any(), condition
+    for name in CONDITION_NAMES:  # each condition graded by the grader validation chose for it
+        own = pd.read_csv(out / name / "grades.csv")
+        assert set(own.loc[own["graded"], "variant"]) == {chosen[name]["variant"]}, name
     assert (grades["graded"] | grades["flag"].notna()).all()
     score = score_submission(submission, pd.read_csv(data / "01_raw/phantom/train.csv"))
     assert 0 < score["rsna_score"] < 5

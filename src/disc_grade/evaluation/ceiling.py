@@ -3,7 +3,8 @@
 The phantom writes, per disc, the probability of each grade given its latent severity (the
 readers' noise integrated). For balanced accuracy the best rule then predicts
 ``argmax_k P(k | latent) / P(k)``; its balanced accuracy on the same discs is the ceiling that
-measured figures are read against. Real data has no latent: the ceiling is then unavailable.
+measured figures are read against; the log loss's floor is its counterpart for the weighted log
+loss (``evaluation.floor``). Real data has no latent: both are then unavailable.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.evaluation.metrics import balanced_accuracy, confusion
+from disc_grade.evaluation.metrics import (
+    RSNA_SAMPLE_WEIGHTS,
+    balanced_accuracy,
+    confusion,
+    weighted_log_loss,
+)
+from disc_grade.models.calibration import submission_probabilities
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 
 
@@ -37,7 +44,8 @@ def truth_of(truth: pd.DataFrame, conditions) -> pd.DataFrame:
 
 
 def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
-    """Per split of ``predictions`` (and over the whole cohort) the Bayes ceiling, or why none.
+    """Per split of ``predictions`` (and over the whole cohort) the Bayes ceiling, and per split
+    the log loss of a grader that knows the latent (``log_loss_floor``, ``floor``), or why none.
 
     Args:
         truth: ``phantom_truth`` (study_id, level, grade, ``PROB_COLUMNS``); empty for real data.
@@ -60,6 +68,12 @@ def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
     merged = one_variant[[*keys, "split", "label"]].merge(
         truth[[*keys, *PROB_COLUMNS]], on=keys, how="inner", validate="1:1"
     )
+    out["log_loss_floor"] = {}
     for split, discs in merged.groupby("split", sort=True):
-        out[split] = oracle_balanced_accuracy(discs["label"], discs[PROB_COLUMNS].to_numpy(), prior)
+        oracle = discs[PROB_COLUMNS].to_numpy()
+        out[split] = oracle_balanced_accuracy(discs["label"], oracle, prior)
+        y = discs["label"].to_numpy(dtype=int)
+        out["log_loss_floor"][split] = weighted_log_loss(
+            y, submission_probabilities(oracle), np.asarray(RSNA_SAMPLE_WEIGHTS)[y]
+        )
     return out

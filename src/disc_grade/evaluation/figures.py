@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.evaluation.metrics import confusion, expected_calibration_error
+from disc_grade.evaluation.metrics import beliefs, confusion, expected_calibration_error
 from disc_grade.plotting import plt
-from disc_grade.rsna import LEVELS, PROB_COLUMNS, SEVERITIES
+from disc_grade.rsna import LEVELS, SEVERITIES
 
 
 def confusion_figure(predictions: pd.DataFrame, split: str = "test"):
@@ -62,26 +62,25 @@ def per_level_figure(metrics: dict, split: str = "test"):
 
 
 def reliability_figure(predictions: pd.DataFrame, split: str = "test", n_bins: int = 10):
-    """Accuracy against confidence of the top class, per variant, with the diagonal."""
-    fig, ax = plt.subplots(figsize=(5, 4.6))
-    ax.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="perfect calibration")
-    for variant, table in predictions[predictions["split"] == split].groupby("variant", sort=False):
-        ece, bins = expected_calibration_error(
-            table["label"], table[PROB_COLUMNS].to_numpy(), n_bins
-        )
-        used = bins[bins["count"] > 0]
-        ax.plot(
-            used["confidence"], used["accuracy"], marker="o", label=f"{variant} (ECE {ece:.3f})"
-        )
-    ax.set(
-        xlabel="confidence (max probability)",
-        ylabel="accuracy",
-        xlim=(0, 1),
-        ylim=(0, 1.02),
-        title=f"Reliability ({split})",
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    """Accuracy against confidence of the top class, per variant, with the diagonal: before
+    calibration (the grader's own probabilities) and after (the calibrated posterior)."""
+    held = predictions[predictions["split"] == split]
+    panels = ["before calibration", "after calibration"]
+    if beliefs(held)[0] is None:
+        panels = panels[1:]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.6), squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        ax.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="perfect calibration")
+        for variant, table in held.groupby("variant", sort=False):
+            probs = beliefs(table)[0 if panel.startswith("before") else 1]
+            ece, bins = expected_calibration_error(table["label"], probs, n_bins)
+            used = bins[bins["count"] > 0]
+            ax.plot(used["confidence"], used["accuracy"], marker="o",
+                    label=f"{variant} (ECE {ece:.3f})")  # fmt: skip
+        ax.set(xlabel="confidence (max probability)", ylabel="accuracy", xlim=(0, 1),
+               ylim=(0, 1.02), title=f"Reliability ({split}), {panel}")  # fmt: skip
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -10,10 +10,22 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.localisation import localisation_error
-from disc_grade.rsna import PROB_COLUMNS, SEVERITY_KEYS, SPINAL
+from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS, SEVERITY_KEYS, SPINAL
 
 N_CLASSES = 3
 RSNA_SAMPLE_WEIGHTS = (1.0, 2.0, 4.0)
+
+
+def beliefs(table: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
+    """What the grader believes of each grade: before calibration (None for a table that was not
+    calibrated) and after (the posterior behind the submitted ``PROB_COLUMNS``, which weigh it
+    by the metric's 1/2/4)."""
+    submitted = table[PROB_COLUMNS].to_numpy(dtype=float)
+    if RAW_PROB_COLUMNS[0] not in table.columns:
+        return None, submitted
+    posterior = submitted / np.asarray(RSNA_SAMPLE_WEIGHTS)
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    return table[RAW_PROB_COLUMNS].to_numpy(dtype=float), posterior
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
@@ -168,7 +180,8 @@ def evaluate_split(
     cm = confusion(y, pred)
     rate, count = severe_to_normal(cm)
     probs = table[PROB_COLUMNS].to_numpy(dtype=float)
-    ece, _ = expected_calibration_error(y, probs, n_bins)
+    raw, posterior = beliefs(table)
+    ece, _ = expected_calibration_error(y, posterior, n_bins)
     intervals = bootstrap_by_study(table, n_resamples, seed)
     out = {
         "n_discs": int(len(table)),
@@ -186,6 +199,14 @@ def evaluate_split(
         "expected_calibration_error": ece,
         **localisation_error(table),
     }
+    if raw is not None:  # the same figures before calibration
+        out["balanced_accuracy_uncalibrated"] = balanced_accuracy(
+            confusion(y, table["raw_predicted"])
+        )
+        out["log_loss_uncalibrated"] = weighted_log_loss(y, raw, np.asarray(RSNA_SAMPLE_WEIGHTS)[y])
+        out["expected_calibration_error_uncalibrated"] = expected_calibration_error(y, raw, n_bins)[
+            0
+        ]
     for name, r, p in zip(SEVERITY_KEYS, recalls(cm), precisions(cm), strict=True):
         out[f"recall_{name}"], out[f"precision_{name}"] = float(r), float(p)
     short = ("normal", "moderate", "severe")

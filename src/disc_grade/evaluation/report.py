@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from disc_grade.conditions import SPECS
 from disc_grade.evaluation.render import Section, fmt
+from disc_grade.evaluation.report_limits import limits_section, rsna_section
 
 PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_px": 10.18}
 CHANCE_BALANCED_ACCURACY = 1 / 3  # any constant grader (the majority class, the prior's argmax)
-SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
 TITLES = {
     "spinal": "Spinal canal stenosis",
     "foraminal": "Neural foraminal narrowing",
@@ -35,16 +35,19 @@ DETAIL = (
     ("recall_severe", "recall Severe", "pct"),
     ("precision_severe", "precision Severe", "pct"),
     ("severe_to_normal_rate", "severe-to-normal rate", "pct2"),
+    ("balanced_accuracy_uncalibrated", "balanced accuracy, before calibration (argmax)", "pct"),
     ("log_loss", "log loss (sample weights 1/2/4)", "num"),
+    ("log_loss_uncalibrated", "log loss, before calibration", "num"),
     ("any_severe_spinal_log_loss", "any-severe-spinal log loss", "num"),
     ("expected_calibration_error", "expected calibration error", "num"),
+    (
+        "expected_calibration_error_uncalibrated",
+        "expected calibration error, before calibration",
+        "num",
+    ),
     ("n_discs", "targets", "int"),
     ("n_studies", "studies", "int"),
 )
-BASELINES = {
-    "prior": "prior (training frequencies)",
-    "weighted_prior": "best constant (frequencies x weights 1/2/4)",
-}
 
 
 def _ci(m: dict, key: str) -> str:
@@ -75,12 +78,13 @@ def _table(name: str, results: dict) -> tuple[list[str], list[list[str]]]:
               "log loss (1/2/4)", "at the localiser's points", "head RMSE (mm)",
               *[f"{c.split('_')[0]} side" for c in sides]]  # fmt: skip
     end_to_end = results.get("end_to_end_metrics") or {}
+    chosen = (results.get("chosen_grader") or {}).get("variant")
     rows = []
     for variant, by_split in _variants(results["metrics"]).items():
         test = by_split.get("test", {})
         rows.append(
             [
-                variant,
+                variant + (" (chosen)" if variant == chosen else ""),
                 _ba(test),
                 fmt(by_split.get("external_test", {}).get("balanced_accuracy"), "pct"),
                 _s2n(test),
@@ -97,8 +101,9 @@ def _table(name: str, results: dict) -> tuple[list[str], list[list[str]]]:
                  fmt(CHANCE_BALANCED_ACCURACY, "pct"), "", "", "", f"{centre} (the centre)", *pad])  # fmt: skip
     ceiling = results.get("ceiling") or {}
     if ceiling.get("available"):
-        rows.append(["Bayes ceiling (knows the latent)", fmt(ceiling.get("test"), "pct"),
-                     fmt(ceiling.get("external_test"), "pct"), "", "", "", "", *pad])  # fmt: skip
+        floor = fmt((ceiling.get("log_loss_floor") or {}).get("test"))
+        rows.append(["Bayes ceiling and floor (knows the latent)", fmt(ceiling.get("test"), "pct"),
+                     fmt(ceiling.get("external_test"), "pct"), "", floor, "", "", *pad])  # fmt: skip
     return header, rows
 
 
@@ -139,6 +144,25 @@ def _localiser_text(localiser: dict) -> str:
     )
 
 
+def _calibration_text(calibration: dict, chosen: dict | None) -> str:
+    fitted = {v: c for v, c in calibration.items() if isinstance(c, dict) and "method" in c}
+    if not fitted:
+        return ""
+    parts = [f"{v} {c['method']} (T {fmt(c['temperature'], 'num')})" for v, c in fitted.items()]
+    text = ("Calibration, fitted on validation and chosen there by a cross-validated log loss: "
+            + "; ".join(parts) + ". Probabilities are the calibrated posterior weighed by 1/2/4 "
+            "(the metric's optimum); the grade is the largest posterior over the training "
+            "frequency (the ceiling's rule).")  # fmt: skip
+    if chosen and chosen.get("variant"):
+        how = (
+            "set by selection.variant"
+            if chosen.get("overridden")
+            else f"validation {chosen.get('by')}"
+        )
+        text += f" Inference grades with {chosen['variant']} ({how})."
+    return text
+
+
 def condition_sections(name: str, results: dict) -> list[Section]:
     """A condition's section (or why it was skipped), and its detail table."""
     title, status = TITLES[name], results.get("status") or {}
@@ -164,6 +188,7 @@ def condition_sections(name: str, results: dict) -> list[Section]:
     ceiling = results.get("ceiling") or {}
     if ceiling.get("available"):
         text.append(f"Bayes ceiling over the whole cohort: {fmt(ceiling.get('cohort'), 'pct')}.")
+    text.append(_calibration_text(results.get("calibration") or {}, results.get("chosen_grader")))
     figures = [(f"{name}/{figure}", caption) for figure, caption in FIGURES]
     detail_rows = [
         [label, *(fmt(by_split.get("test", {}).get(key), kind) for by_split in variants.values())]
@@ -193,31 +218,6 @@ def paper_section(spinal: dict) -> Section | None:
     return Section("Paper comparison (spinal canal, in-site test)", [text], header, rows)
 
 
-def rsna_section(score: dict) -> Section:
-    """The competition score over all 25 targets of the test studies, per variant and baselines."""
-    header = ["grader", "spinal", "foraminal", "subarticular", "any severe spinal", "RSNA score"]
-    keys = ("spinal_log_loss", "foraminal_log_loss", "subarticular_log_loss",
-            "any_severe_spinal_log_loss", "rsna_score")  # fmt: skip
-    rows = [
-        [BASELINES.get(name, name), *(fmt(s.get(k)) for k in keys)] for name, s in score.items()
-    ]
-    first = next(iter(score.values()), {})
-    skipped = ", ".join(
-        f"{condition} {n}"
-        for condition, n in (first.get("n_at_prior_by_condition") or {}).items()
-        if n
-    )
-    text = [
-        "The competition's metric over all 25 targets of the in-site test studies (lower is "
-        "better): a log loss per condition with sample weights 1/2/4, the any-severe-spinal term, "
-        "and their mean. Each variant grades every condition with its own fine-tuned model.",
-        f"{fmt(first.get('n_studies'), 'int')} studies, {fmt(first.get('n_scored_targets'), 'int')} "
-        f"scored targets, {fmt(first.get('n_at_prior'), 'int')} of them at the prior because "
-        f"they could not be graded{': ' + skipped if skipped else ''}.",
-    ]
-    return Section("RSNA score over all five conditions (in-site test)", text, header, rows)
-
-
 def sections(data_source: str, conditions: dict[str, dict], score: dict) -> list[Section]:
     """The report's sections in order: the data, the paper's comparison, each condition, the
     RSNA score, and where the label-efficiency study is."""
@@ -229,7 +229,8 @@ def sections(data_source: str, conditions: dict[str, dict], score: dict) -> list
     parts = [intro, paper_section(conditions.get("spinal", {}))]
     for name, results in conditions.items():
         parts += condition_sections(name, results)
-    parts.append(rsna_section(score))
+    parts.append(limits_section(conditions, TITLES))
+    parts += rsna_section(score)
     parts.append(
         Section(
             "Label efficiency and the pretraining ablation",

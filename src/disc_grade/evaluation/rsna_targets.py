@@ -115,20 +115,37 @@ def split_targets(
     return table
 
 
+def _chosen(predictions: list[pd.DataFrame], chosen: list[str | None]) -> list[pd.DataFrame]:
+    """Each condition's predictions of its chosen variant, renamed ``chosen``."""
+    return [
+        table[table["variant"] == variant].assign(variant="chosen")
+        for table, variant in zip(predictions, chosen, strict=True)
+        if len(table) and variant
+    ]
+
+
 def scores_by_variant(
     labels: pd.DataFrame,
     predictions: list[pd.DataFrame],
-    prior: pd.DataFrame,
     weighted: pd.DataFrame,
+    split: str = "test",
+    chosen: list[str | None] | None = None,
 ) -> dict:
-    """The score of every variant over all 25 targets of the test studies, beside the graders
-    that never look at the image: ``prior`` (the training frequencies) and ``weighted_prior``
-    (the constant that minimises the 1/2/4-weighted log loss)."""
-    variants = sorted({v for t in predictions if len(t) for v in t["variant"]})
+    """The score of every variant over all 25 targets of the ``split``'s studies, and of
+    ``chosen`` (each condition graded by the variant validation chose for it).
+
+    Targets no condition graded carry ``weighted`` (the training frequencies weighed by 1/2/4,
+    the constant with the lowest weighted log loss, as a calibrated grader's probabilities are)
+    and are counted per family.
+    """
+    candidates = {
+        v: predictions for v in sorted({v for t in predictions if len(t) for v in t["variant"]})
+    }
+    if chosen is not None and any(chosen):
+        candidates["chosen"] = _chosen(predictions, chosen)
     out: dict = {}
-    table = None
-    for variant in variants:
-        table = split_targets(labels, predictions, prior, variant)
+    for variant, tables in candidates.items():
+        table = split_targets(labels, tables, weighted, variant, split)
         scored = table[table["label"] >= 0]
         at_prior = scored[~scored["graded"]]
         out[variant] = {
@@ -141,11 +158,18 @@ def scores_by_variant(
                 for family in FAMILIES
             },
         }
-    if table is not None:
-        keys = table.drop(columns=[c for c in table if c.startswith("p_")])
-        for name, constant in (("prior", prior), ("weighted_prior", weighted)):
-            out[name] = {
-                **rsna_score(keys.merge(constant, on="condition")),
-                "n_studies": int(table["study_id"].nunique()),
-            }
     return out
+
+
+def constant_scores(labels: pd.DataFrame, prior: pd.DataFrame, weighted: pd.DataFrame,
+                    split: str = "test") -> dict:  # fmt: skip
+    """The graders that never look at the image, over the ``split``'s targets: ``prior`` (the
+    training frequencies) and ``weighted_prior`` (the best constant under the 1/2/4 weights)."""
+    keys = labels[labels["split"] == split]
+    return {
+        name: {
+            **rsna_score(keys.merge(constant, on="condition")),
+            "n_studies": int(keys["study_id"].nunique()),
+        }  # fmt: skip
+        for name, constant in (("prior", prior), ("weighted_prior", weighted))
+    }

@@ -30,17 +30,15 @@ GRADE_COLUMNS = [
 ]
 
 
-def graded_rows(
-    index: pd.DataFrame, probs: np.ndarray, flagged: pd.DataFrame, variant: str
-) -> pd.DataFrame:
-    """A condition's graded targets (``index`` rows and their probabilities) and its flagged
-    ones (``study_id, condition, level, reason``), in ``GRADE_COLUMNS``."""
-    graded = index[["study_id", "condition", "level", "series_id", "slice_rank", "x", "y", "peak"]]
-    graded = graded.assign(
+def graded_rows(graded: pd.DataFrame, flagged: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """A condition's graded targets (crop index rows with their calibrated ``PROB_COLUMNS`` and
+    ``predicted`` grade) and its flagged ones (``study_id, condition, level, reason``), in
+    ``GRADE_COLUMNS``."""
+    columns = ["study_id", "condition", "level", "series_id", "slice_rank", "x", "y", "peak"]
+    graded = graded[[*columns, *PROB_COLUMNS]].assign(
         graded=True,
-        grade=np.array(SEVERITIES)[probs.argmax(1)] if len(probs) else [],
+        grade=np.array(SEVERITIES)[graded["predicted"].to_numpy(dtype=int)],
         flag="",
-        **dict(zip(PROB_COLUMNS, probs.T, strict=True)),
     )
     flagged = flagged.rename(columns={"reason": "flag"}).assign(graded=False, grade="")
     table = pd.concat([graded, flagged], ignore_index=True).assign(variant=variant)

@@ -15,6 +15,7 @@ from disc_grade.evaluation import figures
 from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.jsonable import json_ready
+from disc_grade.models.calibration import calibrated_table
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict, prediction_table
 from disc_grade.models.saliency import gradcam
@@ -126,12 +127,15 @@ def grade_end_to_end(
     contrastive_model: dict,
     scratch_model: dict,
     frozen_model: dict,
+    calibration: dict,
+    label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every variant's predictions on crops centred where the localiser (no label) found the
-    held-out targets; the localisation head's error is measured on them against the localiser's
-    point (``the centre``). Targets not found or not cropped are listed."""
+    held-out targets, calibrated as at the labelled points; the localisation head's error is
+    measured on them against the localiser's point (``the centre``). Targets not found or not
+    cropped are listed."""
     spec = RoiSpec.from_params(roi)
     rows, offsets = localised_crops(localiser_errors)
     rois, index, excluded = extract_rois(images.root, rows, series, spec, 1, offsets)
@@ -143,7 +147,8 @@ def grade_end_to_end(
     for variant, weights in graders.items():
         grader = load_grader(weights, finetuning["encoder"], device)
         probs, points = predict(grader, rois, np.arange(len(rois)), device)
-        tables.append(prediction_table(index, probs, points, variant, spec.size_px))
+        table = prediction_table(index, probs, points, variant, spec.size_px)
+        tables.append(calibrated_table(table, calibration[variant], label_priors))
     missed = localiser_errors[~localiser_errors["found"]].assign(
         reason="not found by the localiser"
     )

@@ -1,7 +1,8 @@
 """condition: one modular pipeline, instantiated per condition with ``namespace=``.
 
 align -> localise (train, evaluate) -> crop -> encoder -> three fine-tuned variants (nested
-namespaces) -> metrics, ceiling, figures, Grad-CAM, end-to-end grading at the localiser's points.
+namespaces) -> calibration (fitted on validation) -> metrics, ceiling, figures, Grad-CAM,
+end-to-end grading at the localiser's points -> the grader validation chooses.
 Kedro's "reuse pipelines with namespaces": the spinal canal, the foramina and the recesses are
 ``spinal``, ``foraminal`` and ``subarticular``; what differs between them is their parameter block
 (``conf/base/parameters_conditions.yml``) and their spec (``disc_grade.conditions``). A condition
@@ -11,8 +12,9 @@ without a training target is skipped node by node (``skip``).
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.condition import align, grade, localise, measure
+from disc_grade.pipelines.condition import align, grade, localise
 from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.pipelines.condition.measure_wiring import choose, gather, measure_nodes
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
     empty_grids,
@@ -26,7 +28,7 @@ from disc_grade.pipelines.condition.skip import (
 
 # the datasets every condition reads, shared (never namespaced)
 SHARED = {"train_labels", "label_coordinates", "series_descriptions", "series", "dicom_index",
-          "train_images", "study_splits", "landmarks", "phantom_truth"}  # fmt: skip
+          "train_images", "study_splits", "landmarks", "phantom_truth", "label_priors"}  # fmt: skip
 
 
 def _variant(name: str) -> Pipeline:
@@ -142,90 +144,13 @@ def _grade() -> list[Node]:
     ]
 
 
-def _gather() -> list[Node]:
-    variants = [f"{v}.variant_predictions" for v in VARIANTS]
-    return [
-        skippable_node(grade.combine_predictions, variants, "predictions", empty_predictions),
-        skippable_node(
-            grade.plot_finetuning_curves,
-            [f"{v}.training_curve" for v in VARIANTS],
-            "finetuning_curve_plot",
-            skipped_figure,
-        ),  # fmt: skip
-    ]
-
-
-def _measure() -> list[Node]:
-    graders = [f"{v}.grader_model" for v in VARIANTS]
-    confusions = {f"{v}_confusion": f"{v}_confusion" for v in VARIANTS}
-    return [
-        skippable_node(
-            measure.compute_metrics, ["predictions", "params:evaluation"], "metrics", nothing
-        ),
-        skippable_node(
-            measure.compute_ceiling,
-            ["phantom_truth", "predictions", "params:name"],
-            "ceiling",
-            nothing,
-            arg=1,
-        ),  # fmt: skip
-        skippable_node(
-            measure.confusion_pairs,
-            "predictions",
-            confusions,
-            lambda: {k: empty_frame() for k in confusions},
-        ),  # fmt: skip
-        skippable_node(measure.plot_confusion, "predictions", "confusion_matrices", skipped_figure),
-        skippable_node(measure.plot_per_level, "metrics", "per_level_accuracy", skipped_figure),
-        skippable_node(
-            measure.plot_reliability,
-            ["predictions", "params:evaluation"],
-            "reliability_diagram",
-            skipped_figure,
-        ),  # fmt: skip
-        skippable_node(
-            measure.plot_worst_errors,
-            [
-                "predictions",
-                "disc_rois",
-                "roi_index",
-                *graders,
-                "params:finetuning",
-                "params:evaluation",
-            ],
-            "worst_errors",
-            skipped_figure,
-        ),  # fmt: skip
-        skippable_node(
-            measure.grade_end_to_end,
-            [
-                "localiser_errors",
-                "series",
-                "train_images",
-                *graders,
-                "params:roi",
-                "params:finetuning",
-            ],
-            ["end_to_end_predictions", "end_to_end_exclusions"],
-            skipped(empty_predictions, empty_frame),
-        ),  # fmt: skip
-        skippable_node(
-            measure.compute_metrics,
-            ["end_to_end_predictions", "params:evaluation"],
-            "end_to_end_metrics",
-            nothing,
-            name="compute_end_to_end_metrics",
-        ),
-    ]
-
-
 def condition_pipeline() -> Pipeline:
     """The modular pipeline every condition instantiates (its datasets not yet namespaced)."""
     variants = sum((_variant(v) for v in VARIANTS), start=Pipeline([]))
     return (
         Pipeline([*_align(), *_localise(), *_grade()])
         + variants
-        + Pipeline([*_gather(), *_measure()])
+        + Pipeline([*gather(), *measure_nodes(), *choose()])
     )
 
 

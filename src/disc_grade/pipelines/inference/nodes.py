@@ -23,6 +23,7 @@ from disc_grade.inference.grading import graded_rows, target_table
 from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
+from disc_grade.models.calibration import calibrated_table
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
 from disc_grade.pipelines.condition.grade import by_variant
@@ -108,34 +109,43 @@ def grade_condition(
     contrastive_model: dict,
     scratch_model: dict,
     frozen_model: dict,
+    calibration: dict,
+    chosen_grader: dict,
+    label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
-    params: dict[str, Any],
 ) -> pd.DataFrame:
-    """The condition's found targets cropped (centred, as the test crops) and graded by
-    ``inference.variant``; the others flagged with why."""
-    variant = params["variant"]
+    """The condition's found targets cropped (centred, as the test crops) and graded by the
+    grader validation chose (``chosen_grader``), calibrated as in evaluation; the others flagged
+    with why."""
+    variant = chosen_grader["variant"]
     models = by_variant(contrastive_model, scratch_model, frozen_model)
     if variant not in models:
-        raise ValueError(f"inference.variant must be one of {sorted(models)}, got '{variant}'")
+        raise ValueError(f"chosen_grader names '{variant}', not one of {sorted(models)}")
     device = select_device(finetuning["device"])
     grader = load_grader(models[variant], finetuning["encoder"], device)
     rois, index, excluded = crop_targets(targets, series, images, roi)
-    probs, _ = predict(grader, rois, np.arange(len(rois)), device)
+    raw, _ = predict(grader, rois, np.arange(len(rois)), device)
+    graded = calibrated_table(
+        index.assign(**dict(zip(PROB_COLUMNS, raw.T, strict=True)), predicted=raw.argmax(1)),
+        calibration[variant],
+        label_priors,
+    )
     flagged = pd.concat(
         [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
         ignore_index=True,
     )
-    return graded_rows(index, probs, flagged, variant)
+    return graded_rows(graded, flagged, variant)
 
 
 def assemble_submission(
     dicom_index: pd.DataFrame, label_priors: pd.DataFrame, *grades: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All 25 targets of every study folder in ``sample_submission.csv`` order, and the
-    submission rows; targets without a grade carry the training prior and a flag."""
+    submission rows; targets without a grade carry a flag and the training frequencies weighed
+    by the metric's 1/2/4 (the best constant, as a calibrated grader's probabilities are)."""
     studies = sorted(set(dicom_index["study_id"].dropna().astype("int64")))
-    prior = label_priors.loc[~label_priors["weighted"], ["condition", *PROB_COLUMNS]]
+    prior = label_priors.loc[label_priors["weighted"], ["condition", *PROB_COLUMNS]]
     names = {c: name for name in CONDITION_NAMES for c in SPECS[name].conditions}
     table = target_table(studies, list(grades), prior, names)
     return table, submission_rows(table)

@@ -27,6 +27,7 @@ SHARED = {
     "inference_dicom_index",
     "inference_images",
     "inference_landmarks",
+    "label_priors",
 }
 
 
@@ -59,9 +60,11 @@ def _condition(name: str) -> Pipeline:
                 "inference_series",
                 "inference_images",
                 *[f"{v}.grader_model" for v in VARIANTS],
+                "calibration",
+                "chosen_grader",
+                "label_priors",
                 "params:roi",
                 "params:finetuning",
-                "params:inference",
             ],
             "inference_grades",
             name="grade_targets",

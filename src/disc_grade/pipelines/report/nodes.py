@@ -6,16 +6,20 @@ import logging
 
 import pandas as pd
 
+from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.evaluation.floor import rsna_floor
 from disc_grade.evaluation.render import html_report, markdown_report
 from disc_grade.evaluation.report import FIGURES, sections
-from disc_grade.evaluation.rsna_targets import labels_long, scores_by_variant
+from disc_grade.evaluation.rsna_targets import constant_scores, labels_long, scores_by_variant
 from disc_grade.jsonable import json_ready
 from disc_grade.rsna import PROB_COLUMNS
 
+TEST_SPLITS = ("test", "external_test")
+
 logger = logging.getLogger(__name__)
 # what the report reads of each condition (the figures are embedded in the HTML)
-RESULTS = ("status", "metrics", "ceiling", "end_to_end_metrics", "encoder_probe",
-           "localiser_metrics")  # fmt: skip
+RESULTS = ("status", "metrics", "ceiling", "end_to_end_metrics", "encoder_probe", "calibration",
+           "chosen_grader", "localiser_metrics")  # fmt: skip
 FIGURE_NAMES = tuple(name for name, _ in FIGURES)
 
 
@@ -37,18 +41,39 @@ def score_conditions(
     train_labels: pd.DataFrame,
     study_splits: pd.DataFrame,
     label_priors: pd.DataFrame,
-    *predictions: pd.DataFrame,
+    phantom_truth: pd.DataFrame,
+    **results,
 ) -> dict:
-    """The competition score over all 25 targets of the test studies, per variant, beside the
-    prior and the best constant (``label_priors``); targets no condition graded (excluded cells,
-    a skipped condition) carry the training prior and are counted."""
+    """Per test split, the competition score over all 25 targets of its studies: every variant
+    and the graders validation chose (each condition's ``chosen_grader``), beside the prior, the
+    best constant (``label_priors``) and the floor (a grader that knows the latent; phantom
+    only). Targets no condition graded carry the best constant and are counted.
+
+    Args:
+        results: ``<condition>__predictions`` and ``<condition>__chosen_grader`` per condition.
+    """
     labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
     columns = ["condition", *PROB_COLUMNS]
     prior = label_priors.loc[~label_priors["weighted"], columns]
     weighted = label_priors.loc[label_priors["weighted"], columns]
-    scores = scores_by_variant(labels, list(predictions), prior, weighted)
-    for name, score in scores.items():
-        logger.info("RSNA score over 25 targets, test split, %s: %.4f", name, score["rsna_score"])
+    predictions = [results[f"{c}__predictions"] for c in CONDITION_NAMES]
+    chosen = [results[f"{c}__chosen_grader"].get("variant") for c in CONDITION_NAMES]
+    scores: dict = {}
+    for split in TEST_SPLITS:
+        own = labels[labels["split"] == split]
+        if own.empty:
+            continue
+        scores[split] = {
+            **scores_by_variant(labels, predictions, weighted, split, chosen),
+            **constant_scores(labels, prior, weighted, split),
+            "floor": {
+                **rsna_floor(own, phantom_truth),
+                "n_studies": int(own["study_id"].nunique()),
+            },
+        }
+        for name, score in scores[split].items():
+            logger.info("RSNA score over 25 targets, %s, %s: %s", split, name,
+                        score.get("rsna_score", score.get("reason")))  # fmt: skip
     return json_ready(scores)
 
 

@@ -26,12 +26,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 score_conditions,
-                [
-                    "train_labels",
-                    "study_splits",
-                    "label_priors",
-                    *[f"{c}.predictions" for c in CONDITION_NAMES],
-                ],
+                {
+                    "train_labels": "train_labels",
+                    "study_splits": "study_splits",
+                    "label_priors": "label_priors",
+                    "phantom_truth": "phantom_truth",
+                    **{
+                        f"{c}__{item}": f"{c}.{item}"
+                        for c in CONDITION_NAMES
+                        for item in ("predictions", "chosen_grader")
+                    },
+                },
                 "rsna_score",
                 name="score_conditions",
             ),  # fmt: skip

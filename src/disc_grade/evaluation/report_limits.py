@@ -1,0 +1,103 @@
+"""The report's sections on how close the graders come to what the data allow.
+
+Per condition the grader validation chose, its calibration (log loss and calibration error on
+test, before and after), beside the Bayes ceiling and the log loss's floor; then the RSNA score
+over all 25 targets of each test split beside the prior, the best constant and the floor.
+"""
+
+from __future__ import annotations
+
+from disc_grade.evaluation.render import Section, fmt
+
+SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
+BASELINES = {
+    "chosen": "chosen per condition (validation)",
+    "prior": "prior (training frequencies)",
+    "weighted_prior": "best constant (frequencies x weights 1/2/4)",
+    "floor": "floor (knows the latent)",
+}
+SCORE_KEYS = ("spinal_log_loss", "foraminal_log_loss", "subarticular_log_loss",
+              "any_severe_spinal_log_loss", "rsna_score")  # fmt: skip
+
+
+def _interval(m: dict) -> str:
+    low, high = m.get("balanced_accuracy_ci_low"), m.get("balanced_accuracy_ci_high")
+    return f" [{fmt(low, 'pct')}, {fmt(high, 'pct')}]" if low is not None else ""
+
+
+def _change(m: dict, key: str) -> str:
+    before = m.get(f"{key}_uncalibrated")
+    return f"{fmt(before)} -> {fmt(m.get(key))}" if before is not None else fmt(m.get(key))
+
+
+def limits_section(conditions: dict[str, dict], titles: dict[str, str]) -> Section | None:
+    """Per trained condition: the Bayes ceiling, the chosen grader, its balanced accuracy and
+    severe-to-normal rate, its log loss before and after calibration against the floor."""
+    header = ["condition", "grader (validation's choice)", "split", "Bayes ceiling",
+              "balanced accuracy [95% CI]", "severe-to-normal (count)",
+              "log loss: before -> after calibration", "floor", "ECE: before -> after"]  # fmt: skip
+    rows = []
+    for name, results in conditions.items():
+        chosen = (results.get("chosen_grader") or {}).get("variant")
+        if not chosen:
+            continue
+        ceiling = results.get("ceiling") or {}
+        floors = ceiling.get("log_loss_floor") or {}
+        label = chosen + (
+            " (set by selection.variant)" if results["chosen_grader"].get("overridden") else ""
+        )
+        for split, split_name in SPLIT_NAMES.items():
+            m = results["metrics"].get(chosen, {}).get(split)
+            if not m:
+                continue
+            rows.append([titles.get(name, name), label, split_name, fmt(ceiling.get(split), "pct"),
+                         fmt(m.get("balanced_accuracy"), "pct") + _interval(m),
+                         f"{fmt(m.get('severe_to_normal_rate'), 'pct2')} ({m.get('severe_to_normal_count', 0)})",
+                         _change(m, "log_loss"), fmt(floors.get(split)),
+                         _change(m, "expected_calibration_error")])  # fmt: skip
+    if not rows:
+        return None
+    text = [
+        "Each condition's grader is the variant validation chose (`<condition>/chosen_grader.json`"
+        "; `selection` in its block), calibrated on validation (`<condition>/calibration.json`): "
+        "the Bayes ceiling is the best balanced accuracy any grader could reach, the floor the "
+        "lowest log loss (sample weights 1/2/4) of a grader that knows each target's latent. Both "
+        "need the latent, so real data leaves them blank. Log loss and expected calibration error "
+        "are on the same test targets before and after calibration.",
+    ]
+    return Section("How close to the data's limit", text, header, rows)
+
+
+def _score_rows(scores: dict) -> list[list[str]]:
+    rows = []
+    for name, s in scores.items():
+        if name == "floor" and not s.get("available", True):
+            rows.append([BASELINES["floor"], *[""] * (len(SCORE_KEYS) - 1), s.get("reason", "")])
+            continue
+        rows.append([BASELINES.get(name, name), *(fmt(s.get(k)) for k in SCORE_KEYS)])
+    return rows
+
+
+def rsna_section(score: dict) -> list[Section]:
+    """Per test split, the competition score over all 25 targets: every variant, the graders
+    validation chose, and the baselines and the floor."""
+    header = ["grader", "spinal", "foraminal", "subarticular", "any severe spinal", "RSNA score"]
+    parts = []
+    for split, scores in score.items():
+        first = scores.get("chosen") or next(iter(scores.values()), {})
+        skipped = ", ".join(
+            f"{family} {n}" for family, n in (first.get("n_at_prior_by_condition") or {}).items() if n
+        )  # fmt: skip
+        text = [
+            f"The competition's metric over all 25 targets of the {SPLIT_NAMES.get(split, split)} "
+            "studies (lower is better): a log loss per condition with sample weights 1/2/4, the "
+            "any-severe-spinal term, and their mean. Each variant grades every condition with its "
+            "own fine-tuned model; 'chosen' grades each with the variant validation chose for it.",
+            f"{fmt(first.get('n_studies'), 'int')} studies, "
+            f"{fmt(first.get('n_scored_targets'), 'int')} scored targets, "
+            f"{fmt(first.get('n_at_prior'), 'int')} of them at the best constant because they "
+            f"could not be graded{': ' + skipped if skipped else ''}.",
+        ]
+        title = f"RSNA score over all five conditions ({SPLIT_NAMES.get(split, split)})"
+        parts.append(Section(title, text, header, _score_rows(scores)))
+    return parts

@@ -1,0 +1,192 @@
+"""Calibration of a grader's probabilities, fitted on the validation split.
+
+A grader trained with class weights and a focal loss does not output the probability of each
+grade. Calibration maps its output ``r`` to a posterior ``q = softmax(log r / T + b)``
+(temperature ``T``; ``b`` one offset per grade, the first fixed at 0: vector scaling). Two uses
+follow from ``q``, each the optimum of its own metric:
+
+- the probabilities to submit: the RSNA log loss weighs a target by 1, 2 or 4 by its true grade,
+  and its expected value is lowest at ``p_k`` proportional to ``w_k q_k``
+  (``submission_probabilities``), not at ``q`` itself;
+- the grade to call: balanced accuracy is highest at ``argmax_k q_k / prior_k`` (the rule the
+  Bayes ceiling uses).
+
+``T`` and ``b`` minimise the weighted log loss of ``p`` on validation (whose optimum is the true
+posterior ``q``), plus a small ridge on ``log T`` and ``b``. Four methods: ``as_trained`` submits
+the grader's output unchanged (``T = 1``, ``b = -log w``); ``reweighted`` takes it as the
+posterior (``T = 1``, ``b = 0``); ``temperature`` fits ``T``; ``vector`` fits ``T`` and ``b``.
+Which one is kept is chosen by the same loss, cross-validated by study within the validation
+split, so a grader that is already calibrated is left alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+WEIGHTS = np.array([1.0, 2.0, 4.0])  # the RSNA metric's sample weights by true grade
+METHODS = ("as_trained", "reweighted", "temperature", "vector")
+FITTED = {"temperature": 1, "vector": 3}  # parameters each fitted method has
+_EPS = 1e-7
+
+
+def posterior(raw: np.ndarray, temperature: float = 1.0, bias=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """``softmax(log raw / temperature + bias)``, rows summing to one."""
+    logits = np.log(np.clip(np.asarray(raw, dtype=float), _EPS, None)) / float(temperature)
+    logits = logits + np.asarray(bias, dtype=float)
+    logits -= logits.max(axis=1, keepdims=True)
+    q = np.exp(logits)
+    return q / q.sum(axis=1, keepdims=True)
+
+
+def submission_probabilities(q: np.ndarray, weights=WEIGHTS) -> np.ndarray:
+    """``p_k`` proportional to ``w_k q_k``: the lowest expected weighted log loss given ``q``."""
+    p = np.asarray(q, dtype=float) * np.asarray(weights, dtype=float)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def posterior_of_submission(p: np.ndarray, weights=WEIGHTS) -> np.ndarray:
+    """The inverse of ``submission_probabilities``."""
+    q = np.asarray(p, dtype=float) / np.asarray(weights, dtype=float)
+    return q / q.sum(axis=1, keepdims=True)
+
+
+def decide(q: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """The grade with the largest ``q_k / prior_k`` (per row; ``prior`` [3] or [n, 3])."""
+    return (np.asarray(q, dtype=float) / np.asarray(prior, dtype=float)).argmax(axis=1)
+
+
+def weighted_nll(p: np.ndarray, labels: np.ndarray, weights=WEIGHTS) -> float:
+    """The RSNA log loss of submitted ``p``: sum_i w_yi * -log p_i[y_i] / sum_i w_yi."""
+    y = np.asarray(labels, dtype=int)
+    w = np.asarray(weights, dtype=float)[y]
+    picked = np.clip(np.asarray(p, dtype=float)[np.arange(len(y)), y], _EPS, 1.0)
+    return float(-(w * np.log(picked)).sum() / w.sum())
+
+
+def _unpack(theta: np.ndarray, method: str) -> tuple[float, np.ndarray]:
+    if method == "as_trained":
+        return 1.0, -np.log(WEIGHTS)
+    if method == "reweighted":
+        return 1.0, np.zeros(3)
+    temperature = float(np.exp(theta[0]))
+    bias = np.array([0.0, theta[1], theta[2]]) if method == "vector" else np.zeros(3)
+    return temperature, bias
+
+
+def fit_method(raw: np.ndarray, labels: np.ndarray, method: str, l2: float = 0.01) -> dict:
+    """``temperature`` and ``bias`` of one method, fitted on (``raw``, ``labels``).
+
+    Raises:
+        ValueError: an unknown method.
+    """
+    if method not in METHODS:
+        raise ValueError(f"calibration method must be one of {METHODS}, got '{method}'")
+    if method not in FITTED or len(labels) == 0:
+        temperature, bias = _unpack(np.zeros(0), method if method not in FITTED else "reweighted")
+        return {"method": method, "temperature": temperature, "bias": [float(b) for b in bias]}
+    size = FITTED[method]
+
+    def loss(theta: np.ndarray) -> float:
+        temperature, bias = _unpack(theta, method)
+        p = submission_probabilities(posterior(raw, temperature, bias))
+        return weighted_nll(p, labels) + l2 * float(np.sum(theta**2))
+
+    theta = minimize(loss, np.zeros(size), method="L-BFGS-B").x
+    temperature, bias = _unpack(theta, method)
+    return {"method": method, "temperature": temperature, "bias": [float(b) for b in bias]}
+
+
+def _folds(groups: np.ndarray, n_folds: int) -> list[np.ndarray]:
+    """Row indices per fold, whole groups (studies) dealt out in sorted order."""
+    unique = np.unique(groups)
+    return [np.flatnonzero(np.isin(groups, unique[i::n_folds])) for i in range(n_folds)]
+
+
+def cross_validated_loss(
+    raw: np.ndarray, labels: np.ndarray, groups: np.ndarray, method: str, l2: float, n_folds: int
+) -> float:
+    """The method's weighted log loss on held-out studies, each fold fitted on the others."""
+    losses, weights = [], []
+    for held in _folds(groups, n_folds):
+        if len(held) == 0:
+            continue
+        rest = np.setdiff1d(np.arange(len(labels)), held)
+        fitted = fit_method(raw[rest], labels[rest], method, l2)
+        p = submission_probabilities(posterior(raw[held], fitted["temperature"], fitted["bias"]))
+        losses.append(weighted_nll(p, labels[held]))
+        weights.append(WEIGHTS[labels[held]].sum())
+    return float(np.average(losses, weights=weights)) if losses else float("nan")
+
+
+def fit_calibration(
+    raw: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    methods=METHODS,
+    l2: float = 0.01,
+    n_folds: int = 5,
+) -> dict:
+    """The method with the lowest cross-validated loss among ``methods``, refitted on every row.
+
+    Args:
+        raw: [n, 3] the grader's probabilities on the validation split.
+        labels: [n] their grades; groups: [n] their studies (folds never split a study).
+
+    Returns:
+        ``method``, ``temperature``, ``bias``, and ``cross_validated_log_loss`` per method.
+    """
+    raw, labels, groups = np.asarray(raw, dtype=float), np.asarray(labels), np.asarray(groups)
+    n_folds = max(2, min(n_folds, len(np.unique(groups))))
+    scores = {m: cross_validated_loss(raw, labels, groups, m, l2, n_folds) for m in methods}
+    best = min(methods, key=lambda m: (np.nan_to_num(scores[m], nan=np.inf), METHODS.index(m)))
+    return {**fit_method(raw, labels, best, l2), "cross_validated_log_loss": scores}
+
+
+def apply_calibration(raw: np.ndarray, calibration: dict) -> np.ndarray:
+    """The calibrated posterior ``q`` of ``raw`` under a ``fit_calibration`` result."""
+    return posterior(raw, calibration["temperature"], calibration["bias"])
+
+
+def row_priors(conditions, label_priors) -> np.ndarray:
+    """[n, 3] the training frequencies of each row's RSNA condition (``label_priors``, the
+    unweighted rows).
+
+    Raises:
+        ValueError: a condition without a prior (named).
+    """
+    import pandas as pd
+
+    from disc_grade.rsna import PROB_COLUMNS
+
+    plain = label_priors[~label_priors["weighted"].astype(bool)].set_index("condition")
+    conditions = pd.Series(np.asarray(conditions, dtype=object))
+    missing = sorted(set(conditions) - set(plain.index))
+    if missing:
+        raise ValueError(f"label_priors has no row for condition(s) {missing}")
+    return plain.loc[conditions, PROB_COLUMNS].to_numpy(dtype=float)
+
+
+def calibrated_table(table, calibration: dict, label_priors, condition: str | None = None):
+    """``table`` (a ``predictions`` table of one variant) with its probabilities calibrated.
+
+    The grader's own output moves to ``raw_<column>`` (and ``raw_predicted``); ``PROB_COLUMNS``
+    become the probabilities to submit and ``predicted`` the grade of ``decide``.
+
+    Args:
+        condition: the RSNA condition of every row, when ``table`` has no ``condition`` column.
+    """
+    from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
+
+    if RAW_PROB_COLUMNS[0] in table.columns:
+        raise ValueError("these predictions are calibrated already")
+    raw = table[PROB_COLUMNS].to_numpy(dtype=float)
+    q = apply_calibration(raw, calibration)
+    conditions = table["condition"] if "condition" in table.columns else [condition] * len(table)
+    out = table.rename(columns={**dict(zip(PROB_COLUMNS, RAW_PROB_COLUMNS, strict=True)),
+                                "predicted": "raw_predicted"})  # fmt: skip
+    submitted = submission_probabilities(q)
+    for k, column in enumerate(PROB_COLUMNS):
+        out[column] = submitted[:, k]
+    out["predicted"] = decide(q, row_priors(conditions, label_priors)).astype(np.int64)
+    return out

@@ -1,0 +1,92 @@
+"""Nodes: each variant's calibration, fitted on validation, and the grader validation chooses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.models.calibration import METHODS, calibrated_table, fit_calibration
+from disc_grade.pipelines.condition.grade import VARIANTS, combine_predictions
+from disc_grade.rsna import PROB_COLUMNS
+
+logger = logging.getLogger(__name__)
+CRITERIA = ("log_loss", "balanced_accuracy")
+
+
+def calibrate_predictions(
+    label_priors: pd.DataFrame, params: dict[str, Any], *variant_predictions: pd.DataFrame
+) -> tuple[dict, pd.DataFrame]:
+    """Per variant a calibration fitted on its validation rows (``models.calibration``), and
+    every variant's predictions calibrated by it (the grader's own output kept as ``raw_*``)."""
+    methods = tuple(params.get("methods", METHODS))
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise ValueError(f"calibration.methods: unknown {unknown}; known: {list(METHODS)}")
+    calibration, tables = {}, []
+    for table in variant_predictions:
+        variant = str(table["variant"].iloc[0])
+        val = table[table["split"] == "validation"]
+        fitted = fit_calibration(
+            val[PROB_COLUMNS].to_numpy(dtype=float),
+            val["label"].to_numpy(dtype=int),
+            val["study_id"].to_numpy(),
+            methods,
+            float(params["l2"]),
+            int(params["folds"]),
+        )
+        calibration[variant] = {**fitted, "n_validation": int(len(val))}
+        tables.append(calibrated_table(table, fitted, label_priors))
+        logger.info("calibration[%s]: %s (T %.2f, bias %s); cross-validated log loss %s",
+                    variant, fitted["method"], fitted["temperature"],
+                    np.round(fitted["bias"], 2).tolist(),
+                    {k: round(v, 4) for k, v in fitted["cross_validated_log_loss"].items()})  # fmt: skip
+    return calibration, combine_predictions(*tables)
+
+
+def choose_grader(metrics: dict, calibration: dict, params: dict[str, Any]) -> dict:
+    """The variant validation chooses, by ``selection.by``: ``log_loss`` (calibrated, cross-
+    validated by study within the validation split, so no row scores a fit it took part in) or
+    ``balanced_accuracy`` (validation). ``selection.variant`` names one instead.
+
+    Raises:
+        ValueError: an unknown criterion or variant.
+    """
+    by = params.get("by", "log_loss")
+    if by not in CRITERIA:
+        raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got '{by}'")
+    scores = {}
+    for variant in VARIANTS:
+        if by == "log_loss":
+            fitted = calibration[variant]
+            scores[variant] = -fitted["cross_validated_log_loss"][fitted["method"]]
+        else:
+            scores[variant] = metrics[variant]["validation"]["balanced_accuracy"]
+    chosen = max(
+        VARIANTS, key=lambda v: (np.nan_to_num(scores[v], nan=-np.inf), -VARIANTS.index(v))
+    )
+    override = params.get("variant")
+    if override is not None and override not in VARIANTS:
+        raise ValueError(
+            f"selection.variant must be null or one of {list(VARIANTS)}, got '{override}'"
+        )
+    result = {
+        "variant": override or chosen,
+        "chosen_by_validation": chosen,
+        "by": by,
+        "overridden": override is not None,
+        "validation": {
+            v: {"score": scores[v], **_validation_figures(metrics, v)} for v in VARIANTS
+        },
+    }
+    logger.info("grader: %s (validation %s: %s)%s", result["variant"], by,
+                {v: round(s, 4) for v, s in scores.items()},
+                " -- set by selection.variant" if override else "")  # fmt: skip
+    return result
+
+
+def _validation_figures(metrics: dict, variant: str) -> dict:
+    figures = metrics.get(variant, {}).get("validation", {})
+    return {k: figures.get(k) for k in ("balanced_accuracy", "log_loss", "log_loss_uncalibrated")}

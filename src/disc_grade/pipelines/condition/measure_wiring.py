@@ -1,0 +1,118 @@
+"""The condition pipeline's second half: calibration, the grader validation chooses, metrics,
+ceiling and floor, figures, Grad-CAM, and grading at the localiser's points."""
+
+from kedro.pipeline import Node
+
+from disc_grade.pipelines.condition import calibrate, grade, measure
+from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.pipelines.condition.skip import (
+    empty_frame,
+    empty_predictions,
+    nothing,
+    skippable_node,
+    skipped,
+    skipped_figure,
+)
+
+
+def gather() -> list[Node]:
+    """Every variant's predictions calibrated on validation, in one table; their curves."""
+    return [
+        skippable_node(
+            calibrate.calibrate_predictions,
+            ["label_priors", "params:calibration", *[f"{v}.variant_predictions" for v in VARIANTS]],
+            ["calibration", "predictions"],
+            skipped(nothing, empty_predictions),
+            arg=2,
+        ),  # fmt: skip
+        skippable_node(
+            grade.plot_finetuning_curves,
+            [f"{v}.training_curve" for v in VARIANTS],
+            "finetuning_curve_plot",
+            skipped_figure,
+        ),  # fmt: skip
+    ]
+
+
+def choose() -> list[Node]:
+    return [
+        skippable_node(
+            calibrate.choose_grader,
+            ["metrics", "calibration", "params:selection"],
+            "chosen_grader",
+            nothing,
+        ),
+    ]
+
+
+def _figures() -> list[Node]:
+    graders = [f"{v}.grader_model" for v in VARIANTS]
+    confusions = {f"{v}_confusion": f"{v}_confusion" for v in VARIANTS}
+    return [
+        skippable_node(
+            measure.confusion_pairs,
+            "predictions",
+            confusions,
+            lambda: {k: empty_frame() for k in confusions},
+        ),  # fmt: skip
+        skippable_node(measure.plot_confusion, "predictions", "confusion_matrices", skipped_figure),
+        skippable_node(measure.plot_per_level, "metrics", "per_level_accuracy", skipped_figure),
+        skippable_node(
+            measure.plot_reliability,
+            ["predictions", "params:evaluation"],
+            "reliability_diagram",
+            skipped_figure,
+        ),  # fmt: skip
+        skippable_node(
+            measure.plot_worst_errors,
+            [
+                "predictions",
+                "disc_rois",
+                "roi_index",
+                *graders,
+                "params:finetuning",
+                "params:evaluation",
+            ],
+            "worst_errors",
+            skipped_figure,
+        ),  # fmt: skip
+    ]
+
+
+def measure_nodes() -> list[Node]:
+    graders = [f"{v}.grader_model" for v in VARIANTS]
+    return [
+        skippable_node(
+            measure.compute_metrics, ["predictions", "params:evaluation"], "metrics", nothing
+        ),
+        skippable_node(
+            measure.compute_ceiling,
+            ["phantom_truth", "predictions", "params:name"],
+            "ceiling",
+            nothing,
+            arg=1,
+        ),  # fmt: skip
+        *_figures(),
+        skippable_node(
+            measure.grade_end_to_end,
+            [
+                "localiser_errors",
+                "series",
+                "train_images",
+                *graders,
+                "calibration",
+                "label_priors",
+                "params:roi",
+                "params:finetuning",
+            ],
+            ["end_to_end_predictions", "end_to_end_exclusions"],
+            skipped(empty_predictions, empty_frame),
+        ),  # fmt: skip
+        skippable_node(
+            measure.compute_metrics,
+            ["end_to_end_predictions", "params:evaluation"],
+            "end_to_end_metrics",
+            nothing,
+            name="compute_end_to_end_metrics",
+        ),
+    ]
