@@ -61,6 +61,9 @@ def test_built_site_shows_the_train_pipeline(kedro_project):
             if hint.count():  # the onboarding hint covers part of the graph
                 hint.first.click()
                 page.wait_for_timeout(4000)
+            # the layer bands are drawn once the layout settles, which can lag the nodes
+            page.wait_for_selector(".pipeline-layer-name", state="attached", timeout=60_000)
+            page.wait_for_timeout(1000)
             labels = (
                 " ".join(page.locator(".pipeline-node").all_text_contents())
                 .lower()
