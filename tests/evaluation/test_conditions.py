@@ -186,3 +186,85 @@ def test_a_conditions_section_states_its_localiser_and_a_skipped_one_why():
     status = {"trained": False, "label_cells": 100, "reason": "no usable training target (x: 100)"}
     skipped = markdown_report(condition_sections("subarticular", {"status": status}))
     assert "Subarticular stenosis: skipped" in skipped and "(x: 100)" in skipped
+
+
+def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
+    from disc_grade.evaluation.report_limits import context_section, ladder_section
+
+    side = "balanced_accuracy_left_neural_foraminal_narrowing"
+    results = {
+        "chosen_grader": {"variant": "scratch"},
+        "ceiling": {"available": True, "validation": 0.91, "test": 0.84},
+        "probe": {"probe_balanced_accuracy": 0.62, "random_init_probe_balanced_accuracy": 0.53},
+        "metrics": {
+            "scratch": {
+                "validation": {"balanced_accuracy": 0.78, side: 0.71},
+                "test": {"balanced_accuracy": 0.66, side: 0.61},
+            },
+            "contrastive": {
+                "validation": {"balanced_accuracy": 0.11},
+                "test": {"balanced_accuracy": 0.12},
+            },
+        },  # fmt: skip
+        "end_to_end_metrics": {"scratch": {"test": {"balanced_accuracy": 0.59}}},
+        "context_metrics": {
+            "kept": False,
+            "validation_score": {"grader": -0.5, "per_target": -0.52, "context": -0.51},
+            "feature_probe_balanced_accuracy": {"validation": 0.8, "test": 0.67},
+            "figures": {
+                h: {"validation": {"balanced_accuracy": b}, "test": {"balanced_accuracy": b}}
+                for h, b in (("grader", 0.78), ("per_target", 0.74), ("context", 0.75))
+            },
+        },  # fmt: skip
+    }
+    ladder = markdown_report([ladder_section({"foraminal": results}, {})])
+    lines = [line for line in ladder.splitlines() if line.startswith("| foraminal")]
+    expected = [("Bayes ceiling", "91.0%", "84.0%"), ("pretrained encoder", "62.0%", ""),
+                ("random encoder", "53.0%", ""), ("features: linear probe", "80.0%", "67.0%"),
+                ("labelled point", "78.0%", "66.0%"), ("left neural foraminal", "71.0%", "61.0%"),
+                ("localiser's point", "", "59.0%"), ("study-context head", "75.0%", "75.0%")]  # fmt: skip
+    assert len(lines) == len(expected), ladder
+    for line, (step, val, test) in zip(lines, expected, strict=True):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert step in cells[1] and cells[2] == (val or cells[2]) and cells[3] == (test or cells[3])
+    assert "11.0%" not in ladder  # another variant's figures are not the chosen grader's
+    table = markdown_report([context_section({"foraminal": results}, {})])
+    assert "| study-context head | -0.510 |" in table and "| no |" in table
+
+
+def test_the_choices_section_lists_every_candidate_validation_scored():
+    from disc_grade.evaluation.report_limits import choices_section
+
+    results = {
+        "calibration": {"scratch": {"method": "vector", "cross_validated_log_loss":
+                                    {"as_trained": 0.61, "vector": 0.47}}},
+        "chosen_grader": {"variant": "scratch", "by": "log_loss", "overridden": False,
+                          "validation": {"scratch": {"score": -0.47}, "frozen": {"score": -0.58}}},
+        "context_metrics": {"kept": False, "validation_score": {"grader": -0.47, "context": -0.49}},
+    }  # fmt: skip
+    text = markdown_report([choices_section({"foraminal": results}, {})])
+    assert "as_trained 0.610; vector 0.470 | vector |" in text
+    assert "scratch -0.470; frozen -0.580 | scratch |" in text
+    assert "grader -0.470; context -0.490 | per-target grader |" in text
+
+
+def test_a_kept_context_head_is_what_the_chosen_score_grades_with():
+    train = _train(12)
+    split_of = {s: ("test" if s % 3 == 0 else "train") for s in train["study_id"]}
+    splits = pd.DataFrame({"study_id": list(split_of), "split": list(split_of.values())})
+    groups = ([SPINAL], CONDITIONS[1:3], CONDITIONS[3:])
+    results = {}
+    for name, conditions in zip(NAMES, groups, strict=True):
+        results[f"{name}__predictions"] = _predictions(
+            train, conditions, "scratch", split_of, False
+        )
+        results[f"{name}__chosen_grader"] = {"variant": "scratch"}
+        results[f"{name}__context_predictions"] = _predictions(
+            train, conditions, "context", split_of, True
+        )
+        results[f"{name}__context_metrics"] = {"kept": name == "foraminal"}
+    out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), **results)
+    scratch, chosen = out["test"]["scratch"], out["test"]["chosen"]
+    assert chosen["foraminal_log_loss"] < scratch["foraminal_log_loss"] - 0.5
+    for kept_not in ("spinal_log_loss", "subarticular_log_loss"):
+        assert chosen[kept_not] == scratch[kept_not]

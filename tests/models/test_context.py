@@ -11,7 +11,8 @@ from disc_grade.models.context import fit_head, head_probabilities, positions
 from disc_grade.rsna import LEVELS
 
 PARAMS = {"seed": 0, "width": 32, "dropout": 0.0, "lr": 0.01, "weight_decay": 0.0001,
-          "epochs": 400, "patience": 60, "class_weights": [1.0, 1.0, 1.0]}  # fmt: skip
+          "epochs": 400, "patience": 60, "class_weights": [1.0, 1.0, 1.0],
+          "stop_fraction": 0.2}  # fmt: skip
 
 
 def _toy(n_studies: int, relative: bool, seed: int = 0):
@@ -36,7 +37,9 @@ def _toy(n_studies: int, relative: bool, seed: int = 0):
 
 
 def _test_loss(features, index, attention: bool) -> float:
-    rows = {s: np.flatnonzero(index["split"].to_numpy() == s) for s in ("train", "validation", "test")}
+    rows = {
+        s: np.flatnonzero(index["split"].to_numpy() == s) for s in ("train", "validation", "test")
+    }
     model, _ = fit_head(features, index, rows["train"], rows["validation"], attention, PARAMS)
     probs = head_probabilities(model, features, index, rows["test"])
     return weighted_nll(probs, index["label"].to_numpy()[rows["test"]])
@@ -64,4 +67,6 @@ def test_positions_name_the_level_and_the_side():
     )  # fmt: skip
     pos = positions(index)
     assert pos.sum(axis=1).tolist() == [2, 2, 2]
-    assert pos[0, 0] == pos[0, 5] == 1 and pos[1, 3] == pos[1, 6] == 1 and pos[2, 4] == pos[2, 7] == 1
+    assert (
+        pos[0, 0] == pos[0, 5] == 1 and pos[1, 3] == pos[1, 6] == 1 and pos[2, 4] == pos[2, 7] == 1
+    )

@@ -80,6 +80,8 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     )
     assert len(no_t2) == 1
     site = truth.loc[truth["study_id"] == no_t2[0], "site"].iloc[0]
+    # the foramina's study-context head grades whatever validation says (context.use: true)
+    params = {**params, "foraminal": {**params["foraminal"], "context": {"use": True}}}
     run_kedro(
         kedro_project, "train", {**params, "split": {"holdout_sites": [f"phantom site {site}"]}}
     )
@@ -131,6 +133,21 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     chosen = {name: json.loads((data / f"06_models/{name}/chosen_grader.json").read_text())
               for name in CONDITION_NAMES}  # fmt: skip
     assert all(c["variant"] in VARIANTS and not c["overridden"] for c in chosen.values())
+    context = {name: json.loads((data / f"08_reporting/{name}/context.json").read_text())
+               for name in CONDITION_NAMES}  # fmt: skip
+    assert context["foraminal"]["kept"] and context["foraminal"]["overridden"]
+    for name in CONDITION_NAMES:
+        assert set(context[name]["figures"]) == {"grader", "per_target", "context"}, name
+        assert context[name]["kept"] == (
+            context[name]["kept_by_validation"] if name != "foraminal" else True
+        )
+    for split, score in scores.items():  # the kept head is what 'chosen' grades the foramina with
+        heads = pd.read_parquet(data / "07_model_output/foraminal/context_predictions.parquet")
+        assert set(heads["variant"]) == {"context"} and split in set(heads["split"])
+        assert (
+            score["chosen"]["foraminal_log_loss"]
+            != score[chosen["foraminal"]["variant"]]["foraminal_log_loss"]
+        )
     report = (data / "08_reporting/report.md").read_text()
     for title in (
         "## Spinal canal stenosis\n",
@@ -160,7 +177,8 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         assert rows["graded"].any(), condition
     for name in CONDITION_NAMES:  # each condition graded by the grader validation chose for it
         own = pd.read_csv(out / name / "grades.csv")
-        assert set(own.loc[own["graded"], "variant"]) == {chosen[name]["variant"]}, name
+        used = chosen[name]["variant"] + ("+context" if context[name]["kept"] else "")
+        assert set(own.loc[own["graded"], "variant"]) == {used}, name
     assert (grades["graded"] | grades["flag"].notna()).all()
     score = score_submission(submission, pd.read_csv(data / "01_raw/phantom/train.csv"))
     assert 0 < score["rsna_score"] < 5

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from disc_grade.conditions import SPECS
 from disc_grade.evaluation.render import Section, fmt
-from disc_grade.evaluation.report_limits import limits_section, rsna_section
+from disc_grade.evaluation.report_limits import (
+    choices_section,
+    context_section,
+    ladder_section,
+    limits_section,
+    rsna_section,
+)
 
 PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_px": 10.18}
 CHANCE_BALANCED_ACCURACY = 1 / 3  # any constant grader (the majority class, the prior's argmax)
@@ -230,6 +236,9 @@ def sections(data_source: str, conditions: dict[str, dict], score: dict) -> list
     for name, results in conditions.items():
         parts += condition_sections(name, results)
     parts.append(limits_section(conditions, TITLES))
+    parts.append(ladder_section(conditions, TITLES))
+    parts.append(context_section(conditions, TITLES))
+    parts.append(choices_section(conditions, TITLES))
     parts += rsna_section(score)
     parts.append(
         Section(

@@ -115,13 +115,16 @@ def split_targets(
     return table
 
 
-def _chosen(predictions: list[pd.DataFrame], chosen: list[str | None]) -> list[pd.DataFrame]:
-    """Each condition's predictions of its chosen variant, renamed ``chosen``."""
-    return [
-        table[table["variant"] == variant].assign(variant="chosen")
-        for table, variant in zip(predictions, chosen, strict=True)
-        if len(table) and variant
-    ]
+def _chosen(predictions: list[pd.DataFrame], chosen: list) -> list[pd.DataFrame]:
+    """Each condition's predictions of its chosen variant (or the table given in its place: a
+    kept study-context head's), renamed ``chosen``."""
+    out = []
+    for table, choice in zip(predictions, chosen, strict=True):
+        if isinstance(choice, pd.DataFrame):
+            out.append(choice.assign(variant="chosen"))
+        elif len(table) and choice:
+            out.append(table[table["variant"] == choice].assign(variant="chosen"))
+    return out
 
 
 def scores_by_variant(
@@ -129,10 +132,11 @@ def scores_by_variant(
     predictions: list[pd.DataFrame],
     weighted: pd.DataFrame,
     split: str = "test",
-    chosen: list[str | None] | None = None,
+    chosen: list | None = None,
 ) -> dict:
     """The score of every variant over all 25 targets of the ``split``'s studies, and of
-    ``chosen`` (each condition graded by the variant validation chose for it).
+    ``chosen`` (each condition graded by the variant validation chose for it, a name, or by the
+    table given in its place).
 
     Targets no condition graded carry ``weighted`` (the training frequencies weighed by 1/2/4,
     the constant with the lowest weighted log loss, as a calibrated grader's probabilities are)
@@ -141,7 +145,7 @@ def scores_by_variant(
     candidates = {
         v: predictions for v in sorted({v for t in predictions if len(t) for v in t["variant"]})
     }
-    if chosen is not None and any(chosen):
+    if chosen is not None and any(c is not None and len(c) for c in chosen):
         candidates["chosen"] = _chosen(predictions, chosen)
     out: dict = {}
     for variant, tables in candidates.items():

@@ -5,8 +5,8 @@ at once (the five levels, both sides): one layer of self-attention over the targ
 each target tagged with its level and side, so that a level can be read against the study's
 others (a canal narrow at every level, discs dark throughout a study). Both heads are trained
 the same way on the same features (the chosen grader's encoder features and logits, fixed), on
-the training split, stopped on the validation split's weighted log loss; which one grades is
-decided on validation.
+the rows they are given, stopped on other rows' weighted log loss (``models.context_grading``
+holds back training studies for it, so that validation decides which one grades).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def positions(index: pd.DataFrame) -> np.ndarray:
     """[n, 8] one-hot level and side (none, left, right) of each target."""
     out = np.zeros((len(index), N_POSITIONS), dtype=np.float32)
     level = index["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy()
-    side = index["condition"].astype(str).str.split("_").str[0].map({"left": 1, "right": 2})
+    conditions = index["condition"] if "condition" in index else pd.Series("", index=index.index)
+    side = conditions.astype(str).str.split("_").str[0].map({"left": 1, "right": 2})
     out[np.arange(len(index)), level] = 1.0
     out[np.arange(len(index)), len(LEVELS) + side.fillna(0).astype(int).to_numpy()] = 1.0
     return out
@@ -84,7 +85,8 @@ class Studies:
             mine = rows[studies == study]
             cells[i, : len(mine)] = mine
         take = np.where(cells >= 0, cells, 0)
-        labels = index["label"].to_numpy(dtype=np.int64)[take]
+        known = index["label"] if "label" in index else pd.Series(-100, index=index.index)
+        labels = known.to_numpy(dtype=np.int64)[take]  # none at inference
         return cls(
             x=torch.as_tensor(features[take], dtype=torch.float32),
             pos=torch.as_tensor(positions(index)[take]),
@@ -94,8 +96,12 @@ class Studies:
         )
 
 
-def _weighted_nll(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1), weight=weights, ignore_index=-100)
+def _weighted_nll(
+    logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    return F.cross_entropy(
+        logits.reshape(-1, 3), labels.reshape(-1), weight=weights, ignore_index=-100
+    )
 
 
 def fit_head(
@@ -116,8 +122,9 @@ def fit_head(
                                   weight_decay=float(params["weight_decay"]))  # fmt: skip
     class_weights = torch.as_tensor(params["class_weights"], dtype=torch.float32)
     metric = torch.tensor([1.0, 2.0, 4.0])
-    best, best_state, waited, epoch = float("inf"), None, 0, 0
-    for epoch in range(int(params["epochs"])):
+    best, best_state, waited, ran = float("inf"), None, 0, 0
+    while ran < int(params["epochs"]):
+        ran += 1
         model.train()
         optimiser.zero_grad()
         _weighted_nll(model(train.x, train.pos, train.pad), train.labels, class_weights).backward()
@@ -134,7 +141,7 @@ def fit_head(
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
-    return model.eval(), {"validation_loss": best, "epochs": epoch + 1}
+    return model.eval(), {"validation_loss": best, "epochs": ran}
 
 
 def head_probabilities(model: ContextHead, features: np.ndarray, index: pd.DataFrame,

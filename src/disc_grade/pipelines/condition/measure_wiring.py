@@ -3,7 +3,7 @@ ceiling and floor, figures, Grad-CAM, and grading at the localiser's points."""
 
 from kedro.pipeline import Node
 
-from disc_grade.pipelines.condition import calibrate, grade, measure
+from disc_grade.pipelines.condition import calibrate, context, grade, measure
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -35,6 +35,7 @@ def gather() -> list[Node]:
 
 
 def choose() -> list[Node]:
+    """The grader validation chooses, then the study-context head against it."""
     return [
         skippable_node(
             calibrate.choose_grader,
@@ -42,6 +43,26 @@ def choose() -> list[Node]:
             "chosen_grader",
             nothing,
         ),
+        skippable_node(
+            context.grade_in_context,
+            [
+                "disc_rois",
+                "roi_index",
+                "predictions",
+                "calibration",
+                "chosen_grader",
+                "label_priors",
+                "params:context",
+                "params:calibration",
+                "params:selection",
+                "params:evaluation",
+                "params:finetuning",
+                *[f"{v}.grader_model" for v in VARIANTS],
+            ],
+            ["context_model", "context_metrics", "context_predictions"],
+            skipped(dict, nothing, empty_predictions),
+            arg=1,
+        ),  # fmt: skip
     ]
 
 

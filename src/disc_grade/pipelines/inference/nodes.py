@@ -2,8 +2,9 @@
 
 One code path for every condition: choose its series, find its targets with its localiser (the
 foramina and recesses from the canal points the canal's localiser found), crop them with the
-training cropper, grade them with the chosen variant. Targets that cannot be graded get the
-training split's prior (``label_priors``, the same prior evaluation gives them) and a flag.
+training cropper, grade them with the grader validation chose (its study-context head where
+validation kept one), calibrated as in evaluation. Targets that cannot be graded get the best
+constant (``label_priors``, the training frequencies weighed by 1/2/4) and a flag.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
 from disc_grade.models.calibration import calibrated_table
+from disc_grade.models.context_grading import graded_in_context, grader_features
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
 from disc_grade.pipelines.condition.grade import by_variant
@@ -111,13 +113,14 @@ def grade_condition(
     frozen_model: dict,
     calibration: dict,
     chosen_grader: dict,
+    context_model: dict,
     label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
 ) -> pd.DataFrame:
     """The condition's found targets cropped (centred, as the test crops) and graded by the
-    grader validation chose (``chosen_grader``), calibrated as in evaluation; the others flagged
-    with why."""
+    grader validation chose (``chosen_grader``), with its study-context head where validation
+    kept one (``context_model``), calibrated as in evaluation; the others flagged with why."""
     variant = chosen_grader["variant"]
     models = by_variant(contrastive_model, scratch_model, frozen_model)
     if variant not in models:
@@ -126,16 +129,26 @@ def grade_condition(
     grader = load_grader(models[variant], finetuning["encoder"], device)
     rois, index, excluded = crop_targets(targets, series, images, roi)
     raw, _ = predict(grader, rois, np.arange(len(rois)), device)
+    calibrated = calibration[variant]
+    if context_model.get("kept"):  # validation kept the study-context head over the grader
+        if context_model["variant"] != variant:
+            raise ValueError(f"context_model was fitted on '{context_model['variant']}', "
+                             f"chosen_grader names '{variant}': rerun the train pipeline")  # fmt: skip
+        features = grader_features(grader, rois, device)
+        raw, calibrated = (
+            graded_in_context(context_model, features, index),
+            context_model["calibration"],
+        )
     graded = calibrated_table(
         index.assign(**dict(zip(PROB_COLUMNS, raw.T, strict=True)), predicted=raw.argmax(1)),
-        calibration[variant],
+        calibrated,
         label_priors,
     )
     flagged = pd.concat(
         [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
         ignore_index=True,
     )
-    return graded_rows(graded, flagged, variant)
+    return graded_rows(graded, flagged, variant + ("+context" if context_model.get("kept") else ""))
 
 
 def assemble_submission(

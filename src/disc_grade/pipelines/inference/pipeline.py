@@ -62,6 +62,7 @@ def _condition(name: str) -> Pipeline:
                 *[f"{v}.grader_model" for v in VARIANTS],
                 "calibration",
                 "chosen_grader",
+                "context_model",
                 "label_priors",
                 "params:roi",
                 "params:finetuning",

@@ -19,7 +19,7 @@ TEST_SPLITS = ("test", "external_test")
 logger = logging.getLogger(__name__)
 # what the report reads of each condition (the figures are embedded in the HTML)
 RESULTS = ("status", "metrics", "ceiling", "end_to_end_metrics", "encoder_probe", "calibration",
-           "chosen_grader", "localiser_metrics")  # fmt: skip
+           "chosen_grader", "context_metrics", "localiser_metrics")  # fmt: skip
 FIGURE_NAMES = tuple(name for name, _ in FIGURES)
 
 
@@ -45,19 +45,26 @@ def score_conditions(
     **results,
 ) -> dict:
     """Per test split, the competition score over all 25 targets of its studies: every variant
-    and the graders validation chose (each condition's ``chosen_grader``), beside the prior, the
+    and the graders validation chose (each condition's ``chosen_grader``, or its study-context
+    head where validation kept it), beside the prior, the
     best constant (``label_priors``) and the floor (a grader that knows the latent; phantom
     only). Targets no condition graded carry the best constant and are counted.
 
     Args:
-        results: ``<condition>__predictions`` and ``<condition>__chosen_grader`` per condition.
+        results: ``<condition>__predictions``, ``__chosen_grader``, ``__context_metrics`` and
+            ``__context_predictions`` per condition.
     """
     labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
     columns = ["condition", *PROB_COLUMNS]
     prior = label_priors.loc[~label_priors["weighted"], columns]
     weighted = label_priors.loc[label_priors["weighted"], columns]
     predictions = [results[f"{c}__predictions"] for c in CONDITION_NAMES]
-    chosen = [results[f"{c}__chosen_grader"].get("variant") for c in CONDITION_NAMES]
+    chosen = [
+        results[f"{c}__context_predictions"]
+        if results.get(f"{c}__context_metrics", {}).get("kept")
+        else results[f"{c}__chosen_grader"].get("variant")
+        for c in CONDITION_NAMES
+    ]
     scores: dict = {}
     for split in TEST_SPLITS:
         own = labels[labels["split"] == split]

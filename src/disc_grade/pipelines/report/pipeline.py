@@ -34,7 +34,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                     **{
                         f"{c}__{item}": f"{c}.{item}"
                         for c in CONDITION_NAMES
-                        for item in ("predictions", "chosen_grader")
+                        for item in (
+                            "predictions",
+                            "chosen_grader",
+                            "context_metrics",
+                            "context_predictions",
+                        )
                     },
                 },
                 "rsna_score",

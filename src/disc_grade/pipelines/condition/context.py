@@ -1,0 +1,119 @@
+"""Node: the study-context head against the per-target head and the chosen grader."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion, evaluate_split
+from disc_grade.jsonable import json_ready
+from disc_grade.models.calibration import calibrated_table, fit_calibration
+from disc_grade.models.context_grading import (
+    HEADS,
+    as_bundle,
+    fit_heads,
+    grader_features,
+    head_raw,
+    head_table,
+    probe,
+)
+from disc_grade.models.device import select_device
+from disc_grade.models.predict import load_grader
+from disc_grade.pipelines.condition.grade import by_variant
+from disc_grade.rsna import PROB_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+
+def _calibrate(table: pd.DataFrame, label_priors: pd.DataFrame, params: dict) -> tuple:
+    val = table[table["split"] == "validation"]
+    fitted = fit_calibration(val[PROB_COLUMNS].to_numpy(float), val["label"].to_numpy(int),
+                             val["study_id"].to_numpy(), tuple(params["methods"]),
+                             float(params["l2"]), int(params["folds"]))  # fmt: skip
+    return fitted, calibrated_table(table, fitted, label_priors)
+
+
+def _score(fitted: dict, table: pd.DataFrame, by: str) -> float:
+    if by == "log_loss":
+        return -float(fitted["cross_validated_log_loss"][fitted["method"]])
+    val = table[table["split"] == "validation"]
+    return balanced_accuracy(confusion(val["label"].to_numpy(int), val["predicted"].to_numpy(int)))
+
+
+def grade_in_context(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    predictions: pd.DataFrame,
+    calibration: dict,
+    chosen_grader: dict,
+    label_priors: pd.DataFrame,
+    params: dict[str, Any],
+    calibration_params: dict[str, Any],
+    selection: dict[str, Any],
+    evaluation: dict[str, Any],
+    finetuning: dict[str, Any],
+    *grader_models: dict,
+) -> tuple[dict, dict, pd.DataFrame]:
+    """The chosen grader's features of every ROI; a per-target and a study-context head fitted on
+    them (training split, stopped on validation) and calibrated on validation; the context head
+    kept only if validation (``selection.by``) scores it above both the chosen grader and the
+    per-target head (``context.use`` true or false overrides). Returns the kept head (or none), every figure of the three per split, and
+    the context head's calibrated predictions (variant ``context``) for the held-out splits."""
+    variant = chosen_grader["variant"]
+    device = select_device(finetuning["device"])
+    grader = load_grader(by_variant(*grader_models)[variant], finetuning["encoder"], device)
+    index = roi_index.reset_index(drop=True)
+    features = grader_features(grader, np.asarray(disc_rois), device)
+    fitted = fit_heads(features, index, params)
+    held = np.flatnonzero(index["split"].astype(str).to_numpy() != "train")
+    base = predictions[predictions["variant"] == variant]
+    by = selection.get("by", "log_loss")
+    tables = {"grader": base}
+    scores = {"grader": _score(calibration[variant], base, by)}
+    calibrations = {}
+    for name in HEADS:
+        raw = head_raw(fitted, name, features, index, held)
+        calibrations[name], tables[name] = _calibrate(
+            head_table(base, index, held, raw, name), label_priors, calibration_params
+        )
+        scores[name] = _score(calibrations[name], tables[name], by)
+    by_validation = scores["context"] > max(scores["grader"], scores["per_target"])
+    use = params.get("use")
+    if use not in (None, True, False):
+        raise ValueError(f"context.use must be null, true or false, got {use!r}")
+    kept = by_validation if use is None else use
+    metrics = {
+        "variant": variant,
+        "by": by,
+        "kept": bool(kept),
+        "kept_by_validation": bool(by_validation),
+        "overridden": use is not None,
+        "validation_score": scores,
+        "epochs": {n: fitted["heads"][n]["epochs"] for n in HEADS},
+        "calibration": {n: c["method"] for n, c in calibrations.items()},
+        "feature_probe_balanced_accuracy": probe(features, index),
+        "figures": {
+            name: {
+                split: evaluate_split(
+                    rows,
+                    int(evaluation["n_resamples"]),
+                    int(evaluation["seed"]),
+                    int(evaluation["n_bins"]),
+                )
+                for split, rows in table.groupby("split", sort=True)
+            }  # fmt: skip
+            for name, table in tables.items()
+        },
+    }
+    logger.info("context: validation %s %s -> %s", by,
+                {k: round(v, 4) for k, v in scores.items()},
+                "kept" if kept else "not kept")  # fmt: skip
+    model = as_bundle(fitted, "context", calibrations["context"], params) if kept else {}
+    return (
+        {**model, "kept": bool(kept), "variant": variant},
+        json_ready(metrics),
+        tables["context"].reset_index(drop=True),
+    )
