@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,40 @@ def test_every_catalog_dataset_sits_on_a_layer():
         assert entry.get("metadata", {}).get("kedro-viz", {}).get("layer"), (
             f"{name} has no kedro-viz layer"
         )
+
+
+def _layer(name: str, catalog: dict) -> str | None:
+    """The kedro-viz layer of dataset ``name``: its entry, else the most specific factory that
+    matches it (Kedro's rule: the most literal characters)."""
+    import parse
+
+    if name in catalog:
+        return catalog[name]["metadata"]["kedro-viz"]["layer"]
+    factories = [p for p in catalog if "{" in p and parse.parse(p, name) is not None]
+    if not factories:
+        return None
+    best = max(factories, key=lambda p: len(re.sub(r"\{.*?\}", "", p)))
+    return catalog[best]["metadata"]["kedro-viz"]["layer"]
+
+
+def test_the_layers_follow_the_pipelines_without_a_cycle():
+    """kedro-viz draws no layer at all when one layer feeds an earlier one."""
+    import graphlib
+
+    import yaml
+    from kedro.framework.project import configure_project, pipelines
+
+    configure_project("disc_grade")
+    catalog = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "catalog.yml").read_text())
+    graph: dict[str, set[str]] = {}
+    for node in pipelines["__default__"].nodes:
+        inputs = {_layer(i, catalog) for i in node.inputs if not i.startswith("params:")}
+        for output in node.outputs:
+            after = _layer(output, catalog)
+            graph.setdefault(after, set()).update(i for i in inputs if i and i != after)
+    graph.pop(None, None)
+    order = list(graphlib.TopologicalSorter(graph).static_order())  # raises on a cycle
+    assert order.index("raw") < order.index("models") < order.index("reporting"), order
 
 
 @pytest.mark.e2e

@@ -14,7 +14,7 @@ from disc_grade.models.calibration import (
     submission_probabilities,
     weighted_nll,
 )
-from disc_grade.pipelines.condition.calibrate import choose_grader
+from disc_grade.pipelines.condition.calibrate import choose_grader, validation_figures
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS, SPINAL
 
 
@@ -99,8 +99,16 @@ def _fit(loss: float) -> dict:
 
 def test_validation_chooses_the_grader_and_a_setting_overrides_it():
     calibration = {"contrastive": _fit(0.62), "scratch": _fit(0.55), "frozen": _fit(0.70)}
-    metrics = {v: {"validation": {"balanced_accuracy": ba}}
-               for v, ba in (("contrastive", 0.7), ("scratch", 0.6), ("frozen", 0.5))}  # fmt: skip
+    labels = np.tile([0, 1, 2], 10)
+    tables = []
+    for variant, n_wrong in (("contrastive", 9), ("scratch", 12), ("frozen", 15)):
+        predicted = labels.copy()
+        predicted[:n_wrong] = (labels[:n_wrong] + 1) % 3  # balanced accuracy 1 - n_wrong / 30
+        probs = np.full((30, 3), 0.2) + 0.6 * np.eye(3)[predicted]
+        tables.append(pd.DataFrame({"variant": variant, "split": "validation", "label": labels,
+                                    "predicted": predicted, **dict(zip(PROB_COLUMNS, probs.T, strict=True))}))  # fmt: skip
+    metrics = pd.concat(tables)
+    assert validation_figures(metrics)["scratch"]["balanced_accuracy"] == pytest.approx(0.6)
     assert choose_grader(metrics, calibration, {"by": "log_loss"})["variant"] == "scratch"
     by_ba = choose_grader(metrics, calibration, {"by": "balanced_accuracy"})
     assert by_ba["variant"] == "contrastive" and not by_ba["overridden"]

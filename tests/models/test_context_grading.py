@@ -42,3 +42,9 @@ def test_a_saved_head_grades_targets_without_labels():
     unlabelled = index.drop(columns=["label", "split"])
     probs = graded_in_context(bundle, features, unlabelled)
     assert probs.shape == (len(index), 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+
+
+def test_the_probe_says_nothing_where_training_has_one_grade():
+    features, index = _toy(30, relative=False)
+    one = index.assign(label=np.where(index["split"] == "train", 0, index["label"]))
+    assert all(np.isnan(v) for v in probe(features, one).values())

@@ -42,12 +42,15 @@ def probe(features: np.ndarray, index: pd.DataFrame) -> dict[str, float]:
     split = index["split"].astype(str).to_numpy()
     labels = index["label"].to_numpy(dtype=int)
     train = split == "train"
+    held = sorted(set(split) - {"train"})
+    if len(np.unique(labels[train])) < 2:  # a tiny cohort: nothing to tell apart
+        return {s: float("nan") for s in held}
     model = make_pipeline(
         StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)
     ).fit(features[train], labels[train])
     return {
         s: float(balanced_accuracy_score(labels[split == s], model.predict(features[split == s])))
-        for s in sorted(set(split) - {"train"})
+        for s in held
     }
 
 

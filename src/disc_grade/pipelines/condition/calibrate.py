@@ -46,7 +46,28 @@ def calibrate_predictions(
     return calibration, combine_predictions(*tables)
 
 
-def choose_grader(metrics: dict, calibration: dict, params: dict[str, Any]) -> dict:
+def validation_figures(predictions: pd.DataFrame) -> dict[str, dict]:
+    """Per variant, its validation rows' balanced accuracy (the calibrated decision) and weighted
+    log loss, calibrated and as the grader output it."""
+    from disc_grade.evaluation.metrics import balanced_accuracy, confusion, weighted_log_loss
+    from disc_grade.models.calibration import WEIGHTS
+    from disc_grade.rsna import RAW_PROB_COLUMNS
+
+    out = {}
+    for variant, rows in predictions[predictions["split"] == "validation"].groupby("variant"):
+        y = rows["label"].to_numpy(dtype=int)
+        figures = {
+            "balanced_accuracy": balanced_accuracy(confusion(y, rows["predicted"].to_numpy(int))),
+            "log_loss": weighted_log_loss(y, rows[PROB_COLUMNS].to_numpy(float), WEIGHTS[y]),
+        }
+        if RAW_PROB_COLUMNS[0] in rows:
+            raw = rows[RAW_PROB_COLUMNS].to_numpy(float)
+            figures["log_loss_uncalibrated"] = weighted_log_loss(y, raw, WEIGHTS[y])
+        out[str(variant)] = figures
+    return out
+
+
+def choose_grader(predictions: pd.DataFrame, calibration: dict, params: dict[str, Any]) -> dict:
     """The variant validation chooses, by ``selection.by``: ``log_loss`` (calibrated, cross-
     validated by study within the validation split, so no row scores a fit it took part in) or
     ``balanced_accuracy`` (validation). ``selection.variant`` names one instead.
@@ -57,13 +78,14 @@ def choose_grader(metrics: dict, calibration: dict, params: dict[str, Any]) -> d
     by = params.get("by", "log_loss")
     if by not in CRITERIA:
         raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got '{by}'")
+    figures = validation_figures(predictions)
     scores = {}
     for variant in VARIANTS:
         if by == "log_loss":
             fitted = calibration[variant]
             scores[variant] = -fitted["cross_validated_log_loss"][fitted["method"]]
         else:
-            scores[variant] = metrics[variant]["validation"]["balanced_accuracy"]
+            scores[variant] = figures.get(variant, {}).get("balanced_accuracy", float("nan"))
     chosen = max(
         VARIANTS, key=lambda v: (np.nan_to_num(scores[v], nan=-np.inf), -VARIANTS.index(v))
     )
@@ -77,16 +99,9 @@ def choose_grader(metrics: dict, calibration: dict, params: dict[str, Any]) -> d
         "chosen_by_validation": chosen,
         "by": by,
         "overridden": override is not None,
-        "validation": {
-            v: {"score": scores[v], **_validation_figures(metrics, v)} for v in VARIANTS
-        },
+        "validation": {v: {"score": scores[v], **figures.get(v, {})} for v in VARIANTS},
     }
     logger.info("grader: %s (validation %s: %s)%s", result["variant"], by,
                 {v: round(s, 4) for v, s in scores.items()},
                 " -- set by selection.variant" if override else "")  # fmt: skip
     return result
-
-
-def _validation_figures(metrics: dict, variant: str) -> dict:
-    figures = metrics.get(variant, {}).get("validation", {})
-    return {k: figures.get(k) for k in ("balanced_accuracy", "log_loss", "log_loss_uncalibrated")}

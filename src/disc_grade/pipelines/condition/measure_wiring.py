@@ -39,7 +39,7 @@ def choose() -> list[Node]:
     return [
         skippable_node(
             calibrate.choose_grader,
-            ["metrics", "calibration", "params:selection"],
+            ["predictions", "calibration", "params:selection"],
             "chosen_grader",
             nothing,
         ),
