@@ -136,10 +136,8 @@ def head_table(base: pd.DataFrame, index: pd.DataFrame, rows: np.ndarray,
 
     keys = index.iloc[rows][KEYS].reset_index(drop=True)
     keys["study_id"] = keys["study_id"].astype(np.int64)
-    plain = base.drop(columns=[*PROB_COLUMNS, "predicted"]).rename(
-        columns={**dict(zip(RAW_PROB_COLUMNS, PROB_COLUMNS, strict=True)),
-                 "raw_predicted": "predicted"})  # fmt: skip
-    plain = plain.drop(columns=PROB_COLUMNS + ["predicted"])
+    graded = [*PROB_COLUMNS, "predicted", *RAW_PROB_COLUMNS, "raw_predicted"]
+    plain = base.drop(columns=graded, errors="ignore")  # the grader's grades, calibrated or not
     table = keys.merge(plain, on=KEYS, how="left", validate="one_to_one")
     if table["split"].isna().any():
         raise ValueError(f"context: {int(table['split'].isna().sum())} ROI rows have no prediction")
