@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.calibration import METHODS, calibrated_table, fit_calibration
 from disc_grade.pipelines.condition.grade import VARIANTS, combine_predictions
 from disc_grade.rsna import PROB_COLUMNS
@@ -16,29 +17,54 @@ logger = logging.getLogger(__name__)
 CRITERIA = ("log_loss", "balanced_accuracy")
 
 
-def calibrate_predictions(
-    label_priors: pd.DataFrame, params: dict[str, Any], *variant_predictions: pd.DataFrame
+def calibrate_on_validation(
+    table: pd.DataFrame, label_priors: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[dict, pd.DataFrame]:
-    """Per variant a calibration fitted on its validation rows (``models.calibration``), and
-    every variant's predictions calibrated by it (the grader's own output kept as ``raw_*``)."""
+    """One grader's calibration fitted on its ``table``'s validation rows
+    (``models.calibration``), and the table calibrated by it (its own output kept as ``raw_*``).
+
+    Raises:
+        ValueError: an unknown method in ``calibration.methods``.
+    """
     methods = tuple(params.get("methods", METHODS))
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"calibration.methods: unknown {unknown}; known: {list(METHODS)}")
+    val = table[table["split"] == "validation"]
+    fitted = fit_calibration(
+        val[PROB_COLUMNS].to_numpy(dtype=float),
+        val["label"].to_numpy(dtype=int),
+        val["study_id"].to_numpy(),
+        methods,
+        float(params["l2"]),
+        int(params["folds"]),
+    )
+    return {**fitted, "n_validation": int(len(val))}, calibrated_table(table, fitted, label_priors)
+
+
+def validation_score(fitted: dict, table: pd.DataFrame, by: str) -> float:
+    """A calibrated grader's score on validation, higher better: its cross-validated log loss
+    negated (``by: log_loss``) or the balanced accuracy of ``table``'s calibrated validation
+    grades."""
+    if by == "log_loss":
+        return -float(fitted["cross_validated_log_loss"][fitted["method"]])
+    val = table[table["split"] == "validation"]
+    if val.empty:
+        return float("nan")
+    return balanced_accuracy(confusion(val["label"].to_numpy(int), val["predicted"].to_numpy(int)))
+
+
+def calibrate_predictions(
+    label_priors: pd.DataFrame, params: dict[str, Any], *variant_predictions: pd.DataFrame
+) -> tuple[dict, pd.DataFrame]:
+    """Per variant a calibration fitted on its validation rows, and every variant's predictions
+    calibrated by it (``calibrate_on_validation``)."""
     calibration, tables = {}, []
     for table in variant_predictions:
         variant = str(table["variant"].iloc[0])
-        val = table[table["split"] == "validation"]
-        fitted = fit_calibration(
-            val[PROB_COLUMNS].to_numpy(dtype=float),
-            val["label"].to_numpy(dtype=int),
-            val["study_id"].to_numpy(),
-            methods,
-            float(params["l2"]),
-            int(params["folds"]),
-        )
-        calibration[variant] = {**fitted, "n_validation": int(len(val))}
-        tables.append(calibrated_table(table, fitted, label_priors))
+        fitted, calibrated = calibrate_on_validation(table, label_priors, params)
+        calibration[variant] = fitted
+        tables.append(calibrated)
         logger.info("calibration[%s]: %s (T %.2f, bias %s); cross-validated log loss %s",
                     variant, fitted["method"], fitted["temperature"],
                     np.round(fitted["bias"], 2).tolist(),
@@ -49,7 +75,7 @@ def calibrate_predictions(
 def validation_figures(predictions: pd.DataFrame) -> dict[str, dict]:
     """Per variant, its validation rows' balanced accuracy (the calibrated decision) and weighted
     log loss, calibrated and as the grader output it."""
-    from disc_grade.evaluation.metrics import balanced_accuracy, confusion, weighted_log_loss
+    from disc_grade.evaluation.metrics import weighted_log_loss
     from disc_grade.models.calibration import WEIGHTS
     from disc_grade.rsna import RAW_PROB_COLUMNS
 
@@ -81,11 +107,8 @@ def choose_grader(predictions: pd.DataFrame, calibration: dict, params: dict[str
     figures = validation_figures(predictions)
     scores = {}
     for variant in VARIANTS:
-        if by == "log_loss":
-            fitted = calibration[variant]
-            scores[variant] = -fitted["cross_validated_log_loss"][fitted["method"]]
-        else:
-            scores[variant] = figures.get(variant, {}).get("balanced_accuracy", float("nan"))
+        own = predictions[predictions["variant"] == variant]
+        scores[variant] = validation_score(calibration.get(variant, {}), own, by)
     chosen = max(
         VARIANTS, key=lambda v: (np.nan_to_num(scores[v], nan=-np.inf), -VARIANTS.index(v))
     )

@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.evaluation.metrics import balanced_accuracy, confusion, evaluate_split
+from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.jsonable import json_ready
-from disc_grade.models.calibration import calibrated_table, fit_calibration
 from disc_grade.models.context_grading import (
     HEADS,
     as_bundle,
@@ -22,25 +21,10 @@ from disc_grade.models.context_grading import (
 )
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader
+from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
 from disc_grade.pipelines.condition.grade import by_variant
-from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
-
-
-def _calibrate(table: pd.DataFrame, label_priors: pd.DataFrame, params: dict) -> tuple:
-    val = table[table["split"] == "validation"]
-    fitted = fit_calibration(val[PROB_COLUMNS].to_numpy(float), val["label"].to_numpy(int),
-                             val["study_id"].to_numpy(), tuple(params["methods"]),
-                             float(params["l2"]), int(params["folds"]))  # fmt: skip
-    return fitted, calibrated_table(table, fitted, label_priors)
-
-
-def _score(fitted: dict, table: pd.DataFrame, by: str) -> float:
-    if by == "log_loss":
-        return -float(fitted["cross_validated_log_loss"][fitted["method"]])
-    val = table[table["split"] == "validation"]
-    return balanced_accuracy(confusion(val["label"].to_numpy(int), val["predicted"].to_numpy(int)))
 
 
 def grade_in_context(
@@ -72,14 +56,14 @@ def grade_in_context(
     base = predictions[predictions["variant"] == variant]
     by = selection.get("by", "log_loss")
     tables = {"grader": base}
-    scores = {"grader": _score(calibration[variant], base, by)}
+    scores = {"grader": validation_score(calibration[variant], base, by)}
     calibrations = {}
     for name in HEADS:
         raw = head_raw(fitted, name, features, index, held)
-        calibrations[name], tables[name] = _calibrate(
+        calibrations[name], tables[name] = calibrate_on_validation(
             head_table(base, index, held, raw, name), label_priors, calibration_params
         )
-        scores[name] = _score(calibrations[name], tables[name], by)
+        scores[name] = validation_score(calibrations[name], tables[name], by)
     by_validation = scores["context"] > max(scores["grader"], scores["per_target"])
     use = params.get("use")
     if use not in (None, True, False):
