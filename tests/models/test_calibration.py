@@ -8,12 +8,11 @@ import pytest
 
 from disc_grade.models.calibration import (
     apply_calibration,
-    calibrated_table,
-    decide,
     fit_calibration,
     submission_probabilities,
     weighted_nll,
 )
+from disc_grade.models.decision import calibrated_table, decide
 from disc_grade.pipelines.condition.calibrate import choose_grader, validation_figures
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS, SPINAL
 

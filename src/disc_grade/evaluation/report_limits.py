@@ -172,6 +172,9 @@ def _choice_rows(results: dict) -> list[tuple[str, dict, str]]:
         if isinstance(fitted, dict) and "cross_validated_log_loss" in fitted:
             rows.append((f"calibration of {variant} (cross-validated log loss, lower is better)",
                          fitted["cross_validated_log_loss"], fitted["method"]))  # fmt: skip
+        if isinstance(fitted, dict) and fitted.get("cross_validated_balanced_accuracy"):
+            rows.append((f"grade called by {variant} (cross-validated balanced accuracy)",
+                         fitted["cross_validated_balanced_accuracy"], fitted["decision"]))  # fmt: skip
     chosen = results.get("chosen_grader") or {}
     if chosen.get("variant"):
         scores = {v: f.get("score") for v, f in chosen.get("validation", {}).items()}

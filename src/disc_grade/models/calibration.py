@@ -9,7 +9,8 @@ follow from ``q``, each the optimum of its own metric:
   and its expected value is lowest at ``p_k`` proportional to ``w_k q_k``
   (``submission_probabilities``), not at ``q`` itself;
 - the grade to call: balanced accuracy is highest at ``argmax_k q_k / prior_k`` (the rule the
-  Bayes ceiling uses).
+  Bayes ceiling uses), if ``q`` is the true posterior; which rule calls the grade is chosen on
+  validation too (``models.decision``).
 
 ``T`` and ``b`` minimise the weighted log loss of ``p`` on validation (whose optimum is the true
 posterior ``q``), plus a small ridge on ``log T`` and ``b``. Four methods: ``as_trained`` submits
@@ -49,11 +50,6 @@ def posterior_of_submission(p: np.ndarray, weights=WEIGHTS) -> np.ndarray:
     """The inverse of ``submission_probabilities``."""
     q = np.asarray(p, dtype=float) / np.asarray(weights, dtype=float)
     return q / q.sum(axis=1, keepdims=True)
-
-
-def decide(q: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """The grade with the largest ``q_k / prior_k`` (per row; ``prior`` [3] or [n, 3])."""
-    return (np.asarray(q, dtype=float) / np.asarray(prior, dtype=float)).argmax(axis=1)
 
 
 def weighted_nll(p: np.ndarray, labels: np.ndarray, weights=WEIGHTS) -> float:
@@ -97,7 +93,7 @@ def fit_method(raw: np.ndarray, labels: np.ndarray, method: str, l2: float = 0.0
     return {"method": method, "temperature": temperature, "bias": [float(b) for b in bias]}
 
 
-def _folds(groups: np.ndarray, n_folds: int) -> list[np.ndarray]:
+def study_folds(groups: np.ndarray, n_folds: int) -> list[np.ndarray]:
     """Row indices per fold, whole groups (studies) dealt out in sorted order."""
     unique = np.unique(groups)
     return [np.flatnonzero(np.isin(groups, unique[i::n_folds])) for i in range(n_folds)]
@@ -108,7 +104,7 @@ def cross_validated_loss(
 ) -> float:
     """The method's weighted log loss on held-out studies, each fold fitted on the others."""
     losses, weights = [], []
-    for held in _folds(groups, n_folds):
+    for held in study_folds(groups, n_folds):
         if len(held) == 0:
             continue
         rest = np.setdiff1d(np.arange(len(labels)), held)
@@ -146,47 +142,3 @@ def fit_calibration(
 def apply_calibration(raw: np.ndarray, calibration: dict) -> np.ndarray:
     """The calibrated posterior ``q`` of ``raw`` under a ``fit_calibration`` result."""
     return posterior(raw, calibration["temperature"], calibration["bias"])
-
-
-def row_priors(conditions, label_priors) -> np.ndarray:
-    """[n, 3] the training frequencies of each row's RSNA condition (``label_priors``, the
-    unweighted rows).
-
-    Raises:
-        ValueError: a condition without a prior (named).
-    """
-    import pandas as pd
-
-    from disc_grade.rsna import PROB_COLUMNS
-
-    plain = label_priors[~label_priors["weighted"].astype(bool)].set_index("condition")
-    conditions = pd.Series(np.asarray(conditions, dtype=object))
-    missing = sorted(set(conditions) - set(plain.index))
-    if missing:
-        raise ValueError(f"label_priors has no row for condition(s) {missing}")
-    return plain.loc[conditions, PROB_COLUMNS].to_numpy(dtype=float)
-
-
-def calibrated_table(table, calibration: dict, label_priors, condition: str | None = None):
-    """``table`` (a ``predictions`` table of one variant) with its probabilities calibrated.
-
-    The grader's own output moves to ``raw_<column>`` (and ``raw_predicted``); ``PROB_COLUMNS``
-    become the probabilities to submit and ``predicted`` the grade of ``decide``.
-
-    Args:
-        condition: the RSNA condition of every row, when ``table`` has no ``condition`` column.
-    """
-    from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
-
-    if RAW_PROB_COLUMNS[0] in table.columns:
-        raise ValueError("these predictions are calibrated already")
-    raw = table[PROB_COLUMNS].to_numpy(dtype=float)
-    q = apply_calibration(raw, calibration)
-    conditions = table["condition"] if "condition" in table.columns else [condition] * len(table)
-    out = table.rename(columns={**dict(zip(PROB_COLUMNS, RAW_PROB_COLUMNS, strict=True)),
-                                "predicted": "raw_predicted"})  # fmt: skip
-    submitted = submission_probabilities(q)
-    for k, column in enumerate(PROB_COLUMNS):
-        out[column] = submitted[:, k]
-    out["predicted"] = decide(q, row_priors(conditions, label_priors)).astype(np.int64)
-    return out

@@ -15,7 +15,7 @@ from disc_grade.evaluation import figures
 from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.jsonable import json_ready
-from disc_grade.models.calibration import calibrated_table
+from disc_grade.models.decision import calibrated_table
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict, prediction_table
 from disc_grade.models.saliency import gradcam

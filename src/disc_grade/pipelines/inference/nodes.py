@@ -24,8 +24,8 @@ from disc_grade.inference.grading import graded_rows, target_table
 from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
-from disc_grade.models.calibration import calibrated_table
 from disc_grade.models.context_grading import graded_in_context, grader_features
+from disc_grade.models.decision import calibrated_table
 from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader, predict
 from disc_grade.pipelines.condition.grade import by_variant

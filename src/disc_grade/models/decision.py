@@ -1,0 +1,138 @@
+"""The grade a calibrated grader calls, by a rule chosen on validation.
+
+Balanced accuracy is highest at ``argmax_k q_k / prior_k`` when ``q`` is the true posterior
+(the rule the Bayes ceiling uses). A grader trained with class weights already calls
+``argmax_k r_k`` near that rule, while a ``q`` fitted for the log loss on a few dozen Severe
+targets can move the boundaries the wrong way. So the rule (``DECISIONS``) is a choice made on
+validation by balanced accuracy: ``posterior`` (the calibrated posterior over the training
+frequencies, each study's grade from a calibration fitted on the other folds, as the method is
+chosen) or ``grader`` (the grader's own argmax, nothing fitted). A tie keeps ``posterior``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.models.calibration import (
+    apply_calibration,
+    fit_method,
+    posterior,
+    study_folds,
+    submission_probabilities,
+)
+from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
+
+DECISIONS = ("posterior", "grader")  # argmax q / prior, or the grader's own argmax
+
+
+def decide(q: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """The grade with the largest ``q_k / prior_k`` (per row; ``prior`` [3] or [n, 3])."""
+    return (np.asarray(q, dtype=float) / np.asarray(prior, dtype=float)).argmax(axis=1)
+
+
+def _balanced_accuracy(labels: np.ndarray, grades: np.ndarray) -> float:
+    from disc_grade.evaluation.metrics import balanced_accuracy, confusion
+
+    return balanced_accuracy(confusion(labels, grades)) if len(labels) else float("nan")
+
+
+def choose_decision(
+    raw: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    priors: np.ndarray,
+    method: str,
+    decisions=DECISIONS,
+    l2: float = 0.01,
+    n_folds: int = 5,
+) -> dict:
+    """The rule with the highest balanced accuracy on (``raw``, ``labels``), the posterior's
+    cross-validated by study: each fold called by ``method`` fitted on the others.
+
+    Args:
+        raw: [n, 3] the grader's probabilities; groups: [n] their studies.
+        priors: [n, 3] each row's training frequencies (``row_priors``).
+        method: the calibration method validation kept (``fit_calibration``).
+
+    Returns:
+        ``decision`` and ``cross_validated_balanced_accuracy`` per rule.
+
+    Raises:
+        ValueError: no rule, or an unknown one.
+    """
+    unknown = sorted(set(decisions) - set(DECISIONS))
+    if unknown or not decisions:
+        raise ValueError(f"calibration.decisions: {unknown or 'none'}; known: {list(DECISIONS)}")
+    raw, labels = np.asarray(raw, dtype=float), np.asarray(labels, dtype=int)
+    groups, priors = np.asarray(groups), np.asarray(priors, dtype=float)
+    held_out = np.zeros(len(labels), dtype=int)
+    for held in study_folds(groups, max(2, min(n_folds, len(np.unique(groups))))):
+        rest = np.setdiff1d(np.arange(len(labels)), held)
+        fitted = fit_method(raw[rest], labels[rest], method, l2)
+        held_out[held] = decide(posterior(raw[held], fitted["temperature"], fitted["bias"]),
+                                priors[held])  # fmt: skip
+    grades = {"posterior": held_out, "grader": raw.argmax(axis=1)}
+    scores = {d: _balanced_accuracy(labels, grades[d]) for d in decisions}
+    best = max(
+        decisions, key=lambda d: (np.nan_to_num(scores[d], nan=-np.inf), -DECISIONS.index(d))
+    )
+    return {"decision": best, "cross_validated_balanced_accuracy": scores}
+
+
+def decide_grades(raw: np.ndarray, calibration: dict, priors: np.ndarray) -> np.ndarray:
+    """The grade of each row of ``raw`` by the calibration's ``decision`` (one written before
+    the rule was chosen called by the posterior, which stays its rule).
+
+    Raises:
+        ValueError: an unknown rule.
+    """
+    rule = calibration.get("decision", "posterior")
+    if rule not in DECISIONS:
+        raise ValueError(f"calibration decision '{rule}' is not one of {list(DECISIONS)}")
+    if rule == "grader":
+        return np.asarray(raw, dtype=float).argmax(axis=1)
+    return decide(apply_calibration(raw, calibration), priors)
+
+
+def row_priors(conditions, label_priors: pd.DataFrame) -> np.ndarray:
+    """[n, 3] the training frequencies of each row's RSNA condition (``label_priors``, the
+    unweighted rows).
+
+    Raises:
+        ValueError: a condition without a prior (named).
+    """
+    plain = label_priors[~label_priors["weighted"].astype(bool)].set_index("condition")
+    conditions = pd.Series(np.asarray(conditions, dtype=object))
+    missing = sorted(set(conditions) - set(plain.index))
+    if missing:
+        raise ValueError(f"label_priors has no row for condition(s) {missing}")
+    return plain.loc[conditions, PROB_COLUMNS].to_numpy(dtype=float)
+
+
+def calibrated_table(
+    table: pd.DataFrame, calibration: dict, label_priors: pd.DataFrame, condition: str | None = None
+) -> pd.DataFrame:
+    """``table`` (a ``predictions`` table of one variant) with its probabilities calibrated.
+
+    The grader's own output moves to ``raw_<column>`` (and ``raw_predicted``); ``PROB_COLUMNS``
+    become the probabilities to submit and ``predicted`` the grade of ``decide_grades``.
+
+    Args:
+        condition: the RSNA condition of every row, when ``table`` has no ``condition`` column.
+
+    Raises:
+        ValueError: predictions calibrated already, or a condition without a prior.
+    """
+    if RAW_PROB_COLUMNS[0] in table.columns:
+        raise ValueError("these predictions are calibrated already")
+    raw = table[PROB_COLUMNS].to_numpy(dtype=float)
+    conditions = table["condition"] if "condition" in table.columns else [condition] * len(table)
+    out = table.rename(columns={**dict(zip(PROB_COLUMNS, RAW_PROB_COLUMNS, strict=True)),
+                                "predicted": "raw_predicted"})  # fmt: skip
+    submitted = submission_probabilities(apply_calibration(raw, calibration))
+    for k, column in enumerate(PROB_COLUMNS):
+        out[column] = submitted[:, k]
+    priors = row_priors(conditions, label_priors)
+    out["predicted"] = decide_grades(raw, calibration, priors).astype(np.int64)
+    return out
