@@ -8,7 +8,10 @@ import pytest
 
 from disc_grade.models.calibration import (
     apply_calibration,
+    cross_validated_loss,
+    cross_validated_probabilities,
     fit_calibration,
+    paired_gain,
     submission_probabilities,
     weighted_nll,
 )
@@ -115,3 +118,33 @@ def test_validation_chooses_the_grader_and_a_setting_overrides_it():
     assert forced["variant"] == "frozen" and forced["chosen_by_validation"] == "scratch"
     with pytest.raises(ValueError, match="selection.by"):
         choose_grader(metrics, calibration, {"by": "accuracy"})
+
+
+def test_cross_validated_probabilities_give_the_cross_validated_loss():
+    truth, labels, studies = _toy(n=600, seed=3)
+    raw = _over_confident(truth)
+    p = cross_validated_probabilities(raw, labels, studies, "vector", 0.01, 5)
+    assert np.isfinite(p).all() and np.allclose(p.sum(1), 1)
+    assert weighted_nll(p, labels) == pytest.approx(
+        cross_validated_loss(raw, labels, studies, "vector", 0.01, 5)
+    )
+
+
+def test_a_paired_comparison_tells_a_better_grader_from_noise():
+    truth, labels, studies = _toy(n=500, seed=4)
+    blurred = 0.5 * truth + 0.5 * truth.mean(0)  # knows less
+    better = paired_gain(submission_probabilities(truth), submission_probabilities(blurred),
+                         labels, studies)  # fmt: skip
+    assert better["gain"] > 0.02 and better["share_won"] > 0.99
+    worse = paired_gain(submission_probabilities(blurred), submission_probabilities(truth),
+                        labels, studies)  # fmt: skip
+    assert worse["gain"] == pytest.approx(-better["gain"]) and worse["share_won"] < 0.01
+    same = paired_gain(truth, truth, labels, studies)
+    assert same["gain"] == 0 and same["share_won"] == 0
+    # a sliver of improvement on few studies: lower on the whole, not in most resamples
+    rng = np.random.default_rng(5)
+    jitter = truth * np.exp(rng.normal(0, 0.3, truth.shape))
+    jitter /= jitter.sum(1, keepdims=True)
+    few = slice(0, 60)
+    noisy = paired_gain(truth[few], jitter[few], labels[few], studies[few])
+    assert 0.05 < noisy["share_won"] < 0.95

@@ -76,6 +76,16 @@ HEAD_NAMES = {"grader": "chosen grader (per target)", "per_target": "per-target 
               "context": "study-context head"}  # fmt: skip
 
 
+def _kept(context: dict) -> str:
+    """``yes``/``no`` and, where compared, the paired figures against the grader."""
+    paired = context.get("paired") or {}
+    text = "yes" if context.get("kept") else "no"
+    if paired.get("share_won") is not None:
+        text += (f" (log loss {fmt(paired.get('gain'))} below the grader's, lower in "
+                 f"{fmt(paired.get('share_won'), 'pct')} of resamples)")  # fmt: skip
+    return text + (" (set)" if context.get("overridden") else "")
+
+
 def context_section(conditions: dict[str, dict], titles: dict[str, str]) -> Section | None:
     """Per trained condition: the chosen grader, a per-target head and the study-context head on
     the same features, on validation (where the choice is made) and test."""
@@ -88,12 +98,11 @@ def context_section(conditions: dict[str, dict], titles: dict[str, str]) -> Sect
             continue
         for head, figures in context["figures"].items():
             val, test = figures.get("validation", {}), figures.get("test", {})
-            kept = context.get("kept") if head == "context" else None
             rows.append([titles.get(name, name), HEAD_NAMES.get(head, head),
                          fmt(context["validation_score"].get(head)),
                          fmt(val.get("balanced_accuracy"), "pct"),
                          fmt(test.get("balanced_accuracy"), "pct") + _interval(test),
-                         fmt(test.get("log_loss")), "" if kept is None else ("yes" if kept else "no")])  # fmt: skip
+                         fmt(test.get("log_loss")), _kept(context) if head == "context" else ""])  # fmt: skip
     if not rows:
         return None
     text = [
@@ -102,7 +111,9 @@ def context_section(conditions: dict[str, dict], titles: dict[str, str]) -> Sect
         "features and logits, trained on the training split less a fifth of its studies (on "
         "which they are stopped) and calibrated on validation. The validation score is the selection's criterion (`selection.by`: the "
         "negated cross-validated log loss, or balanced accuracy); the context head grades "
-        "(inference included) only where it scores above both the grader and the per-target head.",
+        "(inference included) only where it scores above both the grader and the per-target "
+        "head and, by log loss, beats the grader in a set share of study bootstrap resamples of "
+        "validation (`context.confidence`; paired, each cross-validated by study).",
     ]
     return Section("Grading a study's targets together", text, header, rows)
 

@@ -99,20 +99,30 @@ def study_folds(groups: np.ndarray, n_folds: int) -> list[np.ndarray]:
     return [np.flatnonzero(np.isin(groups, unique[i::n_folds])) for i in range(n_folds)]
 
 
+def cross_validated_probabilities(
+    raw: np.ndarray, labels: np.ndarray, groups: np.ndarray, method: str, l2: float, n_folds: int
+) -> np.ndarray:
+    """[n, 3] the probabilities the method submits for each row, fitted on the other folds (by
+    study), so no row is scored by a fit it took part in."""
+    out = np.full((len(labels), 3), np.nan)
+    for held in study_folds(groups, n_folds):
+        rest = np.setdiff1d(np.arange(len(labels)), held)
+        fitted = fit_method(raw[rest], labels[rest], method, l2)
+        out[held] = submission_probabilities(
+            posterior(raw[held], fitted["temperature"], fitted["bias"])
+        )
+    return out
+
+
 def cross_validated_loss(
     raw: np.ndarray, labels: np.ndarray, groups: np.ndarray, method: str, l2: float, n_folds: int
 ) -> float:
     """The method's weighted log loss on held-out studies, each fold fitted on the others."""
-    losses, weights = [], []
-    for held in study_folds(groups, n_folds):
-        if len(held) == 0:
-            continue
-        rest = np.setdiff1d(np.arange(len(labels)), held)
-        fitted = fit_method(raw[rest], labels[rest], method, l2)
-        p = submission_probabilities(posterior(raw[held], fitted["temperature"], fitted["bias"]))
-        losses.append(weighted_nll(p, labels[held]))
-        weights.append(WEIGHTS[labels[held]].sum())
-    return float(np.average(losses, weights=weights)) if losses else float("nan")
+    if len(labels) == 0:
+        return float("nan")
+    return weighted_nll(
+        cross_validated_probabilities(raw, labels, groups, method, l2, n_folds), labels
+    )
 
 
 def fit_calibration(
@@ -142,3 +152,37 @@ def fit_calibration(
 def apply_calibration(raw: np.ndarray, calibration: dict) -> np.ndarray:
     """The calibrated posterior ``q`` of ``raw`` under a ``fit_calibration`` result."""
     return posterior(raw, calibration["temperature"], calibration["bias"])
+
+
+def paired_gain(
+    p_new: np.ndarray,
+    p_old: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict:
+    """How much lower ``p_new``'s weighted log loss is than ``p_old``'s on the same rows
+    (``gain``), and the share of study bootstrap resamples in which it is lower (``share_won``):
+    a paired comparison, so the studies both graders find hard cancel out."""
+    labels, groups = np.asarray(labels, dtype=int), np.asarray(groups)
+    if len(labels) == 0:
+        return {"gain": float("nan"), "share_won": float("nan"), "n_resamples": 0}
+    w = WEIGHTS[labels]
+    rows = np.arange(len(labels))
+
+    def row_loss(p: np.ndarray) -> np.ndarray:
+        return -w * np.log(np.clip(np.asarray(p, dtype=float)[rows, labels], _EPS, 1.0))
+
+    studies, inverse = np.unique(groups, return_inverse=True)
+    per_study = np.stack(
+        [np.bincount(inverse, weights=x, minlength=len(studies))
+         for x in (row_loss(p_old) - row_loss(p_new), w)]
+    )  # fmt: skip
+    drawn = np.random.default_rng(seed).integers(0, len(studies), (n_resamples, len(studies)))
+    gains = per_study[0][drawn].sum(axis=1) / per_study[1][drawn].sum(axis=1)
+    return {
+        "gain": float(per_study[0].sum() / per_study[1].sum()),
+        "share_won": float((gains > 0).mean()),
+        "n_resamples": int(n_resamples),
+    }

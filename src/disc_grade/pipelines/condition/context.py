@@ -10,6 +10,7 @@ import pandas as pd
 
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.jsonable import json_ready
+from disc_grade.models.calibration import cross_validated_probabilities, paired_gain
 from disc_grade.models.context_grading import (
     HEADS,
     as_bundle,
@@ -23,8 +24,31 @@ from disc_grade.models.device import select_device
 from disc_grade.models.predict import load_grader
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
 from disc_grade.pipelines.condition.grade import by_variant
+from disc_grade.rsna import RAW_PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
+KEYS = ["study_id", "condition", "level"]
+
+
+def paired_on_validation(
+    tables: dict[str, pd.DataFrame], methods: dict[str, str], params: dict[str, Any], seed: int
+) -> dict:
+    """The context head's weighted log loss against the chosen grader's on the validation targets
+    both grade, each cross-validated by study with its own calibration method
+    (``models.calibration.paired_gain``: the gain and the share of study resamples it wins)."""
+    val = {n: tables[n][tables[n]["split"] == "validation"] for n in ("grader", "context")}
+    both = val["grader"][KEYS].merge(val["context"][KEYS], on=KEYS)
+    probabilities = {}
+    folds = max(2, min(int(params["folds"]), both["study_id"].nunique()))
+    for name, rows in val.items():
+        rows = both.merge(rows, on=KEYS, how="left", validate="1:1")
+        probabilities[name] = cross_validated_probabilities(
+            rows[RAW_PROB_COLUMNS].to_numpy(float), rows["label"].to_numpy(int),
+            rows["study_id"].to_numpy(), methods[name], float(params["l2"]), folds,
+        )  # fmt: skip
+    labels = both.merge(val["grader"], on=KEYS)["label"].to_numpy(int)
+    return paired_gain(probabilities["context"], probabilities["grader"], labels,
+                       both["study_id"].to_numpy(), seed=seed)  # fmt: skip
 
 
 def grade_in_context(
@@ -44,8 +68,10 @@ def grade_in_context(
     """The chosen grader's features of every ROI; a per-target and a study-context head fitted on
     them (training split, stopped on validation) and calibrated on validation; the context head
     kept only if validation (``selection.by``) scores it above both the chosen grader and the
-    per-target head (``context.use`` true or false overrides). Returns the kept head (or none), every figure of the three per split, and
-    the context head's calibrated predictions (variant ``context``) for the held-out splits."""
+    per-target head, and (by log loss) beats the grader in ``context.confidence`` of the study
+    resamples (``paired_on_validation``); ``context.use`` true or false overrides. Returns the
+    kept head (or none), every figure of the three per split, and the context head's calibrated
+    predictions (variant ``context``) for the held-out splits."""
     variant = chosen_grader["variant"]
     device = select_device(finetuning["device"])
     grader = load_grader(by_variant(*grader_models)[variant], finetuning["encoder"], device)
@@ -65,6 +91,13 @@ def grade_in_context(
         )
         scores[name] = validation_score(calibrations[name], tables[name], by)
     by_validation = scores["context"] > max(scores["grader"], scores["per_target"])
+    paired = None
+    if by == "log_loss":  # a head added to the grader must win by more than the studies' noise
+        methods = {"grader": calibration[variant]["method"],
+                   "context": calibrations["context"]["method"]}  # fmt: skip
+        paired = paired_on_validation(tables, methods, calibration_params, int(params["seed"]))
+        paired["confidence"] = float(params["confidence"])
+        by_validation = by_validation and paired["share_won"] >= paired["confidence"]
     use = params.get("use")
     if use not in (None, True, False):
         raise ValueError(f"context.use must be null, true or false, got {use!r}")
@@ -76,6 +109,7 @@ def grade_in_context(
         "kept_by_validation": bool(by_validation),
         "overridden": use is not None,
         "validation_score": scores,
+        "paired": paired,
         "epochs": {n: fitted["heads"][n]["epochs"] for n in HEADS},
         "calibration": {n: c["method"] for n, c in calibrations.items()},
         "feature_probe_balanced_accuracy": probe(features, index),
@@ -92,8 +126,8 @@ def grade_in_context(
             for name, table in tables.items()
         },
     }
-    logger.info("context: validation %s %s -> %s", by,
-                {k: round(v, 4) for k, v in scores.items()},
+    logger.info("context: validation %s %s, against the grader %s -> %s", by,
+                {k: round(v, 4) for k, v in scores.items()}, paired,
                 "kept" if kept else "not kept")  # fmt: skip
     model = as_bundle(fitted, "context", calibrations["context"], params) if kept else {}
     return (
