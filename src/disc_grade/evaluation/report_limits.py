@@ -81,8 +81,9 @@ def _kept(context: dict) -> str:
     paired = context.get("paired") or {}
     text = "yes" if context.get("kept") else "no"
     if paired.get("share_won") is not None:
-        text += (f" (log loss {fmt(paired.get('gain'))} below the grader's, lower in "
-                 f"{fmt(paired.get('share_won'), 'pct')} of resamples)")  # fmt: skip
+        gain = paired.get("gain") or 0.0
+        text += (f" (validation log loss {fmt(abs(gain))} {'below' if gain > 0 else 'above'} "
+                 f"the grader's, below in {fmt(paired.get('share_won'), 'pct')} of resamples)")  # fmt: skip
     return text + (" (set)" if context.get("overridden") else "")
 
 
@@ -184,8 +185,10 @@ def _choice_rows(results: dict) -> list[tuple[str, dict, str]]:
             rows.append((f"calibration of {variant} (cross-validated log loss, lower is better)",
                          fitted["cross_validated_log_loss"], fitted["method"]))  # fmt: skip
         if isinstance(fitted, dict) and fitted.get("cross_validated_balanced_accuracy"):
-            rows.append((f"grade called by {variant} (cross-validated balanced accuracy)",
-                         fitted["cross_validated_balanced_accuracy"], fitted["decision"]))  # fmt: skip
+            rows.append((f"grade called by {variant} (cross-validated balanced accuracy; share "
+                         "of study resamples the posterior wins)",
+                         {**fitted["cross_validated_balanced_accuracy"],
+                          "posterior wins": fitted.get("posterior_won")}, fitted["decision"]))  # fmt: skip
     chosen = results.get("chosen_grader") or {}
     if chosen.get("variant"):
         scores = {v: f.get("score") for v, f in chosen.get("validation", {}).items()}

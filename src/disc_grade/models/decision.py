@@ -4,9 +4,11 @@ Balanced accuracy is highest at ``argmax_k q_k / prior_k`` when ``q`` is the tru
 (the rule the Bayes ceiling uses). A grader trained with class weights already calls
 ``argmax_k r_k`` near that rule, while a ``q`` fitted for the log loss on a few dozen Severe
 targets can move the boundaries the wrong way. So the rule (``DECISIONS``) is a choice made on
-validation by balanced accuracy: ``posterior`` (the calibrated posterior over the training
-frequencies, each study's grade from a calibration fitted on the other folds, as the method is
-chosen) or ``grader`` (the grader's own argmax, nothing fitted). A tie keeps ``posterior``.
+validation by balanced accuracy: ``grader`` (the grader's own argmax, nothing fitted) unless
+``posterior`` (the calibrated posterior over the training frequencies, each study's grade from a
+calibration fitted on the other folds, as the method is chosen) scores higher in at least
+``confidence`` of the study bootstrap resamples of validation: a fitted rule must beat the plain
+one by more than the studies' noise.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from disc_grade.models.calibration import (
 )
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
 
-DECISIONS = ("posterior", "grader")  # argmax q / prior, or the grader's own argmax
+DECISIONS = ("grader", "posterior")  # the grader's own argmax, or argmax q / prior
 
 
 def decide(q: np.ndarray, prior: np.ndarray) -> np.ndarray:
@@ -37,6 +39,38 @@ def _balanced_accuracy(labels: np.ndarray, grades: np.ndarray) -> float:
     return balanced_accuracy(confusion(labels, grades)) if len(labels) else float("nan")
 
 
+def share_won(
+    labels: np.ndarray,
+    new: np.ndarray,
+    old: np.ndarray,
+    groups: np.ndarray,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> float:
+    """The share of study bootstrap resamples in which grades ``new`` have a higher balanced
+    accuracy than grades ``old`` on the same rows (NaN without rows)."""
+    labels, groups = np.asarray(labels, dtype=int), np.asarray(groups)
+    if len(labels) == 0:
+        return float("nan")
+    studies, inverse = np.unique(groups, return_inverse=True)
+
+    def per_study(grades: np.ndarray) -> np.ndarray:  # [studies, 9] confusion counts
+        out = np.zeros((len(studies), 9))
+        np.add.at(out, (inverse, 3 * labels + np.asarray(grades, dtype=int)), 1)
+        return out
+
+    drawn = np.random.default_rng(seed).integers(0, len(studies), (n_resamples, len(studies)))
+
+    def resampled(grades: np.ndarray) -> np.ndarray:  # [resamples] balanced accuracy
+        cm = per_study(grades)[drawn].sum(axis=1).reshape(-1, 3, 3)
+        support = cm.sum(axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            recall = np.diagonal(cm, axis1=1, axis2=2) / support
+        return np.nanmean(np.where(support > 0, recall, np.nan), axis=1)
+
+    return float((resampled(new) > resampled(old)).mean())
+
+
 def choose_decision(
     raw: np.ndarray,
     labels: np.ndarray,
@@ -46,17 +80,21 @@ def choose_decision(
     decisions=DECISIONS,
     l2: float = 0.01,
     n_folds: int = 5,
+    confidence: float = 0.9,
 ) -> dict:
-    """The rule with the highest balanced accuracy on (``raw``, ``labels``), the posterior's
-    cross-validated by study: each fold called by ``method`` fitted on the others.
+    """The rule that calls the grades of (``raw``, ``labels``): ``grader`` unless ``posterior``
+    (cross-validated by study: each fold called by ``method`` fitted on the others) has the
+    higher balanced accuracy in at least ``confidence`` of the study resamples (``share_won``).
 
     Args:
         raw: [n, 3] the grader's probabilities; groups: [n] their studies.
         priors: [n, 3] each row's training frequencies (``row_priors``).
         method: the calibration method validation kept (``fit_calibration``).
+        decisions: the rules allowed; one alone is taken as it is.
 
     Returns:
-        ``decision`` and ``cross_validated_balanced_accuracy`` per rule.
+        ``decision``, ``cross_validated_balanced_accuracy`` per rule and ``posterior_won``
+        (the share of resamples).
 
     Raises:
         ValueError: no rule, or an unknown one.
@@ -72,12 +110,14 @@ def choose_decision(
         fitted = fit_method(raw[rest], labels[rest], method, l2)
         held_out[held] = decide(posterior(raw[held], fitted["temperature"], fitted["bias"]),
                                 priors[held])  # fmt: skip
-    grades = {"posterior": held_out, "grader": raw.argmax(axis=1)}
+    grades = {"grader": raw.argmax(axis=1), "posterior": held_out}
     scores = {d: _balanced_accuracy(labels, grades[d]) for d in decisions}
-    best = max(
-        decisions, key=lambda d: (np.nan_to_num(scores[d], nan=-np.inf), -DECISIONS.index(d))
-    )
-    return {"decision": best, "cross_validated_balanced_accuracy": scores}
+    won = share_won(labels, grades["posterior"], grades["grader"], groups)
+    if len(decisions) == 1:
+        best = decisions[0]
+    else:
+        best = "posterior" if won >= confidence else "grader"
+    return {"decision": best, "cross_validated_balanced_accuracy": scores, "posterior_won": won}
 
 
 def decide_grades(raw: np.ndarray, calibration: dict, priors: np.ndarray) -> np.ndarray:

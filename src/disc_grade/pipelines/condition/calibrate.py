@@ -40,7 +40,8 @@ def calibrate_on_validation(
     if len(val):
         priors = row_priors(val["condition"], label_priors)
         fitted |= choose_decision(raw, labels, val["study_id"].to_numpy(), priors,
-                                  fitted["method"], decisions, l2, folds)  # fmt: skip
+                                  fitted["method"], decisions, l2, folds,
+                                  float(params.get("confidence", 0.9)))  # fmt: skip
     else:
         fitted["decision"] = decisions[0] if decisions else DECISIONS[0]
     return {**fitted, "n_validation": int(len(val))}, calibrated_table(table, fitted, label_priors)
