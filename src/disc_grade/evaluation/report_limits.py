@@ -78,8 +78,7 @@ HEAD_NAMES = {"grader": "chosen grader (per target)", "per_target": "per-target 
 
 def _kept(context: dict) -> str:
     """``yes``/``no`` and, where compared, the paired figures against the grader."""
-    paired = context.get("paired") or {}
-    text = "yes" if context.get("kept") else "no"
+    paired, text = context.get("paired") or {}, "yes" if context.get("kept") else "no"
     if paired.get("share_won") is not None:
         gain = paired.get("gain") or 0.0
         text += (f" (validation log loss {fmt(abs(gain))} {'below' if gain > 0 else 'above'} "
@@ -110,11 +109,11 @@ def context_section(conditions: dict[str, dict], titles: dict[str, str]) -> Sect
         "A head that grades a study's targets together (self-attention over its levels and "
         "sides) against a per-target head of the same width, both on the chosen grader's "
         "features and logits, trained on the training split less a fifth of its studies (on "
-        "which they are stopped) and calibrated on validation. The validation score is the selection's criterion (`selection.by`: the "
-        "negated cross-validated log loss, or balanced accuracy); the context head grades "
-        "(inference included) only where it scores above both the grader and the per-target "
-        "head and, by log loss, beats the grader in a set share of study bootstrap resamples of "
-        "validation (`context.confidence`; paired, each cross-validated by study).",
+        "which they are stopped) and calibrated on validation. The validation score is the "
+        "selection's criterion (`selection.by`: the negated cross-validated log loss, or "
+        "balanced accuracy); the context head grades (inference included) only where it scores "
+        "above both and, by log loss, beats the grader in `context.confidence` of the study "
+        "bootstrap resamples of validation (paired, each cross-validated by study).",
     ]
     return Section("Grading a study's targets together", text, header, rows)
 

@@ -30,6 +30,16 @@ logger = logging.getLogger(__name__)
 KEYS = ["study_id", "condition", "level"]
 
 
+def split_figures(table: pd.DataFrame, evaluation: dict[str, Any]) -> dict[str, dict]:
+    """``evaluate_split``'s figures of every split of one grader's ``table``."""
+    return {
+        split: evaluate_split(
+            rows, int(evaluation["n_resamples"]), int(evaluation["seed"]), int(evaluation["n_bins"])
+        )  # fmt: skip
+        for split, rows in table.groupby("split", sort=True)
+    }
+
+
 def paired_on_validation(
     tables: dict[str, pd.DataFrame], methods: dict[str, str], params: dict[str, Any], seed: int
 ) -> dict:
@@ -113,18 +123,7 @@ def grade_in_context(
         "epochs": {n: fitted["heads"][n]["epochs"] for n in HEADS},
         "calibration": {n: c["method"] for n, c in calibrations.items()},
         "feature_probe_balanced_accuracy": probe(features, index),
-        "figures": {
-            name: {
-                split: evaluate_split(
-                    rows,
-                    int(evaluation["n_resamples"]),
-                    int(evaluation["seed"]),
-                    int(evaluation["n_bins"]),
-                )
-                for split, rows in table.groupby("split", sort=True)
-            }  # fmt: skip
-            for name, table in tables.items()
-        },
+        "figures": {name: split_figures(table, evaluation) for name, table in tables.items()},
     }
     logger.info("context: validation %s %s, against the grader %s -> %s", by,
                 {k: round(v, 4) for k, v in scores.items()}, paired,
