@@ -154,35 +154,34 @@ def apply_calibration(raw: np.ndarray, calibration: dict) -> np.ndarray:
     return posterior(raw, calibration["temperature"], calibration["bias"])
 
 
-def paired_gain(
-    p_new: np.ndarray,
-    p_old: np.ndarray,
-    labels: np.ndarray,
-    groups: np.ndarray,
-    n_resamples: int = 1000,
-    seed: int = 0,
-) -> dict:
+def study_resampled_sums(
+    per_row: np.ndarray, groups: np.ndarray, n_resamples: int = 1000, seed: int = 0
+) -> np.ndarray:
+    """[n_resamples, k] column sums of ``per_row`` [n, k] over study bootstrap resamples (each
+    study drawn whole, so two graders compared on the same draws are paired)."""
+    studies, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    per_study = np.zeros((len(studies), per_row.shape[1]))
+    np.add.at(per_study, inverse, per_row)
+    drawn = np.random.default_rng(seed).integers(0, len(studies), (n_resamples, len(studies)))
+    return per_study[drawn].sum(axis=1)
+
+
+def paired_gain(p_new, p_old, labels, groups, n_resamples: int = 1000, seed: int = 0) -> dict:
     """How much lower ``p_new``'s weighted log loss is than ``p_old``'s on the same rows
     (``gain``), and the share of study bootstrap resamples in which it is lower (``share_won``):
     a paired comparison, so the studies both graders find hard cancel out."""
-    labels, groups = np.asarray(labels, dtype=int), np.asarray(groups)
+    labels = np.asarray(labels, dtype=int)
     if len(labels) == 0:
         return {"gain": float("nan"), "share_won": float("nan"), "n_resamples": 0}
-    w = WEIGHTS[labels]
-    rows = np.arange(len(labels))
+    w, rows = WEIGHTS[labels], np.arange(len(labels))
 
     def row_loss(p: np.ndarray) -> np.ndarray:
         return -w * np.log(np.clip(np.asarray(p, dtype=float)[rows, labels], _EPS, 1.0))
 
-    studies, inverse = np.unique(groups, return_inverse=True)
-    per_study = np.stack(
-        [np.bincount(inverse, weights=x, minlength=len(studies))
-         for x in (row_loss(p_old) - row_loss(p_new), w)]
-    )  # fmt: skip
-    drawn = np.random.default_rng(seed).integers(0, len(studies), (n_resamples, len(studies)))
-    gains = per_study[0][drawn].sum(axis=1) / per_study[1][drawn].sum(axis=1)
+    per_row = np.stack([row_loss(p_old) - row_loss(p_new), w], axis=1)
+    sums = study_resampled_sums(per_row, groups, n_resamples, seed)
     return {
-        "gain": float(per_study[0].sum() / per_study[1].sum()),
-        "share_won": float((gains > 0).mean()),
+        "gain": float(per_row[:, 0].sum() / per_row[:, 1].sum()),
+        "share_won": float((sums[:, 0] / sums[:, 1] > 0).mean()),
         "n_resamples": int(n_resamples),
     }

@@ -21,6 +21,7 @@ from disc_grade.models.calibration import (
     fit_method,
     posterior,
     study_folds,
+    study_resampled_sums,
     submission_probabilities,
 )
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
@@ -39,36 +40,23 @@ def _balanced_accuracy(labels: np.ndarray, grades: np.ndarray) -> float:
     return balanced_accuracy(confusion(labels, grades)) if len(labels) else float("nan")
 
 
-def share_won(
-    labels: np.ndarray,
-    new: np.ndarray,
-    old: np.ndarray,
-    groups: np.ndarray,
-    n_resamples: int = 1000,
-    seed: int = 0,
-) -> float:
+def share_won(labels, new, old, groups, n_resamples: int = 1000, seed: int = 0) -> float:
     """The share of study bootstrap resamples in which grades ``new`` have a higher balanced
     accuracy than grades ``old`` on the same rows (NaN without rows)."""
-    labels, groups = np.asarray(labels, dtype=int), np.asarray(groups)
+    labels = np.asarray(labels, dtype=int)
     if len(labels) == 0:
         return float("nan")
-    studies, inverse = np.unique(groups, return_inverse=True)
+    cells = [np.eye(9)[3 * labels + np.asarray(g, dtype=int)] for g in (new, old)]
+    sums = study_resampled_sums(np.concatenate(cells, axis=1), groups, n_resamples, seed)
 
-    def per_study(grades: np.ndarray) -> np.ndarray:  # [studies, 9] confusion counts
-        out = np.zeros((len(studies), 9))
-        np.add.at(out, (inverse, 3 * labels + np.asarray(grades, dtype=int)), 1)
-        return out
-
-    drawn = np.random.default_rng(seed).integers(0, len(studies), (n_resamples, len(studies)))
-
-    def resampled(grades: np.ndarray) -> np.ndarray:  # [resamples] balanced accuracy
-        cm = per_study(grades)[drawn].sum(axis=1).reshape(-1, 3, 3)
+    def balanced(cm: np.ndarray) -> np.ndarray:  # [resamples, 3, 3] -> [resamples]
         support = cm.sum(axis=2)
         with np.errstate(invalid="ignore", divide="ignore"):
             recall = np.diagonal(cm, axis1=1, axis2=2) / support
         return np.nanmean(np.where(support > 0, recall, np.nan), axis=1)
 
-    return float((resampled(new) > resampled(old)).mean())
+    new_ba, old_ba = (balanced(sums[:, k : k + 9].reshape(-1, 3, 3)) for k in (0, 9))
+    return float((new_ba > old_ba).mean())
 
 
 def choose_decision(
