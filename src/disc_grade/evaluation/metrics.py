@@ -128,6 +128,15 @@ def expected_calibration_error(
     return (float(ece) if len(confidence) else float("nan")), pd.DataFrame(rows)
 
 
+def balanced_accuracies(cms: np.ndarray) -> np.ndarray:
+    """[R] the balanced accuracy of each of R confusion matrices [R, 3, 3], as
+    ``balanced_accuracy`` computes one."""
+    support = cms.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(support > 0, np.diagonal(cms, axis1=1, axis2=2) / support, np.nan)
+        return np.nanmean(recall, axis=1)
+
+
 def bootstrap_by_study(
     table: pd.DataFrame, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
 ) -> dict[str, tuple[float, float]]:
@@ -146,9 +155,8 @@ def bootstrap_by_study(
     )
     cms = (counts @ per_study).reshape(n_resamples, N_CLASSES, N_CLASSES)
     support = cms.sum(axis=2)
+    ba = balanced_accuracies(cms)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rec = np.where(support > 0, np.diagonal(cms, axis1=1, axis2=2) / support, np.nan)
-        ba = np.nanmean(rec, axis=1)
         s2n = np.where(support[:, 2] > 0, cms[:, 2, 0] / support[:, 2], np.nan)
     tail = (1 - level) / 2 * 100
 

@@ -46,16 +46,11 @@ def share_won(labels, new, old, groups, n_resamples: int = 1000, seed: int = 0) 
     labels = np.asarray(labels, dtype=int)
     if len(labels) == 0:
         return float("nan")
+    from disc_grade.evaluation.metrics import balanced_accuracies
+
     cells = [np.eye(9)[3 * labels + np.asarray(g, dtype=int)] for g in (new, old)]
     sums = study_resampled_sums(np.concatenate(cells, axis=1), groups, n_resamples, seed)
-
-    def balanced(cm: np.ndarray) -> np.ndarray:  # [resamples, 3, 3] -> [resamples]
-        support = cm.sum(axis=2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            recall = np.diagonal(cm, axis1=1, axis2=2) / support
-        return np.nanmean(np.where(support > 0, recall, np.nan), axis=1)
-
-    new_ba, old_ba = (balanced(sums[:, k : k + 9].reshape(-1, 3, 3)) for k in (0, 9))
+    new_ba, old_ba = (balanced_accuracies(sums[:, k : k + 9].reshape(-1, 3, 3)) for k in (0, 9))
     return float((new_ba > old_ba).mean())
 
 
