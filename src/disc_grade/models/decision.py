@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from disc_grade.evaluation.metrics import balanced_accuracies, balanced_accuracy, confusion
 from disc_grade.models.calibration import (
     apply_calibration,
     fit_method,
@@ -35,8 +36,6 @@ def decide(q: np.ndarray, prior: np.ndarray) -> np.ndarray:
 
 
 def _balanced_accuracy(labels: np.ndarray, grades: np.ndarray) -> float:
-    from disc_grade.evaluation.metrics import balanced_accuracy, confusion
-
     return balanced_accuracy(confusion(labels, grades)) if len(labels) else float("nan")
 
 
@@ -46,8 +45,6 @@ def share_won(labels, new, old, groups, n_resamples: int = 1000, seed: int = 0) 
     labels = np.asarray(labels, dtype=int)
     if len(labels) == 0:
         return float("nan")
-    from disc_grade.evaluation.metrics import balanced_accuracies
-
     cells = [np.eye(9)[3 * labels + np.asarray(g, dtype=int)] for g in (new, old)]
     sums = study_resampled_sums(np.concatenate(cells, axis=1), groups, n_resamples, seed)
     new_ba, old_ba = (balanced_accuracies(sums[:, k : k + 9].reshape(-1, 3, 3)) for k in (0, 9))

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.evaluation.metrics import balanced_accuracy, confusion
-from disc_grade.models.calibration import METHODS, fit_calibration
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion, weighted_log_loss
+from disc_grade.models.calibration import METHODS, WEIGHTS, fit_calibration
 from disc_grade.models.decision import DECISIONS, calibrated_table, choose_decision, row_priors
 from disc_grade.pipelines.condition.grade import VARIANTS, combine_predictions
-from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
 CRITERIA = ("log_loss", "balanced_accuracy")
@@ -86,10 +86,6 @@ def calibrate_predictions(
 def validation_figures(predictions: pd.DataFrame) -> dict[str, dict]:
     """Per variant, its validation rows' balanced accuracy (the calibrated decision) and weighted
     log loss, calibrated and as the grader output it."""
-    from disc_grade.evaluation.metrics import weighted_log_loss
-    from disc_grade.models.calibration import WEIGHTS
-    from disc_grade.rsna import RAW_PROB_COLUMNS
-
     out = {}
     for variant, rows in predictions[predictions["split"] == "validation"].groupby("variant"):
         y = rows["label"].to_numpy(dtype=int)

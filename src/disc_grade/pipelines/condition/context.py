@@ -50,13 +50,13 @@ def paired_on_validation(
     both = val["grader"][KEYS].merge(val["context"][KEYS], on=KEYS)
     probabilities = {}
     folds = max(2, min(int(params["folds"]), both["study_id"].nunique()))
+    labels = both.merge(val["grader"], on=KEYS, validate="1:1")["label"].to_numpy(int)
     for name, rows in val.items():
         rows = both.merge(rows, on=KEYS, how="left", validate="1:1")
         probabilities[name] = cross_validated_probabilities(
-            rows[RAW_PROB_COLUMNS].to_numpy(float), rows["label"].to_numpy(int),
+            rows[RAW_PROB_COLUMNS].to_numpy(float), labels,
             rows["study_id"].to_numpy(), methods[name], float(params["l2"]), folds,
         )  # fmt: skip
-    labels = both.merge(val["grader"], on=KEYS)["label"].to_numpy(int)
     return paired_gain(probabilities["context"], probabilities["grader"], labels,
                        both["study_id"].to_numpy(), seed=seed)  # fmt: skip
 
