@@ -1,84 +1,129 @@
-"""The inference pipeline's nodes run in this process, every condition in order (benchmarks)."""
+"""The inference pipeline itself (``kedro run --pipelines=inference``), run in this process.
+
+The benchmarks time what a user runs: the project's own ``inference`` pipeline, its parameters
+read by Kedro from ``conf/`` and its models loaded through the project's catalog, on a
+``SequentialRunner`` whose outputs stay in memory (nothing is written under ``data/``). So a
+benchmark cannot drift from the code it measures: a node, a parameter block or a catalog entry
+that changes changes here too, and one that is missing fails here as it fails in ``kedro run``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+IMAGES, GRADES = "inference_images", "inference_grades"
 
 
-def params(name: str, env: str = "base") -> dict:
-    """A ``conf/<env>/parameters_<name>.yml`` file (YAML anchors resolved), or {}."""
-    path = ROOT / "conf" / env / f"parameters_{name}.yml"
-    return yaml.safe_load(path.read_text()) if path.is_file() else {}
+def project_context(input_root: Path | str | None = None, env: str | None = None):
+    """The project's ``KedroContext`` (``conf/base`` and ``env``), with ``input_root`` set."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(ROOT)
+    runtime = {"input_root": str(input_root)} if input_root is not None else {}
+    session = KedroSession.create(project_path=ROOT, env=env, runtime_params=runtime)
+    return session.load_context()
 
 
-def trained_models() -> dict:
-    """The weights a ``make run`` wrote (data/06_models), keyed as ``infer`` reads them."""
-    import json
+def inference_pipeline():
+    """The registered ``inference`` pipeline."""
+    from kedro.framework.project import pipelines
 
-    from disc_grade.conditions import CONDITION_NAMES
-    from disc_grade.datasets import TorchStateDataset
+    return pipelines["inference"]
+
+
+def model_inputs(context) -> list[str]:
+    """The datasets ``inference`` reads that ``train`` wrote (every free input but the images
+    and the parameters)."""
+    return sorted(
+        name
+        for name in inference_pipeline().inputs()
+        if not name.startswith("params:") and name not in (IMAGES, "parameters")
+    )
+
+
+def model_inputs_missing(context) -> list[str]:
+    """The models ``inference`` reads that the project's catalog does not hold yet."""
+    return [name for name in model_inputs(context) if not context.catalog.exists(name)]
+
+
+def trained_models(context) -> dict[str, Any]:
+    """Every model ``inference`` reads, loaded through the project's catalog (what a
+    ``make run`` wrote to data/06_models).
+
+    Raises:
+        SystemExit: nothing trained yet (names ``make run``).
+    """
+    missing = model_inputs_missing(context)
+    if missing:
+        raise SystemExit(f"no trained models ({', '.join(missing[:3])}, ...): run `make run` first")
+    return {name: context.catalog.load(name) for name in model_inputs(context)}
+
+
+def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
+    """Every model ``inference`` reads, freshly initialised at the configured sizes (the cost
+    of inference, not its grades): each condition grades with ``scratch`` as trained, without a
+    study-context head; ``priors`` are the ``label_priors``."""
+    import numpy as np
+
+    from disc_grade.conditions import CONDITION_NAMES, spec_of
+    from disc_grade.localiser.model import build_localiser
+    from disc_grade.models.calibration import fit_method
+    from disc_grade.models.networks import DiscGrader, encoder_from_params
     from disc_grade.pipelines.condition.grade import VARIANTS
 
-    folder = ROOT / "data" / "06_models"
-    if not (folder / "spinal" / "localiser.pt").is_file():
-        raise SystemExit("no trained models in data/06_models: run `make run` first")
-    models = {}
+    params = context.params
+    identity = fit_method(np.zeros((0, 3)), np.zeros(0, dtype=int), "as_trained")
+    models: dict[str, Any] = {"label_priors": priors}
     for name in CONDITION_NAMES:
-        own = folder / name
-        models[f"{name}.localiser"] = TorchStateDataset(str(own / "localiser.pt")).load()
-        models[f"{name}.offsets"] = json.loads((own / "offsets.json").read_text())
+        own = params[name]
+        models[f"{name}.localiser_model"] = build_localiser(
+            own["localiser"]["channels"], spec_of(name).n_maps
+        ).state_dict()
+        models[f"{name}.offsets"] = {"lateral_mm": 15.0 if spec_of(name).sided else 0.0}
         for variant in VARIANTS:
-            path = own / variant / "grader.pt"
-            models[f"{name}.{variant}.grader"] = TorchStateDataset(str(path)).load()
+            encoder = encoder_from_params(
+                own["finetuning"]["encoder"], int(own["roi"]["n_channels"])
+            )
+            models[f"{name}.{variant}.grader_model"] = DiscGrader(encoder).state_dict()
+        models[f"{name}.calibration"] = {v: {**identity, "decision": "grader"} for v in VARIANTS}
+        models[f"{name}.chosen_grader"] = {"variant": "scratch"}
+        models[f"{name}.context_model"] = {"kept": False}
+    unknown = sorted(set(models) - set(model_inputs(context)))
+    if unknown:
+        raise KeyError(f"untrained_models built {unknown}, which inference does not read")
     return models
 
 
-def infer(tree, models: dict, priors: pd.DataFrame) -> pd.DataFrame:
-    """Every target of every study of ``tree`` graded or flagged, as ``kedro run --pipelines=
-    inference`` does; ``models``: ``<condition>.<localiser|offsets>`` and
-    ``<condition>.<variant>.grader`` weights (or one ``<condition>.grader`` for every variant)."""
-    from disc_grade.conditions import CONDITION_NAMES, spec_of
-    from disc_grade.pipelines.condition.grade import VARIANTS
-    from disc_grade.pipelines.inference.nodes import (
-        assemble_submission,
-        choose_inference_series,
-        find_condition_targets,
-        grade_condition,
-        locate_inference_landmarks,
-    )
-    from disc_grade.pipelines.ingestion.nodes import scan_dicom_headers, summarise_series
+def parameter_feed(params: dict[str, Any], prefix: str = "params:") -> dict[str, Any]:
+    """``params:<key>`` for every key and nested key of ``params``, as ``kedro run`` feeds a
+    pipeline its parameters."""
+    feed = {}
+    for key, value in params.items():
+        feed[prefix + key] = value
+        if isinstance(value, dict):
+            feed |= parameter_feed(value, f"{prefix}{key}.")
+    return feed
 
-    conditions = params("conditions")
-    index = scan_dicom_headers(tree, params("ingestion")["ingestion"])
-    series = summarise_series(index)
-    choice = choose_inference_series(series, params("inference")["inference"])
-    landmarks, grades = None, []
-    for name in CONDITION_NAMES:
-        own = conditions[name]
-        targets, missing = find_condition_targets(
-            choice, series, index, tree, models[f"{name}.localiser"], models[f"{name}.offsets"],
-            name, own["localiser"], own["alignment"],
-            landmarks if spec_of(name).needs_landmarks else None,
-        )  # fmt: skip
-        if name == "spinal":
-            landmarks = locate_inference_landmarks(targets, index)
-        graders = [models.get(f"{name}.{v}.grader", models.get(f"{name}.grader")) for v in VARIANTS]
-        grades.append(
-            grade_condition(
-                targets,
-                missing,
-                series,
-                tree,
-                *graders,
-                own["roi"],
-                own["finetuning"],
-                own["inference"],
-            )  # fmt: skip
-        )
-    table, _ = assemble_submission(index, priors, *grades)
-    return table
+
+def infer(context, models: dict[str, Any], images=None) -> pd.DataFrame:
+    """Every target of every study under the context's ``input_root`` (or ``images``, a
+    ``DicomTree``) graded or flagged by the ``inference`` pipeline, from ``models`` (keyed by
+    catalog name): its 25-row table (``inference_grades``; the lazy figures are not drawn)."""
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    pipeline = inference_pipeline()
+    feed = {n: v for n, v in parameter_feed(context.params).items() if n in pipeline.inputs()}
+    feed[IMAGES] = images if images is not None else context.catalog.load(IMAGES)
+    missing = sorted(set(model_inputs(context)) - set(models))
+    if missing:
+        raise KeyError(f"inference reads {missing}, which the models given lack")
+    feed.update(models)
+    catalog = DataCatalog({n: MemoryDataset(v, copy_mode="assign") for n, v in feed.items()})
+    graded = pipeline.to_outputs(GRADES)  # every node up to the 25-row table (figures aside)
+    return SequentialRunner().run(graded, catalog)[GRADES].load()

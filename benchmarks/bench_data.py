@@ -55,7 +55,10 @@ if __name__ == "__main__":
     parser.add_argument("--studies", type=int, default=60)
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true", help="smallest size, for make test")
     args = parser.parse_args()
+    if args.smoke:
+        args.studies, args.size = 3, 96
     root = cohort(args.studies, args.size)
     images = root / "train_images"
     files = DicomTree(images).files()

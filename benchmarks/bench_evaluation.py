@@ -6,6 +6,7 @@ with scikit-learn on each resampled table (timed on a tenth of the resamples, th
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -39,7 +40,11 @@ def synthetic_predictions(n_discs: int = 10_000, seed: int = 0) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    table = synthetic_predictions()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--discs", type=int, default=10_000)
+    parser.add_argument("--smoke", action="store_true", help="smallest size, for make test")
+    args = parser.parse_args()
+    table = synthetic_predictions(500 if args.smoke else args.discs)
     start = time.perf_counter()
     out = evaluate_split(table, n_resamples=1000)
     ours = time.perf_counter() - start

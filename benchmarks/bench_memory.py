@@ -44,7 +44,10 @@ if __name__ == "__main__":
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--child", type=str, default=None)
+    parser.add_argument("--smoke", action="store_true", help="smallest size, for make test")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.image_size = [2, 4], 96
     if args.child:
         print(json.dumps(measure(Path(args.child), args.workers)))
         sys.exit(0)

@@ -26,7 +26,10 @@ if __name__ == "__main__":
     parser.add_argument("--studies", type=int, default=60)
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true", help="smallest size, for make test")
     args = parser.parse_args()
+    if args.smoke:
+        args.studies, args.size = 2, 96
     config = PhantomConfig(n_studies=args.studies, image_size=args.size)
     with tempfile.TemporaryDirectory() as tmp:
         parallel = write(config, args.workers, Path(tmp) / "parallel")

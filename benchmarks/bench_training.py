@@ -7,6 +7,7 @@ of steps, in the same run; only how augmented batches are made differs.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -14,17 +15,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp
-from disc_grade.models.losses import WeightedFocalLoss
-from disc_grade.models.networks import DiscGrader, build_encoder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp  # noqa: E402
+from disc_grade.models.losses import WeightedFocalLoss  # noqa: E402
+from disc_grade.models.networks import DiscGrader, build_encoder  # noqa: E402
 
 
 def finetuning_augment() -> dict:
-    """The fine-tuning augmentation ranges of ``conf/base`` (the benchmark trains as the project does)."""
-    import yaml
+    """The first condition's fine-tuning augmentation ranges, as Kedro reads them from ``conf/``
+    (the benchmark trains as the project does)."""
+    from benchmarks._inference import project_context
+    from disc_grade.conditions import CONDITION_NAMES
 
-    conf = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters_conditions.yml"
-    return yaml.safe_load(conf.read_text())["spinal"]["finetuning"]["augment"]
+    return project_context().params[CONDITION_NAMES[0]]["finetuning"]["augment"]
 
 
 def monai_baseline_loader(rois: np.ndarray, labels: np.ndarray, batch: int):
@@ -94,7 +97,10 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--size", type=int, default=48)
+    parser.add_argument("--smoke", action="store_true", help="smallest size, for make test")
     args = parser.parse_args()
+    if args.smoke:
+        args.steps, args.batch = 1, 8
     rng = np.random.default_rng(0)
     n = args.batch * (args.steps + 2)
     rois = rng.random((n, 3, args.size, args.size)).astype(np.float16)
