@@ -72,8 +72,8 @@ def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
 
     from disc_grade.conditions import CONDITION_NAMES, spec_of
     from disc_grade.localiser.model import build_localiser
-    from disc_grade.models.calibration import fit_method
-    from disc_grade.models.networks import DiscGrader, encoder_from_params
+    from disc_grade.models.components.networks import DiscGrader, encoder_from_params
+    from disc_grade.models.grading.calibration import fit_method
     from disc_grade.pipelines.condition.grade import VARIANTS
 
     params = context.params

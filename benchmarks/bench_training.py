@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from disc_grade.models.augment import AugmentConfig, appearance, random_affine, warp  # noqa: E402
-from disc_grade.models.losses import WeightedFocalLoss  # noqa: E402
-from disc_grade.models.networks import DiscGrader, build_encoder  # noqa: E402
+from disc_grade.models.components.augment import AugmentConfig, appearance, random_affine, warp  # noqa: E402
+from disc_grade.models.components.losses import WeightedFocalLoss  # noqa: E402
+from disc_grade.models.components.networks import DiscGrader, build_encoder  # noqa: E402
 
 
 def finetuning_augment() -> dict:

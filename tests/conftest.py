@@ -162,12 +162,15 @@ def kedro_project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run_kedro(project: Path, pipeline: str, params: dict | None = None, **run) -> None:
-    """``kedro run --pipelines=<pipeline> --params=...`` inside ``project`` (``run``: more of
-    ``KedroSession.run``'s options, e.g. ``to_nodes``)."""
+def run_kedro(
+    project: Path, pipeline: str, params: dict | None = None, env: str | None = None, **run
+) -> None:
+    """``kedro run --pipelines=<pipeline> --env=<env> --params=...`` inside ``project`` (``run``:
+    more of ``KedroSession.run``'s options, e.g. ``to_nodes``)."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
+    runtime = params or {}
+    with KedroSession.create(project_path=project, env=env, runtime_params=runtime) as session:
         session.run(pipeline_names=[pipeline], **run)

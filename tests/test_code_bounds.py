@@ -1,4 +1,4 @@
-"""The house's bounds on the source: no file over 250 lines, no function over 80."""
+"""The house's bounds on the source: no file over 250 formatted lines, no function over 80."""
 
 from __future__ import annotations
 
@@ -26,3 +26,29 @@ def test_no_function_is_over_80_lines():
                 if (n := node.end_lineno - node.lineno + 1) > 80:
                     long[f"{path.relative_to(SRC)}:{node.name}"] = n
     assert long == {}, long
+
+
+def test_no_line_is_kept_from_the_formatter():
+    """A bound is met by splitting a file by concept, not by squeezing it: no ``fmt: skip``."""
+    marker = "fmt: " + "skip"
+    kept = [
+        f"{p.relative_to(SRC)}:{i}"
+        for p in SRC.rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), start=1)
+        if marker in line
+    ]
+    assert kept == [], kept
+
+
+def test_the_lines_counted_are_the_formatters():
+    """``ruff format`` leaves every source file as it is, so the bounds count formatted lines."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", str(SRC)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -92,9 +92,11 @@ def test_the_phantoms_configuration_draws_every_real_rate_within_a_factor_of_two
     assert table["ok"].all(), table[~table["ok"]]
 
 
-def test_the_default_phantoms_120_studies_keep_the_rates_that_120_studies_can_show():
-    # per-level rates rest on a handful of discs in 120 studies (docs/phantom.md shows them)
-    table = _phantom_rates(120)
+def test_300_studies_at_the_real_mix_keep_the_rates_that_300_studies_can_show():
+    # per-level rates rest on a handful of discs in 300 studies (docs/phantom.md shows them);
+    # a study's levels share most of their latent (as the real ones do), so 120 studies at
+    # the real mix can leave a rate of 7.5% at half of it
+    table = _phantom_rates(300)
     shown = [r for r in table.index if not r.startswith("spinal l") and r not in RARE]
     assert table.loc[shown, "ok"].all(), table.loc[shown][~table.loc[shown, "ok"]]
     assert (table.loc[sorted(RARE), "cohort"] > 0).all(), "every rare case is planted"

@@ -109,6 +109,8 @@ def test_built_site_shows_the_train_pipeline(kedro_project):
                 .lower()
                 .replace("_", " ")
             )
+            n_nodes = page.locator(".pipeline-node").count()
+            zoom = page.locator(".pipeline-minimap-toolbar__scale").first.inner_text()
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
             browser.close()
@@ -122,8 +124,13 @@ def test_built_site_shows_the_train_pipeline(kedro_project):
         "subarticular",
         "write report",
     ):
-        assert node in labels, f"'{node}' not shown"  # fmt: skip
+        assert node in labels, f"'{node}' not shown"
     assert "align condition" not in labels, "the conditions open collapsed"
+    # the first screen is readable: each condition hands the report a few datasets, so the top
+    # level holds the shared stages, the three namespaces and their bundles (56 report inputs
+    # opened it at 12%)
+    assert n_nodes <= 45, f"{n_nodes} nodes at the top level"
+    assert int(zoom.strip().rstrip("%")) >= 30, f"kedro-viz opens at {zoom}"
     # the top level shows the shared datasets; each condition's own (primary, feature, model
     # input, ...) open with its namespace
     for layer in ("raw", "intermediate", "models", "model output", "reporting"):

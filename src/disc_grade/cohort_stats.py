@@ -13,10 +13,12 @@ import pandas as pd
 from disc_grade.rsna import (
     AXIAL_T2,
     CONDITIONS,
+    FAMILIES,
     LEVELS,
     SAGITTAL_T1,
     SAGITTAL_T2,
     SEVERITIES,
+    SEVERITY_KEYS,
     SPINAL,
     condition_family,
     label_column,
@@ -79,9 +81,9 @@ def _shares(values: pd.Series) -> list[float]:
 def label_rates(train: pd.DataFrame) -> dict[str, float]:
     """Grade shares per family and per spinal level; blank cells; studies with a Severe canal."""
     out: dict[str, float] = {}
-    keys = ("normal_mild", "moderate", "severe")
+    keys = SEVERITY_KEYS
     columns = {c: [label_column(c, lv) for lv in LEVELS] for c in CONDITIONS}
-    for family in ("spinal", "foraminal", "subarticular"):
+    for family in FAMILIES:
         cells = pd.concat(
             [train[col] for c in CONDITIONS if condition_family(c) == family for col in columns[c]]
         )
@@ -98,6 +100,28 @@ def label_rates(train: pd.DataFrame) -> dict[str, float]:
     out["studies with a blank cell"] = float(every.isna().any(axis=1).mean())
     out["study ids above 2^31"] = float((train["study_id"].astype("int64") > 2**31).mean())
     return out
+
+
+def grade_mix(train: pd.DataFrame) -> tuple[dict[str, list[float]], str]:
+    """Per family the shares of Normal/Mild, Moderate and Severe of ``train.csv``, and a sentence
+    that puts them beside the RSNA 2024 training labels' (and says when they are not those)."""
+    rates = label_rates(train)
+    shares = {f: [rates[f"{f} {k}"] for k in SEVERITY_KEYS] for f in FAMILIES}
+    real = {f: [RSNA_2024_TRAIN[f"{f} {k}"] for k in SEVERITY_KEYS] for f in FAMILIES}
+
+    def pct(values: list[float]) -> str:
+        return " : ".join(f"{100 * v:.0f}" for v in values)
+
+    ours = ", ".join(f"{f} {pct(v)}" for f, v in shares.items())
+    theirs = ", ".join(f"{f} {pct(v)}" for f, v in real.items())
+    off = max(abs(shares[f][0] - real[f][0]) for f in FAMILIES)
+    text = f"grade shares in % (Normal/Mild : Moderate : Severe) {ours}"
+    if off > 0.1:
+        text += (
+            f"; not the real data's mix ({theirs}): more Moderate and Severe targets, so that a "
+            "small test split can tell graders apart"
+        )
+    return shares, text
 
 
 def series_rates(train: pd.DataFrame, descriptions: pd.DataFrame) -> dict[str, float]:
@@ -154,21 +178,27 @@ def markdown(columns: dict[str, dict[str, float]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m disc_grade.cohort_stats FOLDER ...``: each folder's rates beside the real ones."""
+    """``python -m disc_grade.cohort_stats FOLDER ...``: each folder's rates, then how its grades
+    hang together (``cohort_correlations``), beside the real ones."""
     import argparse
     from pathlib import Path
 
+    from disc_grade import cohort_correlations
     from disc_grade.rsna import SERIES_DESCRIPTIONS_CSV, TRAIN_CSV
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("folders", nargs="+", help="RSNA-layout folders (train.csv, ...)")
     args = parser.parse_args(argv)
-    columns = {}
+    columns, correlations = {}, {}
     for folder in args.folders:
         train = pd.read_csv(Path(folder) / TRAIN_CSV)
         series = pd.read_csv(Path(folder) / SERIES_DESCRIPTIONS_CSV)
-        columns[f"{folder} ({len(train)} studies)"] = cohort_rates(train, series)
+        name = f"{folder} ({len(train)} studies)"
+        columns[name] = cohort_rates(train, series)
+        correlations[name] = cohort_correlations.label_correlations(train)
     print(markdown(columns))
+    print()
+    print(cohort_correlations.markdown(correlations))
 
 
 if __name__ == "__main__":

@@ -22,12 +22,26 @@ How a condition's localiser works follows from its spec:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
-from disc_grade.rsna import AXIAL_T2, CONDITIONS, LEVELS, SAGITTAL_T1, SAGITTAL_T2, SPINAL
+from disc_grade.rsna import (
+    AXIAL_T2,
+    CONDITIONS,
+    LEVELS,
+    SAGITTAL_T1,
+    SAGITTAL_T2,
+    SERIES_DESCRIPTIONS,
+    SPINAL,
+)
 
 SIDES = ("left", "right")
+Plane = Literal["sagittal", "axial"]
+Unit = Literal["series", "side", "level"]
+Maps = Literal["levels", "sides"]
+SliceRule = Literal["shared", "each"]
+Candidates = Literal["all", "side", "level"]
 
 
 @dataclass(frozen=True)
@@ -36,13 +50,38 @@ class ConditionSpec:
 
     name: str
     conditions: tuple[str, ...]
-    series: str  # the series description it is read on
-    plane: str  # that series' plane
-    unit: str  # "series" | "side" | "level"
-    maps: str  # "levels" | "sides"
-    slice_rule: str  # "shared" | "each"
-    candidates: str  # "all" | "side" | "level"
+    series: str  # the series description it is read on (``rsna.SERIES_DESCRIPTIONS``)
+    plane: Plane  # that series' plane
+    unit: Unit
+    maps: Maps
+    slice_rule: SliceRule
+    candidates: Candidates
+    title: str  # the report's heading
+    short: str  # what a table or a figure panel calls it
     read_on: str  # what the report says it is graded on
+
+    def __post_init__(self) -> None:
+        """Raise ``ValueError`` naming the first field outside its allowed values."""
+        allowed = {
+            "plane": get_args(Plane),
+            "unit": get_args(Unit),
+            "maps": get_args(Maps),
+            "slice_rule": get_args(SliceRule),
+            "candidates": get_args(Candidates),
+            "series": SERIES_DESCRIPTIONS,
+        }
+        for key, values in allowed.items():
+            if getattr(self, key) not in values:
+                raise ValueError(
+                    f"condition '{self.name}': {key} must be one of {list(values)}, "
+                    f"got {getattr(self, key)!r}"
+                )
+        unknown = [c for c in self.conditions if c not in CONDITIONS]
+        if not self.conditions or unknown:
+            raise ValueError(
+                f"condition '{self.name}': conditions must be RSNA conditions "
+                f"({list(CONDITIONS)}), got {list(self.conditions)}"
+            )
 
     @property
     def n_maps(self) -> int:
@@ -105,6 +144,8 @@ SPECS: dict[str, ConditionSpec] = {
             maps="levels",
             slice_rule="shared",
             candidates="all",
+            title="Spinal canal stenosis",
+            short="canal",
             read_on="mid-sagittal T2 slices, one ROI per level",
         ),
         ConditionSpec(
@@ -116,6 +157,8 @@ SPECS: dict[str, ConditionSpec] = {
             maps="levels",
             slice_rule="each",
             candidates="side",
+            title="Neural foraminal narrowing",
+            short="foramina",
             read_on="parasagittal T1 slices, one ROI per side and level",
         ),
         ConditionSpec(
@@ -127,11 +170,27 @@ SPECS: dict[str, ConditionSpec] = {
             maps="sides",
             slice_rule="shared",
             candidates="level",
+            title="Subarticular stenosis",
+            short="recesses",
             read_on="axial T2 slices through each disc, one ROI per side and level",
         ),
     )
 }
 CONDITION_NAMES: tuple[str, ...] = tuple(SPECS)
+# the condition the paper grades (the canal), whose points level the others' slices
+CANAL = next(name for name, spec in SPECS.items() if SPINAL in spec.conditions)
+
+
+def spec_of_condition(condition: str) -> ConditionSpec:
+    """The spec grading RSNA condition ``condition`` (e.g. ``left_subarticular_stenosis``).
+
+    Raises:
+        ValueError: no spec grades it.
+    """
+    for spec in SPECS.values():
+        if condition in spec.conditions:
+            return spec
+    raise ValueError(f"no condition spec grades '{condition}'; known: {list(CONDITIONS)}")
 
 
 def spec_of(name: str) -> ConditionSpec:

@@ -39,6 +39,8 @@ CONDITION_NAMES: dict[str, str] = {
     "right_subarticular_stenosis": "Right Subarticular Stenosis",
 }
 
+# the competition metric's sample weight of a target, by its true grade (0, 1, 2)
+SAMPLE_WEIGHTS: tuple[float, float, float] = (1.0, 2.0, 4.0)
 # label values of train.csv, in class order 0, 1, 2
 SEVERITIES: tuple[str, ...] = ("Normal/Mild", "Moderate", "Severe")
 # the same classes as sample_submission.csv and the prediction tables name them

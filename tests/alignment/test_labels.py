@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from disc_grade.alignment import labels as L
-from disc_grade.alignment.labels import align_discs, label_cells
+from disc_grade.alignment.labels import align_discs
+from disc_grade.alignment.ledger import label_cells
 from disc_grade.dicom.headers import scan_headers
 from disc_grade.dicom.series import build_series_table
 

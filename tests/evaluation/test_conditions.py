@@ -12,6 +12,7 @@ from disc_grade.evaluation.report import condition_sections
 from disc_grade.evaluation.report_limits import rsna_section
 from disc_grade.evaluation.rsna_score import condition_prior, rsna_score
 from disc_grade.evaluation.rsna_targets import labels_long, split_targets
+from disc_grade.pipelines.condition.bundle import scored_predictions
 from disc_grade.pipelines.report.nodes import score_conditions
 from disc_grade.rsna import CONDITIONS, LEVELS, PROB_COLUMNS, SEVERITIES, SPINAL, label_column
 
@@ -93,8 +94,12 @@ def test_full_score_beats_the_prior_only_when_the_grader_knows():
             _predictions(train, CONDITIONS[1:3], "scratch", split_of, confident),
             _predictions(train, CONDITIONS[3:], "scratch", split_of, confident),
         ]
-        results = {f"{c}__predictions": t for c, t in zip(NAMES, tables, strict=True)}
-        results |= {f"{c}__chosen_grader": {"variant": "scratch"} for c in NAMES}
+        results = {
+            f"{c}__scored_predictions": scored_predictions(
+                t, t.iloc[:0], {"variant": "scratch"}, {}
+            )
+            for c, t in zip(NAMES, tables, strict=True)
+        }
         out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), **results)
         assert set(out) == {"test"}, "no study of the held-out site: no such table"
         out = out["test"]
@@ -189,7 +194,7 @@ def test_a_conditions_section_states_its_localiser_and_a_skipped_one_why():
 
 
 def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
-    from disc_grade.evaluation.report_limits import context_section, ladder_section
+    from disc_grade.evaluation.report_choices import context_section, ladder_section
 
     side = "balanced_accuracy_left_neural_foraminal_narrowing"
     results = {
@@ -206,7 +211,10 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
                 "test": {"balanced_accuracy": 0.12},
             },
         },  # fmt: skip
-        "end_to_end_metrics": {"scratch": {"test": {"balanced_accuracy": 0.59}}},
+        "end_to_end_metrics": {
+            "scratch": {"test": {"balanced_accuracy": 0.58}},
+            "chosen": {"test": {"balanced_accuracy": 0.59}},
+        },
         "context_metrics": {
             "kept": False,
             "validation_score": {"grader": -0.5, "per_target": -0.52, "context": -0.51},
@@ -217,23 +225,24 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
             },
         },  # fmt: skip
     }
-    ladder = markdown_report([ladder_section({"foraminal": results}, {})])
-    lines = [line for line in ladder.splitlines() if line.startswith("| foraminal")]
+    ladder = markdown_report([ladder_section({"foraminal": results})])
+    lines = [line for line in ladder.splitlines() if line.startswith("| Neural foraminal")]
     expected = [("Bayes ceiling", "91.0%", "84.0%"), ("pretrained encoder", "62.0%", ""),
                 ("random encoder", "53.0%", ""), ("features: linear probe", "80.0%", "67.0%"),
                 ("labelled point", "78.0%", "66.0%"), ("left neural foraminal", "71.0%", "61.0%"),
-                ("localiser's point", "", "59.0%"), ("study-context head", "75.0%", "75.0%")]  # fmt: skip
+                ("right neural foraminal", "", ""), ("study-context head", "75.0%", "75.0%"),
+                ("as inference grades", "", "59.0%")]  # fmt: skip
     assert len(lines) == len(expected), ladder
     for line, (step, val, test) in zip(lines, expected, strict=True):
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert step in cells[1] and cells[2] == (val or cells[2]) and cells[3] == (test or cells[3])
     assert "11.0%" not in ladder  # another variant's figures are not the chosen grader's
-    table = markdown_report([context_section({"foraminal": results}, {})])
+    table = markdown_report([context_section({"foraminal": results})])
     assert "| study-context head | -0.510 |" in table and "| no |" in table
 
 
 def test_the_choices_section_lists_every_candidate_validation_scored():
-    from disc_grade.evaluation.report_limits import choices_section
+    from disc_grade.evaluation.report_choices import choices_section
 
     results = {
         "calibration": {"scratch": {"method": "vector", "cross_validated_log_loss":
@@ -242,7 +251,7 @@ def test_the_choices_section_lists_every_candidate_validation_scored():
                           "validation": {"scratch": {"score": -0.47}, "frozen": {"score": -0.58}}},
         "context_metrics": {"kept": False, "validation_score": {"grader": -0.47, "context": -0.49}},
     }  # fmt: skip
-    text = markdown_report([choices_section({"foraminal": results}, {})])
+    text = markdown_report([choices_section({"foraminal": results})])
     assert "as_trained 0.610; vector 0.470 | vector |" in text
     assert "scratch -0.470; frozen -0.580 | scratch |" in text
     assert "grader -0.470; context -0.490 | per-target grader |" in text
@@ -255,14 +264,12 @@ def test_a_kept_context_head_is_what_the_chosen_score_grades_with():
     groups = ([SPINAL], CONDITIONS[1:3], CONDITIONS[3:])
     results = {}
     for name, conditions in zip(NAMES, groups, strict=True):
-        results[f"{name}__predictions"] = _predictions(
-            train, conditions, "scratch", split_of, False
+        results[f"{name}__scored_predictions"] = scored_predictions(
+            _predictions(train, conditions, "scratch", split_of, False),
+            _predictions(train, conditions, "context", split_of, True),
+            {"variant": "scratch"},
+            {"kept": name == "foraminal"},
         )
-        results[f"{name}__chosen_grader"] = {"variant": "scratch"}
-        results[f"{name}__context_predictions"] = _predictions(
-            train, conditions, "context", split_of, True
-        )
-        results[f"{name}__context_metrics"] = {"kept": name == "foraminal"}
     out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), **results)
     scratch, chosen = out["test"]["scratch"], out["test"]["chosen"]
     assert chosen["foraminal_log_loss"] < scratch["foraminal_log_loss"] - 0.5

@@ -10,6 +10,8 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, f1_score, log_loss
 
 from disc_grade.evaluation import metrics as M
+from disc_grade.evaluation.log_loss import weighted_log_loss
+from disc_grade.rsna import SAMPLE_WEIGHTS, SPINAL
 
 
 def table(labels, predicted, probs=None, studies=None, levels=None):
@@ -21,6 +23,7 @@ def table(labels, predicted, probs=None, studies=None, levels=None):
     return pd.DataFrame(
         {
             "study_id": studies if studies is not None else np.arange(n) // 5,
+            "condition": SPINAL,
             "level": levels if levels is not None else [M_LEVELS[i % 5] for i in range(n)],
             "label": labels,
             "predicted": predicted,
@@ -105,9 +108,10 @@ def test_weighted_log_loss_matches_scikit_learn_with_clipping():
     probs = rng.dirichlet([1, 1, 1], 30)
     probs[0] = [1.0, 0.0, 0.0]  # a confident miss for a non-zero label exercises the clipping
     labels[0] = 2
-    weights = np.asarray(M.RSNA_SAMPLE_WEIGHTS)[labels]
+    weights = np.asarray(SAMPLE_WEIGHTS)[labels]
     expected = log_loss(labels, probs, sample_weight=weights, labels=[0, 1, 2])
-    assert M.weighted_log_loss(labels, probs, weights) == pytest.approx(expected, rel=1e-9)
+    assert weighted_log_loss(labels, probs, weights) == pytest.approx(expected, rel=1e-9)
+    assert weighted_log_loss(labels, probs) == pytest.approx(expected, rel=1e-9)  # the default
 
 
 def test_rsna_spinal_score_on_a_fixed_example_by_the_published_formula():

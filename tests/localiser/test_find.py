@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 
 from disc_grade.conditions import spec_of
+from disc_grade.localiser.candidates import NO_CANAL_POINT, NO_SLICE_ON_SIDE
 from disc_grade.localiser.find import (
-    NO_CANAL_POINT,
     NO_SERIES,
-    NO_SLICE_ON_SIDE,
     NOT_CONFIDENT,
     OUTSIDE,
     find_study_targets,

@@ -130,7 +130,7 @@ def test_found_targets_are_the_labelled_ones_when_the_maps_are_right(
     small_cohort_tables, name, monkeypatch
 ):
     from disc_grade.inference.studies import choose_series
-    from disc_grade.localiser import find
+    from disc_grade.localiser import candidates, find
     from disc_grade.localiser.data import to_grid_coords
 
     tables = small_cohort_tables
@@ -168,7 +168,7 @@ def test_found_targets_are_the_labelled_ones_when_the_maps_are_right(
     both = rows.merge(found, on=["study_id", "condition", "level"], suffixes=("", "_found"))
     # a labelled recess is missed only where no canal point gives its disc plane
     missed = missing.merge(rows, on=["study_id", "condition", "level"])
-    assert set(missed["reason"]) <= {find.NO_CANAL_POINT}
+    assert set(missed["reason"]) <= {candidates.NO_CANAL_POINT}
     assert len(both) + len(missed) == len(rows) and len(both) >= 0.8 * len(rows)
     assert (both["instance_number_found"] == both["instance_number"]).all()
     error = np.hypot(both["x_found"] - both["x"], both["y_found"] - both["y"])

@@ -113,8 +113,14 @@ def test_a_run_where_no_condition_can_train_fails_naming_every_reason():
         "foraminal": {"trained": False, "reason": "no usable training target (blank_label: 10)"},
         "subarticular": {"trained": True},
     }
-    assert require_a_trained_condition(**states) is None
+
+    def bundles(states):
+        return {f"{name}__results": {"status": state} for name, state in states.items()}
+
+    assert require_a_trained_condition(**bundles(states)) is None
     with pytest.raises(
         RuntimeError, match=r"spinal: .*no_sagittal_t2: 5.*foraminal: .*blank_label"
     ):
-        require_a_trained_condition(**{**states, "subarticular": dict(states["foraminal"])})
+        require_a_trained_condition(
+            **bundles({**states, "subarticular": dict(states["foraminal"])})
+        )

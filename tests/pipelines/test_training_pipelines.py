@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.pipelines.condition.bundle import REPORT_FIGURES
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.pipeline import condition_pipeline, for_condition
+from disc_grade.rsna import PROB_COLUMNS
 from tests.conftest import TINY_RUN_PARAMS, run_kedro
 
 
@@ -100,14 +102,12 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         reconciliation = pd.read_csv(data / f"08_reporting/{name}/alignment_reconciliation.csv")
         assert reconciliation["balanced"].all()
         for output in (
-            "confusion_matrices.png",
-            "reliability_diagram.png",
-            "worst_errors.png",
-            "finetuning_curve_plot.png",
-            "roi_gallery.png",
+            *(f"figures/{figure}.png" for figure in REPORT_FIGURES),
             "end_to_end_metrics.json",
+            "results.json",
         ):
-            assert (data / f"08_reporting/{name}/{output}").stat().st_size > 100, (name, output)  # fmt: skip
+            size = (data / f"08_reporting/{name}/{output}").stat().st_size
+            assert size > 100, (name, output)
     weights = {
         v: torch.load(data / f"06_models/spinal/{v}/grader.pt", weights_only=True) for v in VARIANTS
     }
@@ -130,11 +130,15 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
             score["floor"]["available"]
             and score["floor"]["rsna_score"] < score["prior"]["rsna_score"]
         )
-    chosen = {name: json.loads((data / f"06_models/{name}/chosen_grader.json").read_text())
-              for name in CONDITION_NAMES}  # fmt: skip
+    chosen = {
+        name: json.loads((data / f"06_models/{name}/chosen_grader.json").read_text())
+        for name in CONDITION_NAMES
+    }
     assert all(c["variant"] in VARIANTS and not c["overridden"] for c in chosen.values())
-    context = {name: json.loads((data / f"08_reporting/{name}/context.json").read_text())
-               for name in CONDITION_NAMES}  # fmt: skip
+    context = {
+        name: json.loads((data / f"08_reporting/{name}/context.json").read_text())
+        for name in CONDITION_NAMES
+    }
     assert context["foraminal"]["kept"] and context["foraminal"]["overridden"]
     for name in CONDITION_NAMES:
         assert set(context[name]["figures"]) == {"grader", "per_target", "context"}, name
@@ -157,7 +161,8 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         "RSNA score over all five conditions (in-site test)",
         "RSNA score over all five conditions (held-out-site test)",
     ):
-        assert title in report, title  # fmt: skip
+        assert title in report, title
+    assert report.index("## Summary") < report.index("## Contents") < report.index("## Data")
 
     # inference on the same studies without their labels: 25 rows per study, in the
     # sample_submission layout, every condition graded or flagged
@@ -182,3 +187,40 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     assert (grades["graded"] | grades["flag"].notna()).all()
     score = score_submission(submission, pd.read_csv(data / "01_raw/phantom/train.csv"))
     assert 0 < score["rsna_score"] < 5
+    # the report's end-to-end 'chosen' rows are what inference ships: same points, same grades
+    matched = [_same_points_same_grades(data, out / n / "grades.csv", n) for n in CONDITION_NAMES]
+    assert matched[0] > 0 and sum(matched) >= 10, matched
+
+
+def _same_points_same_grades(data, inference_grades, name: str) -> int:
+    """The end-to-end 'chosen' rows and inference's grades agree wherever a target was found at
+    the same point (the foramina's and recesses' localisers find from the labelled canal points
+    in evaluation and from the found ones in inference, so a few points differ); where a
+    study-context head grades, a study's every target must agree, as it reads them all. Returns
+    how many targets were compared."""
+    keys = ["study_id", "condition", "level"]
+    where = ["series_id", "slice_rank", "x", "y"]
+    errors = pd.read_csv(data / f"07_model_output/{name}/localiser_errors.csv")
+    found = errors[errors["found"]][[*keys, "series_id_pred", "slice_rank", "x_pred", "y_pred"]]
+    found.columns = [*keys, *where]
+    shipped = pd.read_parquet(data / f"07_model_output/{name}/end_to_end_predictions.parquet")
+    shipped = shipped[shipped["variant"] == "chosen"].merge(found, on=keys)
+    inferred = pd.read_csv(inference_grades).query("graded")
+    both = shipped.merge(inferred, on=keys, suffixes=("_report", "_inference"))
+    same = np.ones(len(both), dtype=bool)
+    for column in where:
+        same &= np.isclose(both[f"{column}_report"], both[f"{column}_inference"], atol=1e-3)
+    context = json.loads((data / f"08_reporting/{name}/context.json").read_text())
+    if context["kept"]:
+        graded = inferred.groupby("study_id").size()
+        agree = both.assign(same=same).groupby("study_id")["same"].agg(["all", "size"])
+        whole = agree.index[agree["all"] & (agree["size"] == graded.reindex(agree.index))]
+        same &= both["study_id"].isin(whole).to_numpy()
+    for column in PROB_COLUMNS:
+        np.testing.assert_allclose(
+            both.loc[same, f"{column}_report"],
+            both.loc[same, f"{column}_inference"],
+            atol=1e-4,
+            err_msg=name,
+        )
+    return int(same.sum())

@@ -14,6 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from disc_grade.alignment.ledger import Ledger, exclusion, label_cells
 from disc_grade.alignment.schema import (
     BLANK_LABEL,
     COORDINATE_MISSING,
@@ -28,26 +29,19 @@ from disc_grade.alignment.schema import (
     UNKNOWN_LABEL,
     UNKNOWN_LEVEL,
 )
+from disc_grade.conditions import spec_of
 from disc_grade.dicom.series import GEOMETRY_COLUMNS
 from disc_grade.rsna import (
-    AXIAL_T2,
     CONDITION_NAMES,
     LEVEL_FROM_NAME,
     LEVEL_NAMES,
-    LEVELS,
-    SAGITTAL_T1,
     SAGITTAL_T2,
     SEVERITIES,
     SPINAL,
     condition_family,
-    label_column,
 )
 
 logger = logging.getLogger(__name__)
-
-
-# the series each condition family is read on, and the reasons its checks report
-FAMILY_SERIES = {"spinal": SAGITTAL_T2, "foraminal": SAGITTAL_T1, "subarticular": AXIAL_T2}
 
 
 def _series_reasons(description: str) -> tuple[str, str]:
@@ -58,56 +52,7 @@ def _series_reasons(description: str) -> tuple[str, str]:
     return f"no_{slug}_series", f"coordinate_not_on_{slug}"
 
 
-def label_cells(train: pd.DataFrame, condition: str = SPINAL) -> pd.DataFrame:
-    """Long form of one condition's columns: one row per (study, level) cell, blanks kept.
-
-    Raises:
-        ValueError: ``train.csv`` lacks ``study_id`` or one of the condition's columns.
-    """
-    columns = [label_column(condition, level) for level in LEVELS]
-    missing = [c for c in ["study_id", *columns] if c not in train.columns]
-    if missing:
-        raise ValueError(f"train.csv lacks column(s) {missing}; is raw_root an RSNA 2024 folder?")
-    cells = train[["study_id", *columns]].melt(
-        id_vars="study_id", var_name="column", value_name="label_text"
-    )
-    cells["level"] = cells.pop("column").str.removeprefix(f"{condition}_")
-    cells["label_text"] = cells["label_text"].astype("string").str.strip().replace("", pd.NA)
-    cells["study_id"] = cells["study_id"].astype("int64")
-    return cells.sort_values(["study_id", "level"], kind="stable").reset_index(drop=True)
-
-
-def _exclusion(
-    source: str, reason: str, frame: pd.DataFrame, detail: str | pd.Series = ""
-) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {
-            c: frame[c] if c in frame else pd.NA
-            for c in EXCLUSION_COLUMNS
-            if c not in ("source", "reason", "detail")
-        }
-    )
-    out.insert(0, "source", source)
-    out["reason"] = reason
-    out["detail"] = detail
-    return out[list(EXCLUSION_COLUMNS)].astype(EXCLUSION_COLUMNS)
-
-
-class _Ledger:
-    """The cells still in play, and every cell dropped so far with its reason."""
-
-    def __init__(self, cells: pd.DataFrame) -> None:
-        self.cells = cells
-        self.excluded: list[pd.DataFrame] = []
-
-    def drop(self, mask: pd.Series, reason: str, detail: str | pd.Series = "") -> None:
-        if mask.any():
-            d = detail[mask] if isinstance(detail, pd.Series) else detail
-            self.excluded.append(_exclusion("label_cell", reason, self.cells[mask], d))
-        self.cells = self.cells[~mask]
-
-
-def _check_values(ledger: _Ledger, described: pd.DataFrame, description: str) -> None:
+def _check_values(ledger: Ledger, described: pd.DataFrame, description: str) -> None:
     """Blank and unknown grades, and studies without the condition's series."""
     cells = ledger.cells
     ledger.drop(cells["label_text"].isna(), BLANK_LABEL, "train.csv cell is blank (not scored)")
@@ -146,27 +91,36 @@ def _points(
     return points.drop_duplicates(["study_id", "level"]), unlabelled
 
 
-def _attach_points(ledger: _Ledger, points: pd.DataFrame, condition: str, description: str):
+def _attach_points(ledger: Ledger, points: pd.DataFrame, condition: str, description: str):
     """Each cell's point, and the cells whose point is missing or on another series."""
     name = CONDITION_NAMES[condition]
     ledger.cells = ledger.cells.merge(
         points.drop(columns=["condition"]), on=["study_id", "level"], how="left"
     )
-    ledger.drop(ledger.cells["series_id"].isna(), COORDINATE_MISSING,
-                f"no {name} point in train_label_coordinates.csv")  # fmt: skip
+    ledger.drop(
+        ledger.cells["series_id"].isna(),
+        COORDINATE_MISSING,
+        f"no {name} point in train_label_coordinates.csv",
+    )
     _, not_on_series = _series_reasons(description)
-    ledger.drop(~ledger.cells["on_series"].astype(bool), not_on_series,
-                f"the point's series is not described as {description}")  # fmt: skip
+    ledger.drop(
+        ~ledger.cells["on_series"].astype(bool),
+        not_on_series,
+        f"the point's series is not described as {description}",
+    )
 
 
-def _attach_geometry(ledger: _Ledger, series: pd.DataFrame) -> None:
+def _attach_geometry(ledger: Ledger, series: pd.DataFrame) -> None:
     """Each cell's series geometry and slice rank; cells off a readable slice or the image."""
     readable = series[(series["n_slices"] > 0) & (series["status"] == "ok")]
     ledger.cells = ledger.cells.astype({"series_id": "int64", "instance_number": "int64"}).merge(
         readable[[*GEOMETRY_COLUMNS, "site"]], on=["study_id", "series_id"], how="left"
     )
-    ledger.drop(ledger.cells["rows"].isna(), SERIES_NOT_ON_DISK,
-                "the series has no readable, consistent DICOM files (see dicom_index / series)")  # fmt: skip
+    ledger.drop(
+        ledger.cells["rows"].isna(),
+        SERIES_NOT_ON_DISK,
+        "the series has no readable, consistent DICOM files (see dicom_index / series)",
+    )
     cells = ledger.cells
     ranks = [
         order.index(inst) if inst in order else -1
@@ -175,13 +129,28 @@ def _attach_geometry(ledger: _Ledger, series: pd.DataFrame) -> None:
         )
     ]
     cells["slice_rank"] = np.asarray(ranks, dtype=np.int64)
-    ledger.drop(cells["slice_rank"] < 0, INSTANCE_NOT_IN_SERIES, "instance "
-                + cells["instance_number"].astype(str) + " is not a readable slice of the series")  # fmt: skip
+    ledger.drop(
+        cells["slice_rank"] < 0,
+        INSTANCE_NOT_IN_SERIES,
+        "instance "
+        + cells["instance_number"].astype(str)
+        + " is not a readable slice of the series",
+    )
     cells = ledger.cells
     outside = (cells["x"] < 0) | (cells["y"] < 0) | (cells["x"] > cells["columns"] - 1)
     outside |= (cells["y"] > cells["rows"] - 1) | cells["x"].isna() | cells["y"].isna()
-    ledger.drop(outside, OUTSIDE_IMAGE, "(" + cells["x"].astype(str) + ", " + cells["y"].astype(str)
-                + ") outside " + cells["columns"].astype(str) + "x" + cells["rows"].astype(str))  # fmt: skip
+    ledger.drop(
+        outside,
+        OUTSIDE_IMAGE,
+        "("
+        + cells["x"].astype(str)
+        + ", "
+        + cells["y"].astype(str)
+        + ") outside "
+        + cells["columns"].astype(str)
+        + "x"
+        + cells["rows"].astype(str),
+    )
 
 
 def align_discs(
@@ -203,9 +172,9 @@ def align_discs(
     Returns:
         (rows, exclusions) with the dtypes of ``DISC_COLUMNS`` / ``EXCLUSION_COLUMNS``.
     """
-    description = FAMILY_SERIES[condition_family(condition)]
+    description = spec_of(condition_family(condition)).series
     described = series_descriptions[series_descriptions["series_description"] == description]
-    ledger = _Ledger(label_cells(train, condition))
+    ledger = Ledger(label_cells(train, condition))
     _check_values(ledger, described, description)
     points, unlabelled = _points(coordinates, train, described, condition)
     _attach_points(ledger, points, condition, description)
@@ -224,7 +193,7 @@ def align_discs(
     )
     if not unlabelled.empty:
         ledger.excluded.append(
-            _exclusion(
+            exclusion(
                 "coordinate",
                 np.where(unlabelled["level"].isna(), UNKNOWN_LEVEL, STUDY_NOT_LABELLED),
                 unlabelled.assign(level=unlabelled["level"].astype("string")),

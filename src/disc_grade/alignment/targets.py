@@ -141,8 +141,13 @@ def anatomy_offsets(
         .merge(landmarks, on=["study_id", "level"], how="inner")
     )
     if both.empty:
-        return {"lateral_mm": 0.0, "lateral_mad_mm": 0.0, "anterior_mm": 0.0,
-                "anterior_mad_mm": 0.0, "n_points": 0}  # fmt: skip
+        return {
+            "lateral_mm": 0.0,
+            "lateral_mad_mm": 0.0,
+            "anterior_mm": 0.0,
+            "anterior_mad_mm": 0.0,
+            "n_points": 0,
+        }
     sign = np.where(both["condition"].str.startswith("right"), -1.0, 1.0)
     lateral = sign * (both["x"] - both["px"]).to_numpy()
     anterior = -(both["y"] - both["py"]).to_numpy()

@@ -16,8 +16,13 @@ from disc_grade.plotting import plt
 
 SPLITS = ("validation", "test", "external_test")
 PROBE_COLUMNS = ("probe_balanced_accuracy", "knn_balanced_accuracy", "compromise_r2")
-FIGURES = ("balanced_accuracy", "balanced_accuracy_ci_low", "balanced_accuracy_ci_high",
-           "severe_to_normal_rate", "severe_to_normal_count")  # fmt: skip
+FIGURES = (
+    "balanced_accuracy",
+    "balanced_accuracy_ci_low",
+    "balanced_accuracy_ci_high",
+    "severe_to_normal_rate",
+    "severe_to_normal_count",
+)
 
 
 def ablation_table(
@@ -44,9 +49,10 @@ def ablation_table(
                 table[column] = np.nan
     order = {name: k for k, name in enumerate(dict.fromkeys(probes["recipe"]))}
     return table.sort_values(
-        ["recipe", "fraction"], key=lambda c: c.map(order) if c.name == "recipe" else c,
+        ["recipe", "fraction"],
+        key=lambda c: c.map(order) if c.name == "recipe" else c,
         ignore_index=True,
-    )  # fmt: skip
+    )
 
 
 def chosen_recipe(table: pd.DataFrame, candidates: list[str] | None = None) -> str:
@@ -65,8 +71,9 @@ def _validation_ranking(table: pd.DataFrame, candidates: list[str] | None) -> pd
     rows = table if candidates is None else table[table["recipe"].isin(candidates)]
     if rows.empty:
         raise ValueError(f"no ablation rows for the candidate recipes {candidates}")
-    score = rows.groupby("recipe", sort=False)[["validation_balanced_accuracy",
-                                                "probe_balanced_accuracy"]].mean()  # fmt: skip
+    score = rows.groupby("recipe", sort=False)[
+        ["validation_balanced_accuracy", "probe_balanced_accuracy"]
+    ].mean()
     return score.sort_values(list(score.columns), ascending=False, kind="stable")
 
 
@@ -89,20 +96,32 @@ def ablation_section(
     margin over the next recipe (set beside the validation intervals, it says whether this
     cohort's validation split can tell the recipes apart at all)."""
     header = [
-        "recipe", "labels", "probe (CV)", "kNN (CV)", "compromise R^2",
-        "validation BA [95% CI]", "test BA [95% CI]", "test severe-to-normal", "held-out site BA",
-    ]  # fmt: skip
+        "recipe",
+        "labels",
+        "probe (CV)",
+        "kNN (CV)",
+        "compromise R^2",
+        "validation BA [95% CI]",
+        "test BA [95% CI]",
+        "test severe-to-normal",
+        "held-out site BA",
+    ]
     rows = []
     for row in table.to_dict("records"):
         name = f"**{row['recipe']}**" if row["recipe"] == chosen else row["recipe"]
         rows.append(
             [
-                name, f"{row['fraction']:.0%}", fmt(row["probe_balanced_accuracy"]),
-                fmt(row["knn_balanced_accuracy"]), fmt(row.get("compromise_r2", np.nan)),
-                _ci(row, "validation"), _ci(row, "test"),
-                _rate(row, "test"), _ci(row, "external_test"),
+                name,
+                f"{row['fraction']:.0%}",
+                fmt(row["probe_balanced_accuracy"]),
+                fmt(row["knn_balanced_accuracy"]),
+                fmt(row.get("compromise_r2", np.nan)),
+                _ci(row, "validation"),
+                _ci(row, "test"),
+                _rate(row, "test"),
+                _ci(row, "external_test"),
             ]
-        )  # fmt: skip
+        )
     described = [f"- **{name}**: {text}" for name, text in recipes.items()]
     return Section(
         "Contrastive pretraining ablation",
@@ -135,10 +154,21 @@ def ablation_figure(table: pd.DataFrame):
         rows = table[table["fraction"] == fraction].set_index("recipe").reindex(recipes)
         value = rows["test_balanced_accuracy"].to_numpy(float)
         error = np.abs(
-            np.vstack([value - rows["test_balanced_accuracy_ci_low"], rows["test_balanced_accuracy_ci_high"] - value])
-        )  # fmt: skip
-        ax.bar(np.arange(len(recipes)) + (k - (len(fractions) - 1) / 2) * width, value, width,
-               yerr=error, capsize=2, label=f"{fraction:.0%} of labels")  # fmt: skip
+            np.vstack(
+                [
+                    value - rows["test_balanced_accuracy_ci_low"],
+                    rows["test_balanced_accuracy_ci_high"] - value,
+                ]
+            )
+        )
+        ax.bar(
+            np.arange(len(recipes)) + (k - (len(fractions) - 1) / 2) * width,
+            value,
+            width,
+            yerr=error,
+            capsize=2,
+            label=f"{fraction:.0%} of labels",
+        )
     ax.axhline(1 / 3, color="grey", lw=0.8, ls=":", label="chance")
     ax.set_xticks(np.arange(len(recipes)), recipes, rotation=30, ha="right", fontsize=8)
     ax.set_ylim(0, 1)

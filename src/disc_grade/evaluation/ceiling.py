@@ -12,14 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from disc_grade.evaluation.log_loss import submission_probabilities, weighted_log_loss
 from disc_grade.evaluation.metrics import (
-    RSNA_SAMPLE_WEIGHTS,
     balanced_accuracy,
     confusion,
-    weighted_log_loss,
 )
-from disc_grade.models.calibration import submission_probabilities
-from disc_grade.rsna import PROB_COLUMNS, SPINAL
+from disc_grade.rsna import PROB_COLUMNS
 
 
 def oracle_balanced_accuracy(labels: np.ndarray, oracle: np.ndarray, prior: np.ndarray) -> float:
@@ -37,9 +35,9 @@ def oracle_balanced_accuracy(labels: np.ndarray, oracle: np.ndarray, prior: np.n
 
 
 def truth_of(truth: pd.DataFrame, conditions) -> pd.DataFrame:
-    """The truth rows of ``conditions`` (a truth table without ``condition`` is the canal's)."""
-    if truth.empty or "condition" not in truth.columns:
-        return truth if SPINAL in conditions else truth.iloc[:0]
+    """The truth rows of ``conditions`` (none from an empty truth table: real data)."""
+    if truth.empty:
+        return truth
     return truth[truth["condition"].isin(list(conditions))]
 
 
@@ -62,9 +60,7 @@ def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
         "cohort": oracle_balanced_accuracy(truth["grade"], truth[PROB_COLUMNS].to_numpy(), prior),
     }
     one_variant = predictions[predictions["variant"] == predictions["variant"].iloc[0]]
-    keys = ["study_id", "level"]
-    if "condition" in one_variant.columns and "condition" in truth.columns:
-        keys.append("condition")  # a family grades two sides per level
+    keys = ["study_id", "condition", "level"]
     merged = one_variant[[*keys, "split", "label"]].merge(
         truth[[*keys, *PROB_COLUMNS]], on=keys, how="inner", validate="1:1"
     )
@@ -73,7 +69,5 @@ def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
         oracle = discs[PROB_COLUMNS].to_numpy()
         out[split] = oracle_balanced_accuracy(discs["label"], oracle, prior)
         y = discs["label"].to_numpy(dtype=int)
-        out["log_loss_floor"][split] = weighted_log_loss(
-            y, submission_probabilities(oracle), np.asarray(RSNA_SAMPLE_WEIGHTS)[y]
-        )
+        out["log_loss_floor"][split] = weighted_log_loss(y, submission_probabilities(oracle))
     return out

@@ -75,10 +75,16 @@ def reliability_figure(predictions: pd.DataFrame, split: str = "test", n_bins: i
             probs = beliefs(table)[0 if panel.startswith("before") else 1]
             ece, bins = expected_calibration_error(table["label"], probs, n_bins)
             used = bins[bins["count"] > 0]
-            ax.plot(used["confidence"], used["accuracy"], marker="o",
-                    label=f"{variant} (ECE {ece:.3f})")  # fmt: skip
-        ax.set(xlabel="confidence (max probability)", ylabel="accuracy", xlim=(0, 1),
-               ylim=(0, 1.02), title=f"Reliability ({split}), {panel}")  # fmt: skip
+            ax.plot(
+                used["confidence"], used["accuracy"], marker="o", label=f"{variant} (ECE {ece:.3f})"
+            )
+        ax.set(
+            xlabel="confidence (max probability)",
+            ylabel="accuracy",
+            xlim=(0, 1),
+            ylim=(0, 1.02),
+            title=f"Reliability ({split}), {panel}",
+        )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()

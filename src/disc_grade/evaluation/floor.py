@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from disc_grade.evaluation.log_loss import submission_probabilities
 from disc_grade.evaluation.rsna_score import rsna_score
-from disc_grade.models.calibration import submission_probabilities
 from disc_grade.rsna import PROB_COLUMNS
 
 KEYS = ["study_id", "condition", "level"]

@@ -60,13 +60,20 @@ def efficiency_figure(table: pd.DataFrame):
     colours = {v: f"C{k}" for k, v in enumerate(sorted(table["variant"].unique()))}
     for (variant, split), rows in table.groupby(["variant", "split"], sort=True):
         line = ax.plot(
-            rows["fraction"], rows["balanced_accuracy"], SPLIT_STYLES.get(split, ":"), marker="o",
-            color=colours[variant], label=f"{variant} ({split.replace('_', ' ')})",
-        )[0]  # fmt: skip
+            rows["fraction"],
+            rows["balanced_accuracy"],
+            SPLIT_STYLES.get(split, ":"),
+            marker="o",
+            color=colours[variant],
+            label=f"{variant} ({split.replace('_', ' ')})",
+        )[0]
         ax.fill_between(
-            rows["fraction"], rows["balanced_accuracy_ci_low"], rows["balanced_accuracy_ci_high"],
-            color=line.get_color(), alpha=0.12,
-        )  # fmt: skip
+            rows["fraction"],
+            rows["balanced_accuracy_ci_low"],
+            rows["balanced_accuracy_ci_high"],
+            color=line.get_color(),
+            alpha=0.12,
+        )
     ax.axhline(1 / 3, color="grey", lw=0.8, ls=":", label="chance (any constant grader)")
     ax.set_xscale("log")
     ax.set_xticks(

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.localisation import localisation_error
+from disc_grade.evaluation.log_loss import posterior_of_submission, weighted_log_loss
+from disc_grade.evaluation.rsna_score import any_severe_spinal_loss
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS, SEVERITY_KEYS, SPINAL
 
 N_CLASSES = 3
-RSNA_SAMPLE_WEIGHTS = (1.0, 2.0, 4.0)
 
 
 def beliefs(table: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
@@ -23,9 +24,7 @@ def beliefs(table: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
     submitted = table[PROB_COLUMNS].to_numpy(dtype=float)
     if RAW_PROB_COLUMNS[0] not in table.columns:
         return None, submitted
-    posterior = submitted / np.asarray(RSNA_SAMPLE_WEIGHTS)
-    posterior /= posterior.sum(axis=1, keepdims=True)
-    return table[RAW_PROB_COLUMNS].to_numpy(dtype=float), posterior
+    return table[RAW_PROB_COLUMNS].to_numpy(dtype=float), posterior_of_submission(submitted)
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
@@ -80,22 +79,6 @@ def quadratic_weighted_kappa(cm: np.ndarray) -> float:
     expected = np.outer(cm.sum(axis=1), cm.sum(axis=0)) / n
     denominator = (weights * expected).sum()
     return float(1 - (weights * cm).sum() / denominator) if denominator > 0 else float("nan")
-
-
-def _clip_normalise(probs: np.ndarray) -> np.ndarray:
-    """Rows renormalised to sum to 1, then clipped to [eps, 1 - eps] as scikit-learn's log_loss does."""
-    probs = np.asarray(probs, dtype=np.float64)
-    probs = probs / probs.sum(axis=1, keepdims=True)
-    eps = np.finfo(probs.dtype).eps
-    return np.clip(probs, eps, 1 - eps)
-
-
-def weighted_log_loss(y_true: np.ndarray, probs: np.ndarray, weights: np.ndarray) -> float:
-    """Sample-weighted multi-class log loss: sum_i w_i * -log p_i[y_i] / sum_i w_i."""
-    p = _clip_normalise(probs)
-    y = np.asarray(y_true, dtype=int)
-    w = np.asarray(weights, dtype=float)
-    return float(-(w * np.log(p[np.arange(len(y)), y])).sum() / w.sum())
 
 
 def expected_calibration_error(
@@ -181,8 +164,6 @@ def evaluate_split(
     loss is the competition's (sample weights 1/2/4 by true class); for the canal also its
     any-severe-spinal term (``rsna_score.any_severe_spinal_loss``).
     """
-    from disc_grade.evaluation.rsna_score import any_severe_spinal_loss
-
     y = table["label"].to_numpy(dtype=int)
     pred = table["predicted"].to_numpy(dtype=int)
     cm = confusion(y, pred)
@@ -203,7 +184,7 @@ def evaluate_split(
         "severe_to_normal_rate_ci_high": intervals["severe_to_normal_rate"][1],
         "macro_f1": macro_f1(cm),
         "quadratic_weighted_kappa": quadratic_weighted_kappa(cm),
-        "log_loss": weighted_log_loss(y, probs, np.asarray(RSNA_SAMPLE_WEIGHTS)[y]),
+        "log_loss": weighted_log_loss(y, probs),
         "expected_calibration_error": ece,
         **localisation_error(table),
     }
@@ -211,7 +192,7 @@ def evaluate_split(
         out["balanced_accuracy_uncalibrated"] = balanced_accuracy(
             confusion(y, table["raw_predicted"])
         )
-        out["log_loss_uncalibrated"] = weighted_log_loss(y, raw, np.asarray(RSNA_SAMPLE_WEIGHTS)[y])
+        out["log_loss_uncalibrated"] = weighted_log_loss(y, raw)
         out["expected_calibration_error_uncalibrated"] = expected_calibration_error(y, raw, n_bins)[
             0
         ]
@@ -225,9 +206,9 @@ def evaluate_split(
         out[f"balanced_accuracy_{level}"] = balanced_accuracy(
             confusion(group["label"], group["predicted"])
         )
-    conditions = table["condition"] if "condition" in table else pd.Series(SPINAL, table.index)
+    conditions = table["condition"]
     if (conditions == SPINAL).all():
-        out["any_severe_spinal_log_loss"] = any_severe_spinal_loss(table.assign(condition=SPINAL))
+        out["any_severe_spinal_log_loss"] = any_severe_spinal_loss(table)
     if conditions.nunique() > 1:
         for condition, rows in table.groupby(conditions, sort=True):
             low, high = bootstrap_by_study(rows, n_resamples, seed)["balanced_accuracy"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from dataclasses import dataclass, field
 
 
@@ -29,13 +30,45 @@ def fmt_interval(value, low, high) -> str:
 
 @dataclass
 class Section:
-    """A heading, then paragraphs, a table and figures (PNG names), each optional."""
+    """A heading, then paragraphs, a table and figures (PNG names), each optional; ``tables``
+    are further (header, rows) pairs after the first."""
 
     title: str
     paragraphs: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     figures: list[tuple[str, str]] = field(default_factory=list)  # (name, caption)
+    tables: list[tuple[list[str], list[list[str]]]] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        """The heading's anchor, as GitHub spells it (lower case, punctuation dropped, spaces
+        as hyphens), for the table of contents in both renderings."""
+        kept = "".join(c for c in self.title.lower() if c.isalnum() or c in " -_")
+        return kept.replace(" ", "-")
+
+    def all_tables(self) -> list[tuple[list[str], list[list[str]]]]:
+        return ([(self.header, self.rows)] if self.header else []) + list(self.tables)
+
+
+def contents(parts: list[Section]) -> Section:
+    """A table of contents: one link per section."""
+    links = [f"[{part.title}](#{part.anchor})" for part in parts]
+    return Section("Contents", [" · ".join(links)])
+
+
+def figure_file(name: str) -> str:
+    """Where a report figure ``<condition>/<name>`` lies beside the report."""
+    condition, _, figure = name.partition("/")
+    return f"{condition}/figures/{figure}.png"
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\(#([a-z0-9_-]+)\)")
+
+
+def _html_paragraph(text: str) -> str:
+    """A paragraph escaped, its Markdown links to sections (``[title](#anchor)``) made links."""
+    return _LINK.sub(r"<a href='#\2'>\1</a>", html.escape(text, quote=False))
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -49,9 +82,10 @@ def markdown_report(parts: list[Section]) -> str:
     for part in parts:
         out.append(f"## {part.title}")
         out += part.paragraphs
-        if part.header:
-            out.append(_md_table(part.header, part.rows))
-        out += [f"### {caption}\n\n![{caption}]({name}.png)" for name, caption in part.figures]
+        out += [_md_table(header, rows) for header, rows in part.all_tables()]
+        out += [
+            f"### {caption}\n\n![{caption}]({figure_file(name)})" for name, caption in part.figures
+        ]
     return "\n\n".join(out) + "\n"
 
 
@@ -78,10 +112,9 @@ def html_report(parts: list[Section], figures: dict[str, bytes]) -> str:
         "<h1>disc-grade evaluation report</h1>",
     ]
     for part in parts:
-        out.append(f"<h2>{html.escape(part.title)}</h2>")
-        out += [f"<p>{html.escape(p)}</p>" for p in part.paragraphs]
-        if part.header:
-            out.append(_html_table(part.header, part.rows))
+        out.append(f"<h2 id='{part.anchor}'>{html.escape(part.title)}</h2>")
+        out += [f"<p>{_html_paragraph(p)}</p>" for p in part.paragraphs]
+        out += [_html_table(header, rows) for header, rows in part.all_tables()]
         for name, caption in part.figures:
             if name in figures:
                 data = base64.b64encode(figures[name]).decode("ascii")

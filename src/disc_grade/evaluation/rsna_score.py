@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.evaluation.metrics import RSNA_SAMPLE_WEIGHTS, weighted_log_loss
+from disc_grade.evaluation.log_loss import WEIGHTS, weighted_log_loss
 from disc_grade.rsna import CONDITIONS, FAMILIES, PROB_COLUMNS, SPINAL, condition_family
 
 SCORE_COLUMNS = ("study_id", "condition", "level", "label", *PROB_COLUMNS)
@@ -53,7 +53,7 @@ def any_severe_spinal_loss(table: pd.DataFrame) -> float:
                 "study_id": spinal["study_id"].to_numpy(),
                 "p": spinal["p_severe"].to_numpy(dtype=float),
                 "severe": y == 2,
-                "w": np.asarray(RSNA_SAMPLE_WEIGHTS)[y],
+                "w": WEIGHTS[y],
             }
         )
         .groupby("study_id")
@@ -92,9 +92,7 @@ def rsna_score(table: pd.DataFrame) -> dict[str, float]:
             loss = float("nan")
         else:
             y = rows["label"].to_numpy(dtype=int)
-            loss = weighted_log_loss(
-                y, rows[PROB_COLUMNS].to_numpy(dtype=float), np.asarray(RSNA_SAMPLE_WEIGHTS)[y]
-            )
+            loss = weighted_log_loss(y, rows[PROB_COLUMNS].to_numpy(dtype=float))
         out[f"{name}_log_loss"] = loss
         terms.append(loss)
     out["any_severe_spinal_log_loss"] = any_severe_spinal_loss(scored)
@@ -133,7 +131,7 @@ def condition_prior(labels: pd.DataFrame, weighted: bool = False) -> pd.DataFram
         + 1.0
     )
     if weighted:
-        counts = counts * np.asarray(RSNA_SAMPLE_WEIGHTS)
+        counts = counts * WEIGHTS
     probs = counts.to_numpy() / counts.to_numpy().sum(axis=1, keepdims=True)
     return pd.DataFrame(probs, columns=PROB_COLUMNS).assign(condition=list(CONDITIONS))[
         ["condition", *PROB_COLUMNS]

@@ -96,11 +96,13 @@ def split_targets(
         prior: ``condition_prior`` of the training split.
     """
     frames = [
-        table.loc[(table["variant"] == variant) & (table["split"] == split),
-                  ["study_id", "condition", "level", *PROB_COLUMNS]]
+        table.loc[
+            (table["variant"] == variant) & (table["split"] == split),
+            ["study_id", "condition", "level", *PROB_COLUMNS],
+        ]
         for table in predictions
         if len(table)
-    ]  # fmt: skip
+    ]
     graded = (
         pd.concat(frames, ignore_index=True)
         if frames
@@ -115,28 +117,14 @@ def split_targets(
     return table
 
 
-def _chosen(predictions: list[pd.DataFrame], chosen: list) -> list[pd.DataFrame]:
-    """Each condition's predictions of its chosen variant (or the table given in its place: a
-    kept study-context head's), renamed ``chosen``."""
-    out = []
-    for table, choice in zip(predictions, chosen, strict=True):
-        if isinstance(choice, pd.DataFrame):
-            out.append(choice.assign(variant="chosen"))
-        elif len(table) and choice:
-            out.append(table[table["variant"] == choice].assign(variant="chosen"))
-    return out
-
-
 def scores_by_variant(
     labels: pd.DataFrame,
     predictions: list[pd.DataFrame],
     weighted: pd.DataFrame,
     split: str = "test",
-    chosen: list | None = None,
 ) -> dict:
-    """The score of every variant over all 25 targets of the ``split``'s studies, and of
-    ``chosen`` (each condition graded by the variant validation chose for it, a name, or by the
-    table given in its place).
+    """The score of every variant over all 25 targets of the ``split``'s studies (``chosen``
+    among them where the tables hold it: each condition as inference grades it).
 
     Targets no condition graded carry ``weighted`` (the training frequencies weighed by 1/2/4,
     the constant with the lowest weighted log loss, as a calibrated grader's probabilities are)
@@ -145,8 +133,6 @@ def scores_by_variant(
     candidates = {
         v: predictions for v in sorted({v for t in predictions if len(t) for v in t["variant"]})
     }
-    if chosen is not None and any(c is not None and len(c) for c in chosen):
-        candidates["chosen"] = _chosen(predictions, chosen)
     out: dict = {}
     for variant, tables in candidates.items():
         table = split_targets(labels, tables, weighted, variant, split)
@@ -165,8 +151,9 @@ def scores_by_variant(
     return out
 
 
-def constant_scores(labels: pd.DataFrame, prior: pd.DataFrame, weighted: pd.DataFrame,
-                    split: str = "test") -> dict:  # fmt: skip
+def constant_scores(
+    labels: pd.DataFrame, prior: pd.DataFrame, weighted: pd.DataFrame, split: str = "test"
+) -> dict:
     """The graders that never look at the image, over the ``split``'s targets: ``prior`` (the
     training frequencies) and ``weighted_prior`` (the best constant under the 1/2/4 weights)."""
     keys = labels[labels["split"] == split]
@@ -174,6 +161,6 @@ def constant_scores(labels: pd.DataFrame, prior: pd.DataFrame, weighted: pd.Data
         name: {
             **rsna_score(keys.merge(constant, on="condition")),
             "n_studies": int(keys["study_id"].nunique()),
-        }  # fmt: skip
+        }
         for name, constant in (("prior", prior), ("weighted_prior", weighted))
     }

@@ -80,6 +80,11 @@ def target_table(
     table["grade"] = table["grade"].fillna("")
     table["level_name"] = table["level"].map(LEVEL_NAMES)
     table["variant"] = table["variant"].fillna("")
-    logger.info("inference: %d targets of %d studies, %d graded, %d at the prior",
-                len(table), table["study_id"].nunique(), int(graded.sum()), int((~graded).sum()))  # fmt: skip
+    logger.info(
+        "inference: %d targets of %d studies, %d graded, %d at the prior",
+        len(table),
+        table["study_id"].nunique(),
+        int(graded.sum()),
+        int((~graded).sum()),
+    )
     return table[GRADE_COLUMNS]

@@ -15,28 +15,36 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from disc_grade.conditions import ConditionSpec
-from disc_grade.dicom.axial_levels import axial_slice_levels
 from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS
-from disc_grade.dicom.laterality import sagittal_midline_x, side_of
+from disc_grade.localiser.candidates import (
+    candidate_units,
+    choose_slices,
+)
 from disc_grade.localiser.data import from_grid_coords, series_grid
 from disc_grade.localiser.model import confidences, peak_point, slice_logits
 from disc_grade.rsna import LEVELS
 
 logger = logging.getLogger(__name__)
 SERIES_GEOMETRY = ["rows", "columns", "pixel_spacing_row", "pixel_spacing_col"]
-TARGET_COLUMNS = ["study_id", "condition", "level", "series_id", "instance_number",
-                  "slice_rank", "x", "y", *SERIES_GEOMETRY, "peak"]  # fmt: skip
+TARGET_COLUMNS = [
+    "study_id",
+    "condition",
+    "level",
+    "series_id",
+    "instance_number",
+    "slice_rank",
+    "x",
+    "y",
+    *SERIES_GEOMETRY,
+    "peak",
+]
 MISSING_COLUMNS = ["study_id", "condition", "level", "reason"]
 NO_SERIES = "no readable {series} series"
 NOT_DECODABLE = "{series} series not decodable"
-NO_CANAL_POINT = "no canal point at this level on sagittal T2"
-NO_SLICE_ON_SIDE = "no {series} slice on this side"
-NO_SLICE_AT_LEVEL = "no {series} slice within {mm:g} mm of the disc"
 NOT_CONFIDENT = "no confident target (localiser peak below {min_peak:g})"
 OUTSIDE = "target outside the image"
 
@@ -58,47 +66,6 @@ def study_slices(dicom_index: pd.DataFrame, series: pd.DataFrame, series_ids) ->
     return files.merge(ranks, on=["series_id", "instance_number"], how="inner")
 
 
-def _slice_score(confidence, deviation_mm, prior_mm: float | None) -> np.ndarray:
-    """Each candidate's score: its confidence, or with a prior of width ``prior_mm`` its
-    log-confidence less ``0.5 (deviation / prior_mm)^2``."""
-    confidence = np.asarray(confidence, dtype=float)
-    if not prior_mm:
-        return confidence
-    return np.log(np.clip(confidence, 1e-6, 1.0)) - 0.5 * (np.asarray(deviation_mm) / prior_mm) ** 2
-
-
-def _units(spec, slices, study_landmarks, offsets, max_disc_mm) -> list[dict]:
-    """Per unit of one study: its ``side``, ``levels``, candidate ``slices``, each candidate's
-    ``deviation`` (mm) from where the anatomy is expected, and the ``reason`` it has none."""
-    if spec.candidates == "all":
-        return [{"side": None, "levels": list(LEVELS), "slices": slices,
-                 "deviation": np.zeros(len(slices)), "reason": None}]  # fmt: skip
-    if spec.candidates == "side":
-        midline = (
-            float(study_landmarks["px"].median())
-            if not study_landmarks.empty
-            else sagittal_midline_x(slices[["ipp_x", "ipp_y", "ipp_z"]].to_numpy(dtype=float))
-        )
-        sides = np.array([side_of(x, midline) for x in slices["ipp_x"]], dtype=object)
-        lateral = float(offsets["lateral_mm"])
-        return [
-            {"side": side, "levels": list(LEVELS), "slices": slices[sides == side],
-             "deviation": ((slices[sides == side]["ipp_x"] - midline).abs() - lateral).to_numpy(),
-             "reason": None if (sides == side).any() else NO_SLICE_ON_SIDE}
-            for side in ("left", "right")
-        ]  # fmt: skip
-    levelled = axial_slice_levels(slices, study_landmarks, max_disc_mm)
-    units = []
-    for level in LEVELS:
-        own = levelled[levelled["level"] == level]
-        reason = None if len(own) else NO_SLICE_AT_LEVEL
-        if level not in set(study_landmarks["level"]):
-            reason = NO_CANAL_POINT
-        units.append({"side": None, "levels": [level], "slices": own,
-                      "deviation": own["distance_mm"].to_numpy(), "reason": reason})  # fmt: skip
-    return units
-
-
 def _maps(root, model, study_id, series_ids, order, grid_size) -> dict:
     """Per series: (logit maps [n, P, S, S], confidences [n, P]); None where not decodable."""
     out = {}
@@ -112,20 +79,6 @@ def _maps(root, model, study_id, series_ids, order, grid_size) -> dict:
         logits = slice_logits(model, grid)
         out[series_id] = (logits, confidences(logits))
     return out
-
-
-def _choose(spec, unit_slices, channels, maps, deviation, prior_mm) -> list[pd.Series]:
-    """The chosen slice (a row of ``unit_slices``) for each channel of a unit."""
-    conf = np.stack(
-        [maps[r.series_id][1][int(r.slice_rank), channels] for r in unit_slices.itertuples()]
-    )  # [candidates, channels]
-    if spec.slice_rule == "shared":
-        best = int(np.argmax(_slice_score(conf.mean(axis=1), deviation, prior_mm)))
-        return [unit_slices.iloc[best]] * len(channels)
-    return [
-        unit_slices.iloc[int(np.argmax(_slice_score(conf[:, j], deviation, prior_mm)))]
-        for j in range(len(channels))
-    ]
 
 
 def ordered_down_the_spine(peaks: list[tuple], min_peak: float) -> list[tuple]:
@@ -142,7 +95,7 @@ def ordered_down_the_spine(peaks: list[tuple], min_peak: float) -> list[tuple]:
 def find_study_targets(spec, study_id, slices, maps, study_landmarks, geometry, settings):
     """The targets of one study with decoded maps: (target rows, missing rows)."""
     found, missing = [], []
-    units = _units(
+    units = candidate_units(
         spec, slices, study_landmarks, settings["offsets"], settings["max_disc_distance_mm"]
     )
     for unit in units:
@@ -155,7 +108,7 @@ def find_study_targets(spec, study_id, slices, maps, study_landmarks, geometry, 
             continue
         row_x = float(own["iop_0"].iloc[0])
         channels = [spec.channel(c, lv, row_x) for c, lv in wanted]
-        chosen = _choose(spec, own, channels, maps, unit["deviation"], settings["prior_mm"])
+        chosen = choose_slices(spec, own, channels, maps, unit["deviation"], settings["prior_mm"])
         # a recess's map follows the chosen slice's own orientation (a series may be flipped)
         channels = [
             spec.channel(c, lv, float(r["iop_0"]))
@@ -170,11 +123,18 @@ def find_study_targets(spec, study_id, slices, maps, study_landmarks, geometry, 
         for (condition, level), row, (gx, gy, peak) in zip(wanted, chosen, peaks, strict=True):
             g = geometry.loc[row["series_id"]]
             x, y = from_grid_coords(gx, gy, g["columns"], g["rows"], settings["grid_size"])
-            target = {"study_id": study_id, "condition": condition, "level": level,
-                      "series_id": int(row["series_id"]),
-                      "instance_number": int(row["instance_number"]),
-                      "slice_rank": int(row["slice_rank"]), "x": float(x), "y": float(y),
-                      **{k: g[k] for k in SERIES_GEOMETRY}, "peak": float(peak)}  # fmt: skip
+            target = {
+                "study_id": study_id,
+                "condition": condition,
+                "level": level,
+                "series_id": int(row["series_id"]),
+                "instance_number": int(row["instance_number"]),
+                "slice_rank": int(row["slice_rank"]),
+                "x": float(x),
+                "y": float(y),
+                **{k: g[k] for k in SERIES_GEOMETRY},
+                "peak": float(peak),
+            }
             if peak < settings["min_peak"]:
                 missing.append((study_id, condition, level, NOT_CONFIDENT.format(**settings)))
             elif not (0 <= x <= g["columns"] - 1 and 0 <= y <= g["rows"] - 1):

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from disc_grade.localiser.model import build_localiser, heatmaps, network_input
-from disc_grade.models.augment import AugmentConfig, augmented, warp
-from disc_grade.models.device import select_device
-from disc_grade.models.engine import LoopConfig, cosine_schedule, fit
+from disc_grade.models.components.augment import AugmentConfig, augmented, warp
+from disc_grade.models.training.device import select_device
+from disc_grade.models.training.engine import LoopConfig, cosine_schedule, fit
 
 
 def training_samples(

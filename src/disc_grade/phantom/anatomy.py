@@ -18,13 +18,13 @@ import numpy as np
 
 from disc_grade.phantom.config import PhantomConfig
 from disc_grade.phantom.draws import (
+    canal_narrowing,
     draw_blank_cells,
     draw_grades,
     draw_image_size,
     draw_latents,
     side_narrowing,
 )
-from disc_grade.phantom.reader import compromise
 from disc_grade.phantom.sites import site_named
 from disc_grade.rsna import (
     LEVELS,
@@ -140,7 +140,7 @@ def draw_study(config: PhantomConfig, index: int) -> StudySpec:
     study_latent = float(rng.standard_normal())
     latent = draw_latents(config, rng, study_latent)
     severity = draw_grades(config, latent, rng)
-    narrowing = tuple(float(compromise(latent[SPINAL][level])) for level in LEVELS)
+    narrowing = canal_narrowing(config, latent)
     # older spines have darker discs: correlated with the study's degeneration, not the grade
     disc_signal = tuple(
         float(np.clip(0.7 - 0.12 * study_latent + rng.normal(0, 0.15), 0.15, 0.95)) for _ in LEVELS

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from disc_grade.phantom.anatomy import PhantomConfig, draw_study
-from disc_grade.phantom.reader import ReaderModel, compromise
+from disc_grade.phantom.reader import ReaderModel, compromise, family_centre
 from disc_grade.phantom.render import canal_point, render_sagittal_series
 from disc_grade.phantom.sites import SITES
 from disc_grade.plotting import plt
@@ -27,6 +27,11 @@ def typical_latents(model: ReaderModel) -> tuple[float, float, float]:
     return t1 - 1.0, (t1 + t2) / 2, t2 + 0.5
 
 
+def canal_compromise(config: PhantomConfig, latent: float) -> float:
+    """The canal's visible compromise at ``latent`` under the config's grade mix."""
+    return float(compromise(latent, family_centre(config.severity_prior, config.reader_noise)))
+
+
 def example_spec(config: PhantomConfig, site: str, latent: float, level: str):
     """The first study of ``site`` with the canal compromise of ``latent`` at ``level``."""
     for index in range(10_000):
@@ -34,7 +39,7 @@ def example_spec(config: PhantomConfig, site: str, latent: float, level: str):
         if spec.site == site:
             k = LEVELS.index(level)
             narrowing = list(spec.canal_narrowing)
-            narrowing[k] = float(compromise(latent))
+            narrowing[k] = canal_compromise(config, latent)
             return replace(spec, canal_narrowing=tuple(narrowing), slip_mm=0.0)
     raise ValueError(f"no study of site {site} among the first 10,000")
 
@@ -65,7 +70,10 @@ def atlas_figure(config: PhantomConfig, level: str = "l4_l5"):
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0:
-                ax.set_title(f"{SEVERITIES[col]}\ncompromise {compromise(latent):.2f}", fontsize=9)
+                ax.set_title(
+                    f"{SEVERITIES[col]}\ncompromise {canal_compromise(config, latent):.2f}",
+                    fontsize=9,
+                )
             if col == 0:
                 kind = "STIR" if site.fat_suppressed else "T2"
                 ax.set_ylabel(f"site {name} ({kind})", fontsize=9)

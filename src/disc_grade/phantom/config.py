@@ -7,9 +7,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from disc_grade.phantom.sites import SITES
-from disc_grade.rsna import LEVELS
+from disc_grade.rsna import FAMILIES, LEVELS
 
 DEFAULT_SITE_WEIGHTS = (("A", 0.3), ("B", 0.25), ("C", 0.15), ("D", 0.15), ("E", 0.15))
+FAMILY_ORDER = FAMILIES  # the order of per-family tuples (canal, foramina, recesses)
+# Named grade mixes: the frequencies of Normal/Mild, Moderate and Severe per condition family
+# and the canal's Normal/Mild share per level. ``rsna``: the RSNA 2024 training labels (the
+# dataclass default, ``conf/realistic``); ``measurement``: enough Moderate and Severe targets
+# for a 120-study cohort's test split to tell graders apart (``conf/base``, the demo).
+GRADE_MIXES: dict[str, dict[str, tuple[float, ...]]] = {
+    "rsna": {
+        "severity_prior": (0.878, 0.075, 0.048),
+        "foraminal_prior": (0.780, 0.181, 0.040),
+        "subarticular_prior": (0.714, 0.190, 0.096),
+        "spinal_level_normal": (0.955, 0.897, 0.822, 0.751, 0.965),
+    },
+    "measurement": {
+        "severity_prior": (0.42, 0.30, 0.28),
+        "foraminal_prior": (0.48, 0.30, 0.22),
+        "subarticular_prior": (0.42, 0.30, 0.28),
+        "spinal_level_normal": (0.60, 0.50, 0.36, 0.24, 0.40),
+    },
+}
+MIXED = tuple(GRADE_MIXES["rsna"])
 
 
 @dataclass(frozen=True)
@@ -26,13 +46,21 @@ class PhantomConfig:
     non_square_rate: float = 0.0
     n_sagittal_slices: int = 11
     n_axial_per_level: int = 3
-    # grade frequencies of the RSNA 2024 training labels (Normal/Mild, Moderate, Severe)
-    severity_prior: tuple[float, float, float] = (0.878, 0.075, 0.048)
-    foraminal_prior: tuple[float, float, float] = (0.780, 0.181, 0.040)
-    subarticular_prior: tuple[float, float, float] = (0.714, 0.190, 0.096)
+    # the grade frequencies (``GRADE_MIXES``); any of its four tuples set explicitly overrides it
+    grade_mix: str = "rsna"
+    severity_prior: tuple[float, float, float] | None = None  # Normal/Mild, Moderate, Severe
+    foraminal_prior: tuple[float, float, float] | None = None
+    subarticular_prior: tuple[float, float, float] | None = None
     # the canal's Normal/Mild share per level, L1/L2 .. L5/S1 (most Severe at L4/L5)
-    spinal_level_normal: tuple[float, ...] = (0.955, 0.897, 0.822, 0.751, 0.965)
-    study_correlation: float = 0.6
+    spinal_level_normal: tuple[float, ...] | None = None
+    # shared causes of a latent severity, as shares of its variance per family (canal, foramina,
+    # recesses): the study's own (every level and condition), a level's disc bulge and ligamentum
+    # flavum (the canal and both recesses), a level's facets (both foramina, the recesses a
+    # little); the rest is the target's own. Fitted to the real labels' correlations
+    # (``cohort_correlations``, docs/phantom.md).
+    study_share: tuple[float, float, float] = (0.65, 0.36, 0.43)
+    disc_share: tuple[float, float, float] = (0.32, 0.02, 0.35)
+    facet_share: tuple[float, float, float] = (0.0, 0.34, 0.08)
     reader_noise: float = 0.3
     site_weights: tuple[tuple[str, float], ...] = DEFAULT_SITE_WEIGHTS
     narrow_canal_rate: float = 0.12
@@ -48,6 +76,27 @@ class PhantomConfig:
     # the sites whose studies the phantom suggests holding out as an external test
     # (``phantom_split.json``; the split follows it unless alignment.split.holdout_sites is set)
     holdout_sites: tuple[str, ...] = ("E",)
+
+    def __post_init__(self) -> None:
+        """Fill the frequencies the grade mix names and the fields do not set, then check every
+        value (``validate``).
+
+        Raises:
+            ValueError: an unknown grade mix (the known ones named), or a value out of range.
+        """
+        if self.grade_mix not in GRADE_MIXES:
+            raise ValueError(
+                f"phantom.grade_mix must be one of {list(GRADE_MIXES)}, got '{self.grade_mix}'"
+            )
+        for key, value in GRADE_MIXES[self.grade_mix].items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        self.validate()
+
+    def shares_of(self, family: str) -> tuple[float, float, float]:
+        """(study, disc, facet) shares of a family's latent variance."""
+        k = FAMILY_ORDER.index(family)
+        return self.study_share[k], self.disc_share[k], self.facet_share[k]
 
     def prior_of(self, family: str) -> tuple[float, float, float]:
         """The grade frequencies of a condition family (``spinal``, ``foraminal``, ``subarticular``)."""
@@ -71,13 +120,8 @@ class PhantomConfig:
                 f"unknown phantom parameter(s) {sorted(unknown)}; known: {sorted(known)}"
             )
         values = dict(params)
-        for key in (
-            "severity_prior",
-            "foraminal_prior",
-            "subarticular_prior",
-            "spinal_level_normal",
-        ):
-            if key in values:
+        for key in (*MIXED, "study_share", "disc_share", "facet_share"):
+            if values.get(key) is not None:
                 values[key] = tuple(float(v) for v in values[key])
         if "image_sizes" in values:
             values["image_sizes"] = tuple(int(v) for v in values["image_sizes"] or ())
@@ -87,9 +131,22 @@ class PhantomConfig:
             values["site_weights"] = tuple(
                 (str(k), float(v)) for k, v in dict(values["site_weights"]).items()
             )
-        config = cls(**values)
-        config.validate()
-        return config
+        return cls(**values)
+
+    def _validate_shares(self) -> None:
+        for key in ("study_share", "disc_share", "facet_share"):
+            shares = np.asarray(getattr(self, key), dtype=float)
+            if shares.shape != (len(FAMILY_ORDER),) or (shares < 0).any():
+                raise ValueError(
+                    f"phantom.{key} needs {len(FAMILY_ORDER)} shares >= 0 (canal, foramina, "
+                    f"recesses), got {getattr(self, key)}"
+                )
+        for family in FAMILY_ORDER:
+            if sum(self.shares_of(family)) >= 1:
+                raise ValueError(
+                    f"phantom: the {family} shares of study, disc and facet sum to "
+                    f"{sum(self.shares_of(family)):.2f}; they must leave the target its own (< 1)"
+                )
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first parameter out of range."""
@@ -115,10 +172,7 @@ class PhantomConfig:
                 f"phantom.spinal_level_normal needs {len(LEVELS)} shares in (0, 1), got "
                 f"{self.spinal_level_normal}"
             )
-        if not 0 <= self.study_correlation < 1:
-            raise ValueError(
-                f"phantom.study_correlation must be in [0, 1), got {self.study_correlation}"
-            )
+        self._validate_shares()
         if self.reader_noise < 0:
             raise ValueError(f"phantom.reader_noise must be >= 0, got {self.reader_noise}")
         names = [name for name, _ in self.site_weights]

@@ -18,27 +18,32 @@ SUBARTICULAR_BOTH_SIDES = 0.7  # a study's blank subarticular level is blank on 
 def draw_latents(
     config: PhantomConfig, rng: np.random.Generator, study_latent: float
 ) -> dict[str, dict[str, float]]:
-    """Per condition and level, the latent severity, shared within the study; the canal's is
-    shifted per level (``spinal_level_normal``), the foramina's and recesses' are not."""
-    rho = config.study_correlation
-    shifts = {
-        condition: [
-            level_shift(config.severity_prior, config.reader_noise, share)
-            if condition == SPINAL
-            else 0.0
-            for share in config.spinal_level_normal
-        ]
-        for condition in CONDITIONS
-    }
-    return {
-        condition: {
+    """Per condition and level, the latent severity from shared causes: the study's own
+    (``study_latent``), each level's disc bulge and ligamentum flavum (the canal and both
+    recesses) and each level's facets (both foramina, the recesses a little), weighed by the
+    family's shares (``PhantomConfig.shares_of``), plus the target's own draw. The canal's
+    latents are shifted per level (``spinal_level_normal``), the foramina's and recesses' not."""
+    disc, facet = rng.standard_normal(len(LEVELS)), rng.standard_normal(len(LEVELS))
+    canal_shifts = [
+        level_shift(config.severity_prior, config.reader_noise, share)
+        for share in config.spinal_level_normal
+    ]
+    out: dict[str, dict[str, float]] = {}
+    for condition in CONDITIONS:
+        study, bulge, facets = config.shares_of(condition_family(condition))
+        own = np.sqrt(1 - study - bulge - facets)
+        shifts = canal_shifts if condition == SPINAL else [0.0] * len(LEVELS)
+        out[condition] = {
             level: float(
-                np.sqrt(rho) * study_latent + np.sqrt(1 - rho) * rng.standard_normal() + shift
+                np.sqrt(study) * study_latent
+                + np.sqrt(bulge) * disc[k]
+                + np.sqrt(facets) * facet[k]
+                + own * rng.standard_normal()
+                + shifts[k]
             )
-            for level, shift in zip(LEVELS, shifts[condition], strict=True)
+            for k, level in enumerate(LEVELS)
         }
-        for condition in CONDITIONS
-    }
+    return out
 
 
 def draw_blank_cells(config: PhantomConfig, rng: np.random.Generator) -> tuple[str, ...]:
@@ -84,11 +89,19 @@ def draw_grades(
     }
 
 
+def canal_narrowing(
+    config: PhantomConfig, latent: dict[str, dict[str, float]]
+) -> tuple[float, ...]:
+    """Per level, the share of the canal's width lost, from its latent."""
+    centre = family_centre(config.severity_prior, config.reader_noise)
+    return tuple(float(compromise(latent[SPINAL][level], centre)) for level in LEVELS)
+
+
 def side_narrowing(
     config: PhantomConfig, latent: dict[str, dict[str, float]], family: str
 ) -> dict[str, tuple[float, ...]]:
     """Per side and level, the width a foramen or recess loses, from its latent."""
-    centre = family_centre(config.prior_of(family), config.reader_noise, config.severity_prior)
+    centre = family_centre(config.prior_of(family), config.reader_noise)
     suffix = "neural_foraminal_narrowing" if family == "foraminal" else "subarticular_stenosis"
     return {
         side: tuple(

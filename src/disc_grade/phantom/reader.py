@@ -20,6 +20,7 @@ _NORMAL = NormalDist()
 # where the visible compromise rises: c = floor + span * Phi((z - centre) / width)
 COMPROMISE_FLOOR, COMPROMISE_SPAN = 0.04, 0.86
 COMPROMISE_CENTRE, COMPROMISE_WIDTH = 1.45, 0.38
+RSNA_CANAL_PRIOR = (0.878, 0.075, 0.048)  # the canal's frequencies COMPROMISE_CENTRE was set at
 
 
 def compromise(z: np.ndarray | float, centre: float = COMPROMISE_CENTRE) -> np.ndarray:
@@ -45,11 +46,12 @@ def level_shift(prior, noise: float, normal_share: float) -> float:
     return float(reader.thresholds[0] - np.sqrt(1 + noise**2) * _NORMAL.inv_cdf(normal_share))
 
 
-def family_centre(prior, noise: float, spinal_prior) -> float:
-    """The compromise centre of a family: as far above its first threshold as the canal's is."""
+def family_centre(prior, noise: float) -> float:
+    """Where a family's compromise rises: as far above its reader's first threshold as the
+    canal's does at the RSNA 2024 frequencies (``COMPROMISE_CENTRE``), whatever the grade mix."""
     own = ReaderModel.from_prior(prior, noise).thresholds[0]
-    spinal = ReaderModel.from_prior(spinal_prior, noise).thresholds[0]
-    return COMPROMISE_CENTRE + own - spinal
+    reference = ReaderModel.from_prior(RSNA_CANAL_PRIOR, noise).thresholds[0]
+    return COMPROMISE_CENTRE + own - reference
 
 
 @dataclass(frozen=True)

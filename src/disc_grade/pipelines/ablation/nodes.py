@@ -16,8 +16,8 @@ from disc_grade.evaluation.ablation import (
     chosen_recipe,
 )
 from disc_grade.evaluation.render import Section, html_report, markdown_report
-from disc_grade.models.ablation import recipes_from_params, run_ablation
-from disc_grade.models.probe import compromise_per_roi
+from disc_grade.models.training.ablation import recipes_from_params, run_ablation
+from disc_grade.models.training.probe import compromise_per_roi
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,10 @@ def run_recipes(
     recipes = recipes_from_params(ablation["recipes"], pretraining, finetuning, variants)
     logger.info(
         "ablation: %d recipes x fractions %s x seeds %s",
-        len(recipes), ablation["fractions"], ablation["seeds"],
-    )  # fmt: skip
+        len(recipes),
+        ablation["fractions"],
+        ablation["seeds"],
+    )
     return run_ablation(
         np.asarray(disc_rois),
         roi_index,
@@ -80,7 +82,7 @@ def report_ablation(
                         "test_severe_to_normal_rate",
                     )
                     if k in row and np.isfinite(row[k])
-                }  # fmt: skip
+                }
                 for row in rows.to_dict("records")
             }
             for recipe, rows in table.groupby("recipe", sort=False)

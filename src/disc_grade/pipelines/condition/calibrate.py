@@ -8,9 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.evaluation.metrics import balanced_accuracy, confusion, weighted_log_loss
-from disc_grade.models.calibration import METHODS, WEIGHTS, fit_calibration
-from disc_grade.models.decision import DECISIONS, calibrated_table, choose_decision, row_priors
+from disc_grade.evaluation.log_loss import weighted_log_loss
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion
+from disc_grade.models.grading.calibration import METHODS, fit_calibration
+from disc_grade.models.grading.decision import (
+    DECISIONS,
+    calibrated_table,
+    choose_decision,
+    row_priors,
+)
 from disc_grade.pipelines.condition.grade import VARIANTS, combine_predictions
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
 
@@ -39,9 +45,17 @@ def calibrate_on_validation(
     decisions = tuple(params.get("decisions", DECISIONS))
     if len(val):
         priors = row_priors(val["condition"], label_priors)
-        fitted |= choose_decision(raw, labels, val["study_id"].to_numpy(), priors,
-                                  fitted["method"], decisions, l2, folds,
-                                  float(params.get("confidence", 0.9)))  # fmt: skip
+        fitted |= choose_decision(
+            raw,
+            labels,
+            val["study_id"].to_numpy(),
+            priors,
+            fitted["method"],
+            decisions,
+            l2,
+            folds,
+            float(params.get("confidence", 0.9)),
+        )
     else:
         fitted["decision"] = decisions[0] if decisions else DECISIONS[0]
     return {**fitted, "n_validation": int(len(val))}, calibrated_table(table, fitted, label_priors)
@@ -73,13 +87,20 @@ def calibrate_predictions(
         fitted, calibrated = calibrate_on_validation(table, label_priors, params)
         calibration[variant] = fitted
         tables.append(calibrated)
-        logger.info("calibration[%s]: %s (T %.2f, bias %s); cross-validated log loss %s; "
-                    "grades called by %s (cross-validated balanced accuracy %s)",
-                    variant, fitted["method"], fitted["temperature"],
-                    np.round(fitted["bias"], 2).tolist(),
-                    {k: round(v, 4) for k, v in fitted["cross_validated_log_loss"].items()},
-                    fitted["decision"], {k: round(v, 4) for k, v in
-                    fitted.get("cross_validated_balanced_accuracy", {}).items()})  # fmt: skip
+        logger.info(
+            "calibration[%s]: %s (T %.2f, bias %s); cross-validated log loss %s; "
+            "grades called by %s (cross-validated balanced accuracy %s)",
+            variant,
+            fitted["method"],
+            fitted["temperature"],
+            np.round(fitted["bias"], 2).tolist(),
+            {k: round(v, 4) for k, v in fitted["cross_validated_log_loss"].items()},
+            fitted["decision"],
+            {
+                k: round(v, 4)
+                for k, v in fitted.get("cross_validated_balanced_accuracy", {}).items()
+            },
+        )
     return calibration, combine_predictions(*tables)
 
 
@@ -91,11 +112,11 @@ def validation_figures(predictions: pd.DataFrame) -> dict[str, dict]:
         y = rows["label"].to_numpy(dtype=int)
         figures = {
             "balanced_accuracy": balanced_accuracy(confusion(y, rows["predicted"].to_numpy(int))),
-            "log_loss": weighted_log_loss(y, rows[PROB_COLUMNS].to_numpy(float), WEIGHTS[y]),
+            "log_loss": weighted_log_loss(y, rows[PROB_COLUMNS].to_numpy(float)),
         }
         if RAW_PROB_COLUMNS[0] in rows:
             raw = rows[RAW_PROB_COLUMNS].to_numpy(float)
-            figures["log_loss_uncalibrated"] = weighted_log_loss(y, raw, WEIGHTS[y])
+            figures["log_loss_uncalibrated"] = weighted_log_loss(y, raw)
         out[str(variant)] = figures
     return out
 
@@ -131,7 +152,11 @@ def choose_grader(predictions: pd.DataFrame, calibration: dict, params: dict[str
         "overridden": override is not None,
         "validation": {v: {"score": scores[v], **figures.get(v, {})} for v in VARIANTS},
     }
-    logger.info("grader: %s (validation %s: %s)%s", result["variant"], by,
-                {v: round(s, 4) for v, s in scores.items()},
-                " -- set by selection.variant" if override else "")  # fmt: skip
+    logger.info(
+        "grader: %s (validation %s: %s)%s",
+        result["variant"],
+        by,
+        {v: round(s, 4) for v, s in scores.items()},
+        " -- set by selection.variant" if override else "",
+    )
     return result

@@ -10,8 +10,8 @@ import pandas as pd
 
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.jsonable import json_ready
-from disc_grade.models.calibration import cross_validated_probabilities, paired_gain
-from disc_grade.models.context_grading import (
+from disc_grade.models.grading.calibration import cross_validated_probabilities, paired_gain
+from disc_grade.models.grading.context_grading import (
     HEADS,
     as_bundle,
     fit_heads,
@@ -20,8 +20,8 @@ from disc_grade.models.context_grading import (
     head_table,
     probe,
 )
-from disc_grade.models.device import select_device
-from disc_grade.models.predict import load_grader
+from disc_grade.models.grading.predict import load_grader
+from disc_grade.models.training.device import select_device
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.rsna import RAW_PROB_COLUMNS
@@ -35,7 +35,7 @@ def split_figures(table: pd.DataFrame, evaluation: dict[str, Any]) -> dict[str, 
     return {
         split: evaluate_split(
             rows, int(evaluation["n_resamples"]), int(evaluation["seed"]), int(evaluation["n_bins"])
-        )  # fmt: skip
+        )
         for split, rows in table.groupby("split", sort=True)
     }
 
@@ -54,11 +54,20 @@ def paired_on_validation(
     for name, rows in val.items():
         rows = both.merge(rows, on=KEYS, how="left", validate="1:1")
         probabilities[name] = cross_validated_probabilities(
-            rows[RAW_PROB_COLUMNS].to_numpy(float), labels,
-            rows["study_id"].to_numpy(), methods[name], float(params["l2"]), folds,
-        )  # fmt: skip
-    return paired_gain(probabilities["context"], probabilities["grader"], labels,
-                       both["study_id"].to_numpy(), seed=seed)  # fmt: skip
+            rows[RAW_PROB_COLUMNS].to_numpy(float),
+            labels,
+            rows["study_id"].to_numpy(),
+            methods[name],
+            float(params["l2"]),
+            folds,
+        )
+    return paired_gain(
+        probabilities["context"],
+        probabilities["grader"],
+        labels,
+        both["study_id"].to_numpy(),
+        seed=seed,
+    )
 
 
 def grade_in_context(
@@ -103,8 +112,10 @@ def grade_in_context(
     by_validation = scores["context"] > max(scores["grader"], scores["per_target"])
     paired = None
     if by == "log_loss":  # a head added to the grader must win by more than the studies' noise
-        methods = {"grader": calibration[variant]["method"],
-                   "context": calibrations["context"]["method"]}  # fmt: skip
+        methods = {
+            "grader": calibration[variant]["method"],
+            "context": calibrations["context"]["method"],
+        }
         paired = paired_on_validation(tables, methods, calibration_params, int(params["seed"]))
         paired["confidence"] = float(params["confidence"])
         by_validation = by_validation and paired["share_won"] >= paired["confidence"]
@@ -125,9 +136,13 @@ def grade_in_context(
         "feature_probe_balanced_accuracy": probe(features, index),
         "figures": {name: split_figures(table, evaluation) for name, table in tables.items()},
     }
-    logger.info("context: validation %s %s, against the grader %s -> %s", by,
-                {k: round(v, 4) for k, v in scores.items()}, paired,
-                "kept" if kept else "not kept")  # fmt: skip
+    logger.info(
+        "context: validation %s %s, against the grader %s -> %s",
+        by,
+        {k: round(v, 4) for k, v in scores.items()},
+        paired,
+        "kept" if kept else "not kept",
+    )
     model = as_bundle(fitted, "context", calibrations["context"], params) if kept else {}
     return (
         {**model, "kept": bool(kept), "variant": variant},

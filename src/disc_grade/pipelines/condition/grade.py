@@ -13,8 +13,8 @@ from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec, crop_offsets, extract_rois
 from disc_grade.dicom.gallery import roi_gallery
 from disc_grade.dicom.headers import cpu_workers
-from disc_grade.models.curves import curve_figure
-from disc_grade.models.finetune import finetune_grader
+from disc_grade.models.training.curves import curve_figure
+from disc_grade.models.training.finetune import finetune_grader
 from disc_grade.pipelines.condition.pretrain import pretrain_contrastive_encoder
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,14 @@ def crop_rois(
     rois, index, exclusions = extract_rois(
         images.root, targets, series, spec, cpu_workers(params.get("workers")), offsets
     )
-    logger.info("roi: %d targets = %d ROIs %s + %d excluded; %d with a replaced neighbour slice",
-                len(targets), len(index), tuple(rois.shape[1:]), len(exclusions),
-                int(index["neighbour_replaced"].sum()))  # fmt: skip
+    logger.info(
+        "roi: %d targets = %d ROIs %s + %d excluded; %d with a replaced neighbour slice",
+        len(targets),
+        len(index),
+        tuple(rois.shape[1:]),
+        len(exclusions),
+        int(index["neighbour_replaced"].sum()),
+    )
     return rois, index, exclusions
 
 

@@ -47,11 +47,18 @@ def prepare_localiser(
         images.root, series_geometry(fitted, series), size, cpu_workers(params.get("workers"))
     )
     if len(failures):
-        logger.warning("%s localiser: %d series not decodable:\n%s", name, len(failures),
-                       failures.to_string())  # fmt: skip
+        logger.warning(
+            "%s localiser: %d series not decodable:\n%s", name, len(failures), failures.to_string()
+        )
     units = training_units(spec_of(name), fitted, index, dicom_index, size)
-    logger.info("%s localiser: %d units on %d series, %d slices at %d px", name, len(units),
-                units["series_id"].nunique(), len(grids), size)  # fmt: skip
+    logger.info(
+        "%s localiser: %d units on %d series, %d slices at %d px",
+        name,
+        len(units),
+        units["series_id"].nunique(),
+        len(grids),
+        size,
+    )
     return grids, index, units
 
 
@@ -128,7 +135,12 @@ def evaluate_localiser(
     within = float(params["within_mm"])
     metrics = {split: error_summary(rows, within) for split, rows in errors.groupby("split")}
     test = metrics.get("test", {})
-    logger.info("%s localiser, test: %s of %s found, median error %s mm, reader's slice %s",
-                name, test.get("n_found"), test.get("n_targets"), test.get("median_error_mm"),
-                test.get("same_slice"))  # fmt: skip
+    logger.info(
+        "%s localiser, test: %s of %s found, median error %s mm, reader's slice %s",
+        name,
+        test.get("n_found"),
+        test.get("n_targets"),
+        test.get("median_error_mm"),
+        test.get("same_slice"),
+    )
     return json_ready(metrics), errors

@@ -10,15 +10,13 @@ import pandas as pd
 
 from disc_grade.conditions import spec_of
 from disc_grade.datasets import DicomTree
-from disc_grade.dicom.extract import RoiSpec, extract_rois
 from disc_grade.evaluation import figures
 from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.metrics import evaluate_split
+from disc_grade.inference.grade_points import Grader, grade_points
 from disc_grade.jsonable import json_ready
-from disc_grade.models.decision import calibrated_table
-from disc_grade.models.device import select_device
-from disc_grade.models.predict import load_grader, predict, prediction_table
-from disc_grade.models.saliency import gradcam
+from disc_grade.models.grading.predict import as_predictions, load_grader
+from disc_grade.models.grading.saliency import gradcam
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.rsna import SEVERITIES
 
@@ -34,9 +32,14 @@ def compute_metrics(predictions: pd.DataFrame, params: dict[str, Any]) -> dict:
         )
     for variant, by_split in metrics.items():
         m = by_split.get("test", {})
-        logger.info("%s test: balanced accuracy %s, severe-to-normal %s (%s), log loss %s",
-                    variant, m.get("balanced_accuracy"), m.get("severe_to_normal_rate"),
-                    m.get("severe_to_normal_count"), m.get("log_loss"))  # fmt: skip
+        logger.info(
+            "%s test: balanced accuracy %s, severe-to-normal %s (%s), log loss %s",
+            variant,
+            m.get("balanced_accuracy"),
+            m.get("severe_to_normal_rate"),
+            m.get("severe_to_normal_count"),
+            m.get("log_loss"),
+        )
     return json_ready(metrics)
 
 
@@ -128,31 +131,37 @@ def grade_end_to_end(
     scratch_model: dict,
     frozen_model: dict,
     calibration: dict,
+    chosen_grader: dict,
+    context_model: dict,
     label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every variant's predictions on crops centred where the localiser (no label) found the
-    held-out targets, calibrated as at the labelled points; the localisation head's error is
-    measured on them against the localiser's point (``the centre``). Targets not found or not
-    cropped are listed."""
-    spec = RoiSpec.from_params(roi)
+    """The held-out targets graded where the localiser (no label) found them, by the function
+    inference grades with (``inference.grade_points``): every variant as trained and calibrated,
+    and ``chosen``, what inference ships (the grader validation chose, with its study-context head
+    where validation kept one). The localisation head's error is measured on these crops against
+    the localiser's point (``the centre``). Targets not found or not cropped are listed."""
     rows, offsets = localised_crops(localiser_errors)
-    rois, index, excluded = extract_rois(images.root, rows, series, spec, 1, offsets)
-    unknown = ~index["known"].to_numpy(dtype=bool)
-    index.loc[unknown, ["point_x", "point_y"]] = np.nan
-    device = select_device(finetuning["device"])
-    tables = []
     graders = by_variant(contrastive_model, scratch_model, frozen_model)
-    for variant, weights in graders.items():
-        grader = load_grader(weights, finetuning["encoder"], device)
-        probs, points = predict(grader, rois, np.arange(len(rois)), device)
-        table = prediction_table(index, probs, points, variant, spec.size_px)
-        tables.append(calibrated_table(table, calibration[variant], label_priors))
+    candidates = {v: Grader(v, w, calibration[v]) for v, w in graders.items()}
+    candidates["chosen"] = Grader.chosen(graders, calibration, chosen_grader, context_model)
+    tables = []
+    for name, grader in candidates.items():
+        graded, excluded = grade_points(
+            rows, series, images.root, grader, label_priors, roi, finetuning, offsets
+        )
+        unknown = ~graded["known"].to_numpy(dtype=bool)
+        graded.loc[unknown, ["point_x", "point_y"]] = np.nan
+        tables.append(as_predictions(graded, name, int(roi["size_px"])))
     missed = localiser_errors[~localiser_errors["found"]].assign(
         reason="not found by the localiser"
     )
     excluded = pd.concat([excluded, missed[["study_id", "condition", "level", "reason"]]])
-    logger.info("end-to-end: %d held-out targets graded at localised points, %d not",
-                len(index), len(excluded))  # fmt: skip
+    logger.info(
+        "end-to-end: %d held-out targets graded at localised points (chosen: %s), %d not",
+        len(graded),
+        candidates["chosen"].name,
+        len(excluded),
+    )
     return pd.concat(tables, ignore_index=True), excluded.reset_index(drop=True)

@@ -3,7 +3,7 @@ ceiling and floor, figures, Grad-CAM, and grading at the localiser's points."""
 
 from kedro.pipeline import Node
 
-from disc_grade.pipelines.condition import calibrate, context, grade, measure
+from disc_grade.pipelines.condition import bundle, calibrate, context, grade, measure
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -24,13 +24,13 @@ def gather() -> list[Node]:
             ["calibration", "predictions"],
             skipped(nothing, empty_predictions),
             arg=2,
-        ),  # fmt: skip
+        ),
         skippable_node(
             grade.plot_finetuning_curves,
             [f"{v}.training_curve" for v in VARIANTS],
-            "finetuning_curve_plot",
+            "finetuning_curves_figure",
             skipped_figure,
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -62,7 +62,7 @@ def choose() -> list[Node]:
             ["context_model", "context_metrics", "context_predictions"],
             skipped(dict, nothing, empty_predictions),
             arg=1,
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -75,15 +75,15 @@ def _figures() -> list[Node]:
             "predictions",
             confusions,
             lambda: {k: empty_frame() for k in confusions},
-        ),  # fmt: skip
-        skippable_node(measure.plot_confusion, "predictions", "confusion_matrices", skipped_figure),
-        skippable_node(measure.plot_per_level, "metrics", "per_level_accuracy", skipped_figure),
+        ),
+        skippable_node(measure.plot_confusion, "predictions", "confusion_figure", skipped_figure),
+        skippable_node(measure.plot_per_level, "metrics", "per_level_figure", skipped_figure),
         skippable_node(
             measure.plot_reliability,
             ["predictions", "params:evaluation"],
-            "reliability_diagram",
+            "reliability_figure",
             skipped_figure,
-        ),  # fmt: skip
+        ),
         skippable_node(
             measure.plot_worst_errors,
             [
@@ -94,9 +94,9 @@ def _figures() -> list[Node]:
                 "params:finetuning",
                 "params:evaluation",
             ],
-            "worst_errors",
+            "worst_errors_figure",
             skipped_figure,
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -112,7 +112,7 @@ def measure_nodes() -> list[Node]:
             "ceiling",
             nothing,
             arg=1,
-        ),  # fmt: skip
+        ),
         *_figures(),
         skippable_node(
             measure.grade_end_to_end,
@@ -122,18 +122,45 @@ def measure_nodes() -> list[Node]:
                 "train_images",
                 *graders,
                 "calibration",
+                "chosen_grader",
+                "context_model",
                 "label_priors",
                 "params:roi",
                 "params:finetuning",
             ],
             ["end_to_end_predictions", "end_to_end_exclusions"],
             skipped(empty_predictions, empty_frame),
-        ),  # fmt: skip
+        ),
         skippable_node(
             measure.compute_metrics,
             ["end_to_end_predictions", "params:evaluation"],
             "end_to_end_metrics",
             nothing,
             name="compute_end_to_end_metrics",
+        ),
+    ]
+
+
+def bundle_nodes() -> list[Node]:
+    """What the condition hands the report: one summary, one set of figures, the predictions the
+    RSNA score reads (``bundle``)."""
+    return [
+        Node(
+            bundle.bundle_results,
+            [*bundle.RESULTS, *bundle.TABLES],
+            "results",
+            name="bundle_results",
+        ),
+        Node(
+            bundle.bundle_figures,
+            [f"{name}_figure" for name in bundle.REPORT_FIGURES],
+            "report_figures",
+            name="bundle_figures",
+        ),
+        skippable_node(
+            bundle.scored_predictions,
+            ["predictions", "context_predictions", "chosen_grader", "context_model"],
+            "scored_predictions",
+            empty_predictions,
         ),
     ]

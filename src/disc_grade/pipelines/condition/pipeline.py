@@ -14,7 +14,12 @@ from kedro.pipeline import Node, Pipeline
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.condition import align, grade, localise
 from disc_grade.pipelines.condition.grade import VARIANTS
-from disc_grade.pipelines.condition.measure_wiring import choose, gather, measure_nodes
+from disc_grade.pipelines.condition.measure_wiring import (
+    bundle_nodes,
+    choose,
+    gather,
+    measure_nodes,
+)
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
     empty_grids,
@@ -27,8 +32,18 @@ from disc_grade.pipelines.condition.skip import (
 )
 
 # the datasets every condition reads, shared (never namespaced)
-SHARED = {"train_labels", "label_coordinates", "series_descriptions", "series", "dicom_index",
-          "train_images", "study_splits", "landmarks", "phantom_truth", "label_priors"}  # fmt: skip
+SHARED = {
+    "train_labels",
+    "label_coordinates",
+    "series_descriptions",
+    "series",
+    "dicom_index",
+    "train_images",
+    "study_splits",
+    "landmarks",
+    "phantom_truth",
+    "label_priors",
+}
 
 
 def _variant(name: str) -> Pipeline:
@@ -70,7 +85,7 @@ def _align() -> list[Node]:
             ],
             ["targets", "alignment_exclusions", "alignment_reconciliation", "status"],
             name="align_condition",
-        ),  # fmt: skip
+        ),
         skippable_node(
             align.learn_offsets,
             ["targets", "landmarks", "dicom_index", "params:name"],
@@ -100,7 +115,7 @@ def _localise() -> list[Node]:
             ["localiser_model", "localiser_curve"],
             skipped(dict, empty_frame),
             arg=2,
-        ),  # fmt: skip
+        ),
         skippable_node(
             localise.evaluate_localiser,
             [
@@ -118,7 +133,7 @@ def _localise() -> list[Node]:
             ],
             ["localiser_metrics", "localiser_errors"],
             skipped(nothing, empty_frame),
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -131,13 +146,17 @@ def _grade() -> list[Node]:
             empty_rois,
         ),
         skippable_node(
-            grade.plot_roi_gallery, ["disc_rois", "roi_index"], "roi_gallery", skipped_figure, arg=1
-        ),  # fmt: skip
+            grade.plot_roi_gallery,
+            ["disc_rois", "roi_index"],
+            "roi_gallery_figure",
+            skipped_figure,
+            arg=1,
+        ),
         Node(grade.settings, "params:finetuning", "finetuning_settings", name="settings"),
         skippable_node(
             grade.pretrain_contrastive_encoder,
             ["disc_rois", "roi_index", "phantom_truth", "params:pretraining"],
-            ["encoder", "pretraining_curve", "pretraining_curve_plot", "encoder_probe"],
+            ["encoder", "pretraining_curve", "pretraining_curves_figure", "encoder_probe"],
             skipped(dict, empty_frame, skipped_figure, nothing),
             arg=1,
         ),
@@ -150,7 +169,7 @@ def condition_pipeline() -> Pipeline:
     return (
         Pipeline([*_align(), *_localise(), *_grade()])
         + variants
-        + Pipeline([*gather(), *measure_nodes(), *choose()])
+        + Pipeline([*gather(), *measure_nodes(), *choose(), *bundle_nodes()])
     )
 
 

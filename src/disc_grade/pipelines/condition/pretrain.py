@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.models.augment import AugmentConfig
-from disc_grade.models.augment_audit import audit_augmentations, violations
-from disc_grade.models.curves import curve_figure
-from disc_grade.models.device import select_device
-from disc_grade.models.pretrain import pretrain_encoder
-from disc_grade.models.probe import CHANCE, compromise_per_roi, probe_weights
+from disc_grade.models.components.augment import AugmentConfig
+from disc_grade.models.components.augment_audit import audit_augmentations, violations
+from disc_grade.models.training.curves import curve_figure
+from disc_grade.models.training.device import select_device
+from disc_grade.models.training.pretrain import pretrain_encoder
+from disc_grade.models.training.probe import CHANCE, compromise_per_roi, probe_weights
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.models.predict import prediction_table
+from disc_grade.models.grading.predict import prediction_table
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)

@@ -13,21 +13,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from disc_grade.alignment.landmarks import landmarks_of
 from disc_grade.conditions import CONDITION_NAMES, SPECS, spec_of
 from disc_grade.datasets import DicomTree
-from disc_grade.dicom.extract import RoiSpec, extract_rois
+from disc_grade.inference.grade_points import Grader, grade_points
 from disc_grade.inference.grading import graded_rows, target_table
 from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
-from disc_grade.models.context_grading import graded_in_context, grader_features
-from disc_grade.models.decision import calibrated_table
-from disc_grade.models.device import select_device
-from disc_grade.models.predict import load_grader, predict
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.pipelines.condition.localise import find_settings
 from disc_grade.rsna import PROB_COLUMNS
@@ -51,13 +46,19 @@ def choose_inference_series(series: pd.DataFrame, params: dict[str, Any]) -> pd.
     """Per condition and study the series it is read on (from the optional CSV, else the headers)."""
     descriptions = _descriptions(params)
     table = pd.concat(
-        [choose_series(spec, series, descriptions).assign(condition=name)
-         for name, spec in SPECS.items()],
+        [
+            choose_series(spec, series, descriptions).assign(condition=name)
+            for name, spec in SPECS.items()
+        ],
         ignore_index=True,
-    )  # fmt: skip
+    )
     for name, rows in table.groupby("condition"):
-        logger.info("inference[%s]: %d studies with a %s series", name, rows["study_id"].nunique(),
-                    SPECS[name].series)  # fmt: skip
+        logger.info(
+            "inference[%s]: %d studies with a %s series",
+            name,
+            rows["study_id"].nunique(),
+            SPECS[name].series,
+        )
     return table
 
 
@@ -90,17 +91,10 @@ def find_condition_targets(
 
 
 def locate_inference_landmarks(
-    spinal_targets: pd.DataFrame, dicom_index: pd.DataFrame
+    canal_targets: pd.DataFrame, dicom_index: pd.DataFrame
 ) -> pd.DataFrame:
     """The canal points the canal's localiser found, in patient coordinates."""
-    return landmarks_of(spinal_targets, dicom_index)
-
-
-def crop_targets(
-    targets: pd.DataFrame, series: pd.DataFrame, images: DicomTree, roi: dict[str, Any]
-) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    """Found targets cropped by the training cropper, centred (as the test crops are)."""
-    return extract_rois(images.root, targets, series, RoiSpec.from_params(roi), 1)
+    return landmarks_of(canal_targets, dicom_index)
 
 
 def grade_condition(
@@ -118,37 +112,23 @@ def grade_condition(
     roi: dict[str, Any],
     finetuning: dict[str, Any],
 ) -> pd.DataFrame:
-    """The condition's found targets cropped (centred, as the test crops) and graded by the
-    grader validation chose (``chosen_grader``), with its study-context head where validation
-    kept one (``context_model``), calibrated as in evaluation; the others flagged with why."""
-    variant = chosen_grader["variant"]
-    models = by_variant(contrastive_model, scratch_model, frozen_model)
-    if variant not in models:
-        raise ValueError(f"chosen_grader names '{variant}', not one of {sorted(models)}")
-    device = select_device(finetuning["device"])
-    grader = load_grader(models[variant], finetuning["encoder"], device)
-    rois, index, excluded = crop_targets(targets, series, images, roi)
-    raw, _ = predict(grader, rois, np.arange(len(rois)), device)
-    calibrated = calibration[variant]
-    if context_model.get("kept"):  # validation kept the study-context head over the grader
-        if context_model["variant"] != variant:
-            raise ValueError(f"context_model was fitted on '{context_model['variant']}', "
-                             f"chosen_grader names '{variant}': rerun the train pipeline")  # fmt: skip
-        features = grader_features(grader, rois, device)
-        raw, calibrated = (
-            graded_in_context(context_model, features, index),
-            context_model["calibration"],
-        )
-    graded = calibrated_table(
-        index.assign(**dict(zip(PROB_COLUMNS, raw.T, strict=True)), predicted=raw.argmax(1)),
-        calibrated,
-        label_priors,
+    """The condition's found targets graded by ``grade_points`` (cropped centred, as the test
+    crops are) with the grader validation chose (``chosen_grader``) and its study-context head
+    where validation kept one (``context_model``); the others flagged with why."""
+    grader = Grader.chosen(
+        by_variant(contrastive_model, scratch_model, frozen_model),
+        calibration,
+        chosen_grader,
+        context_model,
+    )
+    graded, excluded = grade_points(
+        targets, series, images.root, grader, label_priors, roi, finetuning
     )
     flagged = pd.concat(
         [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
         ignore_index=True,
     )
-    return graded_rows(graded, flagged, variant + ("+context" if context_model.get("kept") else ""))
+    return graded_rows(graded, flagged, grader.name)
 
 
 def assemble_submission(

@@ -8,7 +8,7 @@ slices their levels. The 25-row submission is assembled from the conditions' tab
 
 from kedro.pipeline import Node, Pipeline
 
-from disc_grade.conditions import CONDITION_NAMES, spec_of
+from disc_grade.conditions import CANAL, CONDITION_NAMES, spec_of
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import empty_frame, skipped, skipped_when_empty
 from disc_grade.pipelines.inference.nodes import (
@@ -51,7 +51,7 @@ def _condition(name: str) -> Pipeline:
             ],
             ["inference_targets", "inference_missing"],
             name="find_targets",
-        ),  # fmt: skip
+        ),
         Node(
             skipped_when_empty(grade_condition, empty_frame, arg=4),
             [
@@ -69,7 +69,7 @@ def _condition(name: str) -> Pipeline:
             ],
             "inference_grades",
             name="grade_targets",
-        ),  # fmt: skip
+        ),
     ]
     shared = SHARED if landmarks else SHARED - {"inference_landmarks"}
     return Pipeline(nodes, namespace=name, inputs=shared)
@@ -98,7 +98,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 locate_inference_landmarks,
-                ["spinal.inference_targets", "inference_dicom_index"],
+                [f"{CANAL}.inference_targets", "inference_dicom_index"],
                 "inference_landmarks",
                 name="locate_inference_landmarks",
             ),
@@ -111,7 +111,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 ["inference_grades", "submission"],
                 name="assemble_submission",
-            ),  # fmt: skip
+            ),
             Node(
                 plot_studies,
                 ["inference_grades", "inference_series", "inference_images"],

@@ -9,7 +9,7 @@ import pandas as pd
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.evaluation.floor import rsna_floor
 from disc_grade.evaluation.render import html_report, markdown_report
-from disc_grade.evaluation.report import FIGURES, sections
+from disc_grade.evaluation.report import sections
 from disc_grade.evaluation.rsna_targets import constant_scores, labels_long, scores_by_variant
 from disc_grade.jsonable import json_ready
 from disc_grade.rsna import PROB_COLUMNS
@@ -17,18 +17,18 @@ from disc_grade.rsna import PROB_COLUMNS
 TEST_SPLITS = ("test", "external_test")
 
 logger = logging.getLogger(__name__)
-# what the report reads of each condition (the figures are embedded in the HTML)
-RESULTS = ("status", "metrics", "ceiling", "end_to_end_metrics", "encoder_probe", "calibration",
-           "chosen_grader", "context_metrics", "localiser_metrics")  # fmt: skip
-FIGURE_NAMES = tuple(name for name, _ in FIGURES)
 
 
-def require_a_trained_condition(**statuses: dict) -> None:
+def require_a_trained_condition(**results: dict) -> None:
     """Nothing when any condition trained; a run in which none could fails, naming each reason.
+
+    Args:
+        results: ``<condition>__results`` (each condition's bundle, its ``status`` within).
 
     Raises:
         RuntimeError: every condition was skipped.
     """
+    statuses = {key.split("__")[0]: bundle["status"] for key, bundle in results.items()}
     if any(state.get("trained") for state in statuses.values()):
         return None
     reasons = "; ".join(f"{name}: {state.get('reason')}" for name, state in statuses.items())
@@ -42,36 +42,28 @@ def score_conditions(
     study_splits: pd.DataFrame,
     label_priors: pd.DataFrame,
     phantom_truth: pd.DataFrame,
-    **results,
+    **scored: pd.DataFrame,
 ) -> dict:
     """Per test split, the competition score over all 25 targets of its studies: every variant
-    and the graders validation chose (each condition's ``chosen_grader``, or its study-context
-    head where validation kept it), beside the prior, the
-    best constant (``label_priors``) and the floor (a grader that knows the latent; phantom
-    only). Targets no condition graded carry the best constant and are counted.
+    and ``chosen`` (each condition graded as inference grades it), beside the prior, the best
+    constant (``label_priors``) and the floor (a grader that knows the latent; phantom only).
+    Targets no condition graded carry the best constant and are counted.
 
     Args:
-        results: ``<condition>__predictions``, ``__chosen_grader``, ``__context_metrics`` and
-            ``__context_predictions`` per condition.
+        scored: ``<condition>__scored_predictions`` per condition (``bundle.scored_predictions``).
     """
     labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
     columns = ["condition", *PROB_COLUMNS]
     prior = label_priors.loc[~label_priors["weighted"], columns]
     weighted = label_priors.loc[label_priors["weighted"], columns]
-    predictions = [results[f"{c}__predictions"] for c in CONDITION_NAMES]
-    chosen = [
-        results[f"{c}__context_predictions"]
-        if results.get(f"{c}__context_metrics", {}).get("kept")
-        else results[f"{c}__chosen_grader"].get("variant")
-        for c in CONDITION_NAMES
-    ]
+    predictions = [scored[f"{c}__scored_predictions"] for c in CONDITION_NAMES]
     scores: dict = {}
     for split in TEST_SPLITS:
         own = labels[labels["split"] == split]
         if own.empty:
             continue
         scores[split] = {
-            **scores_by_variant(labels, predictions, weighted, split, chosen),
+            **scores_by_variant(labels, predictions, weighted, split),
             **constant_scores(labels, prior, weighted, split),
             "floor": {
                 **rsna_floor(own, phantom_truth),
@@ -79,24 +71,28 @@ def score_conditions(
             },
         }
         for name, score in scores[split].items():
-            logger.info("RSNA score over 25 targets, %s, %s: %s", split, name,
-                        score.get("rsna_score", score.get("reason")))  # fmt: skip
+            logger.info(
+                "RSNA score over 25 targets, %s, %s: %s",
+                split,
+                name,
+                score.get("rsna_score", score.get("reason")),
+            )
     return json_ready(scores)
 
 
-def write_report(data_source: dict, rsna_score: dict, **results) -> tuple[str, str]:
+def write_report(data_source: dict, rsna_score: dict, **bundles) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data.
 
     Args:
-        results: ``<condition>__<item>`` for every item of ``RESULTS`` and ``FIGURE_NAMES``.
+        bundles: ``<condition>__results`` and ``<condition>__report_figures`` per condition.
     """
-    conditions: dict[str, dict] = {}
-    figures: dict[str, bytes] = {}
-    for key, value in results.items():
-        condition, item = key.split("__", 1)
-        if item in FIGURE_NAMES:
-            figures[f"{condition}/{item}"] = value
-        else:
-            conditions.setdefault(condition, {})[item.replace("encoder_probe", "probe")] = value
-    parts = sections(data_source["description"], conditions, rsna_score)
+    conditions = {c: dict(bundles[f"{c}__results"]) for c in CONDITION_NAMES}
+    for results in conditions.values():
+        results["probe"] = results.pop("encoder_probe", None)
+    figures = {
+        f"{c}/{name}": load()
+        for c in CONDITION_NAMES
+        for name, load in bundles[f"{c}__report_figures"].items()
+    }
+    parts = sections(data_source, conditions, rsna_score)
     return markdown_report(parts), html_report(parts, figures)

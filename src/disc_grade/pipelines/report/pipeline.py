@@ -1,26 +1,31 @@
-"""report: every condition's results -> the RSNA score over all 25 targets, the report."""
+"""report: every condition's bundle -> the RSNA score over all 25 targets, the report.
+
+Each condition hands the report three datasets (``pipelines/condition/bundle.py``): its summary
+(``results``), its figures (``report_figures``) and the held-out predictions the score reads
+(``scored_predictions``).
+"""
 
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.report.nodes import (
-    FIGURE_NAMES,
-    RESULTS,
     require_a_trained_condition,
     score_conditions,
     write_report,
 )
 
 
+def _each(item: str) -> dict[str, str]:
+    """``<condition>__<item>`` -> ``<condition>.<item>`` for every condition."""
+    return {f"{c}__{item}": f"{c}.{item}" for c in CONDITION_NAMES}
+
+
 def create_pipeline(**kwargs) -> Pipeline:
-    per_condition = {
-        f"{c}__{item}": f"{c}.{item}" for c in CONDITION_NAMES for item in (*RESULTS, *FIGURE_NAMES)
-    }
     return Pipeline(
         [
             Node(
                 require_a_trained_condition,
-                {c: f"{c}.status" for c in CONDITION_NAMES},
+                _each("results"),
                 None,
                 name="require_a_trained_condition",
             ),
@@ -31,23 +36,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "study_splits": "study_splits",
                     "label_priors": "label_priors",
                     "phantom_truth": "phantom_truth",
-                    **{
-                        f"{c}__{item}": f"{c}.{item}"
-                        for c in CONDITION_NAMES
-                        for item in (
-                            "predictions",
-                            "chosen_grader",
-                            "context_metrics",
-                            "context_predictions",
-                        )
-                    },
+                    **_each("scored_predictions"),
                 },
                 "rsna_score",
                 name="score_conditions",
-            ),  # fmt: skip
+            ),
             Node(
                 write_report,
-                {"data_source": "data_source", "rsna_score": "rsna_score", **per_condition},
+                {
+                    "data_source": "data_source",
+                    "rsna_score": "rsna_score",
+                    **_each("results"),
+                    **_each("report_figures"),
+                },
                 ["report_md", "report_html"],
                 name="write_report",
             ),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from disc_grade.alignment.landmarks import labelled_landmarks
 from disc_grade.alignment.split import assign_splits, holdout_sites, study_table
+from disc_grade.cohort_stats import grade_mix
 from disc_grade.evaluation.rsna_score import condition_prior
 from disc_grade.evaluation.rsna_targets import labels_long
 from disc_grade.provenance import describe_source
@@ -25,7 +26,8 @@ logger = logging.getLogger(__name__)
 def describe_data_source(train_labels: pd.DataFrame, raw_root: str) -> dict:
     """What the run is measured on, read from the data (the phantom's marker, train.csv's hash)."""
     source = describe_source(raw_root) | {"n_studies": int(train_labels["study_id"].nunique())}
-    source["description"] += f", {source['n_studies']} studies"
+    source["grade_mix"], mix = grade_mix(train_labels)
+    source["description"] += f", {source['n_studies']} studies; {mix}"
     logger.info("data source: %s", source["description"])
     return source
 
@@ -59,8 +61,9 @@ def split_studies(
 def locate_landmarks(label_coordinates: pd.DataFrame, dicom_index: pd.DataFrame) -> pd.DataFrame:
     """The labelled canal points in patient coordinates (``alignment.landmarks``)."""
     landmarks = labelled_landmarks(label_coordinates, dicom_index)
-    logger.info("landmarks: %d canal points of %d studies", len(landmarks),
-                landmarks["study_id"].nunique())  # fmt: skip
+    logger.info(
+        "landmarks: %d canal points of %d studies", len(landmarks), landmarks["study_id"].nunique()
+    )
     return landmarks
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.alignment.split import subsample_training
-from disc_grade.models.finetune import finetune_grader
-from disc_grade.models.pretrain import drawn_labels, pretrain_encoder
+from disc_grade.models.training.finetune import finetune_grader
+from disc_grade.models.training.pretrain import drawn_labels, pretrain_encoder
 
 logger = logging.getLogger(__name__)
 

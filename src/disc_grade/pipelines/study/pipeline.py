@@ -26,7 +26,7 @@ def study_pipeline() -> Pipeline:
                 ],
                 "study_cells",
                 name="finetune_on_fraction",
-            )  # fmt: skip
+            )
         ]
     )
 

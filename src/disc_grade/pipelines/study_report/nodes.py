@@ -35,21 +35,39 @@ def label_efficiency(
     table = efficiency_table(predictions, int(params["n_resamples"]), int(params["seed"]))
     metrics = {
         variant: {
-            split: {f"{f:g}": round(float(ba), 4) for f, ba in zip(rows["fraction"], rows["balanced_accuracy"], strict=True)}
+            split: {
+                f"{f:g}": round(float(ba), 4)
+                for f, ba in zip(rows["fraction"], rows["balanced_accuracy"], strict=True)
+            }
             for split, rows in by_variant.groupby("split")
         }
         for variant, by_variant in table.groupby("variant")
-    }  # fmt: skip
+    }
     shown = table.assign(
         fraction=[f"{f:.0%}" for f in table["fraction"]],
         n_train_studies=table["n_train_studies"].round().astype(int),
         balanced_accuracy=[
             fmt_interval(b, lo, hi)
-            for b, lo, hi in zip(table["balanced_accuracy"], table["balanced_accuracy_ci_low"],
-                                 table["balanced_accuracy_ci_high"], strict=True)
+            for b, lo, hi in zip(
+                table["balanced_accuracy"],
+                table["balanced_accuracy_ci_low"],
+                table["balanced_accuracy_ci_high"],
+                strict=True,
+            )
+        ],
+    )[
+        [
+            "variant",
+            "split",
+            "fraction",
+            "n_train_studies",
+            "n_seeds",
+            "balanced_accuracy",
+            "balanced_accuracy_seed_sd",
+            "severe_to_normal_rate",
+            "severe_to_normal_count",
         ]
-    )[["variant", "split", "fraction", "n_train_studies", "n_seeds", "balanced_accuracy",
-       "balanced_accuracy_seed_sd", "severe_to_normal_rate", "severe_to_normal_count"]]  # fmt: skip
+    ]
     section = Section(
         "Label efficiency",
         [
@@ -59,9 +77,12 @@ def label_efficiency(
             "studies. Chance is 33.3%."
         ],
         header=list(shown.columns),
-        rows=[[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in shown.itertuples(index=False)],
+        rows=[
+            [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+            for row in shown.itertuples(index=False)
+        ],
         figures=[("label_efficiency", "Balanced accuracy against label fraction")],
-    )  # fmt: skip
+    )
     figure = efficiency_figure(table)
     logger.info("label efficiency:\n%s", shown.to_string(index=False))
     return table, metrics, figure, markdown_report([section]), section

@@ -25,7 +25,7 @@ def report_pipeline() -> Pipeline:
                     "label_efficiency_section",
                 ],
                 name="label_efficiency",
-            ),  # fmt: skip
+            ),
             Node(
                 label_efficiency_page,
                 ["label_efficiency_section", "label_efficiency_plot"],

@@ -1,0 +1,221 @@
+"""The report's sections on what the run chose on validation and where grading loses
+information: the study-context head against the grader, the ladder from the ceiling to grading at
+the localiser's points, and every choice with each candidate's validation score."""
+
+from __future__ import annotations
+
+from disc_grade.conditions import SPECS
+from disc_grade.evaluation.render import Section, fmt
+from disc_grade.evaluation.report_limits import interval
+
+HEAD_NAMES = {
+    "grader": "chosen grader (per target)",
+    "per_target": "per-target head",
+    "context": "study-context head",
+}
+
+
+def _kept(context: dict) -> str:
+    """``yes``/``no`` and, where compared, the paired figures against the grader."""
+    paired, text = context.get("paired") or {}, "yes" if context.get("kept") else "no"
+    if paired.get("share_won") is not None:
+        gain = paired.get("gain") or 0.0
+        text += (
+            f" (validation log loss {fmt(abs(gain))} {'below' if gain > 0 else 'above'} "
+            f"the grader's, below in {fmt(paired.get('share_won'), 'pct')} of resamples)"
+        )
+    return text + (" (set)" if context.get("overridden") else "")
+
+
+def context_section(conditions: dict[str, dict]) -> Section | None:
+    """Per trained condition: the chosen grader, a per-target head and the study-context head on
+    the same features, on validation (where the choice is made) and test."""
+    header = [
+        "condition",
+        "grader",
+        "validation score",
+        "validation balanced accuracy",
+        "test balanced accuracy [95% CI]",
+        "test log loss",
+        "kept",
+    ]
+    rows = []
+    for name, results in conditions.items():
+        context = results.get("context_metrics") or {}
+        if not context.get("figures"):
+            continue
+        for head, figures in context["figures"].items():
+            val, test = figures.get("validation", {}), figures.get("test", {})
+            rows.append(
+                [
+                    SPECS[name].title,
+                    HEAD_NAMES.get(head, head),
+                    fmt(context["validation_score"].get(head)),
+                    fmt(val.get("balanced_accuracy"), "pct"),
+                    fmt(test.get("balanced_accuracy"), "pct") + interval(test),
+                    fmt(test.get("log_loss")),
+                    _kept(context) if head == "context" else "",
+                ]
+            )
+    if not rows:
+        return None
+    text = [
+        "A head that grades a study's targets together (self-attention over its levels and "
+        "sides) against a per-target head of the same width, both on the chosen grader's "
+        "features and logits, trained on the training split less a fifth of its studies (on "
+        "which they are stopped) and calibrated on validation. The validation score is the "
+        "selection's criterion (`selection.by`: the negated cross-validated log loss, or "
+        "balanced accuracy); the context head grades (inference included) only where it scores "
+        "above both and, by log loss, beats the grader in `context.confidence` of the study "
+        "bootstrap resamples of validation (paired, each cross-validated by study).",
+    ]
+    return Section("Grading a study's targets together", text, header, rows)
+
+
+def _ladder_rows(name: str, results: dict) -> list[tuple[str, dict]]:
+    """(step, {split: balanced accuracy}) from the ceiling down to grading at found points."""
+    chosen = results["chosen_grader"]["variant"]
+    metrics = results["metrics"].get(chosen, {})
+    context = results.get("context_metrics") or {}
+    probe = results.get("probe") or {}
+    ceiling = results.get("ceiling") or {}
+    steps = [
+        (
+            "Bayes ceiling (knows the latent)",
+            {s: ceiling.get(s) for s in ("validation", "test")} if ceiling.get("available") else {},
+        ),
+        (
+            "pretrained encoder: linear probe (cross-validated, train + validation)",
+            {"validation": probe.get("probe_balanced_accuracy")},
+        ),
+        (
+            "random encoder: linear probe (the same)",
+            {"validation": probe.get("random_init_probe_balanced_accuracy")},
+        ),
+        (
+            "chosen grader's features: linear probe (fitted on train)",
+            context.get("feature_probe_balanced_accuracy") or {},
+        ),
+        (
+            "chosen grader at the labelled point and slice",
+            {s: metrics.get(s, {}).get("balanced_accuracy") for s in ("validation", "test")},
+        ),
+    ]
+    spec = SPECS[name]
+    for side in spec.conditions if spec.sided else ():
+        by_split = {
+            s: metrics.get(s, {}).get(f"balanced_accuracy_{side}") for s in ("validation", "test")
+        }
+        steps.append((f"  {side.replace('_', ' ')} alone", by_split))
+    heads = context.get("figures", {})
+    if "context" in heads:
+        by_split = {
+            s: heads["context"].get(s, {}).get("balanced_accuracy") for s in ("validation", "test")
+        }
+        steps.append(("study-context head at the labelled point", by_split))
+    shipped = (results.get("end_to_end_metrics") or {}).get("chosen", {})
+    steps.append(
+        (
+            "as inference grades (the choice above), at the localiser's point and slice",
+            {"test": shipped.get("test", {}).get("balanced_accuracy")},
+        )
+    )
+    return steps
+
+
+def ladder_section(conditions: dict[str, dict]) -> Section | None:
+    """Per trained condition, where grading loses what the data hold: each step's balanced
+    accuracy on validation and test, from the ceiling to grading at the localiser's points."""
+    header = ["condition", "step", "validation", "in-site test"]
+    rows = []
+    for name, results in conditions.items():
+        if not (results.get("chosen_grader") or {}).get("variant"):
+            continue
+        for step, by_split in _ladder_rows(name, results):
+            rows.append(
+                [
+                    SPECS[name].title,
+                    step,
+                    fmt(by_split.get("validation"), "pct"),
+                    fmt(by_split.get("test"), "pct"),
+                ]
+            )
+    if not rows:
+        return None
+    text = [
+        "Balanced accuracy at each step from what the data hold to what inference does, for the "
+        "grader validation chose. A large drop between two rows is where information is lost: "
+        "below the ceiling at the features' probe, the encoder or the crop; between the probe "
+        "and the grader, the head; between the labelled and the found point, the localiser. "
+        "Validation crops carry the training's seeded offset, test crops are centred; the "
+        "localiser trains on validation, so it is measured on test only.",
+    ]
+    return Section("Where grading loses information (the ladder)", text, header, rows)
+
+
+def _choice_rows(results: dict) -> list[tuple[str, dict, str]]:
+    """(what was chosen, {candidate: validation score}, the choice) for one condition."""
+    rows = []
+    for variant, fitted in (results.get("calibration") or {}).items():
+        if isinstance(fitted, dict) and "cross_validated_log_loss" in fitted:
+            rows.append(
+                (
+                    f"calibration of {variant} (cross-validated log loss, lower is better)",
+                    fitted["cross_validated_log_loss"],
+                    fitted["method"],
+                )
+            )
+        if isinstance(fitted, dict) and fitted.get("cross_validated_balanced_accuracy"):
+            rows.append(
+                (
+                    f"grade called by {variant} (cross-validated balanced accuracy; share "
+                    "of study resamples the posterior wins)",
+                    {
+                        **fitted["cross_validated_balanced_accuracy"],
+                        "posterior wins": fitted.get("posterior_won"),
+                    },
+                    fitted["decision"],
+                )
+            )
+    chosen = results.get("chosen_grader") or {}
+    if chosen.get("variant"):
+        scores = {v: f.get("score") for v, f in chosen.get("validation", {}).items()}
+        rows.append(
+            (
+                f"grader (validation {chosen.get('by')}; higher is better)",
+                scores,
+                chosen["variant"] + (" (set)" if chosen.get("overridden") else ""),
+            )
+        )
+    context = results.get("context_metrics") or {}
+    if context.get("validation_score"):
+        rows.append(
+            (
+                "study context (the same score)",
+                context["validation_score"],
+                "context head" if context.get("kept") else "per-target grader",
+            )
+        )
+    return rows
+
+
+def choices_section(conditions: dict[str, dict]) -> Section | None:
+    """Every choice a run makes on validation, with each candidate's validation score."""
+    header = ["condition", "choice", "candidates: validation score", "chosen"]
+    rows = [
+        [
+            SPECS[name].title,
+            what,
+            "; ".join(f"{k} {fmt(v)}" for k, v in scores.items()),
+            choice,
+        ]
+        for name, results in conditions.items()
+        for what, scores, choice in _choice_rows(results)
+    ]
+    if not rows:
+        return None
+    text = [
+        "What this run chose on the validation split, and what validation said of each "
+        "candidate; test figures played no part. Log losses carry the metric's weights."
+    ]
+    return Section("Choices made on validation", text, header, rows)

@@ -1,0 +1,115 @@
+"""The report's first screen: what the run achieves, beside what a trivial grader scores and what
+the data allow, with the paper's figures for orientation.
+
+Per condition the grader inference ships (the variant validation chose, with its study-context
+head where validation kept it): its balanced accuracy with the study-bootstrap interval beside
+chance and the Bayes ceiling, and its severe-to-normal rate; then the RSNA score over all 25
+targets beside the best constant and the floor.
+"""
+
+from __future__ import annotations
+
+from disc_grade.conditions import SPECS
+from disc_grade.evaluation.render import Section, fmt
+
+SPLITS = {"test": "in-site test", "external_test": "held-out site"}
+CHANCE = 1 / 3  # any constant grader (the majority class, the prior's argmax)
+PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_px": 10.18}
+
+
+def shipped(results: dict) -> tuple[str, dict]:
+    """(name, figures by split) of what inference grades a condition with."""
+    chosen = (results.get("chosen_grader") or {}).get("variant")
+    context = results.get("context_metrics") or {}
+    if context.get("kept"):
+        return f"{chosen} + study context", context["figures"]["context"]
+    return str(chosen), (results.get("metrics") or {}).get(chosen, {})
+
+
+def _ba(m: dict) -> str:
+    low, high = m.get("balanced_accuracy_ci_low"), m.get("balanced_accuracy_ci_high")
+    interval = f" [{fmt(low, 'pct')}, {fmt(high, 'pct')}]" if low is not None else ""
+    return fmt(m.get("balanced_accuracy"), "pct") + interval
+
+
+def _s2n(m: dict) -> str:
+    count = m.get("severe_to_normal_count")
+    severe = m.get("confusion_severe_as_normal", 0) + m.get("confusion_severe_as_moderate", 0)
+    severe += m.get("confusion_severe_as_severe", 0)
+    of = f"{count} of {severe}" if count is not None else "n/a"
+    return f"{fmt(m.get('severe_to_normal_rate'), 'pct2')} ({of})"
+
+
+def _condition_rows(conditions: dict[str, dict]) -> list[list[str]]:
+    rows = []
+    for name, results in conditions.items():
+        if not (results.get("chosen_grader") or {}).get("variant"):
+            status = results.get("status") or {}
+            rows.append([SPECS[name].title, "skipped", "", status.get("reason", ""), "", "", ""])
+            continue
+        grader, figures = shipped(results)
+        ceiling = results.get("ceiling") or {}
+        for split, split_name in SPLITS.items():
+            m = figures.get(split)
+            if not m:
+                continue
+            rows.append(
+                [
+                    SPECS[name].title,
+                    grader,
+                    split_name,
+                    _ba(m),
+                    fmt(CHANCE, "pct"),
+                    fmt(ceiling.get(split), "pct") if ceiling.get("available") else "n/a",
+                    _s2n(m),
+                ]
+            )
+    return rows
+
+
+def _score_rows(score: dict) -> list[list[str]]:
+    names = {
+        "chosen": "as inference grades (each condition's choice)",
+        "weighted_prior": "best constant (no image)",
+        "floor": "floor (knows each target's latent)",
+    }
+    rows = []
+    for key, label in names.items():
+        cells = []
+        for split in SPLITS:
+            s = (score.get(split) or {}).get(key) or {}
+            cells.append(fmt(s.get("rsna_score")) if s.get("available", True) else "n/a")
+        rows.append([label, *cells])
+    return rows
+
+
+def summary_section(data_source: dict, conditions: dict[str, dict], score: dict) -> Section:
+    """One screen: per condition the shipped grader against chance and the ceiling, the RSNA
+    score against the best constant and the floor, and the paper's figures."""
+    header = [
+        "condition",
+        "grader",
+        "split",
+        "balanced accuracy [95% CI]",
+        "chance",
+        "Bayes ceiling",
+        "severe-to-normal (count)",
+    ]
+    text = [
+        f"Measured on {data_source.get('description', 'the data named below')}; split by study, "
+        "the test studies never seen in training or in any choice. Balanced accuracy: 95% "
+        "bootstrap intervals by study; chance is any constant grader; the Bayes ceiling is the "
+        "best any grader could reach knowing each target's latent (phantom only).",
+        f"The paper (Acharya & Kansakar 2026, the canal on the RSNA 2024 data, split by disc): "
+        f"balanced accuracy {fmt(PAPER['balanced_accuracy'], 'pct')}, severe-to-normal "
+        f"{fmt(PAPER['severe_to_normal_rate'], 'pct2')}; for orientation, not a like-for-like "
+        "comparison.",
+    ]
+    score_header = ["RSNA score (lower is better)", *SPLITS.values()]
+    return Section(
+        "Summary",
+        text,
+        header,
+        _condition_rows(conditions),
+        tables=[(score_header, _score_rows(score))],
+    )

@@ -1,0 +1,114 @@
+"""The one way a condition's points are graded: crop, grader, study-context head, calibration,
+the rule that calls the grade.
+
+Inference grades the points its localisers find with it, and the condition pipeline's end-to-end
+rows grade the held-out studies' found points with it, so the report's end-to-end figure measures
+exactly what inference ships.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.dicom.extract import RoiSpec, extract_rois
+from disc_grade.models.grading.context_grading import graded_in_context, grader_features
+from disc_grade.models.grading.decision import calibrated_table
+from disc_grade.models.grading.predict import load_grader, predict
+from disc_grade.models.training.device import select_device
+from disc_grade.rsna import PROB_COLUMNS
+
+
+@dataclass(frozen=True)
+class Grader:
+    """What grades a condition's crops: the fine-tuned variant's weights and calibration, and the
+    study-context head validation kept over it (``context``: its bundle, or empty for none)."""
+
+    variant: str
+    weights: dict
+    calibration: dict
+    context: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The variant, ``+context`` where the study-context head grades."""
+        return self.variant + ("+context" if self.context.get("kept") else "")
+
+    @classmethod
+    def chosen(
+        cls, graders: dict[str, dict], calibration: dict, chosen_grader: dict, context_model: dict
+    ) -> Grader:
+        """The grader validation chose (``chosen_grader``) with its calibration, and its
+        study-context head where validation kept one.
+
+        Raises:
+            ValueError: ``chosen_grader`` names no variant, or the context head was fitted on
+                another variant.
+        """
+        variant = chosen_grader.get("variant")
+        if variant not in graders:
+            raise ValueError(f"chosen_grader names '{variant}', not one of {sorted(graders)}")
+        context = context_model if context_model.get("kept") else {}
+        if context and context.get("variant") != variant:
+            raise ValueError(
+                f"context_model was fitted on '{context.get('variant')}', chosen_grader names "
+                f"'{variant}': rerun the train pipeline"
+            )
+        return cls(variant, graders[variant], calibration[variant], context)
+
+
+def crop_points(
+    points: pd.DataFrame,
+    series: pd.DataFrame,
+    images_root: Path | str,
+    roi: dict[str, Any],
+    offsets_mm: np.ndarray | None = None,
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """The training cropper on ``points`` (centred, as the test crops are, unless ``offsets_mm``):
+    ROIs, their index, and the points that could not be cropped."""
+    return extract_rois(Path(images_root), points, series, RoiSpec.from_params(roi), 1, offsets_mm)
+
+
+def grade_points(
+    points: pd.DataFrame,
+    series: pd.DataFrame,
+    images_root: Path | str,
+    grader: Grader,
+    label_priors: pd.DataFrame,
+    roi: dict[str, Any],
+    finetuning: dict[str, Any],
+    offsets_mm: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every point of ``points`` cropped by the training cropper and graded.
+
+    Args:
+        points: one row per target (``study_id``, ``condition``, ``level``, ``series_id``,
+            ``slice_rank``, ``x``, ``y`` and whatever else travels along).
+        offsets_mm: [n, 2] how far each crop's centre lies from its point (None: centred).
+
+    Returns:
+        The cropped rows (the crop index, ``extract_rois``) with the grader's own probabilities
+        and grade (``raw_*``), the probabilities to submit and the grade called
+        (``PROB_COLUMNS``, ``predicted``; ``decision.calibrated_table``) and the localisation
+        head's point in the ROI (``point_x_pred``, ``point_y_pred``); and the points that could
+        not be cropped, with why.
+    """
+    rois, index, excluded = crop_points(points, series, images_root, roi, offsets_mm)
+    device = select_device(finetuning["device"])
+    model = load_grader(grader.weights, finetuning["encoder"], device)
+    probs, where = predict(model, rois, np.arange(len(rois)), device)
+    calibration = grader.calibration
+    if grader.context:
+        probs = graded_in_context(grader.context, grader_features(model, rois, device), index)
+        calibration = grader.context["calibration"]
+    table = index.assign(
+        **dict(zip(PROB_COLUMNS, probs.T, strict=True)),
+        predicted=probs.argmax(axis=1).astype(np.int64),
+        point_x_pred=where[:, 0],
+        point_y_pred=where[:, 1],
+    )
+    return calibrated_table(table, calibration, label_priors), excluded

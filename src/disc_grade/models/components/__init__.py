@@ -1,0 +1,1 @@
+"""Networks, losses and augmentations: the parts a grader and its training are built from."""

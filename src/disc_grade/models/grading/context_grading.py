@@ -1,0 +1,161 @@
+"""A condition's targets graded in the context of their study, beside a per-target head.
+
+Both heads (``models.context``) read the same fixed inputs: the chosen grader's encoder features
+and logits for every ROI, standardised on the training split. They are trained on the training
+split and stopped on a fifth of its studies held back; each is then calibrated on validation
+like any grader (``models.calibration``), and which one grades is decided on validation, which
+neither head has seen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from disc_grade.jsonable import json_ready
+from disc_grade.models.grading.context import ContextHead, fit_head, head_probabilities
+from disc_grade.models.training.probe import encode
+
+HEADS = ("per_target", "context")  # the per-target head is the context head without attention
+KEYS = ["study_id", "condition", "level"]
+
+
+def grader_features(model, rois: np.ndarray, device: torch.device) -> np.ndarray:
+    """[n, F + 3] a grader's encoder features of every ROI and its severity logits."""
+    features = encode(model.encoder, rois, np.arange(len(rois)), device)
+    linear = model.severity[-1]  # dropout, then this layer: the logits in eval mode
+    weight = linear.weight.detach().cpu().numpy()
+    logits = features @ weight.T + linear.bias.detach().cpu().numpy()
+    return np.concatenate([features, logits], axis=1).astype(np.float32)
+
+
+def probe(features: np.ndarray, index: pd.DataFrame) -> dict[str, float]:
+    """Balanced accuracy per held-out split of a linear probe fitted on the training split's
+    ``features`` (standardised, class-balanced logistic regression): what the features hold,
+    whatever head reads them."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    split = index["split"].astype(str).to_numpy()
+    labels = index["label"].to_numpy(dtype=int)
+    train = split == "train"
+    held = sorted(set(split) - {"train"})
+    if len(np.unique(labels[train])) < 2:  # a tiny cohort: nothing to tell apart
+        return {s: float("nan") for s in held}
+    model = make_pipeline(
+        StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)
+    ).fit(features[train], labels[train])
+    return {
+        s: float(balanced_accuracy_score(labels[split == s], model.predict(features[split == s])))
+        for s in held
+    }
+
+
+def split_rows(index: pd.DataFrame, split: str) -> np.ndarray:
+    return np.flatnonzero(index["split"].astype(str).to_numpy() == split)
+
+
+def stopping_rows(index: pd.DataFrame, train: np.ndarray, fraction: float, seed: int):
+    """``train`` split by study into rows to fit on and rows to stop on (``fraction`` of the
+    studies, seeded), so the validation split stays unseen by the heads until it judges them."""
+    studies = np.unique(index["study_id"].to_numpy()[train])
+    n_stop = min(len(studies) - 1, max(1, round(fraction * len(studies))))
+    if n_stop < 1:
+        raise ValueError(f"context: {len(studies)} training studies, cannot hold any back")
+    held = np.random.default_rng(seed).choice(studies, size=n_stop, replace=False)
+    stop = np.isin(index["study_id"].to_numpy()[train], held)
+    return train[~stop], train[stop]
+
+
+def fit_heads(features: np.ndarray, index: pd.DataFrame, params: dict) -> dict:
+    """Both heads on standardised ``features`` (rows of ``index``), fitted on the training
+    split less ``stop_fraction`` of its studies, on which they are stopped.
+
+    Returns:
+        ``mean``, ``std`` (the training split's) and ``heads``: name -> ``model``,
+        ``validation_loss`` (on the held-back training studies), ``epochs``.
+
+    Raises:
+        ValueError: no training or no validation row.
+    """
+    train, val = split_rows(index, "train"), split_rows(index, "validation")
+    if len(train) == 0 or len(val) == 0:
+        raise ValueError(
+            f"context: needs training and validation rows, got {len(train)} and {len(val)}"
+        )
+    fit, stop = stopping_rows(index, train, float(params["stop_fraction"]), int(params["seed"]))
+    mean = features[train].mean(axis=0)
+    std = features[train].std(axis=0) + 1e-6
+    x = ((features - mean) / std).astype(np.float32)
+    heads = {}
+    for name in HEADS:
+        model, info = fit_head(x, index, fit, stop, name == "context", params)
+        heads[name] = {"model": model, **info}
+    return {"mean": mean, "std": std, "heads": heads}
+
+
+def head_raw(
+    fitted: dict, name: str, features: np.ndarray, index: pd.DataFrame, rows: np.ndarray
+) -> np.ndarray:
+    """[len(rows), 3] head ``name``'s probabilities, each row with its study's other rows."""
+    x = ((features - fitted["mean"]) / fitted["std"]).astype(np.float32)
+    return head_probabilities(fitted["heads"][name]["model"], x, index, rows)
+
+
+def as_bundle(fitted: dict, name: str, calibration: dict, params: dict) -> dict:
+    """What inference needs to grade with head ``name``: plain arrays and tensors."""
+    model: ContextHead = fitted["heads"][name]["model"]
+    return {
+        "head": name,
+        "mean": torch.as_tensor(np.asarray(fitted["mean"], dtype=np.float32)),
+        "std": torch.as_tensor(np.asarray(fitted["std"], dtype=np.float32)),
+        "n_features": int(len(fitted["mean"])),
+        "params": dict(params),
+        "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "calibration": json_ready(calibration),
+    }
+
+
+def from_bundle(bundle: dict) -> dict:
+    """The inverse of ``as_bundle``: a ``fit_heads``-like result with the one head."""
+    params = bundle["params"]
+    model = ContextHead(
+        bundle["n_features"],
+        int(params["width"]),
+        bundle["head"] == "context",
+        dropout=float(params["dropout"]),
+    )
+    model.load_state_dict(bundle["state"])
+    return {
+        "mean": np.asarray(bundle["mean"]),
+        "std": np.asarray(bundle["std"]),
+        "heads": {bundle["head"]: {"model": model.eval()}},
+    }
+
+
+def head_table(
+    base: pd.DataFrame, index: pd.DataFrame, rows: np.ndarray, raw: np.ndarray, name: str
+) -> pd.DataFrame:
+    """A ``predictions`` table (uncalibrated) for ``rows`` of ``index``, graded by ``raw``; the
+    rows' other columns (points, split, label) from the grader's table ``base``."""
+    from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
+
+    keys = index.iloc[rows][KEYS].reset_index(drop=True)
+    keys["study_id"] = keys["study_id"].astype(np.int64)
+    graded = [*PROB_COLUMNS, "predicted", *RAW_PROB_COLUMNS, "raw_predicted"]
+    plain = base.drop(columns=graded, errors="ignore")  # the grader's grades, calibrated or not
+    table = keys.merge(plain, on=KEYS, how="left", validate="one_to_one")
+    if table["split"].isna().any():
+        raise ValueError(f"context: {int(table['split'].isna().sum())} ROI rows have no prediction")
+    for k, column in enumerate(PROB_COLUMNS):
+        table[column] = raw[:, k]
+    return table.assign(predicted=raw.argmax(1).astype(np.int64), variant=name)
+
+
+def graded_in_context(bundle: dict, features: np.ndarray, index: pd.DataFrame) -> np.ndarray:
+    """[n, 3] the kept context head's (uncalibrated) probabilities for every row of ``index``
+    (a study's found targets graded together), from the chosen grader's ``features``."""
+    return head_raw(from_bundle(bundle), bundle["head"], features, index, np.arange(len(index)))

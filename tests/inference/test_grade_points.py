@@ -1,0 +1,116 @@
+"""One grading path: the report's end-to-end rows and inference grade the same points alike.
+
+The same points go through the condition pipeline's end-to-end node (as the localiser's found
+points of held-out studies) and through inference's grading node (as the targets its localiser
+found); with a kept study-context head too, the 'chosen' rows and inference's grades agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from disc_grade.datasets import DicomTree
+from disc_grade.inference.grade_points import Grader
+from disc_grade.models.components.networks import DiscGrader, build_encoder
+from disc_grade.models.grading.calibration import fit_method
+from disc_grade.models.grading.context import ContextHead
+from disc_grade.pipelines.condition.measure import grade_end_to_end
+from disc_grade.pipelines.inference.nodes import grade_condition
+from disc_grade.pipelines.split.nodes import training_priors
+from disc_grade.rsna import PROB_COLUMNS
+from tests.conftest import align
+
+ROI = {"size_px": 24, "extent_mm": 60.0, "n_channels": 3, "offset_mm": 5.0, "offset_seed": 0}
+FINETUNING = {"device": "cpu", "encoder": {"depth": 10, "stem_stride": 2}}
+SPACING = ["pixel_spacing_col", "pixel_spacing_row"]
+
+
+def as_trained() -> dict:
+    """The calibration that submits a grader's output unchanged."""
+    return fit_method(np.zeros((0, 3)), np.zeros(0, dtype=int), "as_trained")
+
+
+def _graders() -> dict[str, dict]:
+    out = {}
+    for k, variant in enumerate(("contrastive", "scratch", "frozen")):
+        torch.manual_seed(k)
+        out[variant] = DiscGrader(build_encoder(10, 3, 2)).state_dict()
+    return out
+
+
+def _context_bundle(n_features: int) -> dict:
+    torch.manual_seed(7)
+    head = ContextHead(n_features, width=8, attention=True, dropout=0.0)
+    return {
+        "head": "context",
+        "mean": torch.zeros(n_features),
+        "std": torch.ones(n_features),
+        "n_features": n_features,
+        "params": {"width": 8, "dropout": 0.0},
+        "state": head.state_dict(),
+        "calibration": {"method": "temperature", "temperature": 1.7, "bias": [0.0, 0.0, 0.0]},
+        "kept": True,
+        "variant": "scratch",
+    }
+
+
+def _as_found(targets: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """The labelled points as the localiser evaluation lists them when it finds them exactly."""
+    keys = ["study_id", "series_id"]
+    missing = [c for c in ("rows", "columns", *SPACING) if c not in targets.columns]
+    rows = targets.merge(series[[*keys, *missing]], on=keys, how="left")
+    return rows.assign(
+        found=True,
+        series_id_pred=rows["series_id"],
+        x_pred=rows["x"],
+        y_pred=rows["y"],
+    )
+
+
+@pytest.mark.parametrize("with_context", [False, True])
+def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
+    small_cohort, small_cohort_tables, with_context
+):
+    tables = small_cohort_tables
+    images = DicomTree(small_cohort[0] / "train_images")
+    targets, _ = align(tables, "foraminal")
+    held = targets[targets["split"] == "test"].reset_index(drop=True).assign(peak=1.0)
+    priors = training_priors(tables.train, tables.splits)
+    graders = _graders()
+    calibration = {v: {**as_trained(), "decision": "grader"} for v in graders}
+    context = _context_bundle(512 + 3) if with_context else {"kept": False}
+    chosen = {"variant": "scratch"}
+    reported, _ = grade_end_to_end(
+        _as_found(held, tables.series), tables.series, images, *graders.values(),
+        calibration, chosen, context, priors, ROI, FINETUNING,
+    )  # fmt: skip
+    shipped = reported[reported["variant"] == "chosen"]
+    inferred = grade_condition(
+        held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
+        images, *graders.values(), calibration, chosen, context, priors, ROI, FINETUNING,
+    )  # fmt: skip
+    keys = ["study_id", "condition", "level"]
+    both = shipped.merge(inferred, on=keys, suffixes=("_report", "_inference"), validate="1:1")
+    assert len(both) == len(held) > 5
+    for column in PROB_COLUMNS:
+        np.testing.assert_allclose(both[f"{column}_report"], both[f"{column}_inference"], atol=1e-6)
+    scratch = reported[reported["variant"] == "scratch"].set_index(keys)
+    same = np.allclose(
+        scratch.loc[both.set_index(keys).index, PROB_COLUMNS].to_numpy(),
+        both[[f"{c}_report" for c in PROB_COLUMNS]].to_numpy(),
+    )
+    assert same != with_context, "the chosen rows are the context head's where it is kept"
+    assert (inferred["variant"] == ("scratch+context" if with_context else "scratch")).all()
+
+
+def test_a_context_head_of_another_variant_is_refused():
+    with pytest.raises(ValueError, match="fitted on 'frozen'"):
+        Grader.chosen(
+            _graders(),
+            {v: as_trained() for v in ("contrastive", "scratch", "frozen")},
+            {"variant": "scratch"},
+            {"kept": True, "variant": "frozen"},
+        )
