@@ -24,6 +24,7 @@ def synthetic_predictions(n_discs: int = 10_000, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "study_id": np.arange(n_discs) // 5 + 10**9,
+            "condition": "spinal_canal_stenosis",
             "level": np.tile(["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"], n_discs // 5),
             "label": labels,
             "predicted": probs.argmax(1),
