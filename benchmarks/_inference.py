@@ -48,7 +48,8 @@ def model_inputs(context) -> list[str]:
 
 def model_inputs_missing(context) -> list[str]:
     """The models ``inference`` reads that the project's catalog does not hold yet."""
-    return [name for name in model_inputs(context) if not context.catalog.exists(name)]
+    catalog = context.catalog  # built anew on every access of the property: once here
+    return [name for name in model_inputs(context) if not catalog.exists(name)]
 
 
 def trained_models(context) -> dict[str, Any]:
@@ -58,10 +59,11 @@ def trained_models(context) -> dict[str, Any]:
     Raises:
         SystemExit: nothing trained yet (names ``make run``).
     """
-    missing = model_inputs_missing(context)
+    catalog = context.catalog  # built anew on every access of the property: once here
+    missing = [name for name in model_inputs(context) if not catalog.exists(name)]
     if missing:
         raise SystemExit(f"no trained models ({', '.join(missing[:3])}, ...): run `make run` first")
-    return {name: context.catalog.load(name) for name in model_inputs(context)}
+    return {name: catalog.load(name) for name in model_inputs(context)}
 
 
 def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
