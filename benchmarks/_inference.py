@@ -69,7 +69,7 @@ def trained_models(context) -> dict[str, Any]:
 def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
     """Every model ``inference`` reads, freshly initialised at the configured sizes (the cost
     of inference, not its grades): each condition grades with ``scratch`` as trained, without a
-    study-context head; ``priors`` are the ``label_priors``."""
+    study-context head or the joint head; ``priors`` are the ``label_priors``."""
     import numpy as np
 
     from disc_grade.conditions import CONDITION_NAMES, spec_of
@@ -80,7 +80,7 @@ def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
 
     params = context.params
     identity = fit_method(np.zeros((0, 3)), np.zeros(0, dtype=int), "as_trained")
-    models: dict[str, Any] = {"label_priors": priors}
+    models: dict[str, Any] = {"label_priors": priors, "joint_model": {}}
     for name in CONDITION_NAMES:
         own = params[name]
         models[f"{name}.localiser_model"] = build_localiser(

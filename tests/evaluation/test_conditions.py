@@ -94,13 +94,10 @@ def test_full_score_beats_the_prior_only_when_the_grader_knows():
             _predictions(train, CONDITIONS[1:3], "scratch", split_of, confident),
             _predictions(train, CONDITIONS[3:], "scratch", split_of, confident),
         ]
-        results = {
-            f"{c}__scored_predictions": scored_predictions(
-                t, t.iloc[:0], {"variant": "scratch"}, {}
-            )
-            for c, t in zip(NAMES, tables, strict=True)
-        }
-        out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), **results)
+        scored = pd.concat(
+            [scored_predictions(t, t.iloc[:0], {"variant": "scratch"}, {}) for t in tables]
+        )
+        out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), scored)
         assert set(out) == {"test"}, "no study of the held-out site: no such table"
         out = out["test"]
         assert set(out) == {"scratch", "chosen", "prior", "weighted_prior", "floor"}
@@ -262,15 +259,18 @@ def test_a_kept_context_head_is_what_the_chosen_score_grades_with():
     split_of = {s: ("test" if s % 3 == 0 else "train") for s in train["study_id"]}
     splits = pd.DataFrame({"study_id": list(split_of), "split": list(split_of.values())})
     groups = ([SPINAL], CONDITIONS[1:3], CONDITIONS[3:])
-    results = {}
-    for name, conditions in zip(NAMES, groups, strict=True):
-        results[f"{name}__scored_predictions"] = scored_predictions(
-            _predictions(train, conditions, "scratch", split_of, False),
-            _predictions(train, conditions, "context", split_of, True),
-            {"variant": "scratch"},
-            {"kept": name == "foraminal"},
-        )
-    out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), **results)
+    scored = pd.concat(
+        [
+            scored_predictions(
+                _predictions(train, conditions, "scratch", split_of, False),
+                _predictions(train, conditions, "context", split_of, True),
+                {"variant": "scratch"},
+                {"kept": name == "foraminal"},
+            )
+            for name, conditions in zip(NAMES, groups, strict=True)
+        ]
+    )
+    out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), scored)
     scratch, chosen = out["test"]["scratch"], out["test"]["chosen"]
     assert chosen["foraminal_log_loss"] < scratch["foraminal_log_loss"] - 0.5
     for kept_not in ("spinal_log_loss", "subarticular_log_loss"):

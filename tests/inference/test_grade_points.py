@@ -88,7 +88,7 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
         calibration, chosen, context, priors, ROI, FINETUNING,
     )  # fmt: skip
     shipped = reported[reported["variant"] == "chosen"]
-    inferred = grade_condition(
+    inferred, features = grade_condition(
         held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
         images, *graders.values(), calibration, chosen, context, priors, ROI, FINETUNING,
     )  # fmt: skip
@@ -104,6 +104,7 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     )
     assert same != with_context, "the chosen rows are the context head's where it is kept"
     assert (inferred["variant"] == ("scratch+context" if with_context else "scratch")).all()
+    assert len(features) == len(held) and features.filter(like="f").shape[1] == 512 + 3
 
 
 def test_a_context_head_of_another_variant_is_refused():

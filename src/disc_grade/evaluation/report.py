@@ -13,6 +13,7 @@ from disc_grade.conditions import CANAL, SPECS
 from disc_grade.evaluation.render import Section, contents, fmt
 from disc_grade.evaluation.report_choices import choices_section, context_section, ladder_section
 from disc_grade.evaluation.report_conditions import ba, condition_sections, s2n, variants
+from disc_grade.evaluation.report_joint import joint_section
 from disc_grade.evaluation.report_limits import limits_section, rsna_section
 from disc_grade.evaluation.report_summary import CHANCE, PAPER, summary_section
 
@@ -59,6 +60,7 @@ def sections(data_source: dict, conditions: dict[str, dict], score: dict) -> lis
         limits_section(conditions),
         ladder_section(conditions),
         context_section(conditions),
+        joint_section(conditions),
         choices_section(conditions),
         *rsna_section(score),
         Section(

@@ -113,13 +113,17 @@ def _ladder_rows(name: str, results: dict) -> list[tuple[str, dict]]:
             s: heads["context"].get(s, {}).get("balanced_accuracy") for s in ("validation", "test")
         }
         steps.append(("study-context head at the labelled point", by_split))
+    joint = (results.get("joint") or {}).get("figures", {}).get("joint")
+    if joint:
+        by_split = {s: joint.get(s, {}).get("balanced_accuracy") for s in ("validation", "test")}
+        steps.append(("joint head (every condition of the study) at the labelled points", by_split))
     shipped = (results.get("end_to_end_metrics") or {}).get("chosen", {})
-    steps.append(
-        (
-            "as inference grades (the choice above), at the localiser's point and slice",
-            {"test": shipped.get("test", {}).get("balanced_accuracy")},
-        )
+    what = (
+        "the condition's own grading, at the localiser's points (inference adds the joint head)"
+        if (results.get("joint") or {}).get("kept")
+        else "as inference grades (the choice above), at the localiser's point and slice"
     )
+    steps.append((what, {"test": shipped.get("test", {}).get("balanced_accuracy")}))
     return steps
 
 

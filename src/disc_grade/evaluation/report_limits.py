@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.evaluation.render import Section, fmt
+from disc_grade.evaluation.report_summary import shipped
 
 SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
 BASELINES = {
@@ -56,13 +57,9 @@ def limits_section(conditions: dict[str, dict]) -> Section | None:
             continue
         ceiling = results.get("ceiling") or {}
         floors = ceiling.get("log_loss_floor") or {}
-        label = chosen + (
-            " (set by selection.variant)" if results["chosen_grader"].get("overridden") else ""
-        )
-        context = results.get("context_metrics") or {}
-        figures = results["metrics"].get(chosen, {})
-        if context.get("kept"):  # the study-context head grades in its place
-            figures, label = context["figures"]["context"], label + " + study context"
+        label, figures = shipped(results)  # the joint or context head where kept
+        if results["chosen_grader"].get("overridden"):
+            label += " (set by selection.variant)"
         for split, split_name in SPLIT_NAMES.items():
             m = figures.get(split)
             if not m:

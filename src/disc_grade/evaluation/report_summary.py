@@ -18,9 +18,13 @@ PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_
 
 
 def shipped(results: dict) -> tuple[str, dict]:
-    """(name, figures by split) of what inference grades a condition with."""
+    """(name, figures by split) of what inference grades a condition with: the joint head where
+    validation kept it, else the study-context head where kept, else the chosen grader."""
     chosen = (results.get("chosen_grader") or {}).get("variant")
     context = results.get("context_metrics") or {}
+    joint = results.get("joint") or {}
+    if joint.get("kept"):
+        return f"joint head on {chosen}", joint["figures"]["joint"]
     if context.get("kept"):
         return f"{chosen} + study context", context["figures"]["context"]
     return str(chosen), (results.get("metrics") or {}).get(chosen, {})

@@ -82,28 +82,32 @@ def grade_points(
     roi: dict[str, Any],
     finetuning: dict[str, Any],
     offsets_mm: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with_features: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame] | tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Every point of ``points`` cropped by the training cropper and graded.
 
     Args:
         points: one row per target (``study_id``, ``condition``, ``level``, ``series_id``,
             ``slice_rank``, ``x``, ``y`` and whatever else travels along).
         offsets_mm: [n, 2] how far each crop's centre lies from its point (None: centred).
+        with_features: also return the grader's features and logits of each graded row
+            (``context_grading.grader_features``: what the joint head reads).
 
     Returns:
         The cropped rows (the crop index, ``extract_rois``) with the grader's own probabilities
         and grade (``raw_*``), the probabilities to submit and the grade called
         (``PROB_COLUMNS``, ``predicted``; ``decision.calibrated_table``) and the localisation
         head's point in the ROI (``point_x_pred``, ``point_y_pred``); and the points that could
-        not be cropped, with why.
+        not be cropped, with why (and the features, ``with_features``).
     """
     rois, index, excluded = crop_points(points, series, images_root, roi, offsets_mm)
     device = select_device(finetuning["device"])
     model = load_grader(grader.weights, finetuning["encoder"], device)
     probs, where = predict(model, rois, np.arange(len(rois)), device)
     calibration = grader.calibration
+    features = grader_features(model, rois, device) if grader.context or with_features else None
     if grader.context:
-        probs = graded_in_context(grader.context, grader_features(model, rois, device), index)
+        probs = graded_in_context(grader.context, features, index)
         calibration = grader.context["calibration"]
     table = index.assign(
         **dict(zip(PROB_COLUMNS, probs.T, strict=True)),
@@ -111,4 +115,5 @@ def grade_points(
         point_x_pred=where[:, 0],
         point_y_pred=where[:, 1],
     )
-    return calibrated_table(table, calibration, label_priors), excluded
+    graded = calibrated_table(table, calibration, label_priors)
+    return (graded, excluded, features) if with_features else (graded, excluded)

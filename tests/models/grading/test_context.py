@@ -59,14 +59,16 @@ def test_where_the_grade_is_the_targets_own_the_context_head_is_no_worse():
     assert context < per_target + 0.05, (context, per_target)
 
 
-def test_positions_name_the_level_and_the_side():
+def test_positions_name_the_level_the_side_and_the_condition():
     index = pd.DataFrame(
         {"condition": ["spinal_canal_stenosis", "left_subarticular_stenosis",
                        "right_neural_foraminal_narrowing"],
          "level": ["l1_l2", "l4_l5", "l5_s1"]}
     )  # fmt: skip
     pos = positions(index)
-    assert pos.sum(axis=1).tolist() == [2, 2, 2]
+    assert pos.shape == (3, 5 + 3 + 3) and pos.sum(axis=1).tolist() == [3, 3, 3]
     assert (
         pos[0, 0] == pos[0, 5] == 1 and pos[1, 3] == pos[1, 6] == 1 and pos[2, 4] == pos[2, 7] == 1
     )
+    # the condition: spinal, foraminal, subarticular (CONDITION_NAMES' order)
+    assert pos[0, 8] == 1 and pos[1, 10] == 1 and pos[2, 9] == 1

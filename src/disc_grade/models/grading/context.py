@@ -19,11 +19,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from disc_grade.conditions import spec_of_condition
+from disc_grade.conditions import CONDITION_NAMES, spec_of_condition
 from disc_grade.rsna import LEVELS, SAMPLE_WEIGHTS
 
 SIDES = ("", "left", "right")
-N_POSITIONS = len(LEVELS) + len(SIDES)
+# a target's position in its study: its level, its side, and its condition (the joint head
+# grades every condition of a study together; one condition's head sees one of them)
+N_POSITIONS = len(LEVELS) + len(SIDES) + len(CONDITION_NAMES)
 
 
 def _side_position(condition: str) -> int:
@@ -32,12 +34,16 @@ def _side_position(condition: str) -> int:
 
 
 def positions(index: pd.DataFrame) -> np.ndarray:
-    """[n, 8] one-hot level and side (none, left, right) of each target."""
+    """[n, 11] one-hot level, side (none, left, right) and condition of each target."""
     out = np.zeros((len(index), N_POSITIONS), dtype=np.float32)
+    rows = np.arange(len(index))
     level = index["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy()
-    side = index["condition"].astype(str).map(_side_position)
-    out[np.arange(len(index)), level] = 1.0
-    out[np.arange(len(index)), len(LEVELS) + side.to_numpy(dtype=int)] = 1.0
+    conditions = index["condition"].astype(str)
+    side = conditions.map(_side_position).to_numpy(dtype=int)
+    family = conditions.map(lambda c: CONDITION_NAMES.index(spec_of_condition(c).name))
+    out[rows, level] = 1.0
+    out[rows, len(LEVELS) + side] = 1.0
+    out[rows, len(LEVELS) + len(SIDES) + family.to_numpy(dtype=int)] = 1.0
     return out
 
 

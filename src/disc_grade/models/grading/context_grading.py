@@ -159,3 +159,19 @@ def graded_in_context(bundle: dict, features: np.ndarray, index: pd.DataFrame) -
     """[n, 3] the kept context head's (uncalibrated) probabilities for every row of ``index``
     (a study's found targets graded together), from the chosen grader's ``features``."""
     return head_raw(from_bundle(bundle), bundle["head"], features, index, np.arange(len(index)))
+
+
+def features_table(features: np.ndarray, index: pd.DataFrame) -> pd.DataFrame:
+    """The chosen grader's ``features`` of every row of ``index`` as a table keyed like the
+    predictions (``KEYS``, ``split``, ``label``; ``f0`` .. ``f<F-1>``), for the joint head."""
+    keys = index[[c for c in (*KEYS, "split", "label") if c in index]].reset_index(drop=True)
+    keys = keys.astype({"study_id": "int64"})
+    columns = [f"f{i}" for i in range(features.shape[1])]
+    return pd.concat([keys, pd.DataFrame(features, columns=columns)], axis=1)
+
+
+def features_of(table: pd.DataFrame) -> np.ndarray:
+    """[n, F] the features of a ``features_table``."""
+    return table[[c for c in table.columns if c.startswith("f") and c[1:].isdigit()]].to_numpy(
+        dtype=np.float32
+    )

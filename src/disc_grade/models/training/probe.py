@@ -19,6 +19,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from disc_grade.models.components.networks import feature_size
 from disc_grade.models.training.batches import roi_batch
 
 CHANCE = 1 / 3
@@ -42,7 +43,9 @@ def encode(
                 .numpy()
             )
     encoder.train(was_training)
-    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+    if not out:  # no row: as wide as the encoder's features all the same
+        return np.zeros((0, feature_size(encoder)), dtype=np.float32)
+    return np.concatenate(out)
 
 
 def _fold_predictions(model, x: np.ndarray, y: np.ndarray, folds, balance: bool) -> np.ndarray:

@@ -14,6 +14,7 @@ from disc_grade.models.grading.calibration import cross_validated_probabilities,
 from disc_grade.models.grading.context_grading import (
     HEADS,
     as_bundle,
+    features_table,
     fit_heads,
     grader_features,
     head_raw,
@@ -70,6 +71,37 @@ def paired_on_validation(
     )
 
 
+def _override(params: dict[str, Any]) -> bool | None:
+    """``context.use``: None (validation decides), True or False.
+
+    Raises:
+        ValueError: any other value.
+    """
+    use = params.get("use")
+    if use not in (None, True, False):
+        raise ValueError(f"context.use must be null, true or false, got {use!r}")
+    return use
+
+
+def shipped_method(calibration: dict, variant: str, context_calibration: dict, kept: bool) -> str:
+    """The calibration method of what the condition ships: its context head's where kept."""
+    return context_calibration["method"] if kept else calibration[variant]["method"]
+
+
+def _calibrated_heads(fitted, features, index, base, label_priors, calibration_params, by):
+    """Each head's held-out predictions calibrated on validation, its calibration and its
+    validation score; ``base`` (the chosen grader's predictions) among the tables."""
+    held = np.flatnonzero(index["split"].astype(str).to_numpy() != "train")
+    tables, calibrations, scores = {"grader": base}, {}, {}
+    for name in HEADS:
+        raw = head_raw(fitted, name, features, index, held)
+        calibrations[name], tables[name] = calibrate_on_validation(
+            head_table(base, index, held, raw, name), label_priors, calibration_params
+        )
+        scores[name] = validation_score(calibrations[name], tables[name], by)
+    return tables, calibrations, scores
+
+
 def grade_in_context(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
@@ -83,32 +115,28 @@ def grade_in_context(
     evaluation: dict[str, Any],
     finetuning: dict[str, Any],
     *grader_models: dict,
-) -> tuple[dict, dict, pd.DataFrame]:
+) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
     """The chosen grader's features of every ROI; a per-target and a study-context head fitted on
     them (training split, stopped on validation) and calibrated on validation; the context head
     kept only if validation (``selection.by``) scores it above both the chosen grader and the
     per-target head, and (by log loss) beats the grader in ``context.confidence`` of the study
     resamples (``paired_on_validation``); ``context.use`` true or false overrides. Returns the
-    kept head (or none), every figure of the three per split, and the context head's calibrated
-    predictions (variant ``context``) for the held-out splits."""
+    kept head (or none), every figure of the three per split, the context head's calibrated
+    predictions (variant ``context``) for the held-out splits, and the chosen grader's features
+    of every ROI (``features_table``: what the joint head reads, with the variant and the
+    calibration method of what the condition ships)."""
     variant = chosen_grader["variant"]
     device = select_device(finetuning["device"])
     grader = load_grader(by_variant(*grader_models)[variant], finetuning["encoder"], device)
     index = roi_index.reset_index(drop=True)
     features = grader_features(grader, np.asarray(disc_rois), device)
     fitted = fit_heads(features, index, params)
-    held = np.flatnonzero(index["split"].astype(str).to_numpy() != "train")
     base = predictions[predictions["variant"] == variant]
     by = selection.get("by", "log_loss")
-    tables = {"grader": base}
-    scores = {"grader": validation_score(calibration[variant], base, by)}
-    calibrations = {}
-    for name in HEADS:
-        raw = head_raw(fitted, name, features, index, held)
-        calibrations[name], tables[name] = calibrate_on_validation(
-            head_table(base, index, held, raw, name), label_priors, calibration_params
-        )
-        scores[name] = validation_score(calibrations[name], tables[name], by)
+    tables, calibrations, scores = _calibrated_heads(
+        fitted, features, index, base, label_priors, calibration_params, by
+    )
+    scores["grader"] = validation_score(calibration[variant], base, by)
     by_validation = scores["context"] > max(scores["grader"], scores["per_target"])
     paired = None
     if by == "log_loss":  # a head added to the grader must win by more than the studies' noise
@@ -119,9 +147,7 @@ def grade_in_context(
         paired = paired_on_validation(tables, methods, calibration_params, int(params["seed"]))
         paired["confidence"] = float(params["confidence"])
         by_validation = by_validation and paired["share_won"] >= paired["confidence"]
-    use = params.get("use")
-    if use not in (None, True, False):
-        raise ValueError(f"context.use must be null, true or false, got {use!r}")
+    use = _override(params)
     kept = by_validation if use is None else use
     metrics = {
         "variant": variant,
@@ -148,4 +174,8 @@ def grade_in_context(
         {**model, "kept": bool(kept), "variant": variant},
         json_ready(metrics),
         tables["context"].reset_index(drop=True),
+        features_table(features, index).assign(
+            shipped_variant=variant,
+            shipped_method=shipped_method(calibration, variant, calibrations["context"], kept),
+        ),
     )

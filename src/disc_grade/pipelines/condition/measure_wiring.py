@@ -59,8 +59,8 @@ def choose() -> list[Node]:
                 "params:finetuning",
                 *[f"{v}.grader_model" for v in VARIANTS],
             ],
-            ["context_model", "context_metrics", "context_predictions"],
-            skipped(dict, nothing, empty_predictions),
+            ["context_model", "context_metrics", "context_predictions", "joint_features"],
+            skipped(dict, nothing, empty_predictions, empty_frame),
             arg=1,
         ),
     ]

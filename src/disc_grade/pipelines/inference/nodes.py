@@ -20,9 +20,11 @@ from disc_grade.conditions import CONDITION_NAMES, SPECS, spec_of
 from disc_grade.datasets import DicomTree
 from disc_grade.inference.grade_points import Grader, grade_points
 from disc_grade.inference.grading import graded_rows, target_table
+from disc_grade.inference.joint import regrade
 from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
+from disc_grade.models.grading.context_grading import features_table
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.pipelines.condition.localise import find_settings
 from disc_grade.rsna import PROB_COLUMNS
@@ -111,24 +113,38 @@ def grade_condition(
     label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The condition's found targets graded by ``grade_points`` (cropped centred, as the test
     crops are) with the grader validation chose (``chosen_grader``) and its study-context head
-    where validation kept one (``context_model``); the others flagged with why."""
+    where validation kept one (``context_model``); the others flagged with why. Also the
+    grader's features of the graded targets, for the joint head (``apply_joint_head``)."""
     grader = Grader.chosen(
         by_variant(contrastive_model, scratch_model, frozen_model),
         calibration,
         chosen_grader,
         context_model,
     )
-    graded, excluded = grade_points(
-        targets, series, images.root, grader, label_priors, roi, finetuning
+    graded, excluded, features = grade_points(
+        targets, series, images.root, grader, label_priors, roi, finetuning, with_features=True
     )
     flagged = pd.concat(
         [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
         ignore_index=True,
     )
-    return graded_rows(graded, flagged, grader.name)
+    return graded_rows(graded, flagged, grader.name), features_table(features, graded)
+
+
+def apply_joint_head(
+    joint_model: dict, label_priors: pd.DataFrame, *parts: pd.DataFrame
+) -> tuple[pd.DataFrame, ...]:
+    """Every condition's grades (``parts``: the conditions' grades, then their features, in
+    ``CONDITION_NAMES`` order), those the joint head grades regraded with each study's every
+    found target (``inference.joint.regrade``)."""
+    n = len(CONDITION_NAMES)
+    grades = dict(zip(CONDITION_NAMES, parts[:n], strict=True))
+    features = dict(zip(CONDITION_NAMES, parts[n:], strict=True))
+    out = regrade(joint_model, grades, features, label_priors)
+    return tuple(out[name] for name in CONDITION_NAMES)
 
 
 def assemble_submission(

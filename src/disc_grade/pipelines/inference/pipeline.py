@@ -12,6 +12,7 @@ from disc_grade.conditions import CANAL, CONDITION_NAMES, spec_of
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import empty_frame, skipped, skipped_when_empty
 from disc_grade.pipelines.inference.nodes import (
+    apply_joint_head,
     assemble_submission,
     choose_inference_series,
     find_condition_targets,
@@ -53,7 +54,7 @@ def _condition(name: str) -> Pipeline:
             name="find_targets",
         ),
         Node(
-            skipped_when_empty(grade_condition, empty_frame, arg=4),
+            skipped_when_empty(grade_condition, skipped(empty_frame, empty_frame), arg=4),
             [
                 "inference_targets",
                 "inference_missing",
@@ -67,7 +68,7 @@ def _condition(name: str) -> Pipeline:
                 "params:roi",
                 "params:finetuning",
             ],
-            "inference_grades",
+            ["inference_graded", "inference_features"],
             name="grade_targets",
         ),
     ]
@@ -101,6 +102,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [f"{CANAL}.inference_targets", "inference_dicom_index"],
                 "inference_landmarks",
                 name="locate_inference_landmarks",
+            ),
+            Node(
+                apply_joint_head,
+                [
+                    "joint_model",
+                    "label_priors",
+                    *[f"{c}.inference_graded" for c in CONDITION_NAMES],
+                    *[f"{c}.inference_features" for c in CONDITION_NAMES],
+                ],
+                [f"{c}.inference_grades" for c in CONDITION_NAMES],
+                name="apply_joint_head",
             ),
             Node(
                 assemble_submission,

@@ -42,7 +42,7 @@ def score_conditions(
     study_splits: pd.DataFrame,
     label_priors: pd.DataFrame,
     phantom_truth: pd.DataFrame,
-    **scored: pd.DataFrame,
+    scored_predictions: pd.DataFrame,
 ) -> dict:
     """Per test split, the competition score over all 25 targets of its studies: every variant
     and ``chosen`` (each condition graded as inference grades it), beside the prior, the best
@@ -50,13 +50,14 @@ def score_conditions(
     Targets no condition graded carry the best constant and are counted.
 
     Args:
-        scored: ``<condition>__scored_predictions`` per condition (``bundle.scored_predictions``).
+        scored_predictions: every condition's held-out predictions (the joint stage's), each
+            variant's and ``chosen``.
     """
     labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
     columns = ["condition", *PROB_COLUMNS]
     prior = label_priors.loc[~label_priors["weighted"], columns]
     weighted = label_priors.loc[label_priors["weighted"], columns]
-    predictions = [scored[f"{c}__scored_predictions"] for c in CONDITION_NAMES]
+    predictions = [scored_predictions]
     scores: dict = {}
     for split in TEST_SPLITS:
         own = labels[labels["split"] == split]
@@ -80,15 +81,19 @@ def score_conditions(
     return json_ready(scores)
 
 
-def write_report(data_source: dict, rsna_score: dict, **bundles) -> tuple[str, str]:
+def write_report(
+    data_source: dict, rsna_score: dict, joint_metrics: dict, **bundles
+) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data.
 
     Args:
         bundles: ``<condition>__results`` and ``<condition>__report_figures`` per condition.
     """
     conditions = {c: dict(bundles[f"{c}__results"]) for c in CONDITION_NAMES}
-    for results in conditions.values():
+    joint = joint_metrics.get("conditions") or {}
+    for name, results in conditions.items():
         results["probe"] = results.pop("encoder_probe", None)
+        results["joint"] = joint.get(name) or {}
     figures = {
         f"{c}/{name}": load()
         for c in CONDITION_NAMES

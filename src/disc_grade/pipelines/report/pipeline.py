@@ -1,8 +1,9 @@
 """report: every condition's bundle -> the RSNA score over all 25 targets, the report.
 
-Each condition hands the report three datasets (``pipelines/condition/bundle.py``): its summary
-(``results``), its figures (``report_figures``) and the held-out predictions the score reads
-(``scored_predictions``).
+Each condition hands the report its summary (``results``) and its figures (``report_figures``,
+``pipelines/condition/bundle.py``); the joint stage every condition's held-out predictions in one
+table (``scored_predictions``, with what inference ships as ``chosen``) and its own figures
+(``joint_metrics``).
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -36,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "study_splits": "study_splits",
                     "label_priors": "label_priors",
                     "phantom_truth": "phantom_truth",
-                    **_each("scored_predictions"),
+                    "scored_predictions": "scored_predictions",
                 },
                 "rsna_score",
                 name="score_conditions",
@@ -46,6 +47,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 {
                     "data_source": "data_source",
                     "rsna_score": "rsna_score",
+                    "joint_metrics": "joint_metrics",
                     **_each("results"),
                     **_each("report_figures"),
                 },

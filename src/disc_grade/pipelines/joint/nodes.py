@@ -1,0 +1,126 @@
+"""Node: the joint head over a study's targets of every condition, kept per condition where
+validation says so."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.conditions import CONDITION_NAMES, SPECS
+from disc_grade.jsonable import json_ready
+from disc_grade.models.grading.context_grading import head_table
+from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
+from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
+from disc_grade.pipelines.condition.context import paired_on_validation, split_figures
+
+logger = logging.getLogger(__name__)
+
+
+def shipped_of(features: pd.DataFrame) -> dict:
+    """The variant and the calibration method of what a condition ships (its features table)."""
+    return {
+        "variant": str(features["shipped_variant"].iloc[0]),
+        "method": str(features["shipped_method"].iloc[0]),
+    }
+
+
+def _decide(own: dict, paired: dict, params: dict[str, Any]) -> bool:
+    """Kept where its validation log loss beats what the condition ships in ``confidence`` of
+    the study resamples (``joint.use`` true or false overrides).
+
+    Raises:
+        ValueError: ``joint.use`` is not null, true or false.
+    """
+    use = params.get("use")
+    if use not in (None, True, False):
+        raise ValueError(f"joint.use must be null, true or false, got {use!r}")
+    own["kept_by_validation"] = bool(paired["share_won"] >= float(params["confidence"]))
+    own["overridden"] = use is not None
+    return own["kept_by_validation"] if use is None else bool(use)
+
+
+def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, params):
+    """The joint head's calibrated held-out table of condition ``name`` and its decision."""
+    index = fitted["index"]
+    rows = held[index["condition"].iloc[held].isin(SPECS[name].conditions).to_numpy()]
+    chosen = scored[scored["variant"] == "chosen"]
+    table = head_table(chosen, index, rows, raw[np.isin(held, rows)], "joint")
+    calibration, calibrated = calibrate_on_validation(table, label_priors, params["calibration"])
+    methods = {"grader": shipped["method"], "context": calibration["method"]}
+    paired = paired_on_validation(
+        {"grader": chosen, "context": calibrated},
+        methods,
+        params["calibration"],
+        int(params["seed"]),
+    )
+    own = {
+        "calibration": calibration,
+        "paired": paired,
+        "variant": shipped["variant"],
+    }
+    own["kept"] = _decide(own, paired, params)
+    own["figures"] = {
+        "joint": split_figures(calibrated, params["evaluation"]),
+        "shipped": split_figures(chosen, params["evaluation"]),
+    }
+    return own, calibrated.assign(variant="joint")
+
+
+def grade_jointly(
+    label_priors: pd.DataFrame, params: dict[str, Any], **inputs
+) -> tuple[dict, dict, pd.DataFrame]:
+    """The joint head fitted on every condition's chosen-grader features (``models.grading.
+    joint``), calibrated and judged per condition on validation against what the condition ships
+    (its grader, or its study-context head). Returns the head (with, per condition, whether it
+    grades), its figures, and every condition's scored predictions in one table, where a kept
+    head's rows are ``chosen`` and its rows are ``joint`` for every condition.
+
+    Args:
+        inputs: ``<condition>__joint_features`` (with the variant and the calibration method of
+            what the condition ships) and ``__scored_predictions``.
+    """
+    scored = {c: inputs[f"{c}__scored_predictions"] for c in CONDITION_NAMES}
+    features = {c: inputs[f"{c}__joint_features"] for c in CONDITION_NAMES}
+    trained = [c for c in CONDITION_NAMES if "shipped_variant" in features[c]]
+    if not trained:
+        return {}, {"skipped": True, "reason": "no condition trained"}, pd.concat(scored.values())
+    fitted = fit_joint({c: features[c] for c in trained}, params)
+    held = np.flatnonzero(fitted["index"]["split"].astype(str).to_numpy() != "train")
+    raw = joint_raw(fitted, HEAD, held)
+    per_condition, tables = {}, []
+    for name in trained:
+        own, joint_rows = _one_condition(
+            name, fitted, raw, held, scored[name], shipped_of(features[name]), label_priors, params
+        )
+        per_condition[name] = own
+        shipped = scored[name]
+        if own["kept"]:
+            shipped = pd.concat(
+                [shipped[shipped["variant"] != "chosen"], joint_rows.assign(variant="chosen")]
+            )
+        tables += [shipped, joint_rows]
+        logger.info(
+            "joint[%s]: validation log loss %+.4f against what it ships, lower in %.0f%% "
+            "of resamples -> %s",
+            name,
+            own["paired"]["gain"],
+            100 * own["paired"]["share_won"],
+            "kept" if own["kept"] else "not kept",
+        )
+    tables += [scored[c] for c in CONDITION_NAMES if c not in trained]
+    bundle = as_bundle(
+        fitted,
+        params,
+        {
+            c: {k: own[k] for k in ("kept", "calibration", "variant")}
+            for c, own in per_condition.items()
+        },
+    )
+    metrics = {
+        "epochs": {h: fitted["heads"][h]["epochs"] for h in fitted["heads"]},
+        "conditions": per_condition,
+    }
+    return bundle, json_ready(metrics), pd.concat(tables, ignore_index=True)
