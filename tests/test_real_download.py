@@ -27,7 +27,7 @@ from tests.project_copy import digests, merge, ran, tiny_copy
 
 DOWNLOAD = "/path/to/rsna-2024-lumbar"  # the README's placeholders
 TEST_IMAGES = "/path/to/test_images"
-TRAIN_STAGES = {"ingestion", "split", "spinal", "foraminal", "subarticular", "report"}
+TRAIN_STAGES = {"ingestion", "split", "spinal", "foraminal", "subarticular", "joint", "report"}
 
 
 def readme_block(heading: str) -> list[str]:
