@@ -180,8 +180,12 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     grades = pd.read_csv(out / "grades.csv")
     for condition, rows in grades.groupby(grades["condition"].str.split("_").str[-2]):
         assert rows["graded"].any(), condition
-    joint = json.loads((data / "08_reporting/joint.json").read_text())["conditions"]
+    joint_metrics = json.loads((data / "08_reporting/joint.json").read_text())
+    joint = joint_metrics["conditions"]
     assert set(joint) == set(CONDITION_NAMES)
+    assert {"validation", "test", "external_test"} <= set(joint_metrics["novelty"]["by_split"])
+    assert {"novelty", "unlike_training"} <= set(grades.columns)
+    assert grades.groupby("study_id")["novelty"].nunique().max() == 1  # one figure a study
     for name in CONDITION_NAMES:  # each condition graded by the grader validation chose for it
         own = pd.read_csv(out / name / "grades.csv")
         used = chosen[name]["variant"] + ("+context" if context[name]["kept"] else "")

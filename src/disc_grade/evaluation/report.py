@@ -13,7 +13,7 @@ from disc_grade.conditions import CANAL, SPECS
 from disc_grade.evaluation.render import Section, contents, fmt
 from disc_grade.evaluation.report_choices import choices_section, context_section, ladder_section
 from disc_grade.evaluation.report_conditions import ba, condition_sections, s2n, variants
-from disc_grade.evaluation.report_joint import joint_section
+from disc_grade.evaluation.report_joint import joint_section, novelty_line, novelty_section
 from disc_grade.evaluation.report_limits import limits_section, rsna_section
 from disc_grade.evaluation.report_summary import CHANCE, PAPER, summary_section
 
@@ -41,7 +41,9 @@ def paper_section(canal: dict) -> Section | None:
     return Section(f"Paper comparison ({SPECS[CANAL].title}, in-site test)", [text], header, rows)
 
 
-def sections(data_source: dict, conditions: dict[str, dict], score: dict) -> list[Section]:
+def sections(
+    data_source: dict, conditions: dict[str, dict], score: dict, joint: dict | None = None
+) -> list[Section]:
     """The report's sections in order: the summary, the contents, the data, the paper's
     comparison, each condition, the limits, the ladder, the context heads, the choices, the RSNA
     score, and where the label-efficiency study is."""
@@ -61,6 +63,7 @@ def sections(data_source: dict, conditions: dict[str, dict], score: dict) -> lis
         ladder_section(conditions),
         context_section(conditions),
         joint_section(conditions),
+        novelty_section(joint or {}),
         choices_section(conditions),
         *rsna_section(score),
         Section(
@@ -73,4 +76,6 @@ def sections(data_source: dict, conditions: dict[str, dict], score: dict) -> lis
         ),
     ]
     parts = [p for p in parts if p is not None]
-    return [summary_section(data_source, conditions, score), contents(parts), *parts]
+    summary = summary_section(data_source, conditions, score)
+    summary.paragraphs += [line for line in [novelty_line(joint or {})] if line]
+    return [summary, contents(parts), *parts]

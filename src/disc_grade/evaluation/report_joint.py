@@ -57,3 +57,44 @@ def joint_section(conditions: dict[str, dict]) -> Section | None:
         "ships alone in `joint.confidence` of the study bootstrap resamples.",
     ]
     return Section("Grading a level's conditions together (the joint head)", text, header, rows)
+
+
+SPLIT_NAMES = {
+    "validation": "validation (sets the threshold)",
+    "test": "in-site test",
+    "external_test": "held-out site",
+}
+
+
+def novelty_section(joint: dict) -> Section | None:
+    """How often the warning that a study is unlike the training data fires, per split."""
+    own = (joint or {}).get("novelty") or {}
+    by_split = own.get("by_split") or {}
+    if not by_split:
+        return None
+    rows = [
+        [SPLIT_NAMES.get(split, split), fmt(r["n_studies"], "int"), fmt(r["flagged"], "pct")]
+        for split, r in by_split.items()
+        if split != "train"
+    ]
+    text = [
+        "Per study, the Mahalanobis distance of its targets' mean features (each condition's "
+        "chosen grader's) from the training studies', in a few principal components, the largest "
+        f"over its conditions; a study is flagged above {fmt(own.get('threshold'))}, the 95th "
+        "centile of the validation studies' (`joint.novelty`). Inference marks a flagged study "
+        "in `grades.csv` (`unlike_training`, `novelty`) and in its figure: a scanner unlike the "
+        "training ones is where grading breaks.",
+    ]
+    header = ["split", "studies", "flagged unlike the training data"]
+    return Section("Studies unlike the training data", text, header, rows)
+
+
+def novelty_line(joint: dict) -> str:
+    """One sentence for the summary: the flag rate in-site and on the held-out site."""
+    by_split = ((joint or {}).get("novelty") or {}).get("by_split") or {}
+    parts = [
+        f"{SPLIT_NAMES[s]} {fmt(by_split[s]['flagged'], 'pct')}"
+        for s in ("test", "external_test")
+        if s in by_split
+    ]
+    return ("Studies flagged unlike the training data: " + ", ".join(parts) + ".") if parts else ""

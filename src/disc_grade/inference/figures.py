@@ -136,8 +136,12 @@ def study_figure(root: Path, rows: pd.DataFrame, series: pd.DataFrame):
         span = columns // max(len(row_panels), 1)
         for k, panel in enumerate(row_panels):
             _draw_panel(fig.add_subplot(grid[row, k * span : (k + 1) * span]), root, panel, series)
-    fig.suptitle(
-        f"study {int(rows['study_id'].iloc[0])}: grade (P(Severe)) per target", fontsize=10
-    )
+    title = f"study {int(rows['study_id'].iloc[0])}: grade (P(Severe)) per target"
+    if "unlike_training" in rows and rows["unlike_training"].astype(bool).any():
+        title += (
+            f" -- WARNING: unlike the training studies (novelty "
+            f"{rows['novelty'].max():.1f}); grades may not hold for this scanner"
+        )
+    fig.suptitle(title, fontsize=10, color="black")
     fig.tight_layout()
     return fig

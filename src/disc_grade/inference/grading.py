@@ -27,6 +27,8 @@ GRADE_COLUMNS = [
     *PROB_COLUMNS,
     "flag",
     "variant",
+    "novelty",
+    "unlike_training",
 ]
 
 
@@ -80,6 +82,12 @@ def target_table(
     table["grade"] = table["grade"].fillna("")
     table["level_name"] = table["level"].map(LEVEL_NAMES)
     table["variant"] = table["variant"].fillna("")
+    # a study's novelty is its own, whichever condition carried it
+    by_study = table.groupby("study_id")
+    table["novelty"] = by_study["novelty"].transform("max")
+    table["unlike_training"] = by_study["unlike_training"].transform(
+        lambda v: v.fillna(False).astype(bool).any()
+    )
     logger.info(
         "inference: %d targets of %d studies, %d graded, %d at the prior",
         len(table),

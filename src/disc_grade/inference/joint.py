@@ -57,3 +57,27 @@ def regrade(
         updated.loc[updated.index[where], "variant"] = graded["variant"].astype(str) + "+joint"
         out[name] = updated
     return out
+
+
+def mark_unlike_training(
+    bundle: dict, grades: dict[str, pd.DataFrame], features: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Each condition's grades with its study's ``novelty`` and ``unlike_training`` (the
+    warning: the study's features lie farther from the training studies' than the threshold
+    validation set; ``models.grading.novelty``). Without a fitted warning: NaN and False."""
+    from disc_grade.models.grading.novelty import from_tensors, novelty
+
+    if not (bundle or {}).get("novelty"):
+        return {n: g.assign(novelty=np.nan, unlike_training=False) for n, g in grades.items()}
+    scores = novelty(from_tensors(bundle["novelty"]), features)[
+        ["study_id", "novelty", "unlike_training"]
+    ]
+    out = {}
+    for name, own in grades.items():
+        marked = own.drop(columns=["novelty", "unlike_training"], errors="ignore").merge(
+            scores, on="study_id", how="left"
+        )
+        out[name] = marked.assign(
+            unlike_training=marked["unlike_training"].fillna(False).astype(bool)
+        )
+    return out

@@ -37,6 +37,7 @@ PARAMS = {
         "confidence": 0.9,
     },
     "evaluation": {"n_resamples": 200, "seed": 0, "n_bins": 5},
+    "novelty": {"n_components": 2, "quantile": 0.95},
 }
 
 

@@ -13,10 +13,25 @@ from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context_grading import head_table
 from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
+from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.context import paired_on_validation, split_figures
 
 logger = logging.getLogger(__name__)
+
+
+def _unlike_training(features: dict[str, pd.DataFrame], params: dict[str, Any]):
+    """The novelty warning fitted on the training studies, its threshold set on validation
+    (``models.grading.novelty``), as tensors, and its flag rate per split."""
+    own = params["novelty"]
+    found = fit_novelty(features, int(own["n_components"]), float(own["quantile"]))
+    rates = flag_rates(novelty(found, features))
+    logger.info(
+        "novelty: threshold %.2f; flagged %s",
+        found["threshold"],
+        {k: f"{100 * v['flagged']:.0f}%" for k, v in rates.items()},
+    )
+    return as_tensors(found), {"threshold": found["threshold"], "by_split": rates}
 
 
 def shipped_of(features: pd.DataFrame) -> dict:
@@ -111,6 +126,7 @@ def grade_jointly(
             "kept" if own["kept"] else "not kept",
         )
     tables += [scored[c] for c in CONDITION_NAMES if c not in trained]
+    found, summary = _unlike_training({c: features[c] for c in trained}, params)
     bundle = as_bundle(
         fitted,
         params,
@@ -119,7 +135,9 @@ def grade_jointly(
             for c, own in per_condition.items()
         },
     )
+    bundle["novelty"] = found
     metrics = {
+        "novelty": summary,
         "epochs": {h: fitted["heads"][h]["epochs"] for h in fitted["heads"]},
         "conditions": per_condition,
     }

@@ -99,5 +99,5 @@ def write_report(
         for c in CONDITION_NAMES
         for name, load in bundles[f"{c}__report_figures"].items()
     }
-    parts = sections(data_source, conditions, rsna_score)
+    parts = sections(data_source, conditions, rsna_score, joint_metrics)
     return markdown_report(parts), html_report(parts, figures)

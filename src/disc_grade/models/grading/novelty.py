@@ -1,0 +1,123 @@
+"""A warning when a study is unlike the training data: how far its features lie from the
+training studies'.
+
+Per condition, each study is summarised by the mean of its targets' features (the chosen
+grader's encoder features and logits); the training split's study summaries define a Gaussian
+in a few principal components (shrunk covariance, Ledoit-Wolf), and a study's novelty is its
+Mahalanobis distance there, the largest over its conditions. The threshold is a quantile of the
+validation studies' novelty (in-site, never trained on), so about ``1 - quantile`` of in-site
+studies are flagged by chance; a scanner the training never saw should be flagged far more often.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.models.grading.context_grading import features_of
+
+
+def study_means(table: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """[studies, F] the mean feature vector of each study's targets, and each study's row
+    (``study_id`` and, where known, ``split``)."""
+    x = features_of(table)
+    keys = [c for c in ("study_id", "split") if c in table]
+    groups = table[keys].reset_index(drop=True)
+    frame = pd.DataFrame(x).assign(**{k: groups[k].to_numpy() for k in keys})
+    means = frame.groupby(keys, sort=True).mean()
+    return means.to_numpy(dtype=float), means.index.to_frame(index=False)
+
+
+def fit_gaussian(x: np.ndarray, n_components: int) -> dict:
+    """Mean, principal axes and the inverse of a shrunk covariance of ``x`` [n, F]."""
+    from sklearn.covariance import LedoitWolf
+
+    mean = x.mean(axis=0)
+    centred = x - mean
+    k = max(1, min(n_components, len(x) - 1, x.shape[1]))
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    axes = axes[:k]
+    covariance = LedoitWolf().fit(centred @ axes.T).covariance_
+    return {"mean": mean, "axes": axes, "precision": np.linalg.inv(covariance)}
+
+
+def distances(model: dict, x: np.ndarray) -> np.ndarray:
+    """[n] Mahalanobis distance of each row of ``x`` from the fitted Gaussian."""
+    z = (np.asarray(x, dtype=float) - model["mean"]) @ model["axes"].T
+    return np.sqrt(np.einsum("ij,jk,ik->i", z, model["precision"], z))
+
+
+def fit_novelty(tables: dict[str, pd.DataFrame], n_components: int, quantile: float) -> dict:
+    """Per condition a Gaussian of the training studies' summaries, and the threshold: the
+    ``quantile`` of the validation studies' novelty.
+
+    Raises:
+        ValueError: ``quantile`` outside (0, 1), or no condition with training and validation
+            studies.
+    """
+    if not 0 < quantile < 1:
+        raise ValueError(f"novelty.quantile must be in (0, 1), got {quantile}")
+    models = {}
+    for name, table in tables.items():
+        if table.empty or "f0" not in table:
+            continue
+        x, studies = study_means(table)
+        train = studies["split"].astype(str).to_numpy() == "train"
+        if train.sum() >= 3:
+            models[name] = fit_gaussian(x[train], n_components)
+    bundle = {"conditions": models, "threshold": float("inf")}
+    scores = novelty(bundle, tables)
+    validation = scores[scores["split"].astype(str) == "validation"]["novelty"]
+    if not models or validation.empty:
+        raise ValueError("novelty: needs a condition with training and validation studies")
+    bundle["threshold"] = float(np.quantile(validation, quantile))
+    return bundle
+
+
+def novelty(bundle: dict, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per study its novelty (the largest distance over its conditions), whether it passes the
+    threshold (``unlike_training``), and its ``split`` where the tables know it."""
+    parts = []
+    for name, model in bundle["conditions"].items():
+        table = tables.get(name)
+        if table is None or table.empty or "f0" not in table:
+            continue
+        x, studies = study_means(table)
+        parts.append(studies.assign(novelty=distances(model, x)))
+    if not parts:
+        return pd.DataFrame(columns=["study_id", "split", "novelty", "unlike_training"])
+    keys = [c for c in ("study_id", "split") if c in parts[0]]
+    scores = pd.concat(parts).groupby(keys, as_index=False)["novelty"].max()
+    return scores.assign(unlike_training=scores["novelty"] > bundle["threshold"])
+
+
+def as_tensors(bundle: dict) -> dict:
+    """The bundle with its arrays as tensors (a ``weights_only`` checkpoint holds no arrays)."""
+    import torch
+
+    return {
+        "threshold": float(bundle["threshold"]),
+        "conditions": {
+            name: {k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in m.items()}
+            for name, m in bundle["conditions"].items()
+        },
+    }
+
+
+def from_tensors(bundle: dict) -> dict:
+    """The inverse of ``as_tensors``."""
+    return {
+        "threshold": float(bundle["threshold"]),
+        "conditions": {
+            name: {k: np.asarray(v, dtype=float) for k, v in m.items()}
+            for name, m in bundle["conditions"].items()
+        },
+    }
+
+
+def flag_rates(scores: pd.DataFrame) -> dict[str, dict]:
+    """Per split the studies scored and the share flagged unlike the training data."""
+    return {
+        str(split): {"n_studies": int(len(rows)), "flagged": float(rows["unlike_training"].mean())}
+        for split, rows in scores.groupby("split")
+    }
