@@ -9,6 +9,7 @@ import pandas as pd
 from disc_grade.models.grading.context_grading import KEYS
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.grading.joint import grade_jointly, kept_conditions
+from disc_grade.models.grading.novelty import from_tensors, novelty
 from disc_grade.rsna import PROB_COLUMNS, SEVERITIES
 
 
@@ -64,9 +65,9 @@ def mark_unlike_training(
 ) -> dict[str, pd.DataFrame]:
     """Each condition's grades with its study's ``novelty`` and ``unlike_training`` (the
     warning: the study's features lie farther from the training studies' than the threshold
-    validation set; ``models.grading.novelty``). Without a fitted warning: NaN and False."""
-    from disc_grade.models.grading.novelty import from_tensors, novelty
-
+    validation set; ``models.grading.novelty``). Without a fitted warning: NaN and False. A
+    skipped condition's grades (no rows, no columns) pass through as they are: its study's
+    novelty comes from the conditions that graded it."""
     if not (bundle or {}).get("novelty"):
         return {n: g.assign(novelty=np.nan, unlike_training=False) for n, g in grades.items()}
     scores = novelty(from_tensors(bundle["novelty"]), features)[
@@ -74,6 +75,9 @@ def mark_unlike_training(
     ]
     out = {}
     for name, own in grades.items():
+        if "study_id" not in own.columns:
+            out[name] = own
+            continue
         marked = own.drop(columns=["novelty", "unlike_training"], errors="ignore").merge(
             scores, on="study_id", how="left"
         )
