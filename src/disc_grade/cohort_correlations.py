@@ -20,14 +20,10 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from disc_grade.conditions import spec_of_condition
 from disc_grade.rsna import CONDITIONS, FAMILIES, LEVELS, SEVERITIES, condition_family, label_column
 
-SHORT = {
-    c: c.replace("_neural_foraminal_narrowing", " foramen")
-    .replace("_subarticular_stenosis", " recess")
-    .replace("spinal_canal_stenosis", "canal")
-    for c in CONDITIONS
-}
+SHORT = {c: spec_of_condition(c).target_name(c) for c in CONDITIONS}
 RSNA_2024_CORRELATIONS: dict[str, float] = {
     "canal ~ left recess": 0.515,
     "canal ~ right recess": 0.515,

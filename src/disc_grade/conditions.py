@@ -58,6 +58,7 @@ class ConditionSpec:
     candidates: Candidates
     title: str  # the report's heading
     short: str  # what a table or a figure panel calls it
+    target: str  # one of its targets, as a sentence names it (a side's word goes before)
     read_on: str  # what the report says it is graded on
 
     def __post_init__(self) -> None:
@@ -103,6 +104,11 @@ class ConditionSpec:
         """Whether finding its targets needs the canal's points (midline, disc planes)."""
         return self.sided
 
+    def target_name(self, condition: str) -> str:
+        """One target of ``condition`` in words: ``canal``, ``left foramen``, ``right recess``."""
+        side = self.side_of_condition(condition)
+        return f"{side} {self.target}" if side else self.target
+
     def side_of_condition(self, condition: str) -> str | None:
         """``left``/``right`` of a sided condition, None for the canal."""
         return condition.split("_")[0] if self.sided else None
@@ -146,6 +152,7 @@ SPECS: dict[str, ConditionSpec] = {
             candidates="all",
             title="Spinal canal stenosis",
             short="canal",
+            target="canal",
             read_on="mid-sagittal T2 slices, one ROI per level",
         ),
         ConditionSpec(
@@ -159,6 +166,7 @@ SPECS: dict[str, ConditionSpec] = {
             candidates="side",
             title="Neural foraminal narrowing",
             short="foramina",
+            target="foramen",
             read_on="parasagittal T1 slices, one ROI per side and level",
         ),
         ConditionSpec(
@@ -172,6 +180,7 @@ SPECS: dict[str, ConditionSpec] = {
             candidates="level",
             title="Subarticular stenosis",
             short="recesses",
+            target="recess",
             read_on="axial T2 slices through each disc, one ROI per side and level",
         ),
     )
