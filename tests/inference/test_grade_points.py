@@ -90,7 +90,7 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     shipped = reported[reported["variant"] == "chosen"]
     inferred, features = grade_condition(
         held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
-        images, *graders.values(), calibration, chosen, context, priors, ROI, FINETUNING,
+        images, *graders.values(), calibration, chosen, context, priors, ROI, FINETUNING, {},
     )  # fmt: skip
     keys = ["study_id", "condition", "level"]
     both = shipped.merge(inferred, on=keys, suffixes=("_report", "_inference"), validate="1:1")
@@ -105,6 +105,36 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     assert same != with_context, "the chosen rows are the context head's where it is kept"
     assert (inferred["variant"] == ("scratch+context" if with_context else "scratch")).all()
     assert len(features) == len(held) and features.filter(like="f").shape[1] == 512 + 3
+
+
+def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
+    small_cohort, small_cohort_tables
+):
+    tables = small_cohort_tables
+    images = DicomTree(small_cohort[0] / "train_images")
+    targets, _ = align(tables, "foraminal")
+    held = targets[targets["split"] == "test"].reset_index(drop=True).assign(peak=1.0)
+    priors = training_priors(tables.train, tables.splits)
+    graders = _graders()
+    calibration = {v: {**as_trained(), "decision": "grader"} for v in graders}
+    chosen = {"variant": "scratch"}
+    reported, _ = grade_end_to_end(
+        _as_found(held, tables.series), tables.series, images, *graders.values(),
+        calibration, chosen, {"kept": False}, priors, ROI, FINETUNING,
+    )  # fmt: skip
+    inferred, _ = grade_condition(
+        held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
+        images, *graders.values(), calibration, chosen, {"kept": False}, priors, ROI, FINETUNING,
+        {"adapt_batchnorm": True},
+    )  # fmt: skip
+    keys = ["study_id", "condition", "level"]
+    adapted = reported[reported["variant"] == "chosen+adabn"].set_index(keys)
+    shipped = reported[reported["variant"] == "chosen"].set_index(keys)
+    rows = inferred.set_index(keys).loc[adapted.index]
+    assert len(adapted) == len(held) > 5
+    np.testing.assert_allclose(adapted[PROB_COLUMNS], rows[PROB_COLUMNS], atol=1e-6)
+    assert not np.allclose(shipped.loc[adapted.index, PROB_COLUMNS], adapted[PROB_COLUMNS])
+    assert (inferred["variant"] == "scratch+adabn").all()
 
 
 def test_a_context_head_of_another_variant_is_refused():

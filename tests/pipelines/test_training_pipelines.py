@@ -160,6 +160,7 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         "## How close to the data's limit\n",
         "RSNA score over all five conditions (in-site test)",
         "RSNA score over all five conditions (held-out-site test)",
+        "## A scanner the graders never saw: adaptation without labels\n",
     ):
         assert title in report, title
     assert report.index("## Summary") < report.index("## Contents") < report.index("## Data")

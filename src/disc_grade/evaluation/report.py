@@ -13,8 +13,9 @@ from disc_grade.conditions import CANAL, SPECS
 from disc_grade.evaluation.render import Section, contents, fmt
 from disc_grade.evaluation.report_choices import choices_section, context_section, ladder_section
 from disc_grade.evaluation.report_conditions import ba, condition_sections, s2n, variants
-from disc_grade.evaluation.report_joint import joint_section, novelty_line, novelty_section
+from disc_grade.evaluation.report_joint import joint_section
 from disc_grade.evaluation.report_limits import limits_section, rsna_section
+from disc_grade.evaluation.report_scanner import adaptation_section, novelty_line, novelty_section
 from disc_grade.evaluation.report_summary import CHANCE, PAPER, summary_section
 
 
@@ -64,6 +65,7 @@ def sections(
         context_section(conditions),
         joint_section(conditions),
         novelty_section(joint or {}),
+        adaptation_section(conditions),
         choices_section(conditions),
         *rsna_section(score),
         Section(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.dicom.extract import RoiSpec, extract_rois
+from disc_grade.models.grading.adapt import adapt_batchnorm
 from disc_grade.models.grading.context_grading import graded_in_context, grader_features
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.grading.predict import load_grader, predict
@@ -26,24 +27,37 @@ from disc_grade.rsna import PROB_COLUMNS
 @dataclass(frozen=True)
 class Grader:
     """What grades a condition's crops: the fine-tuned variant's weights and calibration, and the
-    study-context head validation kept over it (``context``: its bundle, or empty for none)."""
+    study-context head validation kept over it (``context``: its bundle, or empty for none);
+    ``adapt``: its BatchNorm statistics re-estimated on the crops it grades, all of one call
+    (``models.grading.adapt``: a new scanner's studies, without labels)."""
 
     variant: str
     weights: dict
     calibration: dict
     context: dict = field(default_factory=dict)
+    adapt: bool = False
 
     @property
     def name(self) -> str:
-        """The variant, ``+context`` where the study-context head grades."""
-        return self.variant + ("+context" if self.context.get("kept") else "")
+        """The variant, ``+context`` where the study-context head grades, ``+adabn`` where the
+        grader adapts to the crops it grades."""
+        return (
+            self.variant
+            + ("+context" if self.context.get("kept") else "")
+            + ("+adabn" if self.adapt else "")
+        )
 
     @classmethod
     def chosen(
-        cls, graders: dict[str, dict], calibration: dict, chosen_grader: dict, context_model: dict
+        cls,
+        graders: dict[str, dict],
+        calibration: dict,
+        chosen_grader: dict,
+        context_model: dict,
+        adapt: bool = False,
     ) -> Grader:
         """The grader validation chose (``chosen_grader``) with its calibration, and its
-        study-context head where validation kept one.
+        study-context head where validation kept one (``adapt``: see the class).
 
         Raises:
             ValueError: ``chosen_grader`` names no variant, or the context head was fitted on
@@ -58,7 +72,7 @@ class Grader:
                 f"context_model was fitted on '{context.get('variant')}', chosen_grader names "
                 f"'{variant}': rerun the train pipeline"
             )
-        return cls(variant, graders[variant], calibration[variant], context)
+        return cls(variant, graders[variant], calibration[variant], context, adapt)
 
 
 def crop_points(
@@ -103,6 +117,8 @@ def grade_points(
     rois, index, excluded = crop_points(points, series, images_root, roi, offsets_mm)
     device = select_device(finetuning["device"])
     model = load_grader(grader.weights, finetuning["encoder"], device)
+    if grader.adapt:
+        model = adapt_batchnorm(model, rois, device)
     probs, where = predict(model, rois, np.arange(len(rois)), device)
     calibration = grader.calibration
     features = grader_features(model, rois, device) if grader.context or with_features else None

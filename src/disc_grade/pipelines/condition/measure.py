@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,14 @@ def localised_crops(errors: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return rows, offsets
 
 
+def _end_to_end_table(graded: pd.DataFrame, name: str, roi: dict[str, Any]) -> pd.DataFrame:
+    """``predictions`` of crops graded at the localiser's points; no point truth where the
+    localiser chose another series than the reader's."""
+    unknown = ~graded["known"].to_numpy(dtype=bool)
+    graded.loc[unknown, ["point_x", "point_y"]] = np.nan
+    return as_predictions(graded, name, int(roi["size_px"]))
+
+
 def grade_end_to_end(
     localiser_errors: pd.DataFrame,
     series: pd.DataFrame,
@@ -140,7 +149,9 @@ def grade_end_to_end(
     """The held-out targets graded where the localiser (no label) found them, by the function
     inference grades with (``inference.grade_points``): every variant as trained and calibrated,
     and ``chosen``, what inference ships (the grader validation chose, with its study-context head
-    where validation kept one). The localisation head's error is measured on these crops against
+    where validation kept one), and ``chosen+adabn``, the same with its BatchNorm statistics
+    re-estimated on each split's crops alone (``models.grading.adapt``: how far adaptation
+    without labels recovers a new site). The localisation head's error is measured on these crops against
     the localiser's point (``the centre``). Targets not found or not cropped are listed."""
     rows, offsets = localised_crops(localiser_errors)
     graders = by_variant(contrastive_model, scratch_model, frozen_model)
@@ -151,16 +162,23 @@ def grade_end_to_end(
         graded, excluded = grade_points(
             rows, series, images.root, grader, label_priors, roi, finetuning, offsets
         )
-        unknown = ~graded["known"].to_numpy(dtype=bool)
-        graded.loc[unknown, ["point_x", "point_y"]] = np.nan
-        tables.append(as_predictions(graded, name, int(roi["size_px"])))
+        tables.append(_end_to_end_table(graded, name, roi))
+    n_graded = len(graded)
+    # the shipped grader adapted to each split's crops alone (a new site's studies, unlabelled)
+    adapted = replace(candidates["chosen"], adapt=True)
+    for split in rows["split"].unique():
+        at = (rows["split"] == split).to_numpy()
+        graded, _ = grade_points(
+            rows[at], series, images.root, adapted, label_priors, roi, finetuning, offsets[at]
+        )
+        tables.append(_end_to_end_table(graded, "chosen+adabn", roi))
     missed = localiser_errors[~localiser_errors["found"]].assign(
         reason="not found by the localiser"
     )
     excluded = pd.concat([excluded, missed[["study_id", "condition", "level", "reason"]]])
     logger.info(
         "end-to-end: %d held-out targets graded at localised points (chosen: %s), %d not",
-        len(graded),
+        n_graded,
         candidates["chosen"].name,
         len(excluded),
     )

@@ -113,16 +113,19 @@ def grade_condition(
     label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
+    inference: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The condition's found targets graded by ``grade_points`` (cropped centred, as the test
     crops are) with the grader validation chose (``chosen_grader``) and its study-context head
-    where validation kept one (``context_model``); the others flagged with why. Also the
+    where validation kept one (``context_model``), its BatchNorm statistics adapted to the
+    folder's crops where ``inference.adapt_batchnorm``; the others flagged with why. Also the
     grader's features of the graded targets, for the joint head (``apply_joint_head``)."""
     grader = Grader.chosen(
         by_variant(contrastive_model, scratch_model, frozen_model),
         calibration,
         chosen_grader,
         context_model,
+        adapt=bool(inference.get("adapt_batchnorm", False)),
     )
     graded, excluded, features = grade_points(
         targets, series, images.root, grader, label_priors, roi, finetuning, with_features=True

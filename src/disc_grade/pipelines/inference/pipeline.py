@@ -67,13 +67,14 @@ def _condition(name: str) -> Pipeline:
                 "label_priors",
                 "params:roi",
                 "params:finetuning",
+                "params:inference",
             ],
             ["inference_graded", "inference_features"],
             name="grade_targets",
         ),
     ]
     shared = SHARED if landmarks else SHARED - {"inference_landmarks"}
-    return Pipeline(nodes, namespace=name, inputs=shared)
+    return Pipeline(nodes, namespace=name, inputs=shared, parameters={"params:inference"})
 
 
 def create_pipeline(**kwargs) -> Pipeline:

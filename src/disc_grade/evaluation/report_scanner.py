@@ -1,0 +1,94 @@
+"""The report's sections on a scanner the graders never saw: how often the warning that a study
+is unlike the training data fires, and what adapting the graders' BatchNorm statistics to a
+site's unlabelled studies buys there."""
+
+from __future__ import annotations
+
+from disc_grade.conditions import SPECS
+from disc_grade.evaluation.render import Section, fmt
+from disc_grade.evaluation.report_limits import interval
+
+SPLIT_NAMES = {
+    "validation": "validation (sets the threshold)",
+    "test": "in-site test",
+    "external_test": "held-out site",
+}
+
+
+def novelty_section(joint: dict) -> Section | None:
+    """How often the warning that a study is unlike the training data fires, per split."""
+    own = (joint or {}).get("novelty") or {}
+    by_split = own.get("by_split") or {}
+    if not by_split:
+        return None
+    rows = [
+        [SPLIT_NAMES.get(split, split), fmt(r["n_studies"], "int"), fmt(r["flagged"], "pct")]
+        for split, r in by_split.items()
+        if split != "train"
+    ]
+    text = [
+        "Per study, the Mahalanobis distance of its targets' mean features (each condition's "
+        "chosen grader's) from the training studies', in a few principal components, the largest "
+        f"over its conditions; a study is flagged above {fmt(own.get('threshold'))}, the 95th "
+        "centile of the validation studies' (`joint.novelty`). Inference marks a flagged study "
+        "in `grades.csv` (`unlike_training`, `novelty`) and in its figure: a scanner unlike the "
+        "training ones is where grading breaks.",
+    ]
+    header = ["split", "studies", "flagged unlike the training data"]
+    return Section("Studies unlike the training data", text, header, rows)
+
+
+def novelty_line(joint: dict) -> str:
+    """One sentence for the summary: the flag rate in-site and on the held-out site."""
+    by_split = ((joint or {}).get("novelty") or {}).get("by_split") or {}
+    parts = [
+        f"{SPLIT_NAMES[s]} {fmt(by_split[s]['flagged'], 'pct')}"
+        for s in ("test", "external_test")
+        if s in by_split
+    ]
+    return ("Studies flagged unlike the training data: " + ", ".join(parts) + ".") if parts else ""
+
+
+def adaptation_section(conditions: dict[str, dict]) -> Section | None:
+    """Per trained condition, at the localiser's points: what inference ships, and the same grader
+    with its BatchNorm statistics re-estimated on each split's crops (``chosen+adabn``), in-site
+    and on the held-out site, beside the ceiling."""
+    header = ["condition", "grader", "in-site test [95% CI]", "held-out site [95% CI]"]
+    rows = []
+    for name, results in conditions.items():
+        end_to_end = results.get("end_to_end_metrics") or {}
+        if "chosen+adabn" not in end_to_end:
+            continue
+        for variant, label in (("chosen", "as shipped"), ("chosen+adabn", "BatchNorm adapted")):
+            by_split = end_to_end[variant]
+            rows.append(
+                [
+                    SPECS[name].title,
+                    label,
+                    *[
+                        fmt(by_split.get(s, {}).get("balanced_accuracy"), "pct")
+                        + interval(by_split.get(s, {}))
+                        for s in ("test", "external_test")
+                    ],
+                ]
+            )
+        ceiling = results.get("ceiling") or {}
+        if ceiling.get("available"):
+            rows.append(
+                [
+                    SPECS[name].title,
+                    "Bayes ceiling",
+                    fmt(ceiling.get("test"), "pct"),
+                    fmt(ceiling.get("external_test"), "pct"),
+                ]
+            )
+    if not rows:
+        return None
+    text = [
+        "Adaptation without labels (AdaBN): the grader validation chose keeps every learnt weight "
+        "and re-estimates its BatchNorm statistics on the crops of the studies it grades, here "
+        "each split's alone, as inference does on a folder of a new site's studies "
+        "(`inference.adapt_batchnorm`). No validation split holds another site, so validation "
+        "cannot choose it: it is measured here and left off by default.",
+    ]
+    return Section("A scanner the graders never saw: adaptation without labels", text, header, rows)
