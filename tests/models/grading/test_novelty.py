@@ -51,15 +51,16 @@ def _cohort(shift: float) -> pd.DataFrame:
     )
 
 
-def test_a_shifted_sites_studies_are_flagged_and_in_site_ones_are_not():
-    tables = {"spinal": _cohort(shift=1.0)}
+@pytest.mark.parametrize("shift", [1.0, -1.0])  # a scanner moves features either way
+def test_a_shifted_sites_studies_are_flagged_and_in_site_ones_are_not(shift):
+    tables = {"spinal": _cohort(shift=shift)}
     bundle = fit_novelty(tables, n_components=6, quantile=0.95)
     rates = flag_rates(novelty(bundle, tables))
     assert rates["external_test"]["flagged"] >= 0.5, rates  # the target: half or more
     assert rates["test"]["flagged"] <= 0.15, rates
     # the bundle survives a weights_only checkpoint and scores a new study alone
     stored = from_tensors(as_tensors(bundle))
-    shifted = _features(1, "new", 1.5, 9, 900).drop(columns=["split"])
+    shifted = _features(1, "new", 1.5 * shift, 9, 900).drop(columns=["split"])
     usual = _features(1, "new", 0.0, 9, 901).drop(columns=["split"])
     assert novelty(stored, {"spinal": shifted})["unlike_training"].all()
     assert not novelty(stored, {"spinal": usual})["unlike_training"].any()
