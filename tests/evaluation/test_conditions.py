@@ -211,6 +211,7 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
         "end_to_end_metrics": {
             "scratch": {"test": {"balanced_accuracy": 0.58}},
             "chosen": {"test": {"balanced_accuracy": 0.59}},
+            "chosen+adabn": {"test": {"balanced_accuracy": 0.57}},
         },
         "context_metrics": {
             "kept": False,
@@ -228,7 +229,7 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
                 ("random encoder", "53.0%", ""), ("features: linear probe", "80.0%", "67.0%"),
                 ("labelled point", "78.0%", "66.0%"), ("left neural foraminal", "71.0%", "61.0%"),
                 ("right neural foraminal", "", ""), ("study-context head", "75.0%", "75.0%"),
-                ("as inference grades", "", "59.0%")]  # fmt: skip
+                ("as inference grades", "", "59.0%"), ("BatchNorm adapted", "", "57.0%")]  # fmt: skip
     assert len(lines) == len(expected), ladder
     for line, (step, val, test) in zip(lines, expected, strict=True):
         cells = [c.strip() for c in line.strip("|").split("|")]

@@ -124,6 +124,14 @@ def _ladder_rows(name: str, results: dict) -> list[tuple[str, dict]]:
         else "as inference grades (the choice above), at the localiser's point and slice"
     )
     steps.append((what, {"test": shipped.get("test", {}).get("balanced_accuracy")}))
+    adapted = (results.get("end_to_end_metrics") or {}).get("chosen+adabn")
+    if adapted:
+        steps.append(
+            (
+                "  the same, BatchNorm adapted to the split's crops (measured, not chosen)",
+                {"test": adapted.get("test", {}).get("balanced_accuracy")},
+            )
+        )
     return steps
 
 
