@@ -70,17 +70,25 @@ def _as_found(targets: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-@pytest.mark.parametrize("with_context", [False, True])
-def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
-    small_cohort, small_cohort_tables, with_context
-):
-    tables = small_cohort_tables
+def _held_out(small_cohort, tables):
+    """The cohort's tables and images, its in-site test foramina as the localiser would find
+    them, the training priors, untrained graders and their as-trained calibration."""
     images = DicomTree(small_cohort[0] / "train_images")
     targets, _ = align(tables, "foraminal")
     held = targets[targets["split"] == "test"].reset_index(drop=True).assign(peak=1.0)
     priors = training_priors(tables.train, tables.splits)
     graders = _graders()
     calibration = {v: {**as_trained(), "decision": "grader"} for v in graders}
+    return tables, images, held, priors, graders, calibration
+
+
+@pytest.mark.parametrize("with_context", [False, True])
+def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
+    small_cohort, small_cohort_tables, with_context
+):
+    tables, images, held, priors, graders, calibration = _held_out(
+        small_cohort, small_cohort_tables
+    )
     context = _context_bundle(512 + 3) if with_context else {"kept": False}
     chosen = {"variant": "scratch"}
     reported, _ = grade_end_to_end(
@@ -110,13 +118,9 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
 def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
     small_cohort, small_cohort_tables
 ):
-    tables = small_cohort_tables
-    images = DicomTree(small_cohort[0] / "train_images")
-    targets, _ = align(tables, "foraminal")
-    held = targets[targets["split"] == "test"].reset_index(drop=True).assign(peak=1.0)
-    priors = training_priors(tables.train, tables.splits)
-    graders = _graders()
-    calibration = {v: {**as_trained(), "decision": "grader"} for v in graders}
+    tables, images, held, priors, graders, calibration = _held_out(
+        small_cohort, small_cohort_tables
+    )
     chosen = {"variant": "scratch"}
     reported, _ = grade_end_to_end(
         _as_found(held, tables.series), tables.series, images, *graders.values(),
