@@ -115,6 +115,21 @@ def grade_points(
         not be cropped, with why (and the features, ``with_features``).
     """
     rois, index, excluded = crop_points(points, series, images_root, roi, offsets_mm)
+    graded, features = grade_crops(rois, index, grader, label_priors, finetuning, with_features)
+    return (graded, excluded, features) if with_features else (graded, excluded)
+
+
+def grade_crops(
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    grader: Grader,
+    label_priors: pd.DataFrame,
+    finetuning: dict[str, Any],
+    with_features: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Crops already cut (``crop_points``: ``rois[i]`` is ``index``'s row ``i``) graded as
+    ``grade_points`` grades them; the features where ``with_features`` (else None). A grader
+    that adapts (``Grader.adapt``) adapts to these crops."""
     device = select_device(finetuning["device"])
     model = load_grader(grader.weights, finetuning["encoder"], device)
     if grader.adapt:
@@ -131,5 +146,4 @@ def grade_points(
         point_x_pred=where[:, 0],
         point_y_pred=where[:, 1],
     )
-    graded = calibrated_table(table, calibration, label_priors)
-    return (graded, excluded, features) if with_features else (graded, excluded)
+    return calibrated_table(table, calibration, label_priors), features

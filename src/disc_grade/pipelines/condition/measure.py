@@ -14,7 +14,7 @@ from disc_grade.datasets import DicomTree
 from disc_grade.evaluation import figures
 from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.metrics import evaluate_split
-from disc_grade.inference.grade_points import Grader, grade_points
+from disc_grade.inference.grade_points import Grader, crop_points, grade_crops
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.predict import as_predictions, load_grader
 from disc_grade.models.grading.saliency import gradcam
@@ -157,20 +157,18 @@ def grade_end_to_end(
     graders = by_variant(contrastive_model, scratch_model, frozen_model)
     candidates = {v: Grader(v, w, calibration[v]) for v, w in graders.items()}
     candidates["chosen"] = Grader.chosen(graders, calibration, chosen_grader, context_model)
+    rois, index, excluded = crop_points(rows, series, images.root, roi, offsets)  # cut once
     tables = []
     for name, grader in candidates.items():
-        graded, excluded = grade_points(
-            rows, series, images.root, grader, label_priors, roi, finetuning, offsets
-        )
+        graded, _ = grade_crops(rois, index, grader, label_priors, finetuning)
         tables.append(_end_to_end_table(graded, name, roi))
-    n_graded = len(graded)
+    n_graded = len(index)
     # the shipped grader adapted to each split's crops alone (a new site's studies, unlabelled)
     adapted = replace(candidates["chosen"], adapt=True)
-    for split in rows["split"].unique():
-        at = (rows["split"] == split).to_numpy()
-        graded, _ = grade_points(
-            rows[at], series, images.root, adapted, label_priors, roi, finetuning, offsets[at]
-        )
+    for split in index["split"].unique():
+        at = np.flatnonzero((index["split"] == split).to_numpy())
+        own = index.iloc[at].reset_index(drop=True).assign(roi=np.arange(len(at)))
+        graded, _ = grade_crops(rois[at], own, adapted, label_priors, finetuning)
         tables.append(_end_to_end_table(graded, "chosen+adabn", roi))
     missed = localiser_errors[~localiser_errors["found"]].assign(
         reason="not found by the localiser"
