@@ -33,8 +33,10 @@ def adapt_batchnorm(
     batch_size: int = 64,
     min_crops: int = MIN_CROPS,
 ) -> nn.Module:
-    """A copy of ``model`` whose BatchNorm statistics are those of ``rois`` (every crop weighs
-    the same: a cumulative average over batches), in eval mode; ``model`` is left as it was.
+    """A copy of ``model`` whose BatchNorm statistics are those of ``rois``, in eval mode;
+    ``model`` is left as it was. The statistics are PyTorch's cumulative average over batches
+    of ``batch_size``: each batch weighs the same, so the last, smaller one a little more per
+    crop; a last batch of one crop is skipped (it has no variance).
 
     With fewer than ``min_crops`` crops (or no BatchNorm layer) the copy keeps the training
     statistics, and the log says so.
@@ -57,7 +59,7 @@ def adapt_batchnorm(
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            if len(batch) < 2:  # a batch of one has no variance; the cumulative average skips it
+            if len(batch) < 2:
                 continue
             adapted(roi_batch(rois, batch, device))
     for layer in layers:
