@@ -82,8 +82,13 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     )
     assert len(no_t2) == 1
     site = truth.loc[truth["study_id"] == no_t2[0], "site"].iloc[0]
-    # the foramina's study-context head grades whatever validation says (context.use: true)
-    params = {**params, "foraminal": {**params["foraminal"], "context": {"use": True}}}
+    # the foramina's study-context head grades whatever validation says (context.use: true); the
+    # canal's choice weighs a leave-site-out fold
+    params = {
+        **params,
+        "foraminal": {**params["foraminal"], "context": {"use": True}},
+        "spinal": {**params["spinal"], "leave_site_out": {"max_sites": 1}},
+    }
     run_kedro(
         kedro_project, "train", {**params, "split": {"holdout_sites": [f"phantom site {site}"]}}
     )
@@ -135,6 +140,13 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         for name in CONDITION_NAMES
     }
     assert all(c["variant"] in VARIANTS and not c["overridden"] for c in chosen.values())
+    folds = pd.read_parquet(data / "07_model_output/spinal/site_fold_predictions.parquet")
+    left_out = folds.loc[folds["split"] == "site_out", "study_id"]
+    assert len(left_out) and not set(left_out) & set(splits.index[splits["split"] == "test"])
+    assert chosen["spinal"]["leave_site_out"]["used"], chosen["spinal"]["leave_site_out"]
+    assert "max_sites is 0" in chosen["foraminal"]["leave_site_out"]["why"]
+    report = (data / "08_reporting/report.md").read_text()
+    assert "choices across sites" in report
     context = {
         name: json.loads((data / f"08_reporting/{name}/context.json").read_text())
         for name in CONDITION_NAMES

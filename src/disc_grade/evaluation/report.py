@@ -15,7 +15,12 @@ from disc_grade.evaluation.report_choices import choices_section, context_sectio
 from disc_grade.evaluation.report_conditions import ba, condition_sections, s2n, variants
 from disc_grade.evaluation.report_joint import joint_section
 from disc_grade.evaluation.report_limits import limits_section, rsna_section
-from disc_grade.evaluation.report_scanner import adaptation_section, novelty_line, novelty_section
+from disc_grade.evaluation.report_scanner import (
+    adaptation_section,
+    leave_site_out_section,
+    novelty_line,
+    novelty_section,
+)
 from disc_grade.evaluation.report_summary import CHANCE, PAPER, summary_section
 
 
@@ -65,6 +70,7 @@ def sections(
         context_section(conditions),
         joint_section(conditions),
         novelty_section(joint or {}),
+        leave_site_out_section(conditions),
         adaptation_section(conditions),
         choices_section(conditions),
         *rsna_section(score),

@@ -1,6 +1,6 @@
 """The report's sections on a scanner the graders never saw: how often the warning that a study
-is unlike the training data fires, and what adapting the graders' BatchNorm statistics to a
-site's unlabelled studies buys there."""
+is unlike the training data fires, what the leave-site-out folds said of each candidate, and what
+adapting the graders' BatchNorm statistics to a site's unlabelled studies buys there."""
 
 from __future__ import annotations
 
@@ -88,7 +88,71 @@ def adaptation_section(conditions: dict[str, dict]) -> Section | None:
         "Adaptation without labels (AdaBN): the grader validation chose keeps every learnt weight "
         "and re-estimates its BatchNorm statistics on the crops of the studies it grades, here "
         "each split's alone, as inference does on a folder of a new site's studies "
-        "(`inference.adapt_batchnorm`). No validation split holds another site, so validation "
-        "cannot choose it: it is measured here and left off by default.",
+        "(`inference.adapt_batchnorm`). Whether inference adapts by default is decided by the "
+        "leave-site-out folds where there are some (the section before), else it does not.",
     ]
     return Section("A scanner the graders never saw: adaptation without labels", text, header, rows)
+
+
+def _site_rows(name: str, chosen: dict) -> list[list[str]]:
+    weighed = chosen.get("leave_site_out") or {}
+    rows = []
+    for variant, figures in (chosen.get("validation") or {}).items():
+        folds = (weighed.get("by_variant") or {}).get(variant) or {}
+        in_site = figures.get("in_site_score", figures.get("score"))
+        marks = [
+            mark
+            for mark, key in (("in-site choice", "chosen_in_site"), ("chosen", "variant"))
+            if chosen.get(key) == variant
+        ]
+        rows.append(
+            [
+                SPECS[name].title,
+                variant + (f" ({', '.join(marks)})" if marks else ""),
+                fmt(-in_site) if chosen.get("by") == "log_loss" else fmt(in_site, "pct"),
+                fmt(folds.get("log_loss")),
+                fmt(folds.get("log_loss_adapted")),
+                fmt(folds.get("adapted_share_won"), "pct"),
+                "yes" if folds.get("adapt_batchnorm") else ("no" if folds else "-"),
+            ]
+        )
+    return rows
+
+
+def leave_site_out_section(conditions: dict[str, dict]) -> Section | None:
+    """Per trained condition and candidate: its in-site validation score, its log loss on the
+    training sites its fold models never saw (as trained and with BatchNorm adapted), and how the
+    choice weighed them; or that the choice was in-site only, and why."""
+    rows, why = [], {}
+    for name, results in conditions.items():
+        chosen = results.get("chosen_grader") or {}
+        weighed = chosen.get("leave_site_out") or {}
+        if not chosen.get("validation"):
+            continue
+        if not weighed.get("used"):
+            why[SPECS[name].title] = weighed.get("why", "in-site validation only")
+            continue
+        rows += _site_rows(name, chosen)
+    if not rows and not why:
+        return None
+    text = [
+        "Leave-site-out folds (`leave_site_out`): each of a few training sites is left out in "
+        "turn, the contrastive encoder and every candidate grader are trained again on the other "
+        "sites' training studies and grade the left-out site's training and validation studies, "
+        "calibrated as they ship (on their own in-site validation rows); no fold sees the site it "
+        "scores or any test study. The choice then weighs both: "
+        "(1 - `weight`) x the in-site score - `weight` x the left-out sites' log loss, adapted "
+        "where adapting its BatchNorm statistics to the left-out site won `confidence` of the "
+        "study resamples, which also decides whether inference adapts by default.",
+    ]
+    text += [f"{condition}: {reason}." for condition, reason in why.items()]
+    header = [
+        "condition",
+        "candidate",
+        "in-site validation",
+        "left-out sites log loss",
+        "adapted",
+        "adapting won",
+        "adapt kept",
+    ]
+    return Section("A scanner the graders never saw: choices across sites", text, header, rows)

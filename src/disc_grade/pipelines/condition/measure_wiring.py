@@ -3,7 +3,7 @@ ceiling and floor, figures, Grad-CAM, and grading at the localiser's points."""
 
 from kedro.pipeline import Node
 
-from disc_grade.pipelines.condition import bundle, calibrate, context, grade, measure
+from disc_grade.pipelines.condition import bundle, calibrate, context, grade, measure, site_choice
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -38,10 +38,20 @@ def choose() -> list[Node]:
     """The grader validation chooses, then the study-context head against it."""
     return [
         skippable_node(
-            calibrate.choose_grader,
-            ["predictions", "calibration", "params:selection"],
+            site_choice.choose_across_sites,
+            [
+                "predictions",
+                "calibration",
+                "params:selection",
+                "site_fold_predictions",
+                "label_priors",
+                "params:calibration",
+                "params:evaluation",
+                "params:leave_site_out",
+            ],
             "chosen_grader",
             nothing,
+            name="choose_grader",
         ),
         skippable_node(
             context.grade_in_context,

@@ -12,7 +12,7 @@ without a training target is skipped node by node (``skip``).
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.condition import align, grade, localise
+from disc_grade.pipelines.condition import align, grade, localise, site_choice
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.measure_wiring import (
     bundle_nodes,
@@ -158,6 +158,21 @@ def _grade() -> list[Node]:
             ["disc_rois", "roi_index", "phantom_truth", "params:pretraining"],
             ["encoder", "pretraining_curve", "pretraining_curves_figure", "encoder_probe"],
             skipped(dict, empty_frame, skipped_figure, nothing),
+            arg=1,
+        ),
+        skippable_node(
+            site_choice.grade_left_out_sites,
+            [
+                "disc_rois",
+                "roi_index",
+                "study_splits",
+                "params:pretraining",
+                "finetuning_settings",
+                "params:finetuning_variants",
+                "params:leave_site_out",
+            ],
+            "site_fold_predictions",
+            site_choice.no_folds,
             arg=1,
         ),
     ]

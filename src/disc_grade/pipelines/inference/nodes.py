@@ -99,6 +99,22 @@ def locate_inference_landmarks(
     return landmarks_of(canal_targets, dicom_index)
 
 
+def adapts(inference: dict[str, Any], chosen_grader: dict) -> bool:
+    """Whether the grader's BatchNorm statistics adapt to the folder's crops:
+    ``inference.adapt_batchnorm`` where it is true or false, else (null) what the leave-site-out
+    folds decided for the chosen grader (``chosen_grader.adapt_batchnorm``; false without folds).
+
+    Raises:
+        ValueError: ``adapt_batchnorm`` is neither null nor a boolean.
+    """
+    setting = inference.get("adapt_batchnorm")
+    if setting is None:
+        return bool(chosen_grader.get("adapt_batchnorm", False))
+    if not isinstance(setting, bool):
+        raise ValueError(f"inference.adapt_batchnorm must be null, true or false, got {setting!r}")
+    return setting
+
+
 def grade_condition(
     targets: pd.DataFrame,
     missing: pd.DataFrame,
@@ -118,14 +134,14 @@ def grade_condition(
     """The condition's found targets graded by ``grade_points`` (cropped centred, as the test
     crops are) with the grader validation chose (``chosen_grader``) and its study-context head
     where validation kept one (``context_model``), its BatchNorm statistics adapted to the
-    folder's crops where ``inference.adapt_batchnorm``; the others flagged with why. Also the
+    folder's crops where ``adapts``; the others flagged with why. Also the
     grader's features of the graded targets, for the joint head (``apply_joint_head``)."""
     grader = Grader.chosen(
         by_variant(contrastive_model, scratch_model, frozen_model),
         calibration,
         chosen_grader,
         context_model,
-        adapt=bool(inference.get("adapt_batchnorm", False)),
+        adapt=adapts(inference, chosen_grader),
     )
     graded, excluded, features = grade_points(
         targets, series, images.root, grader, label_priors, roi, finetuning, with_features=True

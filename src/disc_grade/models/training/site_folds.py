@@ -1,0 +1,142 @@
+"""Leave-site-out folds: every candidate grader trained again without one training site, then
+graded on that site, as it would grade a scanner it never saw.
+
+A choice made on in-site validation cannot see how a candidate fares on a new scanner. Here each
+of up to ``max_sites`` training sites is left out in turn: the contrastive encoder is pretrained
+again and every variant fine-tuned again on the training studies of the other sites (its epoch
+chosen on their validation studies), then grades the left-out site's training and validation
+studies twice: as trained, and with its BatchNorm statistics re-estimated on that site's crops
+(AdaBN, ``models.grading.adapt``). No fold sees the site it scores, and no fold reads a test
+study.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.dicom.series import UNKNOWN_SITE
+from disc_grade.models.grading.adapt import adapt_batchnorm
+from disc_grade.models.grading.predict import predict, prediction_table
+from disc_grade.models.training.device import select_device
+from disc_grade.models.training.engine import LoopConfig
+from disc_grade.models.training.finetune import finetune_grader
+from disc_grade.models.training.pretrain import pretrain_encoder
+
+logger = logging.getLogger(__name__)
+SITE_OUT = "site_out"  # the split a fold gives the site it leaves out
+FOLD_SPLITS = ("train", "validation")
+FOLD_COLUMNS = ["fold_site", "adapted"]
+
+
+def fold_sites(sites: pd.Series, splits: pd.Series, max_sites: int | None) -> list[str]:
+    """The sites to leave out in turn: known sites with training studies, the largest first
+    (by training studies, then by name), at most ``max_sites`` (None: all). Fewer than two
+    training sites leave nothing out: a fold would have nothing to train on.
+
+    Args:
+        sites, splits: per study (or per row), its site and split.
+
+    Raises:
+        ValueError: ``max_sites`` below 0.
+    """
+    if max_sites is not None and int(max_sites) < 0:
+        raise ValueError(f"leave_site_out.max_sites must be null or >= 0, got {max_sites}")
+    train = pd.Series(sites[(splits == "train").to_numpy()].to_numpy(), dtype="string")
+    counts = train[train.notna() & (train != UNKNOWN_SITE)].value_counts()
+    if len(counts) < 2:
+        return []
+    order = sorted(counts.index, key=lambda s: (-int(counts[s]), str(s)))
+    return [str(s) for s in order[: None if max_sites is None else int(max_sites)]]
+
+
+def fold_rows(sites: np.ndarray, splits: np.ndarray, site: str) -> tuple[np.ndarray, np.ndarray]:
+    """The fold that leaves ``site`` out: the positions of its rows (every training and
+    validation row; no test row) and the split each gets there (``site``'s rows: ``SITE_OUT``,
+    the others their own)."""
+    rows = np.flatnonzero(np.isin(splits, FOLD_SPLITS))
+    fold_split = np.where(sites[rows] == site, SITE_OUT, splits[rows]).astype(object)
+    return rows, fold_split
+
+
+def _fold_encoder(rois: np.ndarray, index: pd.DataFrame, pretraining: dict) -> dict:
+    train = np.flatnonzero(index["split"].to_numpy() == "train")
+    labels = index["label"].to_numpy(dtype=np.int64)[train]
+    weights, _ = pretrain_encoder(rois[train], pretraining, labels=labels)
+    return weights
+
+
+def _one_fold(
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    site: str,
+    pretraining: dict,
+    finetuning: dict,
+    variants: list[dict],
+) -> list[pd.DataFrame]:
+    needs_encoder = any(v["init"] == "pretrained" for v in variants)
+    encoder = _fold_encoder(rois, index, pretraining) if needs_encoder else None
+    device = select_device(LoopConfig.from_params(finetuning).device)
+    out_rows = np.flatnonzero(index["split"].to_numpy() == SITE_OUT)
+    tables = []
+    for variant in variants:
+        model, _, plain = finetune_grader(rois, index, encoder, finetuning, variant)
+        adapted_model = adapt_batchnorm(model, rois[out_rows], device)
+        probs, points = predict(adapted_model, rois, out_rows, device)
+        adapted = prediction_table(
+            index.iloc[out_rows], probs, points, variant["name"], rois.shape[-1]
+        )
+        tables += [plain.assign(adapted=False), adapted.assign(adapted=True)]
+    return [t.assign(fold_site=site) for t in tables]
+
+
+def leave_site_out(
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    sites: pd.Series,
+    pretraining: dict,
+    finetuning: dict,
+    variants: list[dict],
+    max_sites: int | None,
+) -> pd.DataFrame:
+    """Per fold (a training site left out, ``fold_sites``) and variant, the ``predictions`` rows
+    of the fold's model on its validation rows (the other sites' validation studies, to calibrate
+    it) and on the left-out site's rows (split ``SITE_OUT``), these once as trained and once
+    adapted (``adapted``); with ``fold_site``. Empty when nothing is left out.
+
+    Args:
+        index: ``roi_index`` (row ``i`` describes ``rois[i]``).
+        sites: each row's site (``index``'s study's).
+        pretraining, finetuning, variants: the condition's settings, as the graders it ships
+            were trained with (checkpoints are not written for folds).
+    """
+    splits = index["split"].astype(str).to_numpy()
+    site_values = sites.astype("string").fillna(UNKNOWN_SITE).to_numpy()
+    chosen = fold_sites(pd.Series(site_values), pd.Series(splits), max_sites)
+    tables = []
+    for k, site in enumerate(chosen, start=1):
+        rows, fold_split = fold_rows(site_values, splits, site)
+        if (fold_split == "train").sum() < 2 or not (fold_split == "validation").any():
+            logger.warning(
+                "leave-site-out: '%s' not left out: the other sites have %d training and %d "
+                "validation ROIs (a fold needs 2 and 1)",
+                site,
+                int((fold_split == "train").sum()),
+                int((fold_split == "validation").sum()),
+            )
+            continue
+        fold_index = index.iloc[rows].assign(split=fold_split).reset_index(drop=True)
+        logger.info(
+            "leave-site-out fold %d/%d: '%s' left out (%d of its ROIs graded; %d training ROIs)",
+            k,
+            len(chosen),
+            site,
+            int((fold_split == SITE_OUT).sum()),
+            int((fold_split == "train").sum()),
+        )
+        tables += _one_fold(rois[rows], fold_index, site, pretraining, finetuning, variants)
+    if not tables:
+        return pd.DataFrame()
+    return pd.concat(tables, ignore_index=True)

@@ -1,0 +1,139 @@
+"""Nodes: leave-site-out folds (``models.training.site_folds``) and what they say of each
+candidate: its log loss on sites it never trained on, as trained and with BatchNorm adapted."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.evaluation.log_loss import weighted_log_loss
+from disc_grade.models.grading.calibration import paired_gain
+from disc_grade.models.grading.decision import calibrated_table
+from disc_grade.models.training.site_folds import SITE_OUT, leave_site_out
+from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, choose_grader
+from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.pipelines.condition.skip import empty_predictions
+from disc_grade.rsna import PROB_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+
+def grade_left_out_sites(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    study_splits: pd.DataFrame,
+    pretraining: dict[str, Any],
+    finetuning: dict[str, Any],
+    variants: dict[str, dict],
+    leave_site_out_params: dict[str, Any],
+) -> pd.DataFrame:
+    """Every variant trained once per leave-site-out fold and graded on the site it left out
+    (``models.training.site_folds``); at most ``leave_site_out.max_sites`` folds (0: none, the
+    CPU demo's default; null: every training site). Empty without folds."""
+    max_sites = leave_site_out_params.get("max_sites", 0)
+    if max_sites == 0 or not len(roi_index):
+        return no_folds()
+    site_of = study_splits.drop_duplicates("study_id").set_index("study_id")["site"]
+    sites = roi_index["study_id"].map(site_of)
+    folds = leave_site_out(
+        np.asarray(disc_rois),
+        roi_index,
+        sites,
+        pretraining,
+        finetuning,
+        [variants[v] for v in VARIANTS],
+        None if max_sites is None else int(max_sites),
+    )
+    return folds if len(folds) else no_folds()
+
+
+def no_folds() -> pd.DataFrame:
+    """``site_fold_predictions`` without a fold."""
+    return empty_predictions().assign(fold_site=pd.Series(dtype=str), adapted=pd.Series(dtype=bool))
+
+
+def _variant_on_left_out_sites(
+    folds: pd.DataFrame, label_priors: pd.DataFrame, calibration: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One variant's left-out rows over every fold, calibrated as it ships: per fold, fitted on
+    that fold model's own validation rows, then applied to its left-out rows as trained and as
+    adapted (inference calibrates an adapted grader with its unadapted calibration too)."""
+    plain, adapted = [], []
+    for _, fold in folds.groupby("fold_site", sort=True):
+        own = fold[~fold["adapted"]].drop(columns=["fold_site", "adapted"])
+        fitted, calibrated = calibrate_on_validation(own, label_priors, calibration)
+        plain.append(calibrated[calibrated["split"] == SITE_OUT])
+        rows = fold[fold["adapted"]].drop(columns=["fold_site", "adapted"])
+        adapted.append(calibrated_table(rows, fitted, label_priors))
+    return pd.concat(plain, ignore_index=True), pd.concat(adapted, ignore_index=True)
+
+
+def left_out_site_scores(
+    site_fold_predictions: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    calibration: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> dict[str, dict]:
+    """Per variant, the calibrated weighted log loss of its fold models on the sites they left
+    out, as trained and adapted, and the share of study resamples in which adapting lowered it.
+    Empty without folds."""
+    if site_fold_predictions.empty:
+        return {}
+    scores = {}
+    for variant, folds in site_fold_predictions.groupby("variant", sort=False):
+        plain, adapted = _variant_on_left_out_sites(folds, label_priors, calibration)
+        keys = ["study_id", "condition", "level"]
+        plain, adapted = (t.sort_values(keys, ignore_index=True) for t in (plain, adapted))
+        if not plain[keys].equals(adapted[keys]):
+            raise ValueError(f"site_fold_predictions[{variant}]: adapted rows differ from plain")
+        labels = plain["label"].to_numpy(dtype=int)
+        p_plain = plain[PROB_COLUMNS].to_numpy(float)
+        p_adapted = adapted[PROB_COLUMNS].to_numpy(float)
+        gain = paired_gain(
+            p_adapted,
+            p_plain,
+            labels,
+            plain["study_id"].to_numpy(),
+            int(evaluation.get("n_resamples", 1000)),
+            int(evaluation.get("seed", 0)),
+        )
+        scores[str(variant)] = {
+            "sites": sorted(folds["fold_site"].astype(str).unique().tolist()),
+            "n_targets": int(len(plain)),
+            "n_studies": int(plain["study_id"].nunique()),
+            "log_loss": weighted_log_loss(labels, p_plain),
+            "log_loss_adapted": weighted_log_loss(labels, p_adapted),
+            "adapted_share_won": gain["share_won"],
+        }
+        logger.info(
+            "leave-site-out[%s]: log loss %.4f as trained, %.4f adapted (adapting won %.0f%% of "
+            "study resamples) on %d targets of %s",
+            variant,
+            scores[str(variant)]["log_loss"],
+            scores[str(variant)]["log_loss_adapted"],
+            100 * gain["share_won"],
+            len(plain),
+            scores[str(variant)]["sites"],
+        )
+    return scores
+
+
+def choose_across_sites(
+    predictions: pd.DataFrame,
+    calibration: dict,
+    selection: dict[str, Any],
+    site_fold_predictions: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    calibration_params: dict[str, Any],
+    evaluation: dict[str, Any],
+    leave_site_out_params: dict[str, Any],
+) -> dict:
+    """The grader validation chooses (``calibrate.choose_grader``), the left-out sites' log
+    loss weighing in where there are folds."""
+    scores = left_out_site_scores(
+        site_fold_predictions, label_priors, calibration_params, evaluation
+    )
+    return choose_grader(predictions, calibration, selection, scores, leave_site_out_params)
