@@ -17,7 +17,11 @@ import pandas as pd
 
 from disc_grade.dicom.extract import RoiSpec, extract_rois
 from disc_grade.models.grading.adapt import adapt_batchnorm
-from disc_grade.models.grading.context_grading import graded_in_context, grader_features
+from disc_grade.models.grading.context_grading import (
+    features_table,
+    graded_in_context,
+    grader_features,
+)
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.grading.predict import load_grader, predict
 from disc_grade.models.training.device import select_device
@@ -97,15 +101,16 @@ def grade_points(
     finetuning: dict[str, Any],
     offsets_mm: np.ndarray | None = None,
     with_features: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame] | tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, pd.DataFrame] | tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every point of ``points`` cropped by the training cropper and graded.
 
     Args:
         points: one row per target (``study_id``, ``condition``, ``level``, ``series_id``,
             ``slice_rank``, ``x``, ``y`` and whatever else travels along).
         offsets_mm: [n, 2] how far each crop's centre lies from its point (None: centred).
-        with_features: also return the grader's features and logits of each graded row
-            (``context_grading.grader_features``: what the joint head reads).
+        with_features: also return the grader's features and logits of each graded row and its
+            crop's image statistics (``context_grading.features_table``: what the joint head
+            and the novelty warning read).
 
     Returns:
         The cropped rows (the crop index, ``extract_rois``) with the grader's own probabilities
@@ -126,9 +131,10 @@ def grade_crops(
     label_priors: pd.DataFrame,
     finetuning: dict[str, Any],
     with_features: bool = False,
-) -> tuple[pd.DataFrame, np.ndarray | None]:
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Crops already cut (``crop_points``: ``rois[i]`` is ``index``'s row ``i``) graded as
-    ``grade_points`` grades them; the features where ``with_features`` (else None). A grader
+    ``grade_points`` grades them; where ``with_features`` (else None) the grader's features and
+    the crops' image statistics (``context_grading.features_table``). A grader
     that adapts (``Grader.adapt``) adapts to these crops."""
     device = select_device(finetuning["device"])
     model = load_grader(grader.weights, finetuning["encoder"], device)
@@ -146,4 +152,5 @@ def grade_crops(
         point_x_pred=where[:, 0],
         point_y_pred=where[:, 1],
     )
-    return calibrated_table(table, calibration, label_priors), features
+    table = calibrated_table(table, calibration, label_priors)
+    return table, (features_table(features, index, rois) if with_features else None)

@@ -75,3 +75,45 @@ def test_without_a_shift_the_held_out_site_is_flagged_as_rarely_as_in_site():
 def test_a_bad_quantile_is_named():
     with pytest.raises(ValueError, match="novelty.quantile"):
         fit_novelty({"spinal": _cohort(0.0)}, 6, 1.5)
+
+
+def _crops(n: int, noise: float, seed: int, scale: float = 1.0) -> np.ndarray:
+    """[n, 3, 32, 32] a bright band of varying width on a gradient, three slices, with noise."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0.1, 0.4, 32)[None, :]
+    crops = np.empty((n, 3, 32, 32), dtype=np.float32)
+    for i in range(n):
+        band = np.zeros((32, 32))
+        half = int(rng.integers(2, 7))
+        band[:, 16 - half : 16 + half] = 0.8
+        for c in range(3):
+            crops[i, c] = ramp + band + rng.normal(0, noise, (32, 32))
+    return scale * crops
+
+
+def test_image_statistics_ignore_the_stored_scale_and_see_the_noise():
+    from disc_grade.models.grading.image_statistics import image_statistics
+
+    crops = _crops(20, 0.03, 0)
+    assert np.allclose(image_statistics(crops), image_statistics(_crops(20, 0.03, 0, 7.0)), 1e-4)
+    noisier = image_statistics(_crops(20, 0.08, 0))
+    assert (noisier[:, 0] > 2 * image_statistics(crops)[:, 0]).all()  # noise, relative
+    assert np.isnan(image_statistics(np.ones((1, 3, 8, 8)))[:, 0]).all()
+
+
+def test_a_noisier_scanner_is_flagged_by_its_images_when_the_features_do_not_move():
+    from disc_grade.models.grading.image_statistics import STATISTICS, image_statistics
+
+    table = _cohort(shift=0.0)  # the grader's features do not see the scanner
+    noise = table["split"].map({"external_test": 0.07}).fillna(0.03).to_numpy()
+    stats = np.concatenate(
+        [image_statistics(_crops(1, sigma, seed)) for seed, sigma in enumerate(noise)]
+    )
+    tables = {"spinal": table.assign(**dict(zip(STATISTICS, stats.T, strict=True)))}
+    rates = flag_rates(novelty(fit_novelty(tables, 6, 0.95), tables))
+    assert rates["external_test"]["flagged"] >= 0.5, rates
+    assert rates["test"]["flagged"] <= 0.15, rates
+    without = {"spinal": table}  # the features alone cannot tell
+    assert flag_rates(novelty(fit_novelty(without, 6, 0.95), without))["external_test"][
+        "flagged"
+    ] <= 0.2

@@ -15,6 +15,7 @@ import torch
 
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context import ContextHead, fit_head, head_probabilities
+from disc_grade.models.grading.image_statistics import STATISTICS, image_statistics
 from disc_grade.models.training.probe import encode
 
 HEADS = ("per_target", "context")  # the per-target head is the context head without attention
@@ -161,13 +162,20 @@ def graded_in_context(bundle: dict, features: np.ndarray, index: pd.DataFrame) -
     return head_raw(from_bundle(bundle), bundle["head"], features, index, np.arange(len(index)))
 
 
-def features_table(features: np.ndarray, index: pd.DataFrame) -> pd.DataFrame:
+def features_table(
+    features: np.ndarray, index: pd.DataFrame, rois: np.ndarray | None = None
+) -> pd.DataFrame:
     """The chosen grader's ``features`` of every row of ``index`` as a table keyed like the
-    predictions (``KEYS``, ``split``, ``label``; ``f0`` .. ``f<F-1>``), for the joint head."""
+    predictions (``KEYS``, ``split``, ``label``; ``f0`` .. ``f<F-1>``), for the joint head and
+    the novelty warning; with ``rois`` (row ``i`` is ``index``'s row ``i``) also their image
+    statistics (``image_statistics.STATISTICS``), for the warning."""
     keys = index[[c for c in (*KEYS, "split", "label") if c in index]].reset_index(drop=True)
     keys = keys.astype({"study_id": "int64"})
     columns = [f"f{i}" for i in range(features.shape[1])]
-    return pd.concat([keys, pd.DataFrame(features, columns=columns)], axis=1)
+    parts = [keys, pd.DataFrame(features, columns=columns)]
+    if rois is not None:
+        parts.append(pd.DataFrame(image_statistics(rois), columns=list(STATISTICS)))
+    return pd.concat(parts, axis=1)
 
 
 def features_of(table: pd.DataFrame) -> np.ndarray:

@@ -1,12 +1,15 @@
 """A warning when a study is unlike the training data: how far its features lie from the
 training studies'.
 
-Per condition, each study is summarised by the mean of its targets' features (the chosen
-grader's encoder features and logits); the training split's study summaries define a Gaussian
-in a few principal components (shrunk covariance, Ledoit-Wolf), and a study's novelty is its
-Mahalanobis distance there, the largest over its conditions. The threshold is a quantile of the
-validation studies' novelty (in-site, never trained on), so about ``1 - quantile`` of in-site
-studies are flagged by chance; a scanner the training never saw should be flagged far more often.
+Per condition, each study is summarised twice by the mean over its targets: of the chosen
+grader's encoder features and logits, and of its crops' image statistics (noise, sharpness,
+contrast, slice spacing: ``models.grading.image_statistics``, where the features table has them).
+The training split's study summaries define a Gaussian in a few principal components (shrunk
+covariance, Ledoit-Wolf) for each; a study's distance there (Mahalanobis) is divided by the
+training studies' median distance, so both summaries speak on one scale, and its novelty is the
+largest over its conditions and both summaries. The threshold is a quantile of the validation
+studies' novelty (in-site, never trained on), so about ``1 - quantile`` of in-site studies are
+flagged by chance; a scanner the training never saw should be flagged far more often.
 """
 
 from __future__ import annotations
@@ -14,13 +17,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.models.grading.context_grading import features_of
+from disc_grade.models.grading.image_statistics import STATISTICS
+
+IMAGE = "/image"  # the suffix of a condition's image-statistics entry
 
 
-def study_means(table: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """[studies, F] the mean feature vector of each study's targets, and each study's row
-    (``study_id`` and, where known, ``split``)."""
-    x = features_of(table)
+def summary_columns(table: pd.DataFrame, kind: str) -> list[str]:
+    """The columns a summary reads: the grader's features (``f0`` ..) or the image statistics."""
+    if kind == IMAGE:
+        return [c for c in STATISTICS if c in table]
+    return [c for c in table.columns if c.startswith("f") and c[1:].isdigit()]
+
+
+def study_means(table: pd.DataFrame, kind: str = "") -> tuple[np.ndarray, pd.DataFrame]:
+    """[studies, F] the mean of each study's targets' features (``kind`` ``IMAGE``: image
+    statistics; NaN rows left out), and each study's row (``study_id`` and, where known,
+    ``split``)."""
+    columns = summary_columns(table, kind)
+    table = table[np.isfinite(table[columns].to_numpy(dtype=float)).all(axis=1)]
+    x = table[columns].to_numpy(dtype=np.float64)
     keys = [c for c in ("study_id", "split") if c in table]
     groups = table[keys].reset_index(drop=True)
     frame = pd.DataFrame(x).assign(**{k: groups[k].to_numpy() for k in keys})
@@ -38,13 +53,17 @@ def fit_gaussian(x: np.ndarray, n_components: int) -> dict:
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
     axes = axes[:k]
     covariance = LedoitWolf().fit(centred @ axes.T).covariance_
-    return {"mean": mean, "axes": axes, "precision": np.linalg.inv(covariance)}
+    model = {"mean": mean, "axes": axes, "precision": np.linalg.inv(covariance), "scale": 1.0}
+    model["scale"] = float(np.median(distances(model, x))) or 1.0
+    return model
 
 
 def distances(model: dict, x: np.ndarray) -> np.ndarray:
-    """[n] Mahalanobis distance of each row of ``x`` from the fitted Gaussian."""
+    """[n] Mahalanobis distance of each row of ``x`` from the fitted Gaussian, over the training
+    rows' median distance."""
     z = (np.asarray(x, dtype=float) - model["mean"]) @ model["axes"].T
-    return np.sqrt(np.einsum("ij,jk,ik->i", z, model["precision"], z))
+    scale = float(model.get("scale", 1.0))
+    return np.sqrt(np.einsum("ij,jk,ik->i", z, model["precision"], z)) / scale
 
 
 def fit_novelty(tables: dict[str, pd.DataFrame], n_components: int, quantile: float) -> dict:
@@ -59,12 +78,13 @@ def fit_novelty(tables: dict[str, pd.DataFrame], n_components: int, quantile: fl
         raise ValueError(f"novelty.quantile must be in (0, 1), got {quantile}")
     models = {}
     for name, table in tables.items():
-        if table.empty or "f0" not in table:
-            continue
-        x, studies = study_means(table)
-        train = studies["split"].astype(str).to_numpy() == "train"
-        if train.sum() >= 3:
-            models[name] = fit_gaussian(x[train], n_components)
+        for kind in ("", IMAGE):
+            if table.empty or not summary_columns(table, kind):
+                continue
+            x, studies = study_means(table, kind)
+            train = studies["split"].astype(str).to_numpy() == "train"
+            if train.sum() >= 3:
+                models[name + kind] = fit_gaussian(x[train], n_components)
     bundle = {"conditions": models, "threshold": float("inf")}
     scores = novelty(bundle, tables)
     validation = scores[scores["split"].astype(str) == "validation"]["novelty"]
@@ -78,11 +98,12 @@ def novelty(bundle: dict, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per study its novelty (the largest distance over its conditions), whether it passes the
     threshold (``unlike_training``), and its ``split`` where the tables know it."""
     parts = []
-    for name, model in bundle["conditions"].items():
+    for key, model in bundle["conditions"].items():
+        name, kind = (key.removesuffix(IMAGE), IMAGE) if key.endswith(IMAGE) else (key, "")
         table = tables.get(name)
-        if table is None or table.empty or "f0" not in table:
+        if table is None or table.empty or not summary_columns(table, kind):
             continue
-        x, studies = study_means(table)
+        x, studies = study_means(table, kind)
         parts.append(studies.assign(novelty=distances(model, x)))
     if not parts:
         return pd.DataFrame(columns=["study_id", "split", "novelty", "unlike_training"])

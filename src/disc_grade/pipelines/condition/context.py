@@ -174,7 +174,7 @@ def grade_in_context(
         {**model, "kept": bool(kept), "variant": variant},
         json_ready(metrics),
         tables["context"].reset_index(drop=True),
-        features_table(features, index).assign(
+        features_table(features, index, np.asarray(disc_rois)).assign(
             shipped_variant=variant,
             shipped_method=shipped_method(calibration, variant, calibrations["context"], kept),
         ),

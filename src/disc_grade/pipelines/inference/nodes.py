@@ -24,7 +24,6 @@ from disc_grade.inference.joint import mark_unlike_training, regrade
 from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
-from disc_grade.models.grading.context_grading import features_table
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.pipelines.condition.localise import find_settings
 from disc_grade.rsna import PROB_COLUMNS
@@ -150,7 +149,7 @@ def grade_condition(
         [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
         ignore_index=True,
     )
-    return graded_rows(graded, flagged, grader.name), features_table(features, graded)
+    return graded_rows(graded, flagged, grader.name), features
 
 
 def apply_joint_head(
