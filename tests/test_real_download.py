@@ -214,8 +214,10 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
     (project / "conf" / "local" / "parameters_evaluation.yml").write_text(
         "evaluation:\n  n_resamples: 60\n"
     )
-    local = as_user(project, [activate, second], {})
-    assert ran(local) == TRAIN_STAGES
+    # `dvc status` names every stage whose own dependencies changed: what the next repro reruns
+    local = as_user(project, [activate, "dvc status --json"], {})
+    changed = {name.split("@")[0] for name in json.loads(local.strip().splitlines()[-1])}
+    assert TRAIN_STAGES <= changed, changed
     assert digests(project / "data/01_raw/rsna") == before, "a raw file changed"
     status = as_user(project, [activate, "dvc status data/01_raw/rsna.dvc"], {})
     assert "modified" not in status

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from disc_grade.dicom.mirror import mirror_sides
 from disc_grade.dicom.pixels import read_pixels
 from disc_grade.dicom.roi import crop_stack, neighbour_ranks, robust_range, roi_centre
 
@@ -25,11 +26,13 @@ PIXELS_UNREADABLE = "pixel_decode_failed"
 
 @dataclass(frozen=True)
 class RoiSpec:
-    """How ROIs are cut: output size (px), physical extent (mm) and slices per ROI."""
+    """How ROIs are cut: output size (px), physical extent (mm), slices per ROI, and whether a
+    sided target's crop is turned so its lateral side lies the same way (``dicom.mirror``)."""
 
     size_px: int
     extent_mm: float
     n_channels: int
+    mirror_sides: bool = False
 
     @classmethod
     def from_params(cls, params: dict) -> RoiSpec:
@@ -41,7 +44,12 @@ class RoiSpec:
         missing = [k for k in ("size_px", "extent_mm", "n_channels") if k not in params]
         if missing:
             raise ValueError(f"roi parameters lack {missing} (see conf/base/parameters_roi.yml)")
-        spec = cls(int(params["size_px"]), float(params["extent_mm"]), int(params["n_channels"]))
+        spec = cls(
+            int(params["size_px"]),
+            float(params["extent_mm"]),
+            int(params["n_channels"]),
+            bool(params.get("mirror_sides", False)),
+        )
         if (
             spec.size_px < 8
             or spec.extent_mm <= 0
@@ -163,6 +171,8 @@ def extract_rois(
 
     Args:
         offsets_mm: [n, 2] shift (x, y; mm) of each crop's centre from its point; None: centred.
+        spec: with ``mirror_sides`` every crop of a sided target is turned so its lateral side
+            lies the same way (``dicom.mirror``; the index says how each was turned).
     """
     offsets = np.zeros((len(discs), 2)) if offsets_mm is None else np.asarray(offsets_mm, float)
     discs = discs.assign(offset_x_mm=offsets[:, 0], offset_y_mm=offsets[:, 1])
@@ -213,4 +223,6 @@ def extract_rois(
         reason=info.loc[~ok, "reason"].to_numpy(), detail=info.loc[~ok, "detail"].to_numpy()
     )
     kept = rois if ok.all() else rois[ok]  # no copy in the usual case
+    if spec.mirror_sides:
+        kept, index = mirror_sides(kept, index, series)
     return kept, index, exclusions.reset_index(drop=True)

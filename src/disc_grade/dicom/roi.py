@@ -17,10 +17,24 @@ def roi_centre(size_px: int) -> float:
     return (size_px - 1) / 2
 
 
+def _mirror_symmetric(n: int, stride: int) -> np.ndarray:
+    """Every ``stride``-th of ``n`` indices counted from the nearer end: the same pixels in an
+    image and in its mirror image."""
+    index = np.arange(n)
+    return index[np.minimum(index, n - 1 - index) % stride == 0]
+
+
 def robust_range(slices: Sequence[np.ndarray], stride: int = 2) -> tuple[float, float]:
-    """Low and high intensity percentiles over a series' decoded slices (every ``stride``-th pixel)."""
+    """Low and high intensity percentiles over a series' decoded slices (every ``stride``-th
+    row, and every ``stride``-th column counted from the nearer side, so that a slice mirrored
+    left-to-right gets the same range)."""
     values = np.concatenate(
-        [np.asarray(s, dtype=np.float32)[::stride, ::stride].ravel() for s in slices]
+        [
+            np.asarray(s, dtype=np.float32)[
+                ::stride, _mirror_symmetric(np.shape(s)[1], stride)
+            ].ravel()
+            for s in slices
+        ]
     )
     low, high = np.percentile(values, [LOW_PERCENTILE, HIGH_PERCENTILE])
     return float(low), float(max(high, low + 1e-3))

@@ -37,6 +37,8 @@ SERIES_COLUMNS = {
     "pixel_spacing_row": "float64",
     "pixel_spacing_col": "float64",
     "slice_spacing": "float64",
+    "normal_x": "float64",  # LPS x of the slice normal (+: towards the patient's left)
+    "column_x": "float64",  # LPS x of the direction the image's columns run in
     "instances_in_order": "object",
     "positions_in_order": "object",
     "status": "string",
@@ -85,10 +87,14 @@ def _one_series(files: pd.DataFrame, n_not_ok: int) -> dict:
     try:
         row["plane"] = plane_of(orientation[0])
         order, along = spatial_order(position_of(files), orientation[0])
+        row["normal_x"] = float(slice_normal(orientation[0])[0])
+        row["column_x"] = float(orientation[0][0])
     except ValueError as exc:
         return {
             **row,
             "plane": None,
+            "normal_x": np.nan,
+            "column_x": np.nan,
             "instances_in_order": [],
             "positions_in_order": [],
             "slice_spacing": np.nan,
@@ -134,6 +140,8 @@ def build_series_table(dicom_index: pd.DataFrame) -> pd.DataFrame:
                     "pixel_spacing_row": np.nan,
                     "pixel_spacing_col": np.nan,
                     "slice_spacing": np.nan,
+                    "normal_x": np.nan,
+                    "column_x": np.nan,
                     "instances_in_order": [],
                     "positions_in_order": [],
                     "status": "no_readable_files",

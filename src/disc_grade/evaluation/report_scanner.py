@@ -28,7 +28,9 @@ def novelty_section(joint: dict) -> Section | None:
     ]
     text = [
         "Per study, the Mahalanobis distance of its targets' mean features (each condition's "
-        "chosen grader's) from the training studies', in a few principal components, the largest "
+        "chosen grader's) and of their crops' mean image statistics (relative noise, sharpness, "
+        "histogram shape, neighbouring-slice correlation) from the training studies', each in a "
+        "few principal components and over the training studies' median distance, the largest "
         f"over its conditions; a study is flagged above {fmt(own.get('threshold'))}, the 95th "
         "centile of the validation studies' (`joint.novelty`). Inference marks a flagged study "
         "in `grades.csv` (`unlike_training`, `novelty`) and in its figure: a scanner unlike the "
