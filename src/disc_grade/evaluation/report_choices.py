@@ -123,12 +123,24 @@ def _ladder_rows(name: str, results: dict) -> list[tuple[str, dict]]:
         if (results.get("joint") or {}).get("kept")
         else "as inference grades (the choice above), at the localiser's point and slice"
     )
+    if (results.get("chosen_grader") or {}).get("adapt_batchnorm"):
+        what = "the chosen grader at the localiser's point and slice, before inference adapts it"
     steps.append((what, {"test": shipped.get("test", {}).get("balanced_accuracy")}))
     adapted = (results.get("end_to_end_metrics") or {}).get("chosen+adabn")
     if adapted:
+        weighed = (results.get("chosen_grader") or {}).get("leave_site_out") or {}
+        decided = (
+            (
+                "kept by the leave-site-out folds"
+                if results["chosen_grader"].get("adapt_batchnorm")
+                else "rejected by the leave-site-out folds"
+            )
+            if weighed.get("used")
+            else "measured, not chosen: no leave-site-out folds"
+        )
         steps.append(
             (
-                "  the same, BatchNorm adapted to the split's crops (measured, not chosen)",
+                f"  the same, BatchNorm adapted to the split's crops ({decided})",
                 {"test": adapted.get("test", {}).get("balanced_accuracy")},
             )
         )
