@@ -114,6 +114,7 @@ def test_a_noisier_scanner_is_flagged_by_its_images_when_the_features_do_not_mov
     assert rates["external_test"]["flagged"] >= 0.5, rates
     assert rates["test"]["flagged"] <= 0.15, rates
     without = {"spinal": table}  # the features alone cannot tell
-    assert flag_rates(novelty(fit_novelty(without, 6, 0.95), without))["external_test"][
-        "flagged"
-    ] <= 0.2
+    assert (
+        flag_rates(novelty(fit_novelty(without, 6, 0.95), without))["external_test"]["flagged"]
+        <= 0.2
+    )

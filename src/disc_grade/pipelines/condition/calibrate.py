@@ -158,6 +158,11 @@ def _weighed(
     }
 
 
+def _best(scores: dict[str, float]) -> str:
+    """The variant of the highest score (NaN lowest; a tie goes to the first in ``VARIANTS``)."""
+    return max(VARIANTS, key=lambda v: (np.nan_to_num(scores[v], nan=-np.inf), -VARIANTS.index(v)))
+
+
 def choose_grader(
     predictions: pd.DataFrame,
     calibration: dict,
@@ -169,8 +174,9 @@ def choose_grader(
     validated by study within the validation split, so no row scores a fit it took part in) or
     ``balanced_accuracy`` (validation). ``selection.variant`` names one instead.
 
-    With leave-site-out folds (``site_scores``: ``site_choice.left_out_site_scores``) the log loss on sites a variant never trained on weighs in (``leave_site_out.weight``), and
-    they decide whether inference adapts the chosen grader's BatchNorm to a new folder
+    With leave-site-out folds (``site_scores``: ``site_choice.left_out_site_scores``) the log
+    loss on sites a variant never trained on weighs in (``leave_site_out.weight``), and they
+    decide whether inference adapts the chosen grader's BatchNorm to a new folder
     (``adapt_batchnorm``); without them the choice is in-site and says so.
 
     Raises:
@@ -185,12 +191,7 @@ def choose_grader(
         own = predictions[predictions["variant"] == variant]
         in_site[variant] = validation_score(calibration.get(variant, {}), own, by)
     scores, weighed = _weighed(in_site, site_scores or {}, by, leave_site_out or {})
-    chosen = max(
-        VARIANTS, key=lambda v: (np.nan_to_num(scores[v], nan=-np.inf), -VARIANTS.index(v))
-    )
-    in_site_choice = max(
-        VARIANTS, key=lambda v: (np.nan_to_num(in_site[v], nan=-np.inf), -VARIANTS.index(v))
-    )
+    chosen, in_site_choice = _best(scores), _best(in_site)
     override = params.get("variant")
     if override is not None and override not in VARIANTS:
         raise ValueError(
