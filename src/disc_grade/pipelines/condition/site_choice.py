@@ -12,7 +12,7 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.grading.decision import calibrated_table
-from disc_grade.models.training.site_folds import SITE_OUT, leave_site_out
+from disc_grade.models.training.site_folds import FOLD_COLUMNS, SITE_OUT, leave_site_out
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, choose_grader
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import empty_predictions
@@ -63,10 +63,10 @@ def _variant_on_left_out_sites(
     adapted (inference calibrates an adapted grader with its unadapted calibration too)."""
     plain, adapted = [], []
     for _, fold in folds.groupby("fold_site", sort=True):
-        own = fold[~fold["adapted"]].drop(columns=["fold_site", "adapted"])
+        own = fold[~fold["adapted"]].drop(columns=FOLD_COLUMNS)
         fitted, calibrated = calibrate_on_validation(own, label_priors, calibration)
         plain.append(calibrated[calibrated["split"] == SITE_OUT])
-        rows = fold[fold["adapted"]].drop(columns=["fold_site", "adapted"])
+        rows = fold[fold["adapted"]].drop(columns=FOLD_COLUMNS)
         adapted.append(calibrated_table(rows, fitted, label_priors))
     return pd.concat(plain, ignore_index=True), pd.concat(adapted, ignore_index=True)
 
