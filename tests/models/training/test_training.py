@@ -111,10 +111,13 @@ def test_finetuning_is_deterministic_on_cpu():
         assert torch.equal(v, b.state_dict()[k]), k
 
 
-def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("average_epochs", [0.0, 1.0])
+def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path, average_epochs):
+    """With a weight average too: the checkpoint carries it."""
     rois, index = tiny_rois()
+    params = {**PARAMS, "average_epochs": average_epochs}
     whole, _, pred_whole = finetune_grader(
-        rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "whole.ckpt"
+        rois, index, None, params, VARIANT, checkpoint=tmp_path / "whole.ckpt"
     )
     # interrupted after one epoch, then resumed from the checkpoint
     original = finetune_module.fit
@@ -124,11 +127,11 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path):
 
     finetune_module.fit = interrupted
     try:
-        finetune_grader(rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "resumed.ckpt")
+        finetune_grader(rois, index, None, params, VARIANT, checkpoint=tmp_path / "resumed.ckpt")
     finally:
         finetune_module.fit = original
     resumed, curve, pred_resumed = finetune_grader(
-        rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "resumed.ckpt"
+        rois, index, None, params, VARIANT, checkpoint=tmp_path / "resumed.ckpt"
     )
     assert len(curve) == PARAMS["epochs"]
     pd.testing.assert_frame_equal(pred_whole, pred_resumed)
