@@ -98,6 +98,20 @@ def test_image_statistics_ignore_the_stored_scale_and_see_the_noise():
     assert np.allclose(image_statistics(crops), image_statistics(_crops(20, 0.03, 0, 7.0)), 1e-4)
     noisier = image_statistics(_crops(20, 0.08, 0))
     assert (noisier[:, 0] > 2 * image_statistics(crops)[:, 0]).all()  # noise, relative
+
+
+def test_no_crop_gives_an_empty_statistics_table():
+    """A study none of whose targets a condition could crop (the localiser found no point):
+    its features table is empty, not an error."""
+    import pandas as pd
+
+    from disc_grade.models.grading.context_grading import features_table
+    from disc_grade.models.grading.image_statistics import STATISTICS, image_statistics
+
+    assert image_statistics(np.zeros((0, 3, 16, 16), dtype=np.float16)).shape == (0, 5)
+    index = pd.DataFrame({"study_id": [], "level": [], "side": [], "split": []})
+    table = features_table(np.zeros((0, 4)), index, np.zeros((0, 3, 16, 16)))
+    assert table.empty and set(STATISTICS) <= set(table.columns)
     assert np.isnan(image_statistics(np.ones((1, 3, 8, 8)))[:, 0]).all()
 
 

@@ -22,9 +22,11 @@ def image_statistics(rois: np.ndarray) -> np.ndarray:
     sigma of neighbouring-pixel differences), sharpness (the mean gradient magnitude), the
     median and the mean (where they lie between the 2nd and 98th centiles), each relative to
     that 2-98 range; and the correlation of the outer channels (the neighbouring slices), which
-    falls as slices lie further apart. NaN for a crop of one value."""
+    falls as slices lie further apart. NaN for a crop of one value; [0, 5] for no crop."""
     x = np.asarray(rois, dtype=np.float32)
     n, channels = x.shape[:2]
+    if n == 0:  # a study none of whose targets could be cropped
+        return np.empty((0, len(STATISTICS)))
     mid = x[:, channels // 2].reshape(n, -1)
     low, median, high = np.percentile(mid, [2, 50, 98], axis=1)
     span = np.where(high > low, high - low, np.nan)
