@@ -49,9 +49,10 @@ def encoder_from_params(params: dict | None, in_channels: int) -> nn.Module:
             f"encoder.window must be 0 or an odd number of slices <= the ROI's {in_channels}, "
             f"got {window}"
         )
+    settings = {k: int(v) for k, v in params.items()}
     if not window or window == in_channels:
-        return build_encoder(**{k: int(v) for k, v in params.items()}, in_channels=in_channels)
-    backbone = build_encoder(**{k: int(v) for k, v in params.items()}, in_channels=window)
+        return build_encoder(**settings, in_channels=in_channels)
+    backbone = build_encoder(**settings, in_channels=window)
     return SliceSequenceEncoder(backbone, n_slices=in_channels, window=window)
 
 
