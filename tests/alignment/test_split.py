@@ -56,6 +56,16 @@ def test_folds_cover_the_non_test_studies():
     splits = assign_splits(_studies(_discs()), {**PARAMS, "n_folds": 3})
     assert (splits.loc[splits.split == "test", "fold"] == -1).all()
     assert set(splits.loc[splits.split != "test", "fold"]) == {0, 1, 2}
+    # each split is dealt over the folds in turn, so every fold's complement has validation
+    # studies to stop on, and the same split does not change with the folds
+    for split in ("train", "validation"):
+        counts = splits.loc[splits.split == split, "fold"].value_counts()
+        assert set(counts.index) == {0, 1, 2} and counts.max() - counts.min() <= 1, split
+    plain = assign_splits(_studies(_discs()), PARAMS)
+    assert plain["split"].equals(splits["split"]) and (plain["fold"] == -1).all()
+    n_validation = int((splits["split"] == "validation").sum())
+    with pytest.raises(ValueError, match="validation studies"):
+        assign_splits(_studies(_discs()), {**PARAMS, "n_folds": n_validation + 1})
 
 
 @pytest.mark.parametrize(

@@ -89,9 +89,14 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         "foraminal": {**params["foraminal"], "context": {"use": True}},
         "spinal": {**params["spinal"], "leave_site_out": {"max_sites": 1}},
     }
-    run_kedro(
-        kedro_project, "train", {**params, "split": {"holdout_sites": [f"phantom site {site}"]}}
-    )
+    # two study folds (a validation study in each): the variant is chosen out of fold
+    split = {
+        "holdout_sites": [f"phantom site {site}"],
+        "n_folds": 2,
+        "train": 0.5,
+        "validation": 0.3,
+    }
+    run_kedro(kedro_project, "train", {**params, "split": split})
     data = kedro_project / "data"
     splits = pd.read_parquet(data / "02_intermediate/study_splits.parquet").set_index("study_id")
     assert splits.loc[no_t2[0], "split"] == "external_test"
@@ -145,8 +150,16 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     assert len(left_out) and not set(left_out) & set(splits.index[splits["split"] == "test"])
     assert chosen["spinal"]["leave_site_out"]["used"], chosen["spinal"]["leave_site_out"]
     assert "max_sites is 0" in chosen["foraminal"]["leave_site_out"]["why"]
+    test_ids = set(splits.index[splits["split"].isin(["test", "external_test"])])
+    for name in CONDITION_NAMES:
+        oof = pd.read_parquet(data / f"07_model_output/{name}/study_fold_predictions.parquet")
+        left_out = oof[oof["split"] == "fold_out"]
+        assert set(left_out["fold_left_out"]) == {0, 1} and not set(left_out["study_id"]) & test_ids
+        for _, rows in left_out.groupby("variant"):
+            assert not rows.duplicated(["study_id", "condition", "level"]).any()
+        assert chosen[name]["out_of_fold"]["used"], chosen[name]["out_of_fold"]
     report = (data / "08_reporting/report.md").read_text()
-    assert "choices across sites" in report
+    assert "choices across sites" in report and "What each technique bought" in report
     context = {
         name: json.loads((data / f"08_reporting/{name}/context.json").read_text())
         for name in CONDITION_NAMES

@@ -115,16 +115,17 @@ def assign_splits(
     rng = np.random.default_rng(int(params["seed"]))
     worst, site = studies["worst_label"], studies["site"]
     rows = []
+    dealt = {"train": 0, "validation": 0}  # each split dealt over the folds in turn, across strata
     for stratum, group in worst.groupby(worst, sort=True):
         ids = group.index.to_numpy(dtype=np.int64)
         ids = ids[rng.permutation(len(ids))]
         positions = (np.arange(len(ids)) + 0.5) / len(ids)
         split_index = np.searchsorted(fractions, positions, side="right").clip(max=len(SPLITS) - 1)
-        fold_counter = 0
         for study_id, s in zip(ids, split_index, strict=True):
             fold = -1
-            if n_folds and SPLITS[s] != "test":
-                fold, fold_counter = fold_counter % n_folds, fold_counter + 1
+            if n_folds and SPLITS[s] in dealt:
+                fold = dealt[SPLITS[s]] % n_folds
+                dealt[SPLITS[s]] += 1
             rows.append(
                 {
                     "study_id": int(study_id),
@@ -134,6 +135,11 @@ def assign_splits(
                     "site": site[study_id],
                 }
             )
+    if n_folds and dealt["validation"] < n_folds:
+        raise ValueError(
+            f"split.n_folds {n_folds} needs at least as many validation studies (each fold's "
+            f"models stop on the other folds' validation studies), got {dealt['validation']}"
+        )
     inside = pd.DataFrame(rows, columns=list(SPLIT_COLUMNS))
     frames = [f for f in (inside, external) if len(f)]
     table = pd.concat(frames, ignore_index=True) if frames else inside

@@ -22,6 +22,7 @@ from disc_grade.evaluation.report_scanner import (
     novelty_section,
 )
 from disc_grade.evaluation.report_summary import CHANCE, PAPER, summary_section
+from disc_grade.evaluation.report_techniques import techniques_section
 
 
 def paper_section(canal: dict) -> Section | None:
@@ -73,6 +74,7 @@ def sections(
         leave_site_out_section(conditions),
         adaptation_section(conditions),
         choices_section(conditions),
+        techniques_section(conditions),
         *rsna_section(score),
         Section(
             "Label efficiency and the pretraining ablation",

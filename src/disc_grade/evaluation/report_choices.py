@@ -15,7 +15,7 @@ HEAD_NAMES = {
 }
 
 
-def _kept(context: dict) -> str:
+def kept_verdict(context: dict) -> str:
     """``yes``/``no`` and, where compared, the paired figures against the grader."""
     paired, text = context.get("paired") or {}, "yes" if context.get("kept") else "no"
     if paired.get("share_won") is not None:
@@ -54,7 +54,7 @@ def context_section(conditions: dict[str, dict]) -> Section | None:
                     fmt(val.get("balanced_accuracy"), "pct"),
                     fmt(test.get("balanced_accuracy"), "pct") + interval(test),
                     fmt(test.get("log_loss")),
-                    _kept(context) if head == "context" else "",
+                    kept_verdict(context) if head == "context" else "",
                 ]
             )
     if not rows:
@@ -204,9 +204,11 @@ def _choice_rows(results: dict) -> list[tuple[str, dict, str]]:
     chosen = results.get("chosen_grader") or {}
     if chosen.get("variant"):
         scores = {v: f.get("score") for v, f in chosen.get("validation", {}).items()}
+        folded = (chosen.get("out_of_fold") or {}).get("used")
+        where = "out-of-fold" if folded else "validation"
         rows.append(
             (
-                f"grader (validation {chosen.get('by')}; higher is better)",
+                f"grader ({where} {chosen.get('by')}; higher is better)",
                 scores,
                 chosen["variant"] + (" (set)" if chosen.get("overridden") else ""),
             )

@@ -15,7 +15,7 @@ from disc_grade.models.grading.calibration import (
     paired_gain,
 )
 from disc_grade.models.grading.decision import calibrated_table, decide
-from disc_grade.pipelines.condition.calibrate import choose_grader, validation_figures
+from disc_grade.pipelines.condition.choice import choose_grader, validation_figures
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS, SPINAL
 
 

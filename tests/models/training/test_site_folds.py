@@ -35,8 +35,9 @@ def test_fold_sites_are_the_known_training_sites_largest_first():
         fold_sites(sites, splits, -1)
 
 
-def test_a_fold_never_trains_or_stops_on_the_site_it_scores(monkeypatch):
-    rois, index, sites = _cohort()
+def spy_on_training(monkeypatch) -> list[tuple[str, object]]:
+    """What every fold trains: ("finetune", its index) and ("pretrain", its number of ROIs), in
+    order, while the folds train as they do."""
     seen = []
     real_finetune, real_pretrain = site_folds.finetune_grader, site_folds.pretrain_encoder
 
@@ -50,6 +51,12 @@ def test_a_fold_never_trains_or_stops_on_the_site_it_scores(monkeypatch):
 
     monkeypatch.setattr(site_folds, "finetune_grader", finetune)
     monkeypatch.setattr(site_folds, "pretrain_encoder", pretrain)
+    return seen
+
+
+def test_a_fold_never_trains_or_stops_on_the_site_it_scores(monkeypatch):
+    rois, index, sites = _cohort()
+    seen = spy_on_training(monkeypatch)
     table = leave_site_out(rois, index, sites, PARAMS, PARAMS, [VARIANT, CONTRASTIVE], None)
 
     site_of = dict(zip(index["study_id"], sites, strict=False))

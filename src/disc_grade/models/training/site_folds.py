@@ -52,12 +52,14 @@ def fold_sites(sites: pd.Series, splits: pd.Series, max_sites: int | None) -> li
     return [str(s) for s in order[: None if max_sites is None else int(max_sites)]]
 
 
-def fold_rows(sites: np.ndarray, splits: np.ndarray, site: str) -> tuple[np.ndarray, np.ndarray]:
-    """The fold that leaves ``site`` out: the positions of its rows (every training and
-    validation row; no test row) and the split each gets there (``site``'s rows: ``SITE_OUT``,
-    the others their own)."""
+def fold_rows(
+    groups: np.ndarray, splits: np.ndarray, group: object, out_split: str = SITE_OUT
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fold that leaves ``group`` out (a site, or a fold of studies): the positions of its
+    rows (every training and validation row; no test row) and the split each gets there
+    (``group``'s rows: ``out_split``, the others their own)."""
     rows = np.flatnonzero(np.isin(splits, FOLD_SPLITS))
-    fold_split = np.where(sites[rows] == site, SITE_OUT, splits[rows]).astype(object)
+    fold_split = np.where(groups[rows] == group, out_split, splits[rows]).astype(object)
     return rows, fold_split
 
 
@@ -68,28 +70,35 @@ def _fold_encoder(rois: np.ndarray, index: pd.DataFrame, pretraining: dict) -> d
     return weights
 
 
-def _one_fold(
+def grade_fold(
     rois: np.ndarray,
     index: pd.DataFrame,
-    site: str,
     pretraining: dict,
     finetuning: dict,
     variants: list[dict],
+    out_split: str = SITE_OUT,
+    adapt: bool = True,
 ) -> list[pd.DataFrame]:
+    """One fold (``index``'s splits as ``fold_rows`` gives them): the encoder pretrained again on
+    its training rows where a variant needs it, every variant fine-tuned on them, and its
+    ``predictions`` rows on the fold's validation and ``out_split`` rows, with ``adapted``; the
+    ``out_split`` rows once more with BatchNorm adapted to them where ``adapt``."""
     needs_encoder = any(v["init"] == "pretrained" for v in variants)
     encoder = _fold_encoder(rois, index, pretraining) if needs_encoder else None
     device = select_device(LoopConfig.from_params(finetuning).device)
-    out_rows = np.flatnonzero(index["split"].to_numpy() == SITE_OUT)
+    out_rows = np.flatnonzero(index["split"].to_numpy() == out_split)
     tables = []
     for variant in variants:
         model, _, plain = finetune_grader(rois, index, encoder, finetuning, variant)
-        adapted_model = adapt_batchnorm(model, rois[out_rows], device)
-        probs, points = predict(adapted_model, rois, out_rows, device)
-        adapted = prediction_table(
-            index.iloc[out_rows], probs, points, variant["name"], rois.shape[-1]
-        )
-        tables += [plain.assign(adapted=False), adapted.assign(adapted=True)]
-    return [t.assign(fold_site=site) for t in tables]
+        tables.append(plain.assign(adapted=False))
+        if adapt:
+            adapted_model = adapt_batchnorm(model, rois[out_rows], device)
+            probs, points = predict(adapted_model, rois, out_rows, device)
+            adapted = prediction_table(
+                index.iloc[out_rows], probs, points, variant["name"], rois.shape[-1]
+            )
+            tables.append(adapted.assign(adapted=True))
+    return tables
 
 
 def leave_site_out(
@@ -136,7 +145,8 @@ def leave_site_out(
             int((fold_split == SITE_OUT).sum()),
             int((fold_split == "train").sum()),
         )
-        tables += _one_fold(rois[rows], fold_index, site, pretraining, finetuning, variants)
+        fold = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
+        tables += [t.assign(fold_site=site) for t in fold]
     if not tables:
         return pd.DataFrame()
     return pd.concat(tables, ignore_index=True)

@@ -26,6 +26,7 @@ RESULTS = (
     "chosen_grader",
     "context_metrics",
     "localiser_metrics",
+    "techniques",
 )
 # the report's figures: each drawn in memory as ``<name>_figure``, saved as ``figures/<name>.png``
 REPORT_FIGURES = (
@@ -66,6 +67,20 @@ def summarise_table(name: str, table: pd.DataFrame) -> dict:
     if "epoch" in table and len(table):
         return {"epochs": len(table), "last": table.iloc[-1].to_dict()}
     return {"rows": len(table)}
+
+
+def techniques(roi: dict, finetuning: dict) -> dict:
+    """The settings of the techniques fixed in conf rather than chosen by the run (mirrored
+    sides, slice jitter, five slices read as a sequence, weight averaging), for the report."""
+    encoder = finetuning.get("encoder") or {}
+    n_slices = int(roi.get("n_channels", 3))
+    return {
+        "mirror_sides": bool(roi.get("mirror_sides", False)),
+        "slice_shift": float((finetuning.get("augment") or {}).get("slice_shift", 0.0) or 0.0),
+        "n_slices": n_slices,
+        "window": int(encoder.get("window", 0) or 0) or n_slices,
+        "average_epochs": float(finetuning.get("average_epochs", 0) or 0),
+    }
 
 
 def bundle_results(*results) -> dict:

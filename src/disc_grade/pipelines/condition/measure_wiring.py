@@ -44,6 +44,7 @@ def choose() -> list[Node]:
                 "calibration",
                 "params:selection",
                 "site_fold_predictions",
+                "study_fold_predictions",
                 "label_priors",
                 "params:calibration",
                 "params:evaluation",
@@ -155,6 +156,12 @@ def bundle_nodes() -> list[Node]:
     """What the condition hands the report: one summary, one set of figures, the predictions the
     RSNA score reads (``bundle``)."""
     return [
+        Node(
+            bundle.techniques,
+            ["params:roi", "finetuning_settings"],
+            "techniques",
+            name="techniques",
+        ),
         Node(
             bundle.bundle_results,
             [*bundle.RESULTS, *bundle.TABLES],

@@ -12,7 +12,7 @@ without a training target is skipped node by node (``skip``).
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.condition import align, grade, localise, site_choice
+from disc_grade.pipelines.condition import align, fold_choice, grade, localise, site_choice
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.measure_wiring import (
     bundle_nodes,
@@ -173,6 +173,19 @@ def _grade() -> list[Node]:
             ],
             "site_fold_predictions",
             site_choice.no_folds,
+            arg=1,
+        ),
+        skippable_node(
+            fold_choice.grade_study_folds,
+            [
+                "disc_rois",
+                "roi_index",
+                "params:pretraining",
+                "finetuning_settings",
+                "params:finetuning_variants",
+            ],
+            "study_fold_predictions",
+            fold_choice.no_study_folds,
             arg=1,
         ),
     ]

@@ -11,9 +11,9 @@ import pandas as pd
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
-from disc_grade.models.grading.decision import calibrated_table
-from disc_grade.models.training.site_folds import FOLD_COLUMNS, SITE_OUT, leave_site_out
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, choose_grader
+from disc_grade.models.training.site_folds import SITE_OUT, leave_site_out
+from disc_grade.pipelines.condition.choice import choose_grader
+from disc_grade.pipelines.condition.fold_choice import left_out_by_variant, out_of_fold_scores
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import empty_predictions
 from disc_grade.rsna import PROB_COLUMNS
@@ -55,22 +55,6 @@ def no_folds() -> pd.DataFrame:
     return empty_predictions().assign(fold_site=pd.Series(dtype=str), adapted=pd.Series(dtype=bool))
 
 
-def _variant_on_left_out_sites(
-    folds: pd.DataFrame, label_priors: pd.DataFrame, calibration: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One variant's left-out rows over every fold, calibrated as it ships: per fold, fitted on
-    that fold model's own validation rows, then applied to its left-out rows as trained and as
-    adapted (inference calibrates an adapted grader with its unadapted calibration too)."""
-    plain, adapted = [], []
-    for _, fold in folds.groupby("fold_site", sort=True):
-        own = fold[~fold["adapted"]].drop(columns=FOLD_COLUMNS)
-        fitted, calibrated = calibrate_on_validation(own, label_priors, calibration)
-        plain.append(calibrated[calibrated["split"] == SITE_OUT])
-        rows = fold[fold["adapted"]].drop(columns=FOLD_COLUMNS)
-        adapted.append(calibrated_table(rows, fitted, label_priors))
-    return pd.concat(plain, ignore_index=True), pd.concat(adapted, ignore_index=True)
-
-
 def left_out_site_scores(
     site_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
@@ -83,8 +67,11 @@ def left_out_site_scores(
     if site_fold_predictions.empty:
         return {}
     scores = {}
-    for variant, folds in site_fold_predictions.groupby("variant", sort=False):
-        plain, adapted = _variant_on_left_out_sites(folds, label_priors, calibration)
+    by_variant = left_out_by_variant(
+        site_fold_predictions, "fold_site", SITE_OUT, label_priors, calibration
+    )
+    for variant, plain, adapted in by_variant:
+        folds = site_fold_predictions[site_fold_predictions["variant"] == variant]
         keys = ["study_id", "condition", "level"]
         plain, adapted = (t.sort_values(keys, ignore_index=True) for t in (plain, adapted))
         if not plain[keys].equals(adapted[keys]):
@@ -126,14 +113,18 @@ def choose_across_sites(
     calibration: dict,
     selection: dict[str, Any],
     site_fold_predictions: pd.DataFrame,
+    study_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
     calibration_params: dict[str, Any],
     evaluation: dict[str, Any],
     leave_site_out_params: dict[str, Any],
 ) -> dict:
-    """The grader validation chooses (``calibrate.choose_grader``), the left-out sites' log
-    loss weighing in where there are folds."""
+    """The grader validation chooses (``choice.choose_grader``): out of fold where there are
+    study folds, the left-out sites' log loss weighing in where there are site folds."""
     scores = left_out_site_scores(
         site_fold_predictions, label_priors, calibration_params, evaluation
     )
-    return choose_grader(predictions, calibration, selection, scores, leave_site_out_params)
+    fold_scores = out_of_fold_scores(study_fold_predictions, label_priors, calibration_params)
+    return choose_grader(
+        predictions, calibration, selection, scores, leave_site_out_params, fold_scores
+    )

@@ -1,0 +1,160 @@
+"""The report's section on what each technique bought: one row per technique and condition, its
+setting, what validation (out of fold where there are study folds) said of it, and whether the
+run kept it. Techniques fixed in conf were measured apart, on the tuning cohort; the run cannot
+compare them, and the row says so rather than guess."""
+
+from __future__ import annotations
+
+from disc_grade.conditions import SPECS
+from disc_grade.evaluation.render import Section, fmt
+from disc_grade.evaluation.report_choices import kept_verdict
+
+FIXED = "fixed in conf; measured apart on the tuning cohort (docs/conditions.md)"
+
+
+def _on(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def _fixed_rows(name: str, settings: dict) -> list[tuple[str, str, str, str]]:
+    """(technique, setting, what validation said, kept) of the techniques conf fixes."""
+    if not settings:
+        return []
+    rows = []
+    if SPECS[name].sided:
+        mirror = bool(settings.get("mirror_sides"))
+        rows.append(("mirrored sides (`roi.mirror_sides`)", _on(mirror), FIXED, _on(mirror)))
+    shift = float(settings.get("slice_shift") or 0.0)
+    rows.append(
+        (
+            "slice jitter (`finetuning.augment.slice_shift`)",
+            f"{fmt(shift, 'pct')} of training crops",
+            FIXED,
+            _on(shift > 0),
+        )
+    )
+    n_slices, window = int(settings.get("n_slices", 3)), int(settings.get("window", 3))
+    rows.append(
+        (
+            "slices read as a sequence (`roi.n_channels`, `encoder.window`)",
+            f"{n_slices} slices, window {window}",
+            FIXED,
+            _on(window < n_slices),
+        )
+    )
+    average = float(settings.get("average_epochs") or 0.0)
+    rows.append(
+        (
+            "weight averaging (`finetuning.average_epochs`)",
+            f"{average:g} epochs",
+            FIXED,
+            _on(average > 0),
+        )
+    )
+    return rows
+
+
+def _variant_rows(chosen: dict) -> list[tuple[str, str, str, str]]:
+    """The grader variant (the paper's contrastive pretraining against scratch and frozen), and
+    the folds that scored it."""
+    folded, site = chosen.get("out_of_fold") or {}, chosen.get("leave_site_out") or {}
+    scores = "; ".join(
+        f"{v} {fmt(f.get('score'))}" for v, f in (chosen.get("validation") or {}).items()
+    )
+    on = "out-of-fold" if folded.get("used") else "validation-split"
+    split_said = (
+        f"the validation split alone would choose {chosen.get('chosen_on_split')}"
+        if folded.get("used")
+        else folded.get("why", "")
+    )
+    adapt = (site.get("by_variant") or {}).get(chosen.get("variant")) or {}
+    return [
+        (
+            "contrastive pretraining (the grader variant)",
+            f"{on} {chosen.get('by', 'log_loss')}, negated where a loss",
+            scores,
+            str(chosen.get("variant")) + (" (set)" if chosen.get("overridden") else ""),
+        ),
+        ("every choice out of fold (`split.n_folds`)", _on(folded.get("used")), split_said, ""),
+        (
+            "leave-site-out folds (`leave_site_out.max_sites`)",
+            _on(site.get("used")),
+            site.get("why", ""),
+            "",
+        ),
+        (
+            "BatchNorm adapted to a new site (AdaBN)",
+            "decided by the leave-site-out folds",
+            (
+                f"adapting won {fmt(adapt.get('adapted_share_won'), 'pct')} of study resamples"
+                if adapt
+                else "not measured: no leave-site-out folds"
+            ),
+            "yes" if chosen.get("adapt_batchnorm") else "no",
+        ),
+    ]
+
+
+def _head_rows(results: dict, fitted: dict) -> list[tuple[str, str, str, str]]:
+    """Calibration, the rule that calls a grade, and the heads over a study's targets."""
+    losses = fitted.get("cross_validated_log_loss") or {}
+    rows = []
+    if fitted.get("method"):
+        rows.append(
+            (
+                "calibration (cross-validated log loss)",
+                "; ".join(f"{m}" for m in losses),
+                f"as trained {fmt(losses.get('as_trained'))} -> "
+                f"{fitted['method']} {fmt(losses.get(fitted['method']))}",
+                fitted["method"],
+            )
+        )
+    if fitted.get("decision"):
+        rows.append(
+            (
+                "grade called by the posterior rule",
+                "grader or posterior",
+                f"posterior won {fmt(fitted.get('posterior_won'), 'pct')} of study resamples",
+                fitted["decision"],
+            )
+        )
+    context = results.get("context_metrics") or {}
+    if context.get("figures"):
+        rows.append(
+            ("study-context head", "the chosen grader's features", "", kept_verdict(context))
+        )
+    joint = results.get("joint") or {}
+    if joint.get("figures"):
+        paired = joint.get("paired") or {}
+        said = f"log loss lower in {fmt(paired.get('share_won'), 'pct')} of study resamples"
+        rows.append(
+            ("joint head (every condition)", "", said, "yes" if joint.get("kept") else "no")
+        )
+    return rows
+
+
+def techniques_section(conditions: dict[str, dict]) -> Section | None:
+    """Per trained condition, a row per technique: its setting, what validation said, kept."""
+    header = ["condition", "technique", "setting", "what validation said", "kept"]
+    rows = []
+    for name, results in conditions.items():
+        chosen = results.get("chosen_grader") or {}
+        if not chosen.get("variant"):
+            continue
+        fitted = (results.get("calibration") or {}).get(chosen["variant"]) or {}
+        for row in (
+            *_fixed_rows(name, results.get("techniques") or {}),
+            *_variant_rows(chosen),
+            *_head_rows(results, fitted),
+        ):
+            rows.append([SPECS[name].title, *row])
+    if not rows:
+        return None
+    text = [
+        "Every technique of the recipe, per condition: what it is set to, what validation said "
+        "of it and whether the run kept it. Out of fold (`split.n_folds` >= 2), the grader's "
+        "variant is scored on every training and validation study by fold models that never "
+        "saw it; calibration, the rule and the heads are still fitted and judged on the "
+        "validation split. Techniques fixed in conf are not compared by the run.",
+    ]
+    return Section("What each technique bought", text, header, rows)

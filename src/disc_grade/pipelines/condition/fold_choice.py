@@ -1,0 +1,128 @@
+"""Nodes: study folds (``models.training.study_folds``) and what they say of each candidate: its
+calibrated log loss on the studies its fold models never saw, over every training and
+validation study instead of the validation split alone."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.evaluation.log_loss import weighted_log_loss
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion
+from disc_grade.models.grading.decision import calibrated_table
+from disc_grade.models.training.study_folds import FOLD_OUT, out_of_fold
+from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
+from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.pipelines.condition.skip import empty_predictions
+from disc_grade.rsna import PROB_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+
+def grade_study_folds(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    pretraining: dict[str, Any],
+    finetuning: dict[str, Any],
+    variants: dict[str, dict],
+) -> pd.DataFrame:
+    """Every variant trained once per study fold (``split.n_folds`` >= 2) and graded on the
+    studies the fold left out (``models.training.study_folds``). Empty without folds (the CPU
+    demo's default, ``n_folds: 0``)."""
+    if not len(roi_index):
+        return no_study_folds()
+    table = out_of_fold(
+        np.asarray(disc_rois), roi_index, pretraining, finetuning, [variants[v] for v in VARIANTS]
+    )
+    return table if len(table) else no_study_folds()
+
+
+def no_study_folds() -> pd.DataFrame:
+    """``study_fold_predictions`` without a fold."""
+    return empty_predictions().assign(
+        adapted=pd.Series(dtype=bool), fold_left_out=pd.Series(dtype="int64")
+    )
+
+
+def calibrated_left_out(
+    folds: pd.DataFrame,
+    group: str,
+    out_split: str,
+    label_priors: pd.DataFrame,
+    calibration: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One variant's left-out rows over every fold (grouped by ``group``), calibrated as it
+    ships: per fold, fitted on that fold model's own validation rows, then applied to its
+    ``out_split`` rows as trained and, where the fold has them, as adapted (empty otherwise;
+    inference calibrates an adapted grader with its unadapted calibration too)."""
+    plain, adapted = [], []
+    extra = [group, "adapted"]
+    for _, fold in folds.groupby(group, sort=True):
+        own = fold[~fold["adapted"]].drop(columns=extra)
+        fitted, calibrated = calibrate_on_validation(own, label_priors, calibration)
+        plain.append(calibrated[calibrated["split"] == out_split])
+        rows = fold[fold["adapted"]].drop(columns=extra)
+        adapted.append(calibrated_table(rows, fitted, label_priors))
+    return pd.concat(plain, ignore_index=True), pd.concat(adapted, ignore_index=True)
+
+
+def left_out_by_variant(
+    table: pd.DataFrame,
+    group: str,
+    out_split: str,
+    label_priors: pd.DataFrame,
+    calibration: dict[str, Any],
+) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """Per variant of a folds table: its name and its left-out rows calibrated as it ships, as
+    trained and adapted (``calibrated_left_out``)."""
+    for variant, folds in table.groupby("variant", sort=False):
+        plain, adapted = calibrated_left_out(folds, group, out_split, label_priors, calibration)
+        yield str(variant), plain, adapted
+
+
+def out_of_fold_scores(
+    study_fold_predictions: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    calibration: dict[str, Any],
+) -> dict[str, dict]:
+    """Per variant, the calibrated weighted log loss and balanced accuracy of its fold models on
+    the studies they left out, every training and validation study once. Empty without folds.
+
+    Raises:
+        ValueError: a study graded out of fold twice for one variant.
+    """
+    if study_fold_predictions.empty:
+        return {}
+    scores = {}
+    by_variant = left_out_by_variant(
+        study_fold_predictions, "fold_left_out", FOLD_OUT, label_priors, calibration
+    )
+    for variant, left_out, _ in by_variant:
+        keys = ["study_id", "condition", "level"]
+        if left_out.duplicated(keys).any():
+            raise ValueError(f"study_fold_predictions[{variant}]: a target is left out twice")
+        labels = left_out["label"].to_numpy(dtype=int)
+        scores[str(variant)] = {
+            "folds": int(study_fold_predictions["fold_left_out"].nunique()),
+            "n_targets": int(len(left_out)),
+            "n_studies": int(left_out["study_id"].nunique()),
+            "log_loss": weighted_log_loss(labels, left_out[PROB_COLUMNS].to_numpy(float)),
+            "balanced_accuracy": balanced_accuracy(
+                confusion(labels, left_out["predicted"].to_numpy(int))
+            ),
+        }
+        logger.info(
+            "out of fold[%s]: log loss %.4f, balanced accuracy %.3f on %d targets of %d studies "
+            "(%d folds)",
+            variant,
+            scores[str(variant)]["log_loss"],
+            scores[str(variant)]["balanced_accuracy"],
+            len(left_out),
+            scores[str(variant)]["n_studies"],
+            scores[str(variant)]["folds"],
+        )
+    return scores

@@ -1,0 +1,113 @@
+"""Study folds: every training and validation study is graded once per variant by a fold model
+that never trained or stopped on it, no fold reads a test study, and the choice made on them
+follows the out-of-fold figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from disc_grade.models.training.study_folds import FOLD_OUT, fold_numbers, out_of_fold
+from disc_grade.pipelines.condition.choice import choose_grader
+from disc_grade.pipelines.condition.fold_choice import no_study_folds, out_of_fold_scores
+from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
+from tests.models.training.test_training import PARAMS, VARIANT, tiny_rois
+from tests.pipelines.test_site_choice import CALIBRATION, PRIORS, _validation
+
+
+def _cohort(n_folds: int = 3) -> tuple[np.ndarray, pd.DataFrame]:
+    """18 studies: 12 training, 3 validation, 3 test; the non-test ones dealt into folds as
+    the split deals them (in turn, by study)."""
+    rois, index = tiny_rois(54)
+    study = index["study_id"].to_numpy() - index["study_id"].min()
+    index["split"] = np.where(study < 12, "train", np.where(study < 15, "validation", "test"))
+    index["fold"] = np.where(study < 15, study % n_folds, -1)
+    index["level"] = np.array(["l3_l4", "l4_l5", "l5_s1"])[np.arange(len(index)) % 3]
+    return rois, index
+
+
+def test_fold_numbers_need_two_folds_and_a_fold_for_every_row():
+    _, index = _cohort()
+    assert fold_numbers(index) == [0, 1, 2]
+    assert fold_numbers(index.drop(columns="fold")) == []
+    assert fold_numbers(index.assign(fold=-1)) == []
+    assert fold_numbers(index.assign(fold=np.where(index["fold"] >= 0, 0, -1))) == []
+    broken = index.copy()
+    broken.loc[0, "fold"] = -1  # a training row the split dealt into no fold
+    with pytest.raises(ValueError, match="no fold"):
+        fold_numbers(broken)
+
+
+def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
+    rois, index = _cohort()
+    seen = spy_on_training(monkeypatch)
+    table = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT, CONTRASTIVE])
+
+    test_studies = set(index.loc[index["split"] == "test", "study_id"])
+    finetunes = [i for kind, i in seen if kind == "finetune"]
+    assert len(finetunes) == 6 and sum(kind == "pretrain" for kind, _ in seen) == 3
+    for fold_index in finetunes:
+        left_out = set(fold_index.loc[fold_index["split"] == FOLD_OUT, "fold"])
+        assert len(left_out) == 1
+        fitted = fold_index[fold_index["split"].isin(["train", "validation"])]
+        assert not left_out & set(fitted["fold"]), f"a fold trained or stopped on fold {left_out}"
+        assert not set(fold_index["study_id"]) & test_studies, "a fold read a test study"
+    # every training and validation study graded out of fold once per variant, by its own fold
+    out = table[table["split"] == FOLD_OUT]
+    assert not out["adapted"].any()
+    fold_of = index.drop_duplicates("study_id").set_index("study_id")["fold"]
+    assert (out["fold_left_out"] == out["study_id"].map(fold_of)).all()
+    for _, rows in out.groupby("variant"):
+        assert not rows.duplicated(["study_id", "condition", "level"]).any()
+        assert set(rows["study_id"]) == set(index["study_id"]) - test_studies
+    assert set(table["split"]) == {FOLD_OUT, "validation"}
+
+
+def test_the_out_of_fold_scores_see_every_non_test_study_once():
+    rois, index = _cohort()
+    table = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT])
+    scores = out_of_fold_scores(table, PRIORS, CALIBRATION)
+    assert set(scores) == {"scratch"}
+    figures = scores["scratch"]
+    assert figures["folds"] == 3 and figures["n_studies"] == 15 and figures["n_targets"] == 45
+    assert np.isfinite(figures["log_loss"]) and 0 <= figures["balanced_accuracy"] <= 1
+    assert out_of_fold_scores(no_study_folds(), PRIORS, CALIBRATION) == {}
+    twice = pd.concat([table, table[table["fold_left_out"] == 0].assign(fold_left_out=1)])
+    with pytest.raises(ValueError, match="left out twice"):
+        out_of_fold_scores(twice, PRIORS, CALIBRATION)
+
+
+def test_without_folds_nothing_is_trained_again():
+    rois, index = _cohort()
+    assert out_of_fold(rois, index.assign(fold=-1), PARAMS, PARAMS, [VARIANT]).empty
+
+
+def test_the_choice_follows_the_out_of_fold_figures_where_there_are_folds():
+    predictions, calibration = _validation({"contrastive": 0.62, "scratch": 0.55, "frozen": 0.70})
+    folds = {
+        v: {
+            "folds": 5,
+            "n_studies": 200,
+            "n_targets": 1000,
+            "log_loss": loss,
+            "balanced_accuracy": ba,
+        }
+        for v, loss, ba in (
+            ("contrastive", 0.50, 0.7),
+            ("scratch", 0.58, 0.6),
+            ("frozen", 0.9, 0.4),
+        )
+    }
+    split_only = choose_grader(predictions, calibration, {"by": "log_loss"})
+    assert split_only["variant"] == "scratch" and not split_only["out_of_fold"]["used"]
+    chosen = choose_grader(predictions, calibration, {"by": "log_loss"}, None, None, folds)
+    assert chosen["variant"] == "contrastive" and chosen["out_of_fold"]["used"]
+    assert chosen["chosen_on_split"] == "scratch"
+    assert chosen["validation"]["contrastive"]["score"] == pytest.approx(-0.50)
+    assert chosen["validation"]["scratch"]["split_score"] == pytest.approx(-0.55)
+    assert "5 study folds, 200" in chosen["out_of_fold"]["why"]
+    by_accuracy = choose_grader(
+        predictions, calibration, {"by": "balanced_accuracy"}, None, None, folds
+    )
+    assert by_accuracy["validation"]["frozen"]["score"] == pytest.approx(0.4)
