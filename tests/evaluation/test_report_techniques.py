@@ -32,6 +32,12 @@ def _results(folded: bool) -> dict:
             "out_of_fold": {"used": folded, "why": "the validation split alone: split.n_folds < 2"},
             "leave_site_out": {"used": False, "why": "in-site validation only"},
         },
+        "metrics": {"contrastive": {"test": {"balanced_accuracy": 0.7, "log_loss": 0.5}}},
+        "fold_average_metrics": (
+            {"contrastive": {"n_folds": 3, "test": {"balanced_accuracy": 0.75, "log_loss": 0.45}}}
+            if folded
+            else {"skipped": True}
+        ),
     }
 
 
@@ -70,9 +76,15 @@ def test_each_technique_has_a_row_with_its_setting_and_verdict():
     assert (
         foramina["calibration (cross-validated log loss)"][1] == "as trained 0.610 -> vector 0.470"
     )
+    averaged = foramina["fold models averaged (test, reported only)"]
+    assert averaged[0] == "3 fold models of contrastive"
+    assert averaged[1] == (
+        "in-site balanced accuracy 0.750 against 0.700, log loss 0.450 against 0.500"
+    )
     canal = _rows(text, "Spinal canal stenosis")
     assert "mirrored sides (`roi.mirror_sides`)" not in canal  # the canal has no sides
     assert canal["every choice out of fold (`split.n_folds`)"][0] == "off"
+    assert "fold models averaged (test, reported only)" not in canal
     assert canal["contrastive pretraining (the grader variant)"][0].startswith("validation-split")
 
 

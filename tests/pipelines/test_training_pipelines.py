@@ -158,6 +158,11 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         for _, rows in left_out.groupby("variant"):
             assert not rows.duplicated(["study_id", "condition", "level"]).any()
         assert chosen[name]["out_of_fold"]["used"], chosen[name]["out_of_fold"]
+        averaged = json.loads((data / f"08_reporting/{name}/fold_average_metrics.json").read_text())
+        assert {v: averaged[v]["n_folds"] for v in VARIANTS} == dict.fromkeys(VARIANTS, 2)
+        rois = pd.read_parquet(data / f"05_model_input/{name}/roi_index.parquet")
+        held = set(rois["split"]) & {"test", "external_test"}  # a split with ROIs is averaged
+        assert "test" in held and set(averaged["scratch"]) == {"n_folds", *held}, name
     report = (data / "08_reporting/report.md").read_text()
     assert "choices across sites" in report and "What each technique bought" in report
     context = {

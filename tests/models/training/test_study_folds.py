@@ -8,9 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.training.study_folds import FOLD_OUT, fold_numbers, out_of_fold
+from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.choice import choose_grader
-from disc_grade.pipelines.condition.fold_choice import no_study_folds, out_of_fold_scores
+from disc_grade.pipelines.condition.fold_choice import (
+    fold_average_metrics,
+    no_study_folds,
+    out_of_fold_scores,
+)
+from disc_grade.rsna import PROB_COLUMNS
 from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
 from tests.models.training.test_training import PARAMS, VARIANT, tiny_rois
 from tests.pipelines.test_site_choice import CALIBRATION, PRIORS, _validation
@@ -52,7 +59,9 @@ def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
         assert len(left_out) == 1
         fitted = fold_index[fold_index["split"].isin(["train", "validation"])]
         assert not left_out & set(fitted["fold"]), f"a fold trained or stopped on fold {left_out}"
-        assert not set(fold_index["study_id"]) & test_studies, "a fold read a test study"
+        assert not set(fitted["study_id"]) & test_studies, "a fold trained on a test study"
+        graded = fold_index.loc[fold_index["split"] == "test", "study_id"]
+        assert set(graded) == test_studies  # graded by every fold model, for their average
     # every training and validation study graded out of fold once per variant, by its own fold
     out = table[table["split"] == FOLD_OUT]
     assert not out["adapted"].any()
@@ -61,7 +70,7 @@ def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
     for _, rows in out.groupby("variant"):
         assert not rows.duplicated(["study_id", "condition", "level"]).any()
         assert set(rows["study_id"]) == set(index["study_id"]) - test_studies
-    assert set(table["split"]) == {FOLD_OUT, "validation"}
+    assert set(table["split"]) == {FOLD_OUT, "validation", "test"}
 
 
 def test_the_out_of_fold_scores_see_every_non_test_study_once():
@@ -73,6 +82,23 @@ def test_the_out_of_fold_scores_see_every_non_test_study_once():
     assert figures["folds"] == 3 and figures["n_studies"] == 15 and figures["n_targets"] == 45
     assert np.isfinite(figures["log_loss"]) and 0 <= figures["balanced_accuracy"] <= 1
     assert out_of_fold_scores(no_study_folds(), PRIORS, CALIBRATION) == {}
+    # the fold models averaged: by the log loss's convexity, no worse than their mean log loss
+    averaged = fold_average_metrics(table, PRIORS, CALIBRATION, {"n_resamples": 20})["scratch"]
+    assert averaged["n_folds"] == 3 and set(averaged) == {"n_folds", "test"}
+    assert averaged["test"]["n_studies"] == 3 and "log_loss_uncalibrated" not in averaged["test"]
+    each, probs = [], []
+    for _, fold in table.groupby("fold_left_out"):
+        _, calibrated = calibrate_on_validation(
+            fold.drop(columns=["fold_left_out", "adapted"]), PRIORS, CALIBRATION
+        )
+        test = calibrated[calibrated["split"] == "test"].sort_values(["study_id", "level"])
+        labels = test["label"].to_numpy(int)
+        probs.append(test[PROB_COLUMNS].to_numpy())
+        each.append(weighted_log_loss(labels, probs[-1]))
+    assert averaged["test"]["log_loss"] <= np.mean(each) + 1e-9
+    expected = weighted_log_loss(labels, np.mean(probs, axis=0))
+    assert averaged["test"]["log_loss"] == pytest.approx(expected)
+    assert len(set(np.round(each, 6))) > 1  # the fold models differ: the average is not one of them
     twice = pd.concat([table, table[table["fold_left_out"] == 0].assign(fold_left_out=1)])
     with pytest.raises(ValueError, match="left out twice"):
         out_of_fold_scores(twice, PRIORS, CALIBRATION)

@@ -7,8 +7,9 @@ study, stratified by their worst canal grade. Fold ``k`` leaves its studies out:
 encoder is pretrained again and every variant fine-tuned again on the other folds' training
 studies (its epoch chosen on their validation studies), then it grades fold ``k``'s studies, of
 both splits. A choice made on these predictions sees every non-test study instead of the
-validation split alone. No fold reads a test study, and no fold trains or stops on a study it
-grades.
+validation split alone. No fold trains or stops on a study it grades; every fold model also
+grades the test studies, so that the fold models' average can be reported beside the shipped
+grader (``fold_choice.fold_average_metrics``; test figures play no part in a choice).
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def out_of_fold(
     variants: list[dict],
 ) -> pd.DataFrame:
     """Per study fold (``fold_numbers``) and variant, the ``predictions`` rows of the fold's
-    model on its validation rows (the other folds' validation studies, to calibrate it) and on
-    the studies it left out (split ``FOLD_OUT``), with ``adapted`` (always false) and
-    ``fold_left_out``. Empty without folds.
+    model on its validation rows (the other folds' validation studies, to calibrate it), on
+    the studies it left out (split ``FOLD_OUT``) and on the test studies (their own splits), with
+    ``adapted`` (always false) and ``fold_left_out``. Empty without folds.
 
     Args:
         index: ``roi_index`` with ``fold`` (row ``i`` describes ``rois[i]``).
@@ -73,6 +74,10 @@ def out_of_fold(
                 f"training and {int((fold_split == 'validation').sum())} validation ROIs (a fold "
                 "needs 2 and 1); lower split.n_folds"
             )
+        # the test studies are graded by every fold model, never trained or stopped on: the
+        # fold models' average is reported beside the shipped grader
+        held = np.flatnonzero(~np.isin(splits, FOLD_SPLITS))
+        rows, fold_split = np.concatenate([rows, held]), np.concatenate([fold_split, splits[held]])
         fold_index = index.iloc[rows].assign(split=fold_split).reset_index(drop=True)
         logger.info(
             "study fold %d/%d: %d ROIs left out and graded; %d training ROIs",

@@ -27,6 +27,7 @@ RESULTS = (
     "context_metrics",
     "localiser_metrics",
     "techniques",
+    "fold_average_metrics",
 )
 # the report's figures: each drawn in memory as ``<name>_figure``, saved as ``figures/<name>.png``
 REPORT_FIGURES = (

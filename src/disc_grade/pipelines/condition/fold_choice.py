@@ -1,6 +1,7 @@
 """Nodes: study folds (``models.training.study_folds``) and what they say of each candidate: its
 calibrated log loss on the studies its fold models never saw, over every training and
-validation study instead of the validation split alone."""
+validation study instead of the validation split alone; and, reported only, the test figures of
+its fold models averaged."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.alignment.split import EXTERNAL_TEST
 from disc_grade.evaluation.log_loss import weighted_log_loss
-from disc_grade.evaluation.metrics import balanced_accuracy, confusion
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion, evaluate_split
+from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.training.study_folds import FOLD_OUT, out_of_fold
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
@@ -21,6 +24,7 @@ from disc_grade.pipelines.condition.skip import empty_predictions
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
+TEST_SPLITS = ("test", EXTERNAL_TEST)  # graded by every fold model, reported only
 
 
 def grade_study_folds(
@@ -126,3 +130,43 @@ def out_of_fold_scores(
             scores[str(variant)]["folds"],
         )
     return scores
+
+
+def _averaged(folds: pd.DataFrame, label_priors: pd.DataFrame, calibration: dict) -> pd.DataFrame:
+    """One variant's test rows graded by the mean of its fold models' probabilities, each fold
+    model calibrated as it ships (on its own validation rows); the grade is the mean's argmax."""
+    tables = []
+    for _, fold in folds.groupby("fold_left_out", sort=True):
+        own = fold.drop(columns=["fold_left_out", "adapted"])
+        _, calibrated = calibrate_on_validation(own, label_priors, calibration)
+        held = calibrated[calibrated["split"].isin(TEST_SPLITS)]
+        tables.append(held.sort_values(["split", "study_id", "condition", "level"]))
+    keys = ["split", "study_id", "condition", "level"]
+    first = tables[0].reset_index(drop=True)
+    if any(not t[keys].reset_index(drop=True).equals(first[keys]) for t in tables[1:]):
+        raise ValueError("study_fold_predictions: the fold models graded different test rows")
+    mean = np.mean([t[PROB_COLUMNS].to_numpy(float) for t in tables], axis=0)
+    raw = [c for c in first.columns if c.startswith("raw_")]  # one fold's own: not the mean's
+    averaged = first.drop(columns=raw).assign(**dict(zip(PROB_COLUMNS, mean.T, strict=True)))
+    return averaged.assign(predicted=mean.argmax(1).astype(np.int64))
+
+
+def fold_average_metrics(
+    study_fold_predictions: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    calibration: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> dict[str, dict]:
+    """Per variant and test split, the figures of its fold models averaged (``_averaged``),
+    reported beside the shipped grader's; no choice reads them. Empty without folds."""
+    out = {}
+    for variant, folds in study_fold_predictions.groupby("variant", sort=False):
+        averaged = _averaged(folds, label_priors, calibration)
+        out[str(variant)] = {
+            str(split): evaluate_split(
+                rows, int(evaluation.get("n_resamples", 1000)), int(evaluation.get("seed", 0))
+            )
+            for split, rows in averaged.groupby("split", sort=True)
+        }
+        out[str(variant)]["n_folds"] = int(folds["fold_left_out"].nunique())
+    return json_ready(out)

@@ -3,7 +3,15 @@ ceiling and floor, figures, Grad-CAM, and grading at the localiser's points."""
 
 from kedro.pipeline import Node
 
-from disc_grade.pipelines.condition import bundle, calibrate, context, grade, measure, site_choice
+from disc_grade.pipelines.condition import (
+    bundle,
+    calibrate,
+    context,
+    fold_choice,
+    grade,
+    measure,
+    site_choice,
+)
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -53,6 +61,12 @@ def choose() -> list[Node]:
             "chosen_grader",
             nothing,
             name="choose_grader",
+        ),
+        skippable_node(
+            fold_choice.fold_average_metrics,
+            ["study_fold_predictions", "label_priors", "params:calibration", "params:evaluation"],
+            "fold_average_metrics",
+            nothing,
         ),
         skippable_node(
             context.grade_in_context,
