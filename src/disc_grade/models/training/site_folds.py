@@ -28,7 +28,6 @@ from disc_grade.models.training.pretrain import pretrain_encoder
 logger = logging.getLogger(__name__)
 SITE_OUT = "site_out"  # the split a fold gives the site it leaves out
 FOLD_SPLITS = ("train", "validation")
-FOLD_COLUMNS = ["fold_site", "adapted"]  # what a fold adds to the predictions contract
 
 
 def fold_sites(sites: pd.Series, splits: pd.Series, max_sites: int | None) -> list[str]:
