@@ -13,17 +13,37 @@ SETTINGS = techniques(
 )
 
 
+def _calibration(folded: bool) -> dict:
+    """A variant's calibration: the split's choice, or with study folds the one out of fold."""
+    on_split = {
+        "method": "vector",
+        "cross_validated_log_loss": {"as_trained": 0.61, "vector": 0.47},
+        "decision": "grader",
+        "posterior_won": 0.4,
+    }
+    if not folded:
+        return on_split
+    out_of_fold = {
+        "method": "temperature",
+        "decision": "posterior",
+        "log_loss": {"as_trained": 0.6, "temperature": 0.45, "vector": 0.46},
+        "posterior_won": 0.95,
+        "n_studies": 200,
+    }
+    return {
+        **on_split,
+        "method": "temperature",
+        "decision": "posterior",
+        "out_of_fold": out_of_fold,
+        "chosen_on_split": {"method": "vector", "decision": "grader"},
+        "left_out_sites": {"log_loss": {"as_trained": 0.7, "temperature": 0.5}, "weight": 0.5},
+    }
+
+
 def _results(folded: bool) -> dict:
     return {
         "techniques": SETTINGS,
-        "calibration": {
-            "contrastive": {
-                "method": "vector",
-                "cross_validated_log_loss": {"as_trained": 0.61, "vector": 0.47},
-                "decision": "grader",
-                "posterior_won": 0.4,
-            }
-        },
+        "calibration": {"contrastive": _calibration(folded)},
         "chosen_grader": {
             "variant": "contrastive",
             "by": "log_loss",
@@ -73,9 +93,16 @@ def test_each_technique_has_a_row_with_its_setting_and_verdict():
     assert variant[2] == "contrastive"
     folds = foramina["every choice out of fold (`split.n_folds`)"]
     assert folds[0] == "on" and "alone would choose scratch" in folds[1]
-    assert (
-        foramina["calibration (cross-validated log loss)"][1] == "as trained 0.610 -> vector 0.470"
+    calibration = foramina["calibration (weighted log loss)"]
+    assert calibration[1] == (
+        "out of fold (200 studies): as trained 0.600 -> temperature 0.450; on left-out sites "
+        "(weight 0.5) as trained 0.700 -> temperature 0.500; the validation split alone would "
+        "choose vector"
     )
+    assert calibration[2] == "temperature"
+    rule = foramina["grade called by the posterior rule"]
+    assert rule[1].startswith("out of fold (200 studies): posterior won 95.0%")
+    assert rule[1].endswith("alone would choose grader") and rule[2] == "posterior"
     averaged = foramina["fold models averaged (test, reported only)"]
     assert averaged[0] == "3 fold models of contrastive"
     assert averaged[1] == (
@@ -86,6 +113,10 @@ def test_each_technique_has_a_row_with_its_setting_and_verdict():
     assert canal["every choice out of fold (`split.n_folds`)"][0] == "off"
     assert "fold models averaged (test, reported only)" not in canal
     assert canal["contrastive pretraining (the grader variant)"][0].startswith("validation-split")
+    assert canal["calibration (weighted log loss)"][1] == (
+        "cross-validated on the validation split: as trained 0.610 -> vector 0.470"
+    )
+    assert canal["grade called by the posterior rule"][1].endswith("won 40.0% of study resamples")
 
 
 def test_an_untrained_condition_has_no_rows():

@@ -120,29 +120,62 @@ def _fold_average_row(results: dict, variant: str) -> list[tuple[str, str, str, 
     ]
 
 
-def _head_rows(results: dict, fitted: dict) -> list[tuple[str, str, str, str]]:
-    """Calibration, the rule that calls a grade, and the heads over a study's targets."""
-    losses = fitted.get("cross_validated_log_loss") or {}
+def _split_said(on_split: dict, key: str) -> str:
+    """What the validation split alone would choose, where the choice was out of fold."""
+    return f"; the validation split alone would choose {on_split[key]}" if on_split else ""
+
+
+def _sites_said(fitted: dict) -> str:
+    """Each method's log loss on the sites never trained on, where it weighed in."""
+    sites = fitted.get("left_out_sites") or {}
+    if not sites:
+        return ""
+    losses = sites.get("log_loss") or {}
+    return (
+        f"; on left-out sites (weight {sites.get('weight')}) as trained "
+        f"{fmt(losses.get('as_trained'))} -> {fitted['method']} {fmt(losses.get(fitted['method']))}"
+    )
+
+
+def _calibration_rows(fitted: dict) -> list[tuple[str, str, str, str]]:
+    """The calibration method and the rule that calls a grade: out of fold where there are
+    study folds (with what the validation split alone would choose), else on the split."""
+    folded, on_split = fitted.get("out_of_fold") or {}, fitted.get("chosen_on_split") or {}
+    losses = folded.get("log_loss") or fitted.get("cross_validated_log_loss") or {}
+    where = (
+        f"out of fold ({folded.get('n_studies')} studies)"
+        if folded
+        else "cross-validated on the validation split"
+    )
     rows = []
     if fitted.get("method"):
         rows.append(
             (
-                "calibration (cross-validated log loss)",
+                "calibration (weighted log loss)",
                 "; ".join(f"{m}" for m in losses),
-                f"as trained {fmt(losses.get('as_trained'))} -> "
-                f"{fitted['method']} {fmt(losses.get(fitted['method']))}",
+                f"{where}: as trained {fmt(losses.get('as_trained'))} -> "
+                f"{fitted['method']} {fmt(losses.get(fitted['method']))}"
+                f"{_sites_said(fitted)}{_split_said(on_split, 'method')}",
                 fitted["method"],
             )
         )
     if fitted.get("decision"):
+        won = folded.get("posterior_won") if folded else fitted.get("posterior_won")
         rows.append(
             (
                 "grade called by the posterior rule",
                 "grader or posterior",
-                f"posterior won {fmt(fitted.get('posterior_won'), 'pct')} of study resamples",
+                f"{where}: posterior won {fmt(won, 'pct')} of study resamples"
+                f"{_split_said(on_split, 'decision')}",
                 fitted["decision"],
             )
         )
+    return rows
+
+
+def _head_rows(results: dict, fitted: dict) -> list[tuple[str, str, str, str]]:
+    """Calibration, the rule that calls a grade, and the heads over a study's targets."""
+    rows = _calibration_rows(fitted)
     context = results.get("context_metrics") or {}
     if context.get("figures"):
         rows.append(
@@ -180,7 +213,9 @@ def techniques_section(conditions: dict[str, dict]) -> Section | None:
         "Every technique of the recipe, per condition: what it is set to, what validation said "
         "of it and whether the run kept it. Out of fold (`split.n_folds` >= 2), the grader's "
         "variant is scored on every training and validation study by fold models that never "
-        "saw it; calibration, the rule and the heads are still fitted and judged on the "
+        "saw it, and so are the calibration method and the rule that calls a grade (then "
+        "fitted on the validation split); with leave-site-out folds, the sites never trained on "
+        "weigh in on the variant and the calibration method. The heads are still judged on the "
         "validation split. Techniques fixed in conf are not compared by the run.",
     ]
     return Section("What each technique bought", text, header, rows)

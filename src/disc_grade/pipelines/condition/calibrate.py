@@ -1,11 +1,11 @@
-"""Nodes: each variant's calibration, fitted on validation (the choice among them: ``choice``)."""
+"""Each variant's calibration fitted on validation, and its score there (the node that fits every
+variant's, out of fold where there are study folds: ``calibration_choice``; the choice among
+the variants: ``choice``)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
@@ -16,10 +16,7 @@ from disc_grade.models.grading.decision import (
     choose_decision,
     row_priors,
 )
-from disc_grade.pipelines.condition.grade import combine_predictions
 from disc_grade.rsna import PROB_COLUMNS
-
-logger = logging.getLogger(__name__)
 
 
 def calibrate_on_validation(
@@ -72,31 +69,3 @@ def validation_score(fitted: dict, table: pd.DataFrame, by: str) -> float:
     if val.empty:
         return float("nan")
     return balanced_accuracy(confusion(val["label"].to_numpy(int), val["predicted"].to_numpy(int)))
-
-
-def calibrate_predictions(
-    label_priors: pd.DataFrame, params: dict[str, Any], *variant_predictions: pd.DataFrame
-) -> tuple[dict, pd.DataFrame]:
-    """Per variant a calibration fitted on its validation rows, and every variant's predictions
-    calibrated by it (``calibrate_on_validation``)."""
-    calibration, tables = {}, []
-    for table in variant_predictions:
-        variant = str(table["variant"].iloc[0])
-        fitted, calibrated = calibrate_on_validation(table, label_priors, params)
-        calibration[variant] = fitted
-        tables.append(calibrated)
-        logger.info(
-            "calibration[%s]: %s (T %.2f, bias %s); cross-validated log loss %s; "
-            "grades called by %s (cross-validated balanced accuracy %s)",
-            variant,
-            fitted["method"],
-            fitted["temperature"],
-            np.round(fitted["bias"], 2).tolist(),
-            {k: round(v, 4) for k, v in fitted["cross_validated_log_loss"].items()},
-            fitted["decision"],
-            {
-                k: round(v, 4)
-                for k, v in fitted.get("cross_validated_balanced_accuracy", {}).items()
-            },
-        )
-    return calibration, combine_predictions(*tables)

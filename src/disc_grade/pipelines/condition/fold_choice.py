@@ -52,6 +52,15 @@ def no_study_folds() -> pd.DataFrame:
     )
 
 
+def as_shipped(params: dict[str, Any], fitted: dict | None) -> dict[str, Any]:
+    """The ``calibration`` block narrowed to the method and rule a variant ships with (its
+    ``fitted`` calibration, or a choice of them), so that a fold model is calibrated as the
+    variant ships; unchanged without one."""
+    if not fitted or "method" not in fitted:
+        return params
+    return {**params, "methods": [fitted["method"]], "decisions": [fitted["decision"]]}
+
+
 def calibrated_left_out(
     folds: pd.DataFrame,
     group: str,
@@ -80,11 +89,14 @@ def left_out_by_variant(
     out_split: str,
     label_priors: pd.DataFrame,
     calibration: dict[str, Any],
+    fitted: dict[str, dict] | None = None,
 ) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
-    """Per variant of a folds table: its name and its left-out rows calibrated as it ships, as
+    """Per variant of a folds table: its name and its left-out rows calibrated as it ships (by
+    its method and rule in ``fitted``, the ``calibration`` node's output, where given), as
     trained and adapted (``calibrated_left_out``)."""
     for variant, folds in table.groupby("variant", sort=False):
-        plain, adapted = calibrated_left_out(folds, group, out_split, label_priors, calibration)
+        params = as_shipped(calibration, (fitted or {}).get(str(variant)))
+        plain, adapted = calibrated_left_out(folds, group, out_split, label_priors, params)
         yield str(variant), plain, adapted
 
 
@@ -92,9 +104,11 @@ def out_of_fold_scores(
     study_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
     calibration: dict[str, Any],
+    fitted: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
     """Per variant, the calibrated weighted log loss and balanced accuracy of its fold models on
-    the studies they left out, every training and validation study once. Empty without folds.
+    the studies they left out, every training and validation study once, each fold model
+    calibrated by the variant's method and rule (``fitted``, where given). Empty without folds.
 
     Raises:
         ValueError: a study graded out of fold twice for one variant.
@@ -103,7 +117,7 @@ def out_of_fold_scores(
         return {}
     scores = {}
     by_variant = left_out_by_variant(
-        study_fold_predictions, "fold_left_out", FOLD_OUT, label_priors, calibration
+        study_fold_predictions, "fold_left_out", FOLD_OUT, label_priors, calibration, fitted
     )
     for variant, left_out, _ in by_variant:
         keys = ["study_id", "condition", "level"]
@@ -154,14 +168,17 @@ def _averaged(folds: pd.DataFrame, label_priors: pd.DataFrame, calibration: dict
 def fold_average_metrics(
     study_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
-    calibration: dict[str, Any],
+    calibration_params: dict[str, Any],
     evaluation: dict[str, Any],
+    calibration: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
-    """Per variant and test split, the figures of its fold models averaged (``_averaged``),
-    reported beside the shipped grader's; no choice reads them. Empty without folds."""
+    """Per variant and test split, the figures of its fold models averaged (``_averaged``, each
+    calibrated by the variant's method and rule in ``calibration``), reported beside the shipped
+    grader's; no choice reads them. Empty without folds."""
     out = {}
     for variant, folds in study_fold_predictions.groupby("variant", sort=False):
-        averaged = _averaged(folds, label_priors, calibration)
+        params = as_shipped(calibration_params, (calibration or {}).get(str(variant)))
+        averaged = _averaged(folds, label_priors, params)
         out[str(variant)] = {
             str(split): evaluate_split(
                 rows, int(evaluation.get("n_resamples", 1000)), int(evaluation.get("seed", 0))

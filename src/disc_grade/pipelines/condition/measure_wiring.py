@@ -5,7 +5,7 @@ from kedro.pipeline import Node
 
 from disc_grade.pipelines.condition import (
     bundle,
-    calibrate,
+    calibration_choice,
     context,
     fold_choice,
     grade,
@@ -27,11 +27,18 @@ def gather() -> list[Node]:
     """Every variant's predictions calibrated on validation, in one table; their curves."""
     return [
         skippable_node(
-            calibrate.calibrate_predictions,
-            ["label_priors", "params:calibration", *[f"{v}.variant_predictions" for v in VARIANTS]],
+            calibration_choice.calibrate_predictions,
+            [
+                "label_priors",
+                "params:calibration",
+                "study_fold_predictions",
+                "site_fold_predictions",
+                "params:leave_site_out",
+                *[f"{v}.variant_predictions" for v in VARIANTS],
+            ],
             ["calibration", "predictions"],
             skipped(nothing, empty_predictions),
-            arg=2,
+            arg=5,
         ),
         skippable_node(
             grade.plot_finetuning_curves,
@@ -64,7 +71,13 @@ def choose() -> list[Node]:
         ),
         skippable_node(
             fold_choice.fold_average_metrics,
-            ["study_fold_predictions", "label_priors", "params:calibration", "params:evaluation"],
+            [
+                "study_fold_predictions",
+                "label_priors",
+                "params:calibration",
+                "params:evaluation",
+                "calibration",
+            ],
             "fold_average_metrics",
             nothing,
         ),

@@ -60,15 +60,17 @@ def left_out_site_scores(
     label_priors: pd.DataFrame,
     calibration: dict[str, Any],
     evaluation: dict[str, Any],
+    fitted: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
     """Per variant, the calibrated weighted log loss of its fold models on the sites they left
-    out, as trained and adapted, and the share of study resamples in which adapting lowered it.
+    out, as trained and adapted, and the share of study resamples in which adapting lowered it;
+    each fold model calibrated by the variant's method and rule (``fitted``, where given).
     Empty without folds."""
     if site_fold_predictions.empty:
         return {}
     scores = {}
     by_variant = left_out_by_variant(
-        site_fold_predictions, "fold_site", SITE_OUT, label_priors, calibration
+        site_fold_predictions, "fold_site", SITE_OUT, label_priors, calibration, fitted
     )
     for variant, plain, adapted in by_variant:
         folds = site_fold_predictions[site_fold_predictions["variant"] == variant]
@@ -122,9 +124,11 @@ def choose_across_sites(
     """The grader validation chooses (``choice.choose_grader``): out of fold where there are
     study folds, the left-out sites' log loss weighing in where there are site folds."""
     scores = left_out_site_scores(
-        site_fold_predictions, label_priors, calibration_params, evaluation
+        site_fold_predictions, label_priors, calibration_params, evaluation, calibration
     )
-    fold_scores = out_of_fold_scores(study_fold_predictions, label_priors, calibration_params)
+    fold_scores = out_of_fold_scores(
+        study_fold_predictions, label_priors, calibration_params, calibration
+    )
     return choose_grader(
         predictions, calibration, selection, scores, leave_site_out_params, fold_scores
     )
