@@ -36,7 +36,11 @@ def _calibration(folded: bool) -> dict:
         "decision": "posterior",
         "out_of_fold": out_of_fold,
         "chosen_on_split": {"method": "vector", "decision": "grader"},
-        "left_out_sites": {"log_loss": {"as_trained": 0.7, "temperature": 0.5}, "weight": 0.5},
+        "left_out_sites": {
+            "log_loss": {"as_trained": 0.7, "temperature": 0.5},
+            "posterior_won": {"as_trained": 0.2, "temperature": 0.85},
+            "weight": 0.5,
+        },
     }
 
 
@@ -102,6 +106,7 @@ def test_each_technique_has_a_row_with_its_setting_and_verdict():
     assert calibration[2] == "temperature"
     rule = foramina["grade called by the posterior rule"]
     assert rule[1].startswith("out of fold (200 studies): posterior won 95.0%")
+    assert "; on left-out sites 85.0%;" in rule[1]
     assert rule[1].endswith("alone would choose grader") and rule[2] == "posterior"
     averaged = foramina["fold models averaged (test, reported only)"]
     assert averaged[0] == "3 fold models of contrastive"

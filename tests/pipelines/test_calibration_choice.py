@@ -30,10 +30,16 @@ PARAMS = {
 LEVELS = ["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"]
 
 
-def _graded(q: np.ndarray, labels, studies, split: str, weighted: bool) -> pd.DataFrame:
+PRIOR = np.array([0.6, 0.3, 0.1])
+
+
+def _graded(q: np.ndarray, labels, studies, split: str, weighted) -> pd.DataFrame:
     """A grader's rows: it outputs the posterior ``q`` itself, or ``q`` times the grade weights
-    (what a grader trained with class weights outputs: ``as_trained`` is then calibrated)."""
-    raw = q * np.asarray(WEIGHTS) if weighted else q
+    (what a grader trained with class weights outputs: ``as_trained`` is then calibrated), or
+    ``q`` over the squared prior (``weighted="balanced"``: its argmax calls rare grades too
+    often already, so dividing by the prior once more loses)."""
+    scale = {True: np.asarray(WEIGHTS), False: np.ones(3), "balanced": PRIOR**-2}[weighted]
+    raw = q * scale
     raw = raw / raw.sum(axis=1, keepdims=True)
     return pd.DataFrame(
         {
@@ -102,7 +108,7 @@ def test_the_method_and_rule_are_chosen_on_the_studies_the_folds_left_out():
     assert scores["balanced_accuracy"] == pytest.approx(accuracy["posterior"])
 
 
-def _sites(weighted: bool, seed: int = 1) -> pd.DataFrame:
+def _sites(weighted, seed: int = 1) -> pd.DataFrame:
     """Leave-site-out fold models of two sites: each calibrated on the other site's validation
     studies and graded on its own site's (``SITE_OUT``); as trained and adapted."""
     rng = np.random.default_rng(seed)
@@ -143,6 +149,13 @@ def test_the_left_out_sites_weigh_in_on_the_method():
     )
     assert alone["scratch"]["method"] == "reweighted"
     assert alone["scratch"]["chosen_on_split"]["method"] == "as_trained"
+    # the rule: a posterior over the prior that loses on the left-out sites is not kept there
+    balanced, params = _sites(weighted="balanced"), {**PARAMS, "confidence": 0.8}
+    ruled, _ = calibrate_predictions(PRIORS, params, folds, balanced, {"weight": 1.0}, table)
+    fitted = ruled["scratch"]
+    assert fitted["out_of_fold"]["posterior_won"] >= 0.8  # in-site, it would be kept
+    assert fitted["left_out_sites"]["posterior_won"][fitted["method"]] < 0.5
+    assert fitted["decision"] == "grader"
     with pytest.raises(ValueError, match="weight"):
         calibrate_predictions(PRIORS, PARAMS, folds, sites, {"weight": 2.0}, table)
 

@@ -137,6 +137,13 @@ def _sites_said(fitted: dict) -> str:
     )
 
 
+def _sites_won(fitted: dict) -> str:
+    """The posterior rule's share of won resamples on the sites never trained on, where it
+    weighed in (under the method kept)."""
+    won = ((fitted.get("left_out_sites") or {}).get("posterior_won") or {}).get(fitted["method"])
+    return "" if won is None else f"; on left-out sites {fmt(won, 'pct')}"
+
+
 def _calibration_rows(fitted: dict) -> list[tuple[str, str, str, str]]:
     """The calibration method and the rule that calls a grade: out of fold where there are
     study folds (with what the validation split alone would choose), else on the split."""
@@ -166,7 +173,7 @@ def _calibration_rows(fitted: dict) -> list[tuple[str, str, str, str]]:
                 "grade called by the posterior rule",
                 "grader or posterior",
                 f"{where}: posterior won {fmt(won, 'pct')} of study resamples"
-                f"{_split_said(on_split, 'decision')}",
+                f"{_sites_won(fitted)}{_split_said(on_split, 'decision')}",
                 fitted["decision"],
             )
         )

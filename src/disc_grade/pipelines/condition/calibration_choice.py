@@ -8,8 +8,9 @@ validation rows) and scored on the studies the fold left out: every training and
 study, each once. The method of the lowest out-of-fold weighted log loss is kept; the posterior
 rule only where its balanced accuracy beats the grader's own argmax in ``confidence`` of the
 study resamples of those rows, as on the split. With leave-site-out folds, each method's log
-loss on the sites its fold models never trained on weighs in on the method
-(``leave_site_out.weight``, as in the variant's choice). The shipped grader's calibration is
+loss on the sites its fold models never trained on weighs in on the method, and the posterior
+rule's share of won resamples there on the rule (``leave_site_out.weight``, as in the
+variant's choice). The shipped grader's calibration is
 then fitted on the validation split with that method and rule (the fold models are not what
 ships)."""
 
@@ -21,97 +22,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.evaluation.log_loss import weighted_log_loss
-from disc_grade.evaluation.metrics import balanced_accuracy, confusion
-from disc_grade.models.grading.calibration import METHODS
-from disc_grade.models.grading.decision import DECISIONS, share_won
-from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
-from disc_grade.pipelines.condition.fold_choice import as_shipped, calibrated_left_out
+from disc_grade.pipelines.condition.fold_calibration import (
+    candidates,
+    left_out_site_figures,
+    lowest,
+    method_losses,
+    rule_figures,
+)
+from disc_grade.pipelines.condition.fold_choice import as_shipped
 from disc_grade.pipelines.condition.grade import combine_predictions
-from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
-KEYS = ["study_id", "condition", "level"]
-
-
-def _left_out(folds, label_priors, params: dict, method: str, rule: str, group: str, out: str):
-    """One variant's left-out rows, every fold model calibrated by ``method`` and ``rule``."""
-    narrowed = {**params, "methods": [method], "decisions": [rule]}
-    plain, _ = calibrated_left_out(folds, group, out, label_priors, narrowed)
-    return plain.sort_values(KEYS, ignore_index=True)
-
-
-def _candidates(params: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The calibration methods and rules ``params`` allows.
-
-    Raises:
-        ValueError: none, or an unknown one.
-    """
-    methods = tuple(params.get("methods", METHODS))
-    rules = tuple(params.get("decisions", DECISIONS))
-    unknown = sorted((set(methods) - set(METHODS)) | (set(rules) - set(DECISIONS)))
-    if unknown or not methods or not rules:
-        raise ValueError(
-            f"calibration.methods / decisions: {unknown or 'none'}; known: "
-            f"{list(METHODS)} and {list(DECISIONS)}"
-        )
-    return methods, rules
-
-
-def method_losses(
-    folds: pd.DataFrame, label_priors: pd.DataFrame, params: dict, group: str, out: str
-) -> tuple[dict[str, float], pd.DataFrame]:
-    """Each method's weighted log loss on the rows ``folds`` left out (split ``out``, folds by
-    ``group``), every fold model calibrated by it on its own validation rows; the left-out rows.
-
-    Raises:
-        ValueError: a target left out twice.
-    """
-    methods, rules = _candidates(params)
-    by_method = {
-        m: _left_out(folds, label_priors, params, m, rules[0], group, out) for m in methods
-    }
-    rows = by_method[methods[0]]
-    if rows.duplicated(KEYS).any():
-        raise ValueError(f"fold predictions ({group}): a target is left out twice")
-    labels = rows["label"].to_numpy(dtype=int)
-    losses = {
-        m: weighted_log_loss(labels, t[PROB_COLUMNS].to_numpy(float)) for m, t in by_method.items()
-    }
-    return losses, rows
-
-
-def _lowest(losses: dict[str, float]) -> str:
-    return min(losses, key=lambda m: (np.nan_to_num(losses[m], nan=np.inf), METHODS.index(m)))
-
-
-def left_out_site_losses(
-    site_folds: pd.DataFrame, label_priors: pd.DataFrame, params: dict, weight: float
-) -> dict[str, Any]:
-    """Each method's weighted log loss on the sites one variant's leave-site-out fold models
-    never trained on (as trained), and the ``weight`` it has in the method's choice; empty
-    without site folds or at weight 0.
-
-    Raises:
-        ValueError: a weight outside [0, 1].
-    """
-    if not 0 <= weight <= 1:
-        raise ValueError(f"leave_site_out.weight must be in [0, 1], got {weight}")
-    plain = site_folds[~site_folds["adapted"].astype(bool)] if len(site_folds) else site_folds
-    if plain.empty or weight == 0:
-        return {}
-    losses, rows = method_losses(plain, label_priors, params, "fold_site", SITE_OUT)
-    return {"log_loss": losses, "weight": weight, "n_studies": int(rows["study_id"].nunique())}
 
 
 def _weighed(in_site: dict[str, float], sites: dict[str, Any]) -> str:
     """The method of the lowest loss, the left-out sites' weighing in where measured."""
     if not sites:
-        return _lowest(in_site)
+        return lowest(in_site)
     weight = sites["weight"]
-    return _lowest({m: (1 - weight) * in_site[m] + weight * sites["log_loss"][m] for m in in_site})
+    return lowest({m: (1 - weight) * in_site[m] + weight * sites["log_loss"][m] for m in in_site})
+
+
+def _rule(rules, won: float, sites: dict[str, Any], method: str, confidence: float) -> str:
+    """``grader`` unless the posterior rule won ``confidence`` of the study resamples (in-site,
+    and the left-out sites' share weighing in where measured); the only rule where one."""
+    if len(rules) == 1:
+        return rules[0]
+    if sites:
+        won = (1 - sites["weight"]) * won + sites["weight"] * sites["posterior_won"][method]
+    return "posterior" if won >= confidence else "grader"
 
 
 def out_of_fold_calibration(
@@ -122,8 +63,8 @@ def out_of_fold_calibration(
 ) -> dict[str, Any]:
     """The calibration method and the rule one variant's study-fold models say to ship with (see
     the module): each method's out-of-fold weighted log loss (the left-out sites' weighing in,
-    ``left_out_site_losses``), each rule's balanced accuracy under the method kept, and the
-    share of study resamples the posterior rule won.
+    ``fold_calibration.left_out_site_figures``), each rule's balanced accuracy under the method
+    kept, and the share of study resamples the posterior rule won (the sites weighing in).
 
     Args:
         folds: one variant's ``study_fold_predictions`` rows.
@@ -132,24 +73,12 @@ def out_of_fold_calibration(
     Raises:
         ValueError: an unknown method or rule, or a target left out twice.
     """
-    _, rules = _candidates(params)
+    _, rules = candidates(params)
     losses, rows = method_losses(folds, label_priors, params, "fold_left_out", FOLD_OUT)
     method = _weighed(losses, sites or {})
-    labels = rows["label"].to_numpy(dtype=int)
-    grades = {
-        r: _left_out(folds, label_priors, params, method, r, "fold_left_out", FOLD_OUT)[
-            "predicted"
-        ].to_numpy(dtype=int)
-        for r in rules
-    }
-    accuracy = {r: balanced_accuracy(confusion(labels, g)) for r, g in grades.items()}
-    won = float("nan")
-    if {"grader", "posterior"} <= set(rules):
-        won = share_won(labels, grades["posterior"], grades["grader"], rows["study_id"].to_numpy())
-    if len(rules) == 1:
-        rule = rules[0]
-    else:
-        rule = "posterior" if won >= float(params.get("confidence", 0.9)) else "grader"
+    accuracy, won = rule_figures(folds, label_priors, params, method, "fold_left_out", FOLD_OUT)
+    confidence = float(params.get("confidence", 0.9))
+    rule = _rule(rules, won, sites or {}, method, confidence)
     return {
         "method": method,
         "decision": rule,
@@ -157,9 +86,21 @@ def out_of_fold_calibration(
         "balanced_accuracy": accuracy,
         "posterior_won": won,
         "folds": int(folds["fold_left_out"].nunique()),
-        "n_targets": int(len(labels)),
+        "n_targets": int(len(rows)),
         "n_studies": int(rows["study_id"].nunique()),
     }
+
+
+def _split_and_sites(
+    table: pd.DataFrame, on_split: dict, sites: dict, label_priors: pd.DataFrame, params: dict
+) -> dict[str, str]:
+    """Without study folds: the method and rule by the validation split's cross-validated
+    figures, the left-out sites weighing in."""
+    method = _weighed(on_split["cross_validated_log_loss"], sites)
+    narrowed, _ = calibrate_on_validation(table, label_priors, {**params, "methods": [method]})
+    won = narrowed.get("posterior_won", float("nan"))
+    rule = _rule(candidates(params)[1], won, sites, method, float(params.get("confidence", 0.9)))
+    return {"method": method, "decision": rule}
 
 
 def _calibrated(
@@ -170,18 +111,13 @@ def _calibrated(
     params: dict,
 ) -> tuple[dict, pd.DataFrame]:
     """One variant's calibration (its method and rule out of fold where ``folds`` has rows, the
-    left-out sites weighing in on the method where ``sites`` has losses) and its table."""
+    left-out sites weighing in where ``sites`` has figures) and its table."""
     on_split, calibrated = calibrate_on_validation(table, label_priors, params)
     if folds.empty and not sites:
         return on_split, calibrated
     chosen = out_of_fold_calibration(folds, label_priors, params, sites) if len(folds) else None
-    # without study folds the rule is chosen on the split, under the method the sites weighed
-    narrowed = (
-        as_shipped(params, chosen)
-        if chosen
-        else {**params, "methods": [_weighed(on_split["cross_validated_log_loss"], sites)]}
-    )
-    fitted, calibrated = calibrate_on_validation(table, label_priors, narrowed)
+    choice = chosen or _split_and_sites(table, on_split, sites, label_priors, params)
+    fitted, calibrated = calibrate_on_validation(table, label_priors, as_shipped(params, choice))
     extra = {"out_of_fold": chosen} if chosen else {}
     return {
         **fitted,
@@ -211,7 +147,7 @@ def calibrate_predictions(
         variant = str(table["variant"].iloc[0])
         folds = study_fold_predictions[study_fold_predictions["variant"] == variant]
         site_folds = site_fold_predictions[site_fold_predictions["variant"] == variant]
-        sites = left_out_site_losses(site_folds, label_priors, params, weight)
+        sites = left_out_site_figures(site_folds, label_priors, params, weight)
         fitted, calibrated = _calibrated(table, folds, sites, label_priors, params)
         calibration[variant] = fitted
         tables.append(calibrated)
