@@ -126,8 +126,13 @@ def fit_calibration(
     raw, labels, groups = np.asarray(raw, dtype=float), np.asarray(labels), np.asarray(groups)
     n_folds = max(2, min(n_folds, len(np.unique(groups))))
     scores = {m: cross_validated_loss(raw, labels, groups, m, l2, n_folds) for m in methods}
-    best = min(methods, key=lambda m: (np.nan_to_num(scores[m], nan=np.inf), METHODS.index(m)))
+    best = lowest_loss(scores)
     return {**fit_method(raw, labels, best, l2), "cross_validated_log_loss": scores}
+
+
+def lowest_loss(scores: dict[str, float]) -> str:
+    """The method of the lowest loss (NaN highest; a tie goes to the first in ``METHODS``)."""
+    return min(scores, key=lambda m: (np.nan_to_num(scores[m], nan=np.inf), METHODS.index(m)))
 
 
 def apply_calibration(raw: np.ndarray, calibration: dict) -> np.ndarray:

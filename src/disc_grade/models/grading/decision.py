@@ -94,11 +94,16 @@ def choose_decision(
     grades = {"grader": raw.argmax(axis=1), "posterior": held_out}
     scores = {d: _balanced_accuracy(labels, grades[d]) for d in decisions}
     won = share_won(labels, grades["posterior"], grades["grader"], groups)
-    if len(decisions) == 1:
-        best = decisions[0]
-    else:
-        best = "posterior" if won >= confidence else "grader"
+    best = rule_by_share(decisions, won, confidence)
     return {"decision": best, "cross_validated_balanced_accuracy": scores, "posterior_won": won}
+
+
+def rule_by_share(decisions, won: float, confidence: float) -> str:
+    """The only rule allowed where one; else ``posterior`` where it won at least ``confidence``
+    of the study resamples against the grader's own argmax, ``grader`` otherwise."""
+    if len(decisions) == 1:
+        return decisions[0]
+    return "posterior" if won >= confidence else "grader"
 
 
 def decide_grades(raw: np.ndarray, calibration: dict, priors: np.ndarray) -> np.ndarray:

@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.models.grading.calibration import lowest_loss
+from disc_grade.models.grading.decision import rule_by_share
 from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.fold_calibration import (
     candidates,
     left_out_site_figures,
-    lowest,
     method_losses,
     rule_figures,
 )
@@ -40,19 +41,19 @@ logger = logging.getLogger(__name__)
 def _weighed(in_site: dict[str, float], sites: dict[str, Any]) -> str:
     """The method of the lowest loss, the left-out sites' weighing in where measured."""
     if not sites:
-        return lowest(in_site)
+        return lowest_loss(in_site)
     weight = sites["weight"]
-    return lowest({m: (1 - weight) * in_site[m] + weight * sites["log_loss"][m] for m in in_site})
+    return lowest_loss(
+        {m: (1 - weight) * in_site[m] + weight * sites["log_loss"][m] for m in in_site}
+    )
 
 
 def _rule(rules, won: float, sites: dict[str, Any], method: str, confidence: float) -> str:
     """``grader`` unless the posterior rule won ``confidence`` of the study resamples (in-site,
     and the left-out sites' share weighing in where measured); the only rule where one."""
-    if len(rules) == 1:
-        return rules[0]
-    if sites:
+    if sites and len(rules) > 1:
         won = (1 - sites["weight"]) * won + sites["weight"] * sites["posterior_won"][method]
-    return "posterior" if won >= confidence else "grader"
+    return rule_by_share(rules, won, confidence)
 
 
 def out_of_fold_calibration(

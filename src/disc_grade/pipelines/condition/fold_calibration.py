@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
@@ -66,10 +65,6 @@ def method_losses(
         m: weighted_log_loss(labels, t[PROB_COLUMNS].to_numpy(float)) for m, t in by_method.items()
     }
     return losses, rows
-
-
-def lowest(losses: dict[str, float]) -> str:
-    return min(losses, key=lambda m: (np.nan_to_num(losses[m], nan=np.inf), METHODS.index(m)))
 
 
 def rule_figures(
