@@ -31,13 +31,30 @@ def novelty_section(joint: dict) -> Section | None:
         "chosen grader's) and of their crops' mean image statistics (relative noise, sharpness, "
         "histogram shape, neighbouring-slice correlation) from the training studies', each in a "
         "few principal components and over the training studies' median distance, the largest "
-        f"over its conditions; a study is flagged above {fmt(own.get('threshold'))}, the 95th "
-        "centile of the validation studies' (`joint.novelty`). Inference marks a flagged study "
-        "in `grades.csv` (`unlike_training`, `novelty`) and in its figure: a scanner unlike the "
-        "training ones is where grading breaks.",
+        f"over its conditions; a study is flagged above {fmt(own.get('threshold'))}, "
+        f"{_threshold_said(own.get('rule') or {})} (`joint.novelty`). Inference marks a flagged "
+        "study in `grades.csv` (`unlike_training`, `novelty`) and in its figure: a scanner unlike "
+        "the training ones is where grading breaks.",
     ]
     header = ["split", "studies", "flagged unlike the training data"]
     return Section("Studies unlike the training data", text, header, rows)
+
+
+def _threshold_said(rule: dict) -> str:
+    """Which validation novelty the threshold is, and what it promises of in-site studies."""
+    if not rule:
+        return "set on the validation studies"
+    said = (
+        f"the validation studies' novelty ranked {rule['rank']} of {rule['n_validation']} "
+        f"from the lowest: the lowest that keeps the in-site studies flagged by chance under "
+        f"{fmt(rule['false_rate'], 'pct')} with {fmt(rule['confidence'], 'pct')} confidence"
+    )
+    if rule["confidence_reached"] < rule["confidence"]:
+        said += (
+            f" (too few validation studies for it: their largest reaches "
+            f"{fmt(rule['confidence_reached'], 'pct')})"
+        )
+    return said
 
 
 def novelty_line(joint: dict) -> str:

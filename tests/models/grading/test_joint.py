@@ -37,7 +37,7 @@ PARAMS = {
         "confidence": 0.9,
     },
     "evaluation": {"n_resamples": 200, "seed": 0, "n_bins": 5},
-    "novelty": {"n_components": 2, "quantile": 0.95},
+    "novelty": {"n_components": 2, "false_rate": 0.1, "confidence": 0.95},
 }
 
 

@@ -12,6 +12,7 @@ from disc_grade.models.grading.novelty import (
     flag_rates,
     from_tensors,
     novelty,
+    threshold_rank,
 )
 from disc_grade.rsna import LEVELS, SPINAL
 
@@ -54,7 +55,7 @@ def _cohort(shift: float) -> pd.DataFrame:
 @pytest.mark.parametrize("shift", [1.0, -1.0])  # a scanner moves features either way
 def test_a_shifted_sites_studies_are_flagged_and_in_site_ones_are_not(shift):
     tables = {"spinal": _cohort(shift=shift)}
-    bundle = fit_novelty(tables, n_components=6, quantile=0.95)
+    bundle = fit_novelty(tables, n_components=6, false_rate=0.1, confidence=0.95)
     rates = flag_rates(novelty(bundle, tables))
     assert rates["external_test"]["flagged"] >= 0.5, rates  # the target: half or more
     assert rates["test"]["flagged"] <= 0.15, rates
@@ -68,13 +69,39 @@ def test_a_shifted_sites_studies_are_flagged_and_in_site_ones_are_not(shift):
 
 def test_without_a_shift_the_held_out_site_is_flagged_as_rarely_as_in_site():
     tables = {"spinal": _cohort(shift=0.0)}
-    rates = flag_rates(novelty(fit_novelty(tables, 6, 0.95), tables))
+    rates = flag_rates(novelty(fit_novelty(tables, 6, 0.1, 0.95), tables))
     assert rates["external_test"]["flagged"] <= 0.2, rates
 
 
-def test_a_bad_quantile_is_named():
-    with pytest.raises(ValueError, match="novelty.quantile"):
-        fit_novelty({"spinal": _cohort(0.0)}, 6, 1.5)
+def test_a_bad_rate_or_confidence_is_named():
+    with pytest.raises(ValueError, match="novelty.false_rate"):
+        fit_novelty({"spinal": _cohort(0.0)}, 6, 1.5, 0.9)
+    with pytest.raises(ValueError, match="novelty.confidence"):
+        fit_novelty({"spinal": _cohort(0.0)}, 6, 0.1, 0.0)
+
+
+@pytest.mark.parametrize("n", [50, 120, 200])
+def test_the_threshold_keeps_chance_flags_under_the_rate_with_the_confidence(n):
+    """Draw n validation novelties and many in-site ones from one distribution, again and again:
+    the in-site share above the chosen rank exceeds the rate in at most 1 - confidence of the
+    draws (binomial slack), and one rank lower it would not."""
+    rate, confidence, draws = 0.1, 0.9, 20000
+    rank, reached = threshold_rank(n, rate, confidence)
+    assert reached >= confidence and rank < n
+    rng = np.random.default_rng(n)
+    scores = np.sort(rng.random((draws, n)), axis=1)
+    above = 1.0 - scores[:, rank - 1]  # the in-site share above the threshold (uniform scores)
+    assert np.mean(above > rate) <= 1 - confidence + 0.005
+    assert np.mean(1.0 - scores[:, rank - 2] > rate) > 1 - confidence
+
+
+def test_too_few_validation_studies_take_the_largest_and_say_what_they_reach():
+    rank, reached = threshold_rank(12, 0.1, 0.95)
+    assert rank == 12 and reached == pytest.approx(1 - 0.9**12)
+    bundle = fit_novelty({"spinal": _cohort(0.0)}, 6, 0.1, 0.95)  # 30 validation studies
+    assert bundle["rule"]["n_validation"] == 30 and bundle["rule"]["rank"] == 30
+    scores = novelty(bundle, {"spinal": _cohort(0.0)})
+    assert bundle["threshold"] == scores[scores["split"] == "validation"]["novelty"].max()
 
 
 def _crops(n: int, noise: float, seed: int, scale: float = 1.0) -> np.ndarray:
@@ -124,11 +151,11 @@ def test_a_noisier_scanner_is_flagged_by_its_images_when_the_features_do_not_mov
         [image_statistics(_crops(1, sigma, seed)) for seed, sigma in enumerate(noise)]
     )
     tables = {"spinal": table.assign(**dict(zip(STATISTICS, stats.T, strict=True)))}
-    rates = flag_rates(novelty(fit_novelty(tables, 6, 0.95), tables))
+    rates = flag_rates(novelty(fit_novelty(tables, 6, 0.1, 0.95), tables))
     assert rates["external_test"]["flagged"] >= 0.5, rates
     assert rates["test"]["flagged"] <= 0.15, rates
     without = {"spinal": table}  # the features alone cannot tell
     assert (
-        flag_rates(novelty(fit_novelty(without, 6, 0.95), without))["external_test"]["flagged"]
+        flag_rates(novelty(fit_novelty(without, 6, 0.1, 0.95), without))["external_test"]["flagged"]
         <= 0.2
     )

@@ -7,9 +7,12 @@ contrast, slice spacing: ``models.grading.image_statistics``, where the features
 The training split's study summaries define a Gaussian in a few principal components (shrunk
 covariance, Ledoit-Wolf) for each; a study's distance there (Mahalanobis) is divided by the
 training studies' median distance, so both summaries speak on one scale, and its novelty is the
-largest over its conditions and both summaries. The threshold is a quantile of the validation
-studies' novelty (in-site, never trained on), so about ``1 - quantile`` of in-site studies are
-flagged by chance; a scanner the training never saw should be flagged far more often.
+largest over its conditions and both summaries. The threshold is one of the validation studies'
+novelties (in-site, never trained on): the lowest whose share of in-site studies above it stays
+under ``false_rate`` with probability ``confidence`` over the validation studies drawn (the share
+above the k-th smallest of n exchangeable scores is Beta(n + 1 - k, k); ``threshold_rank``). So
+at most ``false_rate`` of in-site studies are flagged by chance, with that confidence, however few
+validation studies there are; a scanner the training never saw should be flagged far more often.
 """
 
 from __future__ import annotations
@@ -66,16 +69,37 @@ def distances(model: dict, x: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,jk,ik->i", z, model["precision"], z)) / scale
 
 
-def fit_novelty(tables: dict[str, pd.DataFrame], n_components: int, quantile: float) -> dict:
+def threshold_rank(n: int, false_rate: float, confidence: float) -> tuple[int, float]:
+    """The smallest k (1-based) such that the share of in-site studies above the k-th smallest of
+    ``n`` validation novelties exceeds ``false_rate`` with probability at most ``1 - confidence``,
+    and the confidence reached. Too few studies for ``confidence``: the largest (k = n), with the
+    lower confidence it reaches."""
+    from scipy.stats import beta
+
+    for k in range(1, n + 1):
+        reached = 1.0 - float(beta.sf(false_rate, n + 1 - k, k))
+        if reached >= confidence:
+            return k, reached
+    return n, 1.0 - float(beta.sf(false_rate, 1, n))
+
+
+def _checked(false_rate: float, confidence: float) -> None:
+    for name, value in (("false_rate", false_rate), ("confidence", confidence)):
+        if not 0 < value < 1:
+            raise ValueError(f"novelty.{name} must be in (0, 1), got {value}")
+
+
+def fit_novelty(
+    tables: dict[str, pd.DataFrame], n_components: int, false_rate: float, confidence: float
+) -> dict:
     """Per condition a Gaussian of the training studies' summaries, and the threshold: the
-    ``quantile`` of the validation studies' novelty.
+    validation novelty of rank ``threshold_rank`` (kept in the bundle's ``rule``).
 
     Raises:
-        ValueError: ``quantile`` outside (0, 1), or no condition with training and validation
-            studies.
+        ValueError: ``false_rate`` or ``confidence`` outside (0, 1), or no condition with
+            training and validation studies.
     """
-    if not 0 < quantile < 1:
-        raise ValueError(f"novelty.quantile must be in (0, 1), got {quantile}")
+    _checked(false_rate, confidence)
     models = {}
     for name, table in tables.items():
         for kind in ("", IMAGE):
@@ -87,10 +111,18 @@ def fit_novelty(tables: dict[str, pd.DataFrame], n_components: int, quantile: fl
                 models[name + kind] = fit_gaussian(x[train], n_components)
     bundle = {"conditions": models, "threshold": float("inf")}
     scores = novelty(bundle, tables)
-    validation = scores[scores["split"].astype(str) == "validation"]["novelty"]
-    if not models or validation.empty:
+    validation = np.sort(scores[scores["split"].astype(str) == "validation"]["novelty"])
+    if not models or not len(validation):
         raise ValueError("novelty: needs a condition with training and validation studies")
-    bundle["threshold"] = float(np.quantile(validation, quantile))
+    rank, reached = threshold_rank(len(validation), false_rate, confidence)
+    bundle["threshold"] = float(validation[rank - 1])
+    bundle["rule"] = {
+        "false_rate": false_rate,
+        "confidence": confidence,
+        "confidence_reached": reached,
+        "rank": rank,
+        "n_validation": len(validation),
+    }
     return bundle
 
 

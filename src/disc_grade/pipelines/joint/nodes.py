@@ -24,14 +24,22 @@ def _unlike_training(features: dict[str, pd.DataFrame], params: dict[str, Any]):
     """The novelty warning fitted on the training studies, its threshold set on validation
     (``models.grading.novelty``), as tensors, and its flag rate per split."""
     own = params["novelty"]
-    found = fit_novelty(features, int(own["n_components"]), float(own["quantile"]))
+    found = fit_novelty(
+        features,
+        int(own["n_components"]),
+        float(own["false_rate"]),
+        float(own["confidence"]),
+    )
     rates = flag_rates(novelty(found, features))
     logger.info(
-        "novelty: threshold %.2f; flagged %s",
+        "novelty: threshold %.2f (rank %d of %d validation studies); flagged %s",
         found["threshold"],
+        found["rule"]["rank"],
+        found["rule"]["n_validation"],
         {k: f"{100 * v['flagged']:.0f}%" for k, v in rates.items()},
     )
-    return as_tensors(found), {"threshold": found["threshold"], "by_split": rates}
+    summary = {"threshold": found["threshold"], "rule": found["rule"], "by_split": rates}
+    return as_tensors(found), summary
 
 
 def shipped_of(features: pd.DataFrame) -> dict:
