@@ -167,3 +167,18 @@ def test_unknown_methods_and_targets_left_out_twice_are_refused():
     twice = pd.concat([folds, folds[folds["fold_left_out"] == 0].assign(fold_left_out=1)])
     with pytest.raises(ValueError, match="left out twice"):
         out_of_fold_calibration(twice, PRIORS, PARAMS)
+
+
+@pytest.mark.parametrize(
+    "bad", [{"methods": ["isotonic"]}, {"decisions": ["vote"]}, {"methods": []}]
+)
+def test_the_splits_calibration_refuses_what_the_fold_choice_refuses(bad):
+    """One check of the methods and rules serves the split's calibration and the out-of-fold
+    choice: an unknown or empty one is refused by both, named."""
+    from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
+
+    folds, table = _cohort()
+    with pytest.raises(ValueError, match="calibration.methods / decisions"):
+        calibrate_on_validation(table, PRIORS, {**PARAMS, **bad})
+    with pytest.raises(ValueError, match="calibration.methods / decisions"):
+        out_of_fold_calibration(folds, PRIORS, {**PARAMS, **bad})

@@ -19,6 +19,7 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import submission_probabilities
 from disc_grade.evaluation.metrics import balanced_accuracies, balanced_accuracy, confusion
 from disc_grade.models.grading.calibration import (
+    METHODS,
     apply_calibration,
     fit_method,
     posterior,
@@ -28,6 +29,24 @@ from disc_grade.models.grading.calibration import (
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
 
 DECISIONS = ("grader", "posterior")  # the grader's own argmax, or argmax q / prior
+
+
+def candidates(params: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The calibration methods and rules ``params`` allows (``methods``, ``decisions``; all
+    when absent).
+
+    Raises:
+        ValueError: none, or an unknown one.
+    """
+    methods = tuple(params.get("methods", METHODS))
+    rules = tuple(params.get("decisions", DECISIONS))
+    unknown = sorted((set(methods) - set(METHODS)) | (set(rules) - set(DECISIONS)))
+    if unknown or not methods or not rules:
+        raise ValueError(
+            f"calibration.methods / decisions: {unknown or 'none'}; known: "
+            f"{list(METHODS)} and {list(DECISIONS)}"
+        )
+    return methods, rules
 
 
 def decide(q: np.ndarray, prior: np.ndarray) -> np.ndarray:

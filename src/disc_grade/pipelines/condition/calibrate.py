@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
-from disc_grade.models.grading.calibration import METHODS, fit_calibration
+from disc_grade.models.grading.calibration import fit_calibration
 from disc_grade.models.grading.decision import (
-    DECISIONS,
     calibrated_table,
+    candidates,
     choose_decision,
     row_priors,
 )
@@ -29,15 +29,11 @@ def calibrate_on_validation(
     Raises:
         ValueError: an unknown method in ``calibration.methods`` or rule in ``decisions``.
     """
-    methods = tuple(params.get("methods", METHODS))
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"calibration.methods: unknown {unknown}; known: {list(METHODS)}")
+    methods, decisions = candidates(params)
     val = table[table["split"] == "validation"]
     raw, labels = val[PROB_COLUMNS].to_numpy(dtype=float), val["label"].to_numpy(dtype=int)
     l2, folds = float(params["l2"]), int(params["folds"])
     fitted = fit_calibration(raw, labels, val["study_id"].to_numpy(), methods, l2, folds)
-    decisions = tuple(params.get("decisions", DECISIONS))
     if len(val):
         priors = row_priors(val["condition"], label_priors)
         fitted |= choose_decision(
@@ -52,7 +48,7 @@ def calibrate_on_validation(
             float(params.get("confidence", 0.9)),
         )
     else:
-        fitted["decision"] = decisions[0] if decisions else DECISIONS[0]
+        fitted["decision"] = decisions[0]
     return {**fitted, "n_validation": int(len(val))}, calibrated_table(table, fitted, label_priors)
 
 

@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.grading.calibration import lowest_loss
-from disc_grade.models.grading.decision import rule_by_share
+from disc_grade.models.grading.decision import candidates, rule_by_share
 from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.fold_calibration import (
-    candidates,
     left_out_site_figures,
     method_losses,
     rule_figures,

@@ -11,8 +11,7 @@ import pandas as pd
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
-from disc_grade.models.grading.calibration import METHODS
-from disc_grade.models.grading.decision import DECISIONS, share_won
+from disc_grade.models.grading.decision import candidates, share_won
 from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
 from disc_grade.rsna import PROB_COLUMNS
@@ -25,23 +24,6 @@ def _left_out(folds, label_priors, params: dict, method: str, rule: str, group: 
     narrowed = {**params, "methods": [method], "decisions": [rule]}
     plain, _ = calibrated_left_out(folds, group, out, label_priors, narrowed)
     return plain.sort_values(KEYS, ignore_index=True)
-
-
-def candidates(params: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The calibration methods and rules ``params`` allows.
-
-    Raises:
-        ValueError: none, or an unknown one.
-    """
-    methods = tuple(params.get("methods", METHODS))
-    rules = tuple(params.get("decisions", DECISIONS))
-    unknown = sorted((set(methods) - set(METHODS)) | (set(rules) - set(DECISIONS)))
-    if unknown or not methods or not rules:
-        raise ValueError(
-            f"calibration.methods / decisions: {unknown or 'none'}; known: "
-            f"{list(METHODS)} and {list(DECISIONS)}"
-        )
-    return methods, rules
 
 
 def method_losses(
