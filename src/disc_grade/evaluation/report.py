@@ -13,7 +13,7 @@ from disc_grade.conditions import CANAL, SPECS
 from disc_grade.evaluation.render import Section, contents, fmt
 from disc_grade.evaluation.report_choices import choices_section, context_section, ladder_section
 from disc_grade.evaluation.report_conditions import ba, condition_sections, s2n, variants
-from disc_grade.evaluation.report_joint import joint_section
+from disc_grade.evaluation.report_joint import joint_section, stacker_section
 from disc_grade.evaluation.report_limits import limits_section, rsna_section
 from disc_grade.evaluation.report_scanner import (
     adaptation_section,
@@ -70,6 +70,7 @@ def sections(
         ladder_section(conditions),
         context_section(conditions),
         joint_section(conditions),
+        stacker_section(joint or {}),
         novelty_section(joint or {}),
         leave_site_out_section(conditions),
         adaptation_section(conditions),

@@ -57,3 +57,62 @@ def joint_section(conditions: dict[str, dict]) -> Section | None:
         "ships alone in `joint.confidence` of the study bootstrap resamples.",
     ]
     return Section("Grading a level's conditions together (the joint head)", text, header, rows)
+
+
+SPLIT_LABELS = {"test": "in-site test", "external_test": "held-out site"}
+
+
+def _stacker_rows(families: dict, test: dict) -> list[list[str]]:
+    rows = []
+    for name, own in families.items():
+        oof = own.get("out_of_fold") or {}
+        kept = "yes" if own.get("kept") else "no"
+        if own.get("kept") != own.get("kept_by_validation"):
+            kept += " (set)"
+        tested = [
+            f"{SPLIT_LABELS.get(split, split)} {fmt(t['shipped_log_loss'])} -> "
+            f"{fmt(t['stacked_log_loss'])}"
+            for split, t in (test.get(name) or {}).items()
+        ]
+        rows.append(
+            [
+                name,
+                f"{oof.get('n_targets', 0)} targets of {oof.get('n_studies', 0)} studies",
+                f"{fmt(oof.get('given_log_loss'))} -> {fmt(oof.get('stacked_log_loss'))}",
+                fmt(oof.get("share_won"), "pct"),
+                kept,
+                "; ".join(tested),
+            ]
+        )
+    return rows
+
+
+def stacker_section(joint: dict) -> Section | None:
+    """The study stacker per family: what cross-validation on the out-of-fold predictions said
+    (chosen there), whether it is kept, and the test splits' log loss with and without it
+    (reported only)."""
+    own = (joint or {}).get("stacker") or {}
+    title = "Grading a study's targets together (the study stacker)"
+    if own.get("skipped"):
+        return Section(title, [f"Not fitted: {own.get('reason', 'skipped')} (`joint.stacker`)."])
+    if not own.get("families"):
+        return None
+    header = [
+        "family",
+        "out-of-fold rows",
+        "weighted log loss out of fold: shipped -> stacked",
+        "stacked lower in",
+        "kept",
+        "test weighted log loss: shipped -> stacked",
+    ]
+    text = [
+        "Each target's calibrated probabilities corrected by its level's other targets' (the "
+        "canal, the other side, the other sided family) and its condition's other levels' "
+        "(`models/grading/stacker.py`), fitted on every training and validation study's "
+        "out-of-fold predictions (fold models that never saw the study) and cross-validated by "
+        "study on them; kept per family where it lowers the weighted log loss in "
+        f"{fmt((own.get('params') or {}).get('confidence'), 'pct')} of the study resamples. "
+        "It moves probabilities (what the RSNA score reads), not the grade called; inference "
+        "applies the kept families. The test figures are reported only.",
+    ]
+    return Section(title, text, header, _stacker_rows(own["families"], own.get("test") or {}))

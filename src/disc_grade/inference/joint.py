@@ -10,7 +10,8 @@ from disc_grade.models.grading.context_grading import KEYS
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.grading.joint import grade_jointly, kept_conditions
 from disc_grade.models.grading.novelty import from_tensors, novelty
-from disc_grade.rsna import PROB_COLUMNS, SEVERITIES
+from disc_grade.models.grading.stacker import apply_stacker
+from disc_grade.rsna import PROB_COLUMNS, SEVERITIES, condition_family
 
 
 def regrade(
@@ -56,6 +57,34 @@ def regrade(
         grade = np.array(SEVERITIES)[calibrated["predicted"].to_numpy(dtype=int)]
         updated.loc[updated.index[where], "grade"] = grade
         updated.loc[updated.index[where], "variant"] = graded["variant"].astype(str) + "+joint"
+        out[name] = updated
+    return out
+
+
+def stack_grades(bundle: dict, grades: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each condition's grades, the graded targets of the families the study stacker keeps given
+    its probabilities (read from every graded target of their study; ``variant`` gains
+    ``+stacked``, the grade stays); the rest as they were. Without a stacker: unchanged."""
+    model = (bundle or {}).get("stacker") or {}
+    if not any(f.get("kept") for f in model.get("families", {}).values()):
+        return grades
+    parts = [
+        g[g["graded"].astype(bool)].assign(_name=n, _row=g.index[g["graded"].astype(bool)])
+        for n, g in grades.items()
+        if "graded" in g.columns and len(g)
+    ]
+    if not parts:
+        return grades
+    table = pd.concat(parts, ignore_index=True)
+    stacked = apply_stacker(model, table)
+    kept = {f for f, own in model["families"].items() if own.get("kept")}
+    moved = table["condition"].map(condition_family).isin(kept).to_numpy()
+    out = dict(grades)
+    for name, rows in stacked[moved].groupby("_name"):
+        updated = out[name].copy()
+        updated.loc[rows["_row"].to_numpy(), PROB_COLUMNS] = rows[PROB_COLUMNS].to_numpy()
+        where = rows["_row"].to_numpy()
+        updated.loc[where, "variant"] = updated.loc[where, "variant"].astype(str) + "+stacked"
         out[name] = updated
     return out
 

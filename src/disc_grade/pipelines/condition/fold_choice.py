@@ -187,3 +187,22 @@ def fold_average_metrics(
         }
         out[str(variant)]["n_folds"] = int(folds["fold_left_out"].nunique())
     return json_ready(out)
+
+
+def shipped_out_of_fold(
+    study_fold_predictions: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    calibration_params: dict[str, Any],
+    calibration: dict[str, dict],
+    chosen_grader: dict,
+) -> pd.DataFrame:
+    """The chosen variant's out-of-fold rows (every training and validation study once, each
+    from a fold model that never saw it), calibrated as the variant ships: what the joint stage's
+    study stacker learns from. No rows without folds."""
+    variant = str(chosen_grader.get("variant"))
+    folds = study_fold_predictions[study_fold_predictions["variant"] == variant]
+    if folds.empty:
+        return folds.drop(columns=["adapted"])
+    params = as_shipped(calibration_params, calibration.get(variant))
+    plain, _ = calibrated_left_out(folds, "fold_left_out", FOLD_OUT, label_priors, params)
+    return plain.reset_index(drop=True)

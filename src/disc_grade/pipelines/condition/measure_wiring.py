@@ -82,6 +82,18 @@ def choose() -> list[Node]:
             nothing,
         ),
         skippable_node(
+            fold_choice.shipped_out_of_fold,
+            [
+                "study_fold_predictions",
+                "label_priors",
+                "params:calibration",
+                "calibration",
+                "chosen_grader",
+            ],
+            "out_of_fold_predictions",
+            fold_choice.no_study_folds,
+        ),
+        skippable_node(
             context.grade_in_context,
             [
                 "disc_rois",

@@ -20,7 +20,7 @@ from disc_grade.conditions import CONDITION_NAMES, SPECS, spec_of
 from disc_grade.datasets import DicomTree
 from disc_grade.inference.grade_points import Grader, grade_points
 from disc_grade.inference.grading import graded_rows, target_table
-from disc_grade.inference.joint import mark_unlike_training, regrade
+from disc_grade.inference.joint import mark_unlike_training, regrade, stack_grades
 from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
@@ -157,12 +157,14 @@ def apply_joint_head(
 ) -> tuple[pd.DataFrame, ...]:
     """Every condition's grades (``parts``: the conditions' grades, then their features, in
     ``CONDITION_NAMES`` order), those the joint head grades regraded with each study's every
-    found target (``inference.joint.regrade``), each row with its study's novelty and whether
+    found target (``inference.joint.regrade``), the families the study stacker keeps refined by
+    it (``inference.joint.stack_grades``), each row with its study's novelty and whether
     the study is unlike the training data (``inference.joint.mark_unlike_training``)."""
     n = len(CONDITION_NAMES)
     grades = dict(zip(CONDITION_NAMES, parts[:n], strict=True))
     features = dict(zip(CONDITION_NAMES, parts[n:], strict=True))
     out = regrade(joint_model, grades, features, label_priors)
+    out = stack_grades(joint_model, out)
     out = mark_unlike_training(joint_model, out, features)
     return tuple(out[name] for name in CONDITION_NAMES)
 

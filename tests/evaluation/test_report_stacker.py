@@ -1,0 +1,45 @@
+"""The report's study-stacker section: what out-of-fold cross-validation said, kept or set."""
+
+from __future__ import annotations
+
+from disc_grade.evaluation.report_joint import stacker_section
+
+
+def _joint(kept: bool, by_validation: bool) -> dict:
+    oof = {
+        "given_log_loss": 0.52,
+        "stacked_log_loss": 0.49,
+        "share_won": 0.97,
+        "n_targets": 2400,
+        "n_studies": 240,
+    }
+    family = {"kept": kept, "kept_by_validation": by_validation, "out_of_fold": oof}
+    test = {"subarticular": {"test": {"shipped_log_loss": 0.5, "stacked_log_loss": 0.47}}}
+    return {
+        "stacker": {
+            "families": {"subarticular": family},
+            "test": test,
+            "params": {"confidence": 0.9},
+        }
+    }
+
+
+def test_the_section_says_what_out_of_fold_said_and_whether_it_was_set():
+    section = stacker_section(_joint(True, True))
+    row = section.rows[0]
+    assert row[:5] == [
+        "subarticular",
+        "2400 targets of 240 studies",
+        "0.520 -> 0.490",
+        "97.0%",
+        "yes",
+    ]
+    assert row[5] == "in-site test 0.500 -> 0.470"
+    assert "90.0% of the study resamples" in " ".join(section.paragraphs)
+    assert stacker_section(_joint(True, False)).rows[0][4] == "yes (set)"
+
+
+def test_without_folds_the_section_says_why():
+    section = stacker_section({"stacker": {"skipped": True, "reason": "no study folds"}})
+    assert "no study folds" in section.paragraphs[0]
+    assert stacker_section({}) is None
