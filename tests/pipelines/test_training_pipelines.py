@@ -133,7 +133,9 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     scores = json.loads((data / "08_reporting/rsna_score.json").read_text())
     assert set(scores) == {"test", "external_test"}
     for score in scores.values():
-        assert set(score) == {*VARIANTS, "chosen", "joint", "prior", "weighted_prior", "floor"}
+        # ``stacked``: the study stacker, fitted on the two folds' out-of-fold rows
+        expected = {*VARIANTS, "chosen", "joint", "stacked", "prior", "weighted_prior", "floor"}
+        assert set(score) == expected
         graded = [s for name, s in score.items() if name != "floor"]
         assert all(s["n_spinal"] > 0 and s["n_foraminal"] > 0 for s in graded)
         assert (
@@ -163,7 +165,18 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         rois = pd.read_parquet(data / f"05_model_input/{name}/roi_index.parquet")
         held = set(rois["split"]) & {"test", "external_test"}  # a split with ROIs is averaged
         assert "test" in held and set(averaged["scratch"]) == {"n_folds", *held}, name
+        stacked_on = pd.read_parquet(
+            data / f"07_model_output/{name}/out_of_fold_predictions.parquet"
+        )
+        assert (
+            set(stacked_on["split"]) == {"fold_out"} and not set(stacked_on["study_id"]) & test_ids
+        )
+    stacker = json.loads((data / "08_reporting/joint.json").read_text())["stacker"]
+    assert stacker["families"] and all(
+        f["out_of_fold"]["n_studies"] >= 5 for f in stacker["families"].values()
+    )
     report = (data / "08_reporting/report.md").read_text()
+    assert "the study stacker" in report
     assert "choices across sites" in report and "What each technique bought" in report
     context = {
         name: json.loads((data / f"08_reporting/{name}/context.json").read_text())

@@ -60,6 +60,9 @@ def stack_studies(
         reason = "switched off (joint.stacker.use)" if use is False else "no study folds"
         return head_model, {**head_metrics, "stacker": {"skipped": True, "reason": reason}}, scored
     model = fit_stacker(rows, own)
+    if not model["families"]:
+        reason = f"fewer out-of-fold studies than joint.stacker.folds ({own['folds']})"
+        return head_model, {**head_metrics, "stacker": {"skipped": True, "reason": reason}}, scored
     for name, fitted in model["families"].items():
         fitted["kept_by_validation"] = fitted["kept"]
         fitted["kept"] = fitted["kept"] if use is None else True
