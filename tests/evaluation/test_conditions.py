@@ -95,7 +95,10 @@ def test_full_score_beats_the_prior_only_when_the_grader_knows():
             _predictions(train, CONDITIONS[3:], "scratch", split_of, confident),
         ]
         scored = pd.concat(
-            [scored_predictions(t, t.iloc[:0], {"variant": "scratch"}, {}) for t in tables]
+            [
+                scored_predictions(t, t.iloc[:0], {"variant": "scratch"}, {}, t.iloc[:0])
+                for t in tables
+            ]
         )
         out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), scored)
         assert set(out) == {"test"}, "no study of the held-out site: no such table"
@@ -267,6 +270,7 @@ def test_a_kept_context_head_is_what_the_chosen_score_grades_with():
                 _predictions(train, conditions, "context", split_of, True),
                 {"variant": "scratch"},
                 {"kept": name == "foraminal"},
+                pd.DataFrame(),  # no study folds
             )
             for name, conditions in zip(NAMES, groups, strict=True)
         ]

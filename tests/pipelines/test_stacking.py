@@ -9,6 +9,7 @@ import pytest
 
 from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.inference.joint import stack_grades
+from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
 from disc_grade.pipelines.joint.stacking import STACKED, stack_studies
 from disc_grade.rsna import PROB_COLUMNS, SEVERITIES
 from tests.models.grading.test_stacker import PARAMS, _cohort
@@ -16,11 +17,10 @@ from tests.models.grading.test_stacker import PARAMS, _cohort
 JOINT = {"stacker": {**PARAMS, "use": None}}
 
 
-def _out_of_fold(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {
-        f"{name}__out_of_fold_predictions": table[table["condition"].isin(SPECS[name].conditions)]
-        for name in CONDITION_NAMES
-    }
+def _with_oof(scored: pd.DataFrame, oof: pd.DataFrame) -> pd.DataFrame:
+    """``scored`` as a condition's bundle hands it on: its out-of-fold rows appended."""
+    oof = oof.assign(variant=OUT_OF_FOLD, split="fold_out", predicted=0)
+    return pd.concat([scored, oof], ignore_index=True)
 
 
 def _scored(shared: float) -> pd.DataFrame:
@@ -32,9 +32,8 @@ def _scored(shared: float) -> pd.DataFrame:
 
 def test_kept_families_replace_the_test_probabilities_and_keep_the_grades():
     scored = _scored(0.5)
-    bundle, metrics, out = stack_studies(
-        JOINT, {}, {}, scored, **_out_of_fold(_cohort(300, 0.5, 0))
-    )
+    bundle, metrics, out = stack_studies(JOINT, {}, {}, _with_oof(scored, _cohort(300, 0.5, 0)))
+    assert OUT_OF_FOLD not in set(out["variant"])  # taken out before the report
     assert all(f["kept"] for f in bundle["stacker"]["families"].values())
     chosen = out[out["variant"] == "chosen"].set_index(["split", "study_id", "condition", "level"])
     given = scored.set_index(["split", "study_id", "condition", "level"]).loc[chosen.index]
@@ -49,18 +48,17 @@ def test_kept_families_replace_the_test_probabilities_and_keep_the_grades():
 
 def test_without_folds_or_switched_off_nothing_changes():
     scored = _scored(0.5)
-    empty = {k: v.iloc[:0] for k, v in _out_of_fold(_cohort(5, 0.5, 0)).items()}
-    bundle, metrics, out = stack_studies(JOINT, {"x": 1}, {}, scored, **empty)
-    assert bundle == {"x": 1} and out is scored and metrics["stacker"]["skipped"]
+    bundle, metrics, out = stack_studies(JOINT, {"x": 1}, {}, scored)
+    assert bundle == {"x": 1} and out.equals(scored) and metrics["stacker"]["skipped"]
     off = {"stacker": {**JOINT["stacker"], "use": False}}
-    _, metrics, out = stack_studies(off, {}, {}, scored, **_out_of_fold(_cohort(300, 0.5, 0)))
-    assert out is scored and "switched off" in metrics["stacker"]["reason"]
+    _, metrics, out = stack_studies(off, {}, {}, _with_oof(scored, _cohort(300, 0.5, 0)))
+    assert out.equals(scored) and "switched off" in metrics["stacker"]["reason"]
     with pytest.raises(ValueError, match="joint.stacker.use"):
-        stack_studies({"stacker": {**PARAMS, "use": "yes"}}, {}, {}, scored, **empty)
+        stack_studies({"stacker": {**PARAMS, "use": "yes"}}, {}, {}, scored)
 
 
 def test_inference_stacks_the_graded_targets_of_kept_families_only():
-    bundle, _, _ = stack_studies(JOINT, {}, {}, _scored(0.5), **_out_of_fold(_cohort(300, 0.5, 0)))
+    bundle, _, _ = stack_studies(JOINT, {}, {}, _with_oof(_scored(0.5), _cohort(300, 0.5, 0)))
     bundle["stacker"]["families"]["subarticular"]["kept"] = False
     study = _cohort(1, 0.5, 9, first=7000)
     grades = {}

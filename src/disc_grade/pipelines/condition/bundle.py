@@ -50,6 +50,7 @@ TABLES = (
     "pretraining_curve",
 )
 HELD_OUT = ("validation", "test", "external_test")
+OUT_OF_FOLD = "out_of_fold"  # the variant of the out-of-fold rows the study stacker reads
 
 
 def summarise_table(name: str, table: pd.DataFrame) -> dict:
@@ -103,12 +104,19 @@ def scored_predictions(
     context_predictions: pd.DataFrame,
     chosen_grader: dict,
     context_model: dict,
+    out_of_fold_predictions: pd.DataFrame,
 ) -> pd.DataFrame:
     """The held-out rows of every variant's calibrated predictions, and the same targets as
     ``chosen`` grades them: the variant validation chose, or its study-context head where
-    validation kept it (as inference grades)."""
+    validation kept it (as inference grades); then the chosen variant's out-of-fold rows
+    (variant ``OUT_OF_FOLD``, split ``fold_out``), which the joint stage's study stacker learns
+    from and takes out before the report."""
     kept = bool(context_model.get("kept"))
     own = predictions[predictions["variant"] == chosen_grader.get("variant")]
     chosen = (context_predictions if kept else own).assign(variant="chosen")
     table = pd.concat([predictions, chosen], ignore_index=True)
-    return table[table["split"].isin(HELD_OUT)].reset_index(drop=True)
+    table = table[table["split"].isin(HELD_OUT)]
+    if len(out_of_fold_predictions):
+        oof = out_of_fold_predictions.assign(variant=OUT_OF_FOLD)
+        table = pd.concat([table, oof[[c for c in table.columns if c in oof]]])
+    return table.reset_index(drop=True)

@@ -215,7 +215,13 @@ def bundle_nodes() -> list[Node]:
         ),
         skippable_node(
             bundle.scored_predictions,
-            ["predictions", "context_predictions", "chosen_grader", "context_model"],
+            [
+                "predictions",
+                "context_predictions",
+                "chosen_grader",
+                "context_model",
+                "out_of_fold_predictions",
+            ],
             "scored_predictions",
             empty_predictions,
         ),

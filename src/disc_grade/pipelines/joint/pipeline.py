@@ -7,8 +7,7 @@ refines the test studies' probabilities for the families its own cross-validatio
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.joint.nodes import grade_jointly
-from disc_grade.pipelines.joint.stacking import stack_studies
+from disc_grade.pipelines.joint.stacking import grade_and_stack
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -17,28 +16,17 @@ def create_pipeline(**kwargs) -> Pipeline:
         for c in CONDITION_NAMES
         for item in ("joint_features", "scored_predictions")
     }
-    out_of_fold = {
-        f"{c}__out_of_fold_predictions": f"{c}.out_of_fold_predictions" for c in CONDITION_NAMES
-    }
     return Pipeline(
         [
             Node(
-                grade_jointly,
-                {"label_priors": "label_priors", "params": "params:joint", **per_condition},
-                ["joint_head_model", "joint_head_metrics", "jointly_scored_predictions"],
-                name="grade_jointly",
-            ),
-            Node(
-                stack_studies,
+                grade_and_stack,
                 {
+                    "label_priors": "label_priors",
                     "params": "params:joint",
-                    "head_model": "joint_head_model",
-                    "head_metrics": "joint_head_metrics",
-                    "scored": "jointly_scored_predictions",
-                    **out_of_fold,
+                    **per_condition,
                 },
                 ["joint_model", "joint_metrics", "scored_predictions"],
-                name="stack_studies",
+                name="grade_jointly",
             ),
         ]
     )

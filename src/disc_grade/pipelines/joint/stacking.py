@@ -9,10 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.stacker import apply_stacker, fit_stacker
+from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
+from disc_grade.pipelines.joint.nodes import grade_jointly
 from disc_grade.rsna import PROB_COLUMNS, condition_family
 
 logger = logging.getLogger(__name__)
@@ -38,14 +39,15 @@ def _test_figures(given: pd.DataFrame, stacked: pd.DataFrame) -> dict[str, dict]
 
 
 def stack_studies(
-    params: dict[str, Any], head_model: dict, head_metrics: dict, scored: pd.DataFrame, **oof
+    params: dict[str, Any], head_model: dict, head_metrics: dict, scored: pd.DataFrame
 ) -> tuple[dict, dict, pd.DataFrame]:
     """The joint stage's bundle, figures and scored predictions with the study stacker: fitted
-    on ``<condition>__out_of_fold_predictions`` (none without study folds: then nothing
-    changes), its families kept where cross-validation on those rows says so (``joint.stacker``;
-    ``use`` true or false overrides). On the test splits each study's shipped (``chosen``)
-    probabilities are stacked: kept families' rows replace them (grades unchanged), and every
-    family's stacked rows are added as variant ``stacked``.
+    on every condition's out-of-fold rows in ``scored`` (variant ``OUT_OF_FOLD``, taken out of
+    what it returns; none without study folds: then nothing else changes), its families kept
+    where cross-validation on those rows says so (``joint.stacker``; ``use`` true or false
+    overrides). On the test splits each study's shipped (``chosen``) probabilities are stacked:
+    kept families' rows replace them (grades unchanged), and every family's stacked rows are
+    added as variant ``stacked``.
 
     Raises:
         ValueError: ``joint.stacker.use`` is not null, true or false.
@@ -54,8 +56,8 @@ def stack_studies(
     use = own.get("use")
     if use not in (None, True, False):
         raise ValueError(f"joint.stacker.use must be null, true or false, got {use!r}")
-    rows = [oof[f"{c}__out_of_fold_predictions"] for c in CONDITION_NAMES]
-    rows = pd.concat([r for r in rows if len(r)] or [pd.DataFrame()], ignore_index=True)
+    is_oof = (scored["variant"] == OUT_OF_FOLD).to_numpy()
+    rows, scored = scored[is_oof].reset_index(drop=True), scored[~is_oof].reset_index(drop=True)
     if rows.empty or use is False:
         reason = "switched off (joint.stacker.use)" if use is False else "no study folds"
         return head_model, {**head_metrics, "stacker": {"skipped": True, "reason": reason}}, scored
@@ -90,3 +92,17 @@ def stack_studies(
     }
     bundle = {**(head_model or {}), "stacker": model}
     return bundle, json_ready({**head_metrics, "stacker": figures}), out
+
+
+def grade_and_stack(
+    label_priors: pd.DataFrame, params: dict[str, Any], **inputs
+) -> tuple[dict, dict, pd.DataFrame]:
+    """The joint stage's one node: the joint head (``nodes.grade_jointly``), then the study
+    stacker on what it hands on (``stack_studies``); one node, so that the lineage's top level
+    stays readable.
+
+    Args:
+        inputs: ``grade_jointly``'s per-condition inputs.
+    """
+    head_model, head_metrics, scored = grade_jointly(label_priors, params, **inputs)
+    return stack_studies(params, head_model, head_metrics, scored)
