@@ -77,3 +77,20 @@ def test_inference_stacks_the_graded_targets_of_kept_families_only():
         assert (moved == stacked).all() and not stacked.iloc[0]
         assert stacked.iloc[1:].all() == (name != "subarticular")
         assert (out[name]["grade"] == grades[name]["grade"]).all()
+
+
+def test_a_family_that_ships_the_joint_head_is_not_stacked():
+    """The stacker learnt from the plain graders' out-of-fold rows: a condition whose shipped
+    probabilities are the joint head's keeps them."""
+    scored = _scored(0.5)
+    head = {"conditions": {"foraminal": {"kept": True}, "spinal": {"kept": False}}}
+    bundle, _, out = stack_studies(JOINT, head, {}, _with_oof(scored, _cohort(300, 0.5, 0)))
+    families = bundle["stacker"]["families"]
+    assert not families["foraminal"]["kept"] and families["foraminal"]["kept_by_validation"]
+    assert families["spinal"]["kept"]
+    keys = ["split", "study_id", "condition", "level"]
+    chosen = out[out["variant"] == "chosen"].set_index(keys).sort_index()
+    given = scored.set_index(keys).loc[chosen.index]
+    foraminal = chosen.index.get_level_values("condition").str.contains("foraminal")
+    assert np.allclose(chosen[PROB_COLUMNS][foraminal], given[PROB_COLUMNS][foraminal])
+    assert not np.allclose(chosen[PROB_COLUMNS][~foraminal], given[PROB_COLUMNS][~foraminal])

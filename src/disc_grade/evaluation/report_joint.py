@@ -67,7 +67,9 @@ def _stacker_rows(families: dict, test: dict) -> list[list[str]]:
     for name, own in families.items():
         oof = own.get("out_of_fold") or {}
         kept = "yes" if own.get("kept") else "no"
-        if own.get("kept") != own.get("kept_by_validation"):
+        if own.get("not_applied"):
+            kept += f" ({own['not_applied']}: it learnt from the plain grader's rows)"
+        elif own.get("kept") != own.get("kept_by_validation"):
             kept += " (set)"
         tested = [
             f"{SPLIT_LABELS.get(split, split)} {fmt(t['shipped_log_loss'])} -> "

@@ -65,9 +65,12 @@ def stack_studies(
     if not model["families"]:
         reason = f"fewer out-of-fold studies than joint.stacker.folds ({own['folds']})"
         return head_model, {**head_metrics, "stacker": {"skipped": True, "reason": reason}}, scored
+    joint_kept = {c for c, o in (head_model or {}).get("conditions", {}).items() if o.get("kept")}
     for name, fitted in model["families"].items():
         fitted["kept_by_validation"] = fitted["kept"]
         fitted["kept"] = fitted["kept"] if use is None else True
+        if name in joint_kept:  # its shipped probabilities are not what the stacker learnt from
+            fitted["kept"], fitted["not_applied"] = False, "ships the joint head"
         logger.info(
             "stacker[%s]: out-of-fold log loss %.4f -> %.4f, lower in %.0f%% of resamples -> %s",
             name,
