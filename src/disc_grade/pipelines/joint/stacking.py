@@ -13,11 +13,11 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.stacker import apply_stacker, fit_stacker
 from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
+from disc_grade.pipelines.condition.fold_choice import TEST_SPLITS
 from disc_grade.pipelines.joint.nodes import grade_jointly
 from disc_grade.rsna import PROB_COLUMNS, condition_family
 
 logger = logging.getLogger(__name__)
-TEST_SPLITS = ("test", "external_test")
 STACKED = "stacked"  # the variant of the stacker's rows in ``scored_predictions``
 
 
@@ -82,7 +82,10 @@ def stack_studies(
     chosen = scored[(scored["variant"] == "chosen") & scored["split"].isin(TEST_SPLITS)]
     every = {"families": {n: {**f, "kept": True} for n, f in model["families"].items()}}
     stacked = apply_stacker(every, chosen)
-    kept = apply_stacker(model, chosen)
+    applied = {n for n, f in model["families"].items() if f["kept"]}
+    kept = chosen.copy()
+    where = chosen["condition"].map(condition_family).isin(applied).to_numpy()
+    kept.loc[where, PROB_COLUMNS] = stacked.loc[where, PROB_COLUMNS].to_numpy()
     out = scored.drop(index=chosen.index)
     out = pd.concat([out, kept, stacked.assign(variant=STACKED)], ignore_index=True)
     figures = {
