@@ -15,16 +15,29 @@ HEAD_NAMES = {
 }
 
 
-def kept_verdict(context: dict) -> str:
-    """``yes``/``no`` and, where compared, the paired figures against the grader."""
-    paired, text = context.get("paired") or {}, "yes" if context.get("kept") else "no"
+def kept_verdict(head: dict, against: str = "the grader's") -> str:
+    """``yes``/``no`` for a head (context or joint) and the paired figures it was kept on:
+    out of fold where its choice was made there (with the validation split's verdict beside),
+    else on the validation split."""
+    text = "yes" if head.get("kept") else "no"
+    folded = head.get("out_of_fold") or {}
+    if head.get("decided_on") == "out_of_fold" and folded:
+        gain = folded.get("gain") or 0.0
+        text += (
+            f" (out-of-fold log loss {fmt(abs(gain))} {'below' if gain > 0 else 'above'} "
+            f"{against} over {folded.get('n_studies')} studies, {folded.get('folds')} folds, "
+            f"below in {fmt(folded.get('share_won'), 'pct')} of resamples; the validation "
+            f"split alone said {'yes' if head.get('split_verdict') else 'no'})"
+        )
+        return text + (" (set)" if head.get("overridden") else "")
+    paired = head.get("paired") or {}
     if paired.get("share_won") is not None:
         gain = paired.get("gain") or 0.0
         text += (
             f" (validation log loss {fmt(abs(gain))} {'below' if gain > 0 else 'above'} "
-            f"the grader's, below in {fmt(paired.get('share_won'), 'pct')} of resamples)"
+            f"{against}, below in {fmt(paired.get('share_won'), 'pct')} of resamples)"
         )
-    return text + (" (set)" if context.get("overridden") else "")
+    return text + (" (set)" if head.get("overridden") else "")
 
 
 def context_section(conditions: dict[str, dict]) -> Section | None:
@@ -67,7 +80,10 @@ def context_section(conditions: dict[str, dict]) -> Section | None:
         "selection's criterion (`selection.by`: the negated cross-validated log loss, or "
         "balanced accuracy); the context head grades (inference included) only where it scores "
         "above both and, by log loss, beats the grader in `context.confidence` of the study "
-        "bootstrap resamples of validation (paired, each cross-validated by study).",
+        "bootstrap resamples of validation (paired, each cross-validated by study). With study "
+        "folds the head is instead fitted once per fold on the fold models' features and kept "
+        "where its left-out rows beat the grader's out-of-fold rows in as many resamples of "
+        "every training and validation study; the split's verdict is shown beside.",
     ]
     return Section("Grading a study's targets together", text, header, rows)
 

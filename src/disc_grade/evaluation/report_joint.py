@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from disc_grade.conditions import SPECS
 from disc_grade.evaluation.render import Section, fmt
+from disc_grade.evaluation.report_choices import kept_verdict
 from disc_grade.evaluation.report_limits import interval
 
 
@@ -24,14 +25,7 @@ def joint_section(conditions: dict[str, dict]) -> Section | None:
         joint = results.get("joint") or {}
         if not joint.get("figures"):
             continue
-        paired = joint.get("paired") or {}
-        gain = paired.get("gain") or 0.0
-        verdict = (
-            f"{'yes' if joint.get('kept') else 'no'} (validation log loss "
-            f"{fmt(abs(gain))} {'below' if gain > 0 else 'above'} what it ships, below in "
-            f"{fmt(paired.get('share_won'), 'pct')} of study resamples)"
-            + (" (set)" if joint.get("overridden") else "")
-        )
+        verdict = kept_verdict(joint, "what it ships")
         for head, label in (("shipped", "what it ships alone"), ("joint", "joint head")):
             figures = joint["figures"].get(head, {})
             val, test = figures.get("validation", {}), figures.get("test", {})
@@ -54,7 +48,12 @@ def joint_section(conditions: dict[str, dict]) -> Section | None:
         "canal and both recesses). Trained on the training split less a fifth of its studies "
         "(on which it is stopped), calibrated on validation, it grades a condition (inference "
         "included) only where its cross-validated validation log loss beats what the condition "
-        "ships alone in `joint.confidence` of the study bootstrap resamples.",
+        "ships alone in `joint.confidence` of the study bootstrap resamples. With study folds "
+        "that choice is made out of fold: the head is fitted once per fold on the fold models' "
+        "features and its left-out rows, calibrated on the fold's validation rows, are compared "
+        "with what the condition ships graded out of fold, over every training and validation "
+        "study (each fold's head fits on two thirds of the training studies, so this judges the "
+        "head a little harder than the shipped one, fitted on all of them).",
     ]
     return Section("Grading a level's conditions together (the joint head)", text, header, rows)
 

@@ -190,10 +190,13 @@ def _head_rows(results: dict, fitted: dict) -> list[tuple[str, str, str, str]]:
         )
     joint = results.get("joint") or {}
     if joint.get("figures"):
-        paired = joint.get("paired") or {}
-        said = f"log loss lower in {fmt(paired.get('share_won'), 'pct')} of study resamples"
         rows.append(
-            ("joint head (every condition)", "", said, "yes" if joint.get("kept") else "no")
+            (
+                "joint head (every condition)",
+                "the chosen graders' features",
+                "",
+                kept_verdict(joint, "what it ships"),
+            )
         )
     return rows
 

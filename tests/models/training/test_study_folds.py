@@ -49,7 +49,7 @@ def test_fold_numbers_need_two_folds_and_a_fold_for_every_row():
 def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
     rois, index = _cohort()
     seen = spy_on_training(monkeypatch)
-    table = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT, CONTRASTIVE])
+    table, features = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT, CONTRASTIVE])
 
     test_studies = set(index.loc[index["split"] == "test", "study_id"])
     finetunes = [i for kind, i in seen if kind == "finetune"]
@@ -71,11 +71,20 @@ def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
         assert not rows.duplicated(["study_id", "condition", "level"]).any()
         assert set(rows["study_id"]) == set(index["study_id"]) - test_studies
     assert set(table["split"]) == {FOLD_OUT, "validation", "test"}
+    # each fold model's features: its own training and validation rows and the fold it left out,
+    # never a test study (the heads that read them are judged on the left-out rows)
+    assert set(features["split"]) == {"train", "validation", FOLD_OUT}
+    assert not set(features["study_id"]) & test_studies
+    for (k, _variant), rows in features.groupby(["fold_left_out", "variant"]):
+        fold = rows["study_id"].map(fold_of)
+        assert ((fold == k) == (rows["split"] == FOLD_OUT)).all()
+        assert len(rows) == int((~index["split"].isin(["test"])).sum())
+        assert rows.filter(regex=r"^f\d+$").shape[1] > 3
 
 
 def test_the_out_of_fold_scores_see_every_non_test_study_once():
     rois, index = _cohort()
-    table = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT])
+    table, _ = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT])
     scores = out_of_fold_scores(table, PRIORS, CALIBRATION)
     assert set(scores) == {"scratch"}
     figures = scores["scratch"]
@@ -106,7 +115,8 @@ def test_the_out_of_fold_scores_see_every_non_test_study_once():
 
 def test_without_folds_nothing_is_trained_again():
     rois, index = _cohort()
-    assert out_of_fold(rois, index.assign(fold=-1), PARAMS, PARAMS, [VARIANT]).empty
+    table, features = out_of_fold(rois, index.assign(fold=-1), PARAMS, PARAMS, [VARIANT])
+    assert table.empty and features.empty
 
 
 def test_the_choice_follows_the_out_of_fold_figures_where_there_are_folds():

@@ -19,6 +19,7 @@ import pandas as pd
 
 from disc_grade.dicom.series import UNKNOWN_SITE
 from disc_grade.models.grading.adapt import adapt_batchnorm
+from disc_grade.models.grading.context_grading import features_table, grader_features
 from disc_grade.models.grading.predict import predict, prediction_table
 from disc_grade.models.training.device import select_device
 from disc_grade.models.training.engine import LoopConfig
@@ -77,19 +78,24 @@ def grade_fold(
     variants: list[dict],
     out_split: str = SITE_OUT,
     adapt: bool = True,
-) -> list[pd.DataFrame]:
+    features: bool = False,
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """One fold (``index``'s splits as ``fold_rows`` gives them): the encoder pretrained again on
     its training rows where a variant needs it, every variant fine-tuned on them, and its
     ``predictions`` rows on the fold's validation and ``out_split`` rows, with ``adapted``; the
-    ``out_split`` rows once more with BatchNorm adapted to them where ``adapt``."""
+    ``out_split`` rows once more with BatchNorm adapted to them where ``adapt``. Where
+    ``features``, also each variant's features of the fold's training, validation and
+    ``out_split`` rows (``fold_features``), for the heads that read a grader's features."""
     needs_encoder = any(v["init"] == "pretrained" for v in variants)
     encoder = _fold_encoder(rois, index, pretraining) if needs_encoder else None
     device = select_device(LoopConfig.from_params(finetuning).device)
     out_rows = np.flatnonzero(index["split"].to_numpy() == out_split)
-    tables = []
+    tables, described = [], []
     for variant in variants:
         model, _, plain = finetune_grader(rois, index, encoder, finetuning, variant)
         tables.append(plain.assign(adapted=False))
+        if features:
+            described.append(fold_features(model, rois, index, out_split, device, variant["name"]))
         if adapt:
             adapted_model = adapt_batchnorm(model, rois[out_rows], device)
             probs, points = predict(adapted_model, rois, out_rows, device)
@@ -97,7 +103,18 @@ def grade_fold(
                 index.iloc[out_rows], probs, points, variant["name"], rois.shape[-1]
             )
             tables.append(adapted.assign(adapted=True))
-    return tables
+    return tables, described
+
+
+def fold_features(
+    model, rois: np.ndarray, index: pd.DataFrame, out_split: str, device, variant: str
+) -> pd.DataFrame:
+    """A fold model's ``features_table`` (encoder features and logits) of the fold's training,
+    validation and ``out_split`` rows, with ``variant``: what a head reading a grader's features
+    is fitted and judged on out of fold."""
+    rows = np.flatnonzero(index["split"].isin([*FOLD_SPLITS, out_split]).to_numpy())
+    values = grader_features(model, rois[rows], device)
+    return features_table(values, index.iloc[rows].reset_index(drop=True)).assign(variant=variant)
 
 
 def leave_site_out(
@@ -144,7 +161,7 @@ def leave_site_out(
             int((fold_split == SITE_OUT).sum()),
             int((fold_split == "train").sum()),
         )
-        fold = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
+        fold, _ = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
         tables += [t.assign(fold_site=site) for t in fold]
     if not tables:
         return pd.DataFrame()

@@ -21,9 +21,11 @@ from disc_grade.models.grading.context_grading import (
     head_table,
     probe,
 )
+from disc_grade.models.grading.fold_heads import context_out_of_fold, too_small
 from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
+from disc_grade.pipelines.condition.fold_heads import judged_out_of_fold, with_fold_features
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.rsna import RAW_PROB_COLUMNS
 
@@ -108,6 +110,8 @@ def grade_in_context(
     predictions: pd.DataFrame,
     calibration: dict,
     chosen_grader: dict,
+    study_fold_features: pd.DataFrame,
+    out_of_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
     params: dict[str, Any],
     calibration_params: dict[str, Any],
@@ -120,11 +124,15 @@ def grade_in_context(
     them (training split, stopped on validation) and calibrated on validation; the context head
     kept only if validation (``selection.by``) scores it above both the chosen grader and the
     per-target head, and (by log loss) beats the grader in ``context.confidence`` of the study
-    resamples (``paired_on_validation``); ``context.use`` true or false overrides. Returns the
+    resamples (``paired_on_validation``). With study folds the head is instead fitted per fold on
+    the fold models' features and kept where its left-out rows beat the grader's out-of-fold
+    rows in ``context.confidence`` of the study resamples (``out_of_fold_verdict``); the
+    split's verdict is reported beside. ``context.use`` true or false overrides. Returns the
     kept head (or none), every figure of the three per split, the context head's calibrated
     predictions (variant ``context``) for the held-out splits, and the chosen grader's features
-    of every ROI (``features_table``: what the joint head reads, with the variant and the
-    calibration method of what the condition ships)."""
+    of every ROI (``features_table``, with the variant and the calibration method of what the
+    condition ships) followed by the fold models' (``fold_heads.with_fold_features``): what the
+    joint head reads."""
     variant = chosen_grader["variant"]
     device = select_device(finetuning["device"])
     grader = load_grader(by_variant(*grader_models)[variant], finetuning["encoder"], device)
@@ -147,6 +155,17 @@ def grade_in_context(
         paired = paired_on_validation(tables, methods, calibration_params, int(params["seed"]))
         paired["confidence"] = float(params["confidence"])
         by_validation = by_validation and paired["share_won"] >= paired["confidence"]
+    split_verdict = bool(by_validation)
+    folded = out_of_fold_verdict(
+        study_fold_features,
+        variant,
+        out_of_fold_predictions,
+        label_priors,
+        params,
+        calibration_params,
+    )
+    if folded is not None:
+        by_validation = folded["kept"]
     use = _override(params)
     kept = by_validation if use is None else use
     metrics = {
@@ -154,6 +173,9 @@ def grade_in_context(
         "by": by,
         "kept": bool(kept),
         "kept_by_validation": bool(by_validation),
+        "decided_on": "out_of_fold" if folded is not None else "validation",
+        "split_verdict": split_verdict,
+        "out_of_fold": folded,
         "overridden": use is not None,
         "validation_score": scores,
         "paired": paired,
@@ -174,8 +196,40 @@ def grade_in_context(
         {**model, "kept": bool(kept), "variant": variant},
         json_ready(metrics),
         tables["context"].reset_index(drop=True),
-        features_table(features, index, np.asarray(disc_rois)).assign(
-            shipped_variant=variant,
-            shipped_method=shipped_method(calibration, variant, calibrations["context"], kept),
+        with_fold_features(
+            features_table(features, index, np.asarray(disc_rois)).assign(
+                shipped_variant=variant,
+                shipped_method=shipped_method(calibration, variant, calibrations["context"], kept),
+            ),
+            study_fold_features,
+            variant,
         ),
+    )
+
+
+def out_of_fold_verdict(
+    fold_features: pd.DataFrame,
+    variant: str,
+    shipped: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    params: dict[str, Any],
+    calibration_params: dict[str, Any],
+) -> dict | None:
+    """The context head fitted per study fold on ``variant``'s rows of ``fold_features``
+    (``models.grading.fold_heads``), judged on its left-out rows against the grader's
+    out-of-fold rows ``shipped`` (``fold_heads.judged_out_of_fold``); None without folds."""
+    if fold_features.empty or "variant" not in fold_features:
+        return None
+    own = fold_features[fold_features["variant"] == variant]
+    if reason := too_small(own):
+        logger.warning("context: not chosen out of fold, %s; the validation split decides", reason)
+        return None
+    rows = context_out_of_fold(own, params)
+    return judged_out_of_fold(
+        rows,
+        shipped,
+        label_priors,
+        calibration_params,
+        int(params["seed"]),
+        float(params["confidence"]),
     )

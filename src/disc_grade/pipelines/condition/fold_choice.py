@@ -33,22 +33,37 @@ def grade_study_folds(
     pretraining: dict[str, Any],
     finetuning: dict[str, Any],
     variants: dict[str, dict],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every variant trained once per study fold (``split.n_folds`` >= 2) and graded on the
-    studies the fold left out (``models.training.study_folds``). Empty without folds (the CPU
-    demo's default, ``n_folds: 0``)."""
+    studies the fold left out (``models.training.study_folds``), with the fold models' features.
+    Empty without folds (the CPU demo's default, ``n_folds: 0``)."""
     if not len(roi_index):
-        return no_study_folds()
-    table = out_of_fold(
+        return no_study_folds(), no_fold_features()
+    table, features = out_of_fold(
         np.asarray(disc_rois), roi_index, pretraining, finetuning, [variants[v] for v in VARIANTS]
     )
-    return table if len(table) else no_study_folds()
+    return (table, features) if len(table) else (no_study_folds(), no_fold_features())
 
 
 def no_study_folds() -> pd.DataFrame:
     """``study_fold_predictions`` without a fold."""
     return empty_predictions().assign(
         adapted=pd.Series(dtype=bool), fold_left_out=pd.Series(dtype="int64")
+    )
+
+
+def no_fold_features() -> pd.DataFrame:
+    """``study_fold_features`` without a fold: its keys, no feature."""
+    return pd.DataFrame(
+        {
+            "study_id": pd.Series(dtype="int64"),
+            "condition": pd.Series(dtype=str),
+            "level": pd.Series(dtype=str),
+            "split": pd.Series(dtype=str),
+            "label": pd.Series(dtype="int64"),
+            "variant": pd.Series(dtype=str),
+            "fold_left_out": pd.Series(dtype="int64"),
+        }
     )
 
 

@@ -101,6 +101,8 @@ def choose() -> list[Node]:
                 "predictions",
                 "calibration",
                 "chosen_grader",
+                "study_fold_features",
+                "out_of_fold_predictions",
                 "label_priors",
                 "params:context",
                 "params:calibration",

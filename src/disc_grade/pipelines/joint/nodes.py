@@ -12,10 +12,13 @@ import pandas as pd
 from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context_grading import head_table
+from disc_grade.models.grading.fold_heads import joint_out_of_fold, too_small
 from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
 from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
+from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.context import paired_on_validation, split_figures
+from disc_grade.pipelines.condition.fold_heads import judged_out_of_fold, split_fold_features
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +54,9 @@ def shipped_of(features: pd.DataFrame) -> dict:
 
 
 def _decide(own: dict, paired: dict, params: dict[str, Any]) -> bool:
-    """Kept where its validation log loss beats what the condition ships in ``confidence`` of
-    the study resamples (``joint.use`` true or false overrides).
+    """Kept where its log loss (``paired``: out of fold, else on the validation split) beats what
+    the condition ships in ``confidence`` of the study resamples (``joint.use`` true or false
+    overrides).
 
     Raises:
         ValueError: ``joint.use`` is not null, true or false.
@@ -65,8 +69,10 @@ def _decide(own: dict, paired: dict, params: dict[str, Any]) -> bool:
     return own["kept_by_validation"] if use is None else bool(use)
 
 
-def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, params):
-    """The joint head's calibrated held-out table of condition ``name`` and its decision."""
+def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, params, folded):
+    """The joint head's calibrated held-out table of condition ``name`` and its decision: out of
+    fold where its fold rows ``folded`` (``fold_heads.joint_out_of_fold``) have any, else on the
+    validation split."""
     index = fitted["index"]
     rows = held[index["condition"].iloc[held].isin(SPECS[name].conditions).to_numpy()]
     chosen = scored[scored["variant"] == "chosen"]
@@ -83,8 +89,12 @@ def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, param
         "calibration": calibration,
         "paired": paired,
         "variant": shipped["variant"],
+        "split_verdict": bool(paired["share_won"] >= float(params["confidence"])),
     }
-    own["kept"] = _decide(own, paired, params)
+    out_of_fold = _judged(name, folded, scored, label_priors, params)
+    own["decided_on"] = "out_of_fold" if out_of_fold is not None else "validation"
+    own["out_of_fold"] = out_of_fold
+    own["kept"] = _decide(own, out_of_fold or paired, params)
     own["figures"] = {
         "joint": split_figures(calibrated, params["evaluation"]),
         "shipped": split_figures(chosen, params["evaluation"]),
@@ -92,31 +102,75 @@ def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, param
     return own, calibrated.assign(variant="joint")
 
 
+def _foldable(folds: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The conditions whose fold features can fit the joint head on every fold; the others are
+    left out of it, and the validation split decides for them (logged)."""
+    out = {}
+    for name, table in folds.items():
+        if table.empty:
+            continue
+        if reason := too_small(table):
+            logger.warning("joint[%s]: not chosen out of fold, %s", name, reason)
+            continue
+        out[name] = table
+    return out
+
+
+def _judged(name, folded, scored, label_priors, params) -> dict | None:
+    """The joint head's fold rows of condition ``name`` judged against its shipped out-of-fold
+    rows (``fold_heads.judged_out_of_fold``); None without either."""
+    if folded.empty:
+        return None
+    rows = folded[folded["condition"].isin(SPECS[name].conditions).to_numpy()]
+    return judged_out_of_fold(
+        rows,
+        scored[scored["variant"] == OUT_OF_FOLD],
+        label_priors,
+        params["calibration"],
+        int(params["seed"]),
+        float(params["confidence"]),
+    )
+
+
 def grade_jointly(
     label_priors: pd.DataFrame, params: dict[str, Any], **inputs
 ) -> tuple[dict, dict, pd.DataFrame]:
     """The joint head fitted on every condition's chosen-grader features (``models.grading.
-    joint``), calibrated and judged per condition on validation against what the condition ships
-    (its grader, or its study-context head). Returns the head (with, per condition, whether it
-    grades), its figures, and every condition's scored predictions in one table, where a kept
-    head's rows are ``chosen`` and its rows are ``joint`` for every condition.
+    joint``), calibrated on validation and judged per condition against what the condition ships
+    (its grader, or its study-context head): out of fold where the conditions' fold models'
+    features are there (the head fitted once per study fold, ``models.grading.fold_heads``,
+    against the condition's out-of-fold rows), else on the validation split. Returns the head
+    (with, per condition, whether it grades), its figures, and every condition's scored
+    predictions in one table, where a kept head's rows are ``chosen`` and its rows are ``joint``
+    for every condition.
 
     Args:
         inputs: ``<condition>__joint_features`` (with the variant and the calibration method of
-            what the condition ships) and ``__scored_predictions``.
+            what the condition ships, and the fold models' rows: ``fold_heads.
+            split_fold_features``) and ``__scored_predictions`` (with its out-of-fold rows).
     """
     scored = {c: inputs[f"{c}__scored_predictions"] for c in CONDITION_NAMES}
-    features = {c: inputs[f"{c}__joint_features"] for c in CONDITION_NAMES}
+    parts = {c: split_fold_features(inputs[f"{c}__joint_features"]) for c in CONDITION_NAMES}
+    features = {c: shipped for c, (shipped, _) in parts.items()}
     trained = [c for c in CONDITION_NAMES if "shipped_variant" in features[c]]
     if not trained:
         return {}, {"skipped": True, "reason": "no condition trained"}, pd.concat(scored.values())
     fitted = fit_joint({c: features[c] for c in trained}, params)
+    folded = joint_out_of_fold(_foldable({c: parts[c][1] for c in trained}), params)
     held = np.flatnonzero(fitted["index"]["split"].astype(str).to_numpy() != "train")
     raw = joint_raw(fitted, HEAD, held)
     per_condition, tables = {}, []
     for name in trained:
         own, joint_rows = _one_condition(
-            name, fitted, raw, held, scored[name], shipped_of(features[name]), label_priors, params
+            name,
+            fitted,
+            raw,
+            held,
+            scored[name],
+            shipped_of(features[name]),
+            label_priors,
+            params,
+            folded,
         )
         per_condition[name] = own
         shipped = scored[name]
@@ -125,12 +179,14 @@ def grade_jointly(
                 [shipped[shipped["variant"] != "chosen"], joint_rows.assign(variant="chosen")]
             )
         tables += [shipped, joint_rows]
+        judged = own["out_of_fold"] or own["paired"]
         logger.info(
-            "joint[%s]: validation log loss %+.4f against what it ships, lower in %.0f%% "
+            "joint[%s]: %s log loss %+.4f against what it ships, lower in %.0f%% "
             "of resamples -> %s",
             name,
-            own["paired"]["gain"],
-            100 * own["paired"]["share_won"],
+            own["decided_on"],
+            judged["gain"],
+            100 * judged["share_won"],
             "kept" if own["kept"] else "not kept",
         )
     tables += [scored[c] for c in CONDITION_NAMES if c not in trained]

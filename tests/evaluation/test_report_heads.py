@@ -1,0 +1,41 @@
+"""The report says where a head over a study's targets was kept: out of fold (with the
+validation split's verdict beside) or on the validation split."""
+
+from __future__ import annotations
+
+from disc_grade.evaluation.report_choices import kept_verdict
+from disc_grade.evaluation.report_joint import joint_section
+
+FIGURES = {
+    h: {"validation": {"balanced_accuracy": 0.7}, "test": {"balanced_accuracy": 0.6}}
+    for h in ("joint", "shipped")
+}
+FOLDED = {"gain": -0.012, "share_won": 0.2, "n_studies": 204, "folds": 3}
+
+
+def test_a_head_chosen_out_of_fold_says_so_and_what_the_split_said():
+    joint = {
+        "kept": False,
+        "decided_on": "out_of_fold",
+        "out_of_fold": FOLDED,
+        "split_verdict": True,
+        "paired": {"gain": 0.05, "share_won": 0.97},
+        "figures": FIGURES,
+    }
+    section = joint_section({"foraminal": {"joint": joint}})
+    verdict = [row[-1] for row in section.rows if row[-1]][0]
+    assert verdict.startswith("no (out-of-fold log loss 0.012 above what it ships over 204")
+    assert "3 folds" in verdict and "split alone said yes" in verdict
+    assert "validation log loss" not in verdict
+
+
+def test_a_head_chosen_on_the_split_says_validation():
+    context = {
+        "kept": True,
+        "decided_on": "validation",
+        "paired": {"gain": 0.02, "share_won": 0.95},
+    }
+    said = kept_verdict(context)
+    assert said.startswith("yes (validation log loss 0.020 below the grader's")
+    assert "out-of-fold" not in said
+    assert kept_verdict({**context, "overridden": True}).endswith("(set)")

@@ -1,0 +1,73 @@
+"""The joint head chosen out of fold: with the fold models' features in each condition's
+``joint_features``, the joint stage fits the head once per study fold and keeps it for a
+condition only where its left-out rows beat the condition's shipped out-of-fold rows, over every
+training and validation study instead of the validation split alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from disc_grade.models.training.study_folds import FOLD_OUT
+from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
+from disc_grade.pipelines.condition.fold_heads import with_fold_features
+from disc_grade.pipelines.joint.nodes import grade_jointly
+from disc_grade.rsna import SPINAL
+from tests.models.grading.test_fold_heads import _shipped_out_of_fold
+from tests.models.grading.test_joint import PARAMS, RECESSES, _own_grader, _toy
+
+
+def _fold_features(own: pd.DataFrame) -> pd.DataFrame:
+    """Per study fold (three, dealt by study), every non-test row, the fold's studies left out;
+    the 'fold models' see the same features as the shipped one."""
+    inside = own[own["split"] != "test"]
+    fold = inside["study_id"].to_numpy() % 3
+    parts = [
+        inside.assign(split=np.where(fold == k, FOLD_OUT, inside["split"]), fold_left_out=k)
+        for k in range(3)
+    ]
+    return pd.concat(parts, ignore_index=True).assign(variant="scratch")
+
+
+def _run(shared: bool, folds: bool = True):
+    features, priors = _toy(shared, n_studies=360)  # each fold's head fits on 2/3 of them
+    inputs = {}
+    for name, conditions in (("spinal", (SPINAL,)), ("subarticular", RECESSES)):
+        own = features[features["condition"].isin(conditions)].reset_index(drop=True)
+        scored, method = _own_grader(own, priors)
+        shipped = own.assign(shipped_variant="scratch", shipped_method=method)
+        fold_rows = _fold_features(own) if folds else _fold_features(own).iloc[:0]
+        inputs[f"{name}__joint_features"] = with_fold_features(shipped, fold_rows, "scratch")
+        oof = _shipped_out_of_fold(fold_rows, priors) if folds else scored.iloc[:0]
+        inputs[f"{name}__scored_predictions"] = pd.concat(
+            [scored, oof.assign(variant=OUT_OF_FOLD)], ignore_index=True
+        )
+    inputs["foraminal__joint_features"] = pd.DataFrame(columns=["skipped"])
+    inputs["foraminal__scored_predictions"] = inputs["spinal__scored_predictions"].iloc[:0]
+    return features, grade_jointly(priors, PARAMS, **inputs)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_the_joint_head_is_chosen_on_every_non_test_study_out_of_fold(shared):
+    features, (bundle, metrics, scored) = _run(shared)
+    canal = metrics["conditions"]["spinal"]
+    assert canal["decided_on"] == "out_of_fold"
+    judged = canal["out_of_fold"]
+    inside = features.loc[features["split"] != "test", "study_id"].nunique()
+    assert judged["n_studies"] == inside and judged["folds"] == 3
+    assert judged["n_studies"] > 2 * canal["calibration"]["n_validation"] / 5  # not the split
+    assert canal["kept"] == judged["kept"] == shared, judged
+    if shared:
+        assert judged["head_log_loss"] < judged["shipped_log_loss"] - 0.05
+    # the fold rows stay out of what the joint stage hands on
+    assert not (scored["split"] == FOLD_OUT).any() or set(
+        scored.loc[scored["split"] == FOLD_OUT, "variant"]
+    ) == {OUT_OF_FOLD}
+
+
+def test_without_fold_features_the_validation_split_decides():
+    _, (_, metrics, _) = _run(shared=True, folds=False)
+    canal = metrics["conditions"]["spinal"]
+    assert canal["decided_on"] == "validation" and canal["out_of_fold"] is None
+    assert canal["kept"] == canal["split_verdict"]
