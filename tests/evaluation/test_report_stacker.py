@@ -43,3 +43,11 @@ def test_without_folds_the_section_says_why():
     section = stacker_section({"stacker": {"skipped": True, "reason": "no study folds"}})
     assert "no study folds" in section.paragraphs[0]
     assert stacker_section({}) is None
+
+
+def test_the_canal_row_shows_its_any_severe_term():
+    joint = _joint(False, False)
+    family = joint["stacker"]["families"].pop("subarticular")
+    family["out_of_fold"] |= {"given_any_severe": 0.25, "stacked_any_severe": 0.31}
+    joint["stacker"]["families"]["spinal"] = family
+    assert stacker_section(joint).rows[0][2] == "0.520 -> 0.490; any severe 0.250 -> 0.310"

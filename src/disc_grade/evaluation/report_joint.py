@@ -75,11 +75,17 @@ def _stacker_rows(families: dict, test: dict) -> list[list[str]]:
             f"{fmt(t['stacked_log_loss'])}"
             for split, t in (test.get(name) or {}).items()
         ]
+        said = f"{fmt(oof.get('given_log_loss'))} -> {fmt(oof.get('stacked_log_loss'))}"
+        if "given_any_severe" in oof:  # the canal is judged on both its terms
+            said += (
+                f"; any severe {fmt(oof['given_any_severe'])} -> "
+                f"{fmt(oof.get('stacked_any_severe'))}"
+            )
         rows.append(
             [
                 name,
                 f"{oof.get('n_targets', 0)} targets of {oof.get('n_studies', 0)} studies",
-                f"{fmt(oof.get('given_log_loss'))} -> {fmt(oof.get('stacked_log_loss'))}",
+                said,
                 fmt(oof.get("share_won"), "pct"),
                 kept,
                 "; ".join(tested),
@@ -112,7 +118,9 @@ def stacker_section(joint: dict) -> Section | None:
         "(`models/grading/stacker.py`), fitted on every training and validation study's "
         "out-of-fold predictions (fold models that never saw the study) and cross-validated by "
         "study on them; kept per family where it lowers the weighted log loss in "
-        f"{fmt((own.get('params') or {}).get('confidence'), 'pct')} of the study resamples. "
+        f"{fmt((own.get('params') or {}).get('confidence'), 'pct')} of the study resamples "
+        "(the canal: the sum of its family's term and the any-severe-spinal term, which reads "
+        "each study's largest Severe probability and which a correction per target can raise). "
         "It moves probabilities (what the RSNA score reads), not the grade called; inference "
         "applies the kept families. The test figures are reported only.",
     ]

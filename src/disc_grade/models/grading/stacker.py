@@ -11,7 +11,9 @@ out-of-fold predictions of every training and validation study (each from a fold
 never saw the study, calibrated as the condition ships), weighted by the metric's 1/2/4, so its
 output is what the RSNA score reads. It is judged out of fold once more: cross-validated by
 study on those rows against its input probabilities, and kept per family only where it lowers
-the weighted log loss in ``confidence`` of the study resamples. It moves probabilities; the
+the weighted log loss in ``confidence`` of the study resamples (the canal: the sum of its
+family's term and the any-severe-spinal term, ``models.grading.any_severe``, since a correction
+per target can lower one and raise the other). It moves probabilities; the
 grade each target is called by stays its grader's.
 """
 
@@ -21,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.log_loss import WEIGHTS, weighted_log_loss
-from disc_grade.models.grading.calibration import paired_gain
+from disc_grade.evaluation.rsna_score import any_severe_spinal_loss
+from disc_grade.models.grading.any_severe import canal_terms_gain
+from disc_grade.models.grading.calibration import paired_gain, study_folds
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
 
 KEYS = ["study_id", "condition", "level"]
@@ -131,13 +135,6 @@ def _fit(x: np.ndarray, labels: np.ndarray, l2: float) -> dict:
     }
 
 
-def _study_folds(studies: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
-    unique = np.unique(studies)
-    order = np.random.default_rng(seed).permutation(len(unique))
-    fold_of = dict(zip(unique[order], np.arange(len(unique)) % n_folds, strict=True))
-    return np.array([fold_of[s] for s in studies])
-
-
 def judge_family(rows: pd.DataFrame, study_table: pd.DataFrame, params: dict) -> dict:
     """One family's stacker cross-validated by study on its out-of-fold ``rows`` against their
     own probabilities (``paired_gain``), then fitted on all of them; ``kept`` where it wins in
@@ -145,19 +142,31 @@ def judge_family(rows: pd.DataFrame, study_table: pd.DataFrame, params: dict) ->
     rows = rows.reset_index(drop=True)
     x, labels = stack_inputs(rows, study_table), rows["label"].to_numpy(dtype=int)
     studies = rows["study_id"].to_numpy()
-    folds = _study_folds(studies, int(params["folds"]), int(params["seed"]))
     crossed = np.zeros((len(rows), 3))
-    for k in np.unique(folds):
-        fitted = _fit(x[folds != k], labels[folds != k], float(params["l2"]))
-        crossed[folds == k] = _probabilities(fitted, x[folds == k])
+    for held in study_folds(studies, int(params["folds"])):  # as calibration deals them
+        rest = np.setdiff1d(np.arange(len(rows)), held)
+        fitted = _fit(x[rest], labels[rest], float(params["l2"]))
+        crossed[held] = _probabilities(fitted, x[held])
     given = rows[PROB_COLUMNS].to_numpy(dtype=float)
-    paired = paired_gain(crossed, given, labels, studies, seed=int(params["seed"]))
+    figures = {
+        "given_log_loss": weighted_log_loss(labels, given),
+        "stacked_log_loss": weighted_log_loss(labels, crossed),
+    }
+    if (rows["condition"] == SPINAL).all():  # the canal: its family's term and any-severe's
+        paired = canal_terms_gain(crossed, given, labels, studies, seed=int(params["seed"]))
+        figures |= {
+            "given_any_severe": any_severe_spinal_loss(rows),
+            "stacked_any_severe": any_severe_spinal_loss(
+                rows.assign(**dict(zip(PROB_COLUMNS, crossed.T, strict=True)))
+            ),
+        }
+    else:
+        paired = paired_gain(crossed, given, labels, studies, seed=int(params["seed"]))
     return {
         **_fit(x, labels, float(params["l2"])),
         "kept": bool(paired["share_won"] >= float(params["confidence"])),
         "out_of_fold": {
-            "given_log_loss": weighted_log_loss(labels, given),
-            "stacked_log_loss": weighted_log_loss(labels, crossed),
+            **figures,
             **paired,
             "n_targets": int(len(rows)),
             "n_studies": int(len(np.unique(studies))),
