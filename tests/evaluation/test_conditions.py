@@ -194,7 +194,8 @@ def test_a_conditions_section_states_its_localiser_and_a_skipped_one_why():
 
 
 def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
-    from disc_grade.evaluation.report_choices import context_section, ladder_section
+    from disc_grade.evaluation.report_choices import ladder_section
+    from disc_grade.evaluation.report_heads import context_section
 
     side = "balanced_accuracy_left_neural_foraminal_narrowing"
     results = {

@@ -3,7 +3,7 @@ validation split's verdict beside) or on the validation split."""
 
 from __future__ import annotations
 
-from disc_grade.evaluation.report_choices import kept_verdict
+from disc_grade.evaluation.report_heads import kept_verdict
 from disc_grade.evaluation.report_joint import joint_section
 
 FIGURES = {

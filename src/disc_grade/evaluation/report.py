@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from disc_grade.conditions import CANAL, SPECS
 from disc_grade.evaluation.render import Section, contents, fmt
-from disc_grade.evaluation.report_choices import choices_section, context_section, ladder_section
+from disc_grade.evaluation.report_choices import choices_section, ladder_section
 from disc_grade.evaluation.report_conditions import ba, condition_sections, s2n, variants
+from disc_grade.evaluation.report_heads import context_section
 from disc_grade.evaluation.report_joint import joint_section, stacker_section
 from disc_grade.evaluation.report_limits import limits_section, rsna_section
 from disc_grade.evaluation.report_scanner import (

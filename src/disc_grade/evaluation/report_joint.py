@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from disc_grade.conditions import SPECS
 from disc_grade.evaluation.render import Section, fmt
-from disc_grade.evaluation.report_choices import kept_verdict
+from disc_grade.evaluation.report_heads import kept_verdict
 from disc_grade.evaluation.report_limits import interval
 
 

@@ -10,9 +10,12 @@ import pytest
 
 from disc_grade.models.grading import context_grading, fold_heads
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.context import out_of_fold_verdict
 from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
-from disc_grade.pipelines.condition.fold_heads import split_fold_features, with_fold_features
+from disc_grade.pipelines.condition.fold_heads import (
+    out_of_fold_verdict,
+    split_fold_features,
+    with_fold_features,
+)
 from disc_grade.pipelines.split.nodes import training_priors
 from disc_grade.rsna import CONDITIONS, LEVELS, SEVERITIES, SPINAL, label_column
 

@@ -21,11 +21,10 @@ from disc_grade.models.grading.context_grading import (
     head_table,
     probe,
 )
-from disc_grade.models.grading.fold_heads import context_out_of_fold, too_small
 from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
-from disc_grade.pipelines.condition.fold_heads import judged_out_of_fold, with_fold_features
+from disc_grade.pipelines.condition.fold_heads import out_of_fold_verdict, with_fold_features
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.rsna import RAW_PROB_COLUMNS
 
@@ -85,11 +84,6 @@ def _override(params: dict[str, Any]) -> bool | None:
     return use
 
 
-def shipped_method(calibration: dict, variant: str, context_calibration: dict, kept: bool) -> str:
-    """The calibration method of what the condition ships: its context head's where kept."""
-    return context_calibration["method"] if kept else calibration[variant]["method"]
-
-
 def _calibrated_heads(fitted, features, index, base, label_priors, calibration_params, by):
     """Each head's held-out predictions calibrated on validation, its calibration and its
     validation score; ``base`` (the chosen grader's predictions) among the tables."""
@@ -102,6 +96,34 @@ def _calibrated_heads(fitted, features, index, base, label_priors, calibration_p
         )
         scores[name] = validation_score(calibrations[name], tables[name], by)
     return tables, calibrations, scores
+
+
+def _split_verdict(tables, methods, scores, by, params, calibration_params):
+    """Whether the validation split keeps the context head: it scores above the grader and the
+    per-target head and, by log loss, beats the grader in ``context.confidence`` of the study
+    resamples (``paired_on_validation``, returned too; None by another criterion)."""
+    kept = scores["context"] > max(scores["grader"], scores["per_target"])
+    if by != "log_loss":
+        return kept, None
+    # a head added to the grader must win by more than the studies' noise
+    paired = paired_on_validation(tables, methods, calibration_params, int(params["seed"]))
+    paired["confidence"] = float(params["confidence"])
+    return kept and paired["share_won"] >= paired["confidence"], paired
+
+
+def _decision(split_verdict: bool, folded: dict | None, params: dict[str, Any]) -> dict:
+    """Whether the context head grades: out of fold where ``folded`` (its verdict there), else
+    the validation split's verdict; ``context.use`` overrides."""
+    by_choice = folded["kept"] if folded is not None else split_verdict
+    use = _override(params)
+    return {
+        "kept": bool(by_choice if use is None else use),
+        "kept_by_validation": bool(by_choice),
+        "decided_on": "out_of_fold" if folded is not None else "validation",
+        "split_verdict": split_verdict,
+        "out_of_fold": folded,
+        "overridden": use is not None,
+    }
 
 
 def grade_in_context(
@@ -122,12 +144,9 @@ def grade_in_context(
 ) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
     """The chosen grader's features of every ROI; a per-target and a study-context head fitted on
     them (training split, stopped on validation) and calibrated on validation; the context head
-    kept only if validation (``selection.by``) scores it above both the chosen grader and the
-    per-target head, and (by log loss) beats the grader in ``context.confidence`` of the study
-    resamples (``paired_on_validation``). With study folds the head is instead fitted per fold on
-    the fold models' features and kept where its left-out rows beat the grader's out-of-fold
-    rows in ``context.confidence`` of the study resamples (``out_of_fold_verdict``); the
-    split's verdict is reported beside. ``context.use`` true or false overrides. Returns the
+    kept as the validation split says (``_split_verdict``), or with study folds as they say
+    (``fold_heads.out_of_fold_verdict``; the split's verdict reported beside); ``context.use``
+    true or false overrides. Returns the
     kept head (or none), every figure of the three per split, the context head's calibrated
     predictions (variant ``context``) for the held-out splits, and the chosen grader's features
     of every ROI (``features_table``, with the variant and the calibration method of what the
@@ -145,17 +164,11 @@ def grade_in_context(
         fitted, features, index, base, label_priors, calibration_params, by
     )
     scores["grader"] = validation_score(calibration[variant], base, by)
-    by_validation = scores["context"] > max(scores["grader"], scores["per_target"])
-    paired = None
-    if by == "log_loss":  # a head added to the grader must win by more than the studies' noise
-        methods = {
-            "grader": calibration[variant]["method"],
-            "context": calibrations["context"]["method"],
-        }
-        paired = paired_on_validation(tables, methods, calibration_params, int(params["seed"]))
-        paired["confidence"] = float(params["confidence"])
-        by_validation = by_validation and paired["share_won"] >= paired["confidence"]
-    split_verdict = bool(by_validation)
+    methods = {
+        "grader": calibration[variant]["method"],
+        "context": calibrations["context"]["method"],
+    }
+    by_validation, paired = _split_verdict(tables, methods, scores, by, params, calibration_params)
     folded = out_of_fold_verdict(
         study_fold_features,
         variant,
@@ -164,19 +177,12 @@ def grade_in_context(
         params,
         calibration_params,
     )
-    if folded is not None:
-        by_validation = folded["kept"]
-    use = _override(params)
-    kept = by_validation if use is None else use
+    decision = _decision(bool(by_validation), folded, params)
+    kept = decision["kept"]
     metrics = {
         "variant": variant,
         "by": by,
-        "kept": bool(kept),
-        "kept_by_validation": bool(by_validation),
-        "decided_on": "out_of_fold" if folded is not None else "validation",
-        "split_verdict": split_verdict,
-        "out_of_fold": folded,
-        "overridden": use is not None,
+        **decision,
         "validation_score": scores,
         "paired": paired,
         "epochs": {n: fitted["heads"][n]["epochs"] for n in HEADS},
@@ -184,13 +190,7 @@ def grade_in_context(
         "feature_probe_balanced_accuracy": probe(features, index),
         "figures": {name: split_figures(table, evaluation) for name, table in tables.items()},
     }
-    logger.info(
-        "context: validation %s %s, against the grader %s -> %s",
-        by,
-        {k: round(v, 4) for k, v in scores.items()},
-        paired,
-        "kept" if kept else "not kept",
-    )
+    logger.info("context: %s %s; %s -> %s", by, scores, folded or paired, "kept" if kept else "no")
     model = as_bundle(fitted, "context", calibrations["context"], params) if kept else {}
     return (
         {**model, "kept": bool(kept), "variant": variant},
@@ -198,38 +198,9 @@ def grade_in_context(
         tables["context"].reset_index(drop=True),
         with_fold_features(
             features_table(features, index, np.asarray(disc_rois)).assign(
-                shipped_variant=variant,
-                shipped_method=shipped_method(calibration, variant, calibrations["context"], kept),
+                shipped_variant=variant, shipped_method=methods["context" if kept else "grader"]
             ),
             study_fold_features,
             variant,
         ),
-    )
-
-
-def out_of_fold_verdict(
-    fold_features: pd.DataFrame,
-    variant: str,
-    shipped: pd.DataFrame,
-    label_priors: pd.DataFrame,
-    params: dict[str, Any],
-    calibration_params: dict[str, Any],
-) -> dict | None:
-    """The context head fitted per study fold on ``variant``'s rows of ``fold_features``
-    (``models.grading.fold_heads``), judged on its left-out rows against the grader's
-    out-of-fold rows ``shipped`` (``fold_heads.judged_out_of_fold``); None without folds."""
-    if fold_features.empty or "variant" not in fold_features:
-        return None
-    own = fold_features[fold_features["variant"] == variant]
-    if reason := too_small(own):
-        logger.warning("context: not chosen out of fold, %s; the validation split decides", reason)
-        return None
-    rows = context_out_of_fold(own, params)
-    return judged_out_of_fold(
-        rows,
-        shipped,
-        label_priors,
-        calibration_params,
-        int(params["seed"]),
-        float(params["confidence"]),
     )

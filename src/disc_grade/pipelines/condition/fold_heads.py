@@ -4,6 +4,7 @@ left-out rows compared with what the condition ships, graded out of fold too."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -12,11 +13,12 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.grading.context_grading import KEYS
-from disc_grade.models.grading.fold_heads import FOLD
+from disc_grade.models.grading.fold_heads import FOLD, context_out_of_fold, too_small
 from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
 from disc_grade.rsna import PROB_COLUMNS
 
+logger = logging.getLogger(__name__)
 SHIPPED_ROWS = -1  # ``fold_left_out`` of the shipped grader's rows in ``joint_features``
 
 
@@ -80,3 +82,31 @@ def split_fold_features(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     shipped = table[folds == SHIPPED_ROWS].drop(columns=FOLD).reset_index(drop=True)
     fold_rows = table[folds != SHIPPED_ROWS].dropna(axis=1, how="all").reset_index(drop=True)
     return shipped, fold_rows
+
+
+def out_of_fold_verdict(
+    fold_features: pd.DataFrame,
+    variant: str,
+    shipped: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    params: dict[str, Any],
+    calibration_params: dict[str, Any],
+) -> dict | None:
+    """The context head fitted per study fold on ``variant``'s rows of ``fold_features``
+    (``models.grading.fold_heads``), judged on its left-out rows against the grader's
+    out-of-fold rows ``shipped`` (``fold_heads.judged_out_of_fold``); None without folds."""
+    if fold_features.empty or "variant" not in fold_features:
+        return None
+    own = fold_features[fold_features["variant"] == variant]
+    if reason := too_small(own):
+        logger.warning("context: not chosen out of fold, %s; the validation split decides", reason)
+        return None
+    rows = context_out_of_fold(own, params)
+    return judged_out_of_fold(
+        rows,
+        shipped,
+        label_priors,
+        calibration_params,
+        int(params["seed"]),
+        float(params["confidence"]),
+    )
