@@ -54,17 +54,8 @@ def no_study_folds() -> pd.DataFrame:
 
 def no_fold_features() -> pd.DataFrame:
     """``study_fold_features`` without a fold: its keys, no feature."""
-    return pd.DataFrame(
-        {
-            "study_id": pd.Series(dtype="int64"),
-            "condition": pd.Series(dtype=str),
-            "level": pd.Series(dtype=str),
-            "split": pd.Series(dtype=str),
-            "label": pd.Series(dtype="int64"),
-            "variant": pd.Series(dtype=str),
-            "fold_left_out": pd.Series(dtype="int64"),
-        }
-    )
+    keys = empty_predictions()[["study_id", "condition", "level", "split", "label"]]
+    return keys.assign(variant=pd.Series(dtype=str), fold_left_out=pd.Series(dtype="int64"))
 
 
 def as_shipped(params: dict[str, Any], fitted: dict | None) -> dict[str, Any]:
