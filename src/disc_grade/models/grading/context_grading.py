@@ -59,6 +59,11 @@ def split_rows(index: pd.DataFrame, split: str) -> np.ndarray:
     return np.flatnonzero(index["split"].astype(str).to_numpy() == split)
 
 
+def held_rows(index: pd.DataFrame) -> np.ndarray:
+    """The rows a head grades after fitting: every split but the training one."""
+    return np.flatnonzero(index["split"].astype(str).to_numpy() != "train")
+
+
 def stopping_rows(index: pd.DataFrame, train: np.ndarray, fraction: float, seed: int):
     """``train`` split by study into rows to fit on and rows to stop on (``fraction`` of the
     studies, seeded), so the validation split stays unseen by the heads until it judges them."""

@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disc_grade.models.grading.context_grading import KEYS, features_of, fit_heads, head_raw
+from disc_grade.models.grading.context_grading import (
+    KEYS,
+    features_of,
+    fit_heads,
+    head_raw,
+    held_rows,
+)
 from disc_grade.models.grading.joint import HEAD, fit_joint, joint_raw
 from disc_grade.rsna import PROB_COLUMNS
 
@@ -62,10 +68,6 @@ def head_rows(index: pd.DataFrame, rows: np.ndarray, raw: np.ndarray, name: str)
     return table.assign(predicted=raw.argmax(1).astype(np.int64), variant=name)
 
 
-def _held(index: pd.DataFrame) -> np.ndarray:
-    return np.flatnonzero(index["split"].astype(str).to_numpy() != "train")
-
-
 def context_out_of_fold(features: pd.DataFrame, params: dict) -> pd.DataFrame:
     """The study-context head fitted per fold on one condition's fold features (``params``: the
     ``context`` block) and its rows for each fold's validation and left-out targets.
@@ -81,7 +83,7 @@ def context_out_of_fold(features: pd.DataFrame, params: dict) -> pd.DataFrame:
         fold = of_fold(features, k)
         x = features_of(fold)
         fitted = fit_heads(x, fold, params)
-        held = _held(fold)
+        held = held_rows(fold)
         raw = head_raw(fitted, "context", x, fold, held)
         tables.append(head_rows(fold, held, raw, "context").assign(**{FOLD: k}))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
@@ -107,7 +109,7 @@ def joint_out_of_fold(features: dict[str, pd.DataFrame], params: dict) -> pd.Dat
         folds = {c: of_fold(t, k) for c, t in features.items() if k in fold_numbers_of(t)}
         _folds_agree(folds, k)
         fitted = fit_joint(folds, params)
-        held = _held(fitted["index"])
+        held = held_rows(fitted["index"])
         raw = joint_raw(fitted, HEAD, held)
         tables.append(head_rows(fitted["index"], held, raw, "joint").assign(**{FOLD: k}))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()

@@ -19,6 +19,7 @@ from disc_grade.models.grading.context_grading import (
     grader_features,
     head_raw,
     head_table,
+    held_rows,
     probe,
 )
 from disc_grade.models.grading.predict import load_grader
@@ -87,7 +88,7 @@ def _override(params: dict[str, Any]) -> bool | None:
 def _calibrated_heads(fitted, features, index, base, label_priors, calibration_params, by):
     """Each head's held-out predictions calibrated on validation, its calibration and its
     validation score; ``base`` (the chosen grader's predictions) among the tables."""
-    held = np.flatnonzero(index["split"].astype(str).to_numpy() != "train")
+    held = held_rows(index)
     tables, calibrations, scores = {"grader": base}, {}, {}
     for name in HEADS:
         raw = head_raw(fitted, name, features, index, held)

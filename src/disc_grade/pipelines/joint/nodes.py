@@ -11,7 +11,7 @@ import pandas as pd
 
 from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.jsonable import json_ready
-from disc_grade.models.grading.context_grading import head_table
+from disc_grade.models.grading.context_grading import head_table, held_rows
 from disc_grade.models.grading.fold_heads import joint_out_of_fold, too_small
 from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
 from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
@@ -157,7 +157,7 @@ def grade_jointly(
         return {}, {"skipped": True, "reason": "no condition trained"}, pd.concat(scored.values())
     fitted = fit_joint({c: features[c] for c in trained}, params)
     folded = joint_out_of_fold(_foldable({c: parts[c][1] for c in trained}), params)
-    held = np.flatnonzero(fitted["index"]["split"].astype(str).to_numpy() != "train")
+    held = held_rows(fitted["index"])
     raw = joint_raw(fitted, HEAD, held)
     per_condition, tables = {}, []
     for name in trained:
