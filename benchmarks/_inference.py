@@ -95,6 +95,7 @@ def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
         models[f"{name}.calibration"] = {v: {**identity, "decision": "grader"} for v in VARIANTS}
         models[f"{name}.chosen_grader"] = {"variant": "scratch"}
         models[f"{name}.context_model"] = {"kept": False}
+        models[f"{name}.fold_graders"] = {}  # the grader trained on the whole split ships
     unknown = sorted(set(models) - set(model_inputs(context)))
     if unknown:
         raise KeyError(f"untrained_models built {unknown}, which inference does not read")

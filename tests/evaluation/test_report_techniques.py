@@ -55,6 +55,7 @@ def _results(folded: bool) -> dict:
             "validation": {"contrastive": {"score": -0.45}, "scratch": {"score": -0.5}},
             "out_of_fold": {"used": folded, "why": "the validation split alone: split.n_folds < 2"},
             "leave_site_out": {"used": False, "why": "in-site validation only"},
+            "fold_average": folded,
         },
         "metrics": {"contrastive": {"test": {"balanced_accuracy": 0.7, "log_loss": 0.5}}},
         "fold_average_metrics": (
@@ -108,15 +109,16 @@ def test_each_technique_has_a_row_with_its_setting_and_verdict():
     assert rule[1].startswith("out of fold (200 studies): posterior won 95.0%")
     assert "; on left-out sites 85.0%;" in rule[1]
     assert rule[1].endswith("alone would choose grader") and rule[2] == "posterior"
-    averaged = foramina["fold models averaged (test, reported only)"]
+    averaged = foramina["fold models averaged (test, against the whole-split grader)"]
     assert averaged[0] == "3 fold models of contrastive"
     assert averaged[1] == (
         "in-site balanced accuracy 0.750 against 0.700, log loss 0.450 against 0.500"
     )
+    assert averaged[2].startswith("yes (selection.fold_average)")
     canal = _rows(text, "Spinal canal stenosis")
     assert "mirrored sides (`roi.mirror_sides`)" not in canal  # the canal has no sides
     assert canal["every choice out of fold (`split.n_folds`)"][0] == "off"
-    assert "fold models averaged (test, reported only)" not in canal
+    assert "fold models averaged (test, against the whole-split grader)" not in canal
     assert canal["contrastive pretraining (the grader variant)"][0].startswith("validation-split")
     assert canal["calibration (weighted log loss)"][1] == (
         "cross-validated on the validation split: as trained 0.610 -> vector 0.470"

@@ -82,36 +82,53 @@ def _held_out(small_cohort, tables):
     return tables, images, held, priors, graders, calibration
 
 
-@pytest.mark.parametrize("with_context", [False, True])
+def _fold_graders(graders: dict, calibration: dict) -> dict:
+    """Two fold models of 'scratch' (the other variants' weights, so that the report's rows of
+    those variants are each fold model's own)."""
+    folds = {
+        str(k): {"weights": graders[v], "calibration": calibration[v]}
+        for k, v in enumerate(("contrastive", "frozen"))
+    }
+    return {"variant": "scratch", "folds": folds}
+
+
+@pytest.mark.parametrize("grading", ["alone", "context", "folds"])
 def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
-    small_cohort, small_cohort_tables, with_context
+    small_cohort, small_cohort_tables, grading
 ):
     tables, images, held, priors, graders, calibration = _held_out(
         small_cohort, small_cohort_tables
     )
-    context = _context_bundle(512 + 3) if with_context else {"kept": False}
+    context = _context_bundle(512 + 3) if grading == "context" else {"kept": False}
+    folds = _fold_graders(graders, calibration) if grading == "folds" else {}
     chosen = {"variant": "scratch"}
     reported, _ = grade_end_to_end(
         _as_found(held, tables.series), tables.series, images, *graders.values(),
-        calibration, chosen, context, priors, ROI, FINETUNING,
+        calibration, chosen, context, folds, priors, ROI, FINETUNING,
     )  # fmt: skip
     shipped = reported[reported["variant"] == "chosen"]
     inferred, features = grade_condition(
         held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
-        images, *graders.values(), calibration, chosen, context, priors, ROI, FINETUNING, {},
+        images, *graders.values(), calibration, chosen, context, folds, priors, ROI, FINETUNING,
+        {},
     )  # fmt: skip
     keys = ["study_id", "condition", "level"]
     both = shipped.merge(inferred, on=keys, suffixes=("_report", "_inference"), validate="1:1")
     assert len(both) == len(held) > 5
     for column in PROB_COLUMNS:
         np.testing.assert_allclose(both[f"{column}_report"], both[f"{column}_inference"], atol=1e-6)
-    scratch = reported[reported["variant"] == "scratch"].set_index(keys)
-    same = np.allclose(
-        scratch.loc[both.set_index(keys).index, PROB_COLUMNS].to_numpy(),
-        both[[f"{c}_report" for c in PROB_COLUMNS]].to_numpy(),
-    )
-    assert same != with_context, "the chosen rows are the context head's where it is kept"
-    assert (inferred["variant"] == ("scratch+context" if with_context else "scratch")).all()
+    by_variant = {v: rows.set_index(keys) for v, rows in reported.groupby("variant")}
+    order = both.set_index(keys).index
+    report = both[[f"{c}_report" for c in PROB_COLUMNS]].to_numpy()
+    same = np.allclose(by_variant["scratch"].loc[order, PROB_COLUMNS].to_numpy(), report)
+    assert same == (grading == "alone"), "the chosen rows are the head's or the folds' there"
+    if grading == "folds":  # the fold models' submitted probabilities, averaged
+        each = [
+            by_variant[v].loc[order, PROB_COLUMNS].to_numpy() for v in ("contrastive", "frozen")
+        ]
+        np.testing.assert_allclose(report, np.mean(each, axis=0), atol=1e-6)
+    name = {"alone": "scratch", "context": "scratch+context", "folds": "scratch+2folds"}[grading]
+    assert (inferred["variant"] == name).all()
     assert len(features) == len(held) and features.filter(like="f").shape[1] == 512 + 3
 
 
@@ -124,12 +141,12 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
     chosen = {"variant": "scratch"}
     reported, _ = grade_end_to_end(
         _as_found(held, tables.series), tables.series, images, *graders.values(),
-        calibration, chosen, {"kept": False}, priors, ROI, FINETUNING,
+        calibration, chosen, {"kept": False}, {}, priors, ROI, FINETUNING,
     )  # fmt: skip
     inferred, _ = grade_condition(
         held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
-        images, *graders.values(), calibration, chosen, {"kept": False}, priors, ROI, FINETUNING,
-        {"adapt_batchnorm": True},
+        images, *graders.values(), calibration, chosen, {"kept": False}, {}, priors, ROI,
+        FINETUNING, {"adapt_batchnorm": True},
     )  # fmt: skip
     keys = ["study_id", "condition", "level"]
     adapted = reported[reported["variant"] == "chosen+adabn"].set_index(keys)
@@ -141,11 +158,12 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
     assert (inferred["variant"] == "scratch+adabn").all()
 
 
-def test_a_context_head_of_another_variant_is_refused():
+def test_a_context_head_or_fold_models_of_another_variant_are_refused():
+    calibration = {v: as_trained() for v in ("contrastive", "scratch", "frozen")}
     with pytest.raises(ValueError, match="fitted on 'frozen'"):
         Grader.chosen(
-            _graders(),
-            {v: as_trained() for v in ("contrastive", "scratch", "frozen")},
-            {"variant": "scratch"},
-            {"kept": True, "variant": "frozen"},
+            _graders(), calibration, {"variant": "scratch"}, {"kept": True, "variant": "frozen"}
         )
+    folds = {"variant": "frozen", "folds": {"0": {"weights": {}, "calibration": {}}}}
+    with pytest.raises(ValueError, match="fold_graders are of 'frozen'"):
+        Grader.chosen(_graders(), calibration, {"variant": "scratch"}, {}, fold_graders=folds)

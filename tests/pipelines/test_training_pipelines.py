@@ -168,6 +168,11 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         rois = pd.read_parquet(data / f"05_model_input/{name}/roi_index.parquet")
         held = set(rois["split"]) & {"test", "external_test"}  # a split with ROIs is averaged
         assert "test" in held and set(averaged["scratch"]) == {"n_folds", *held}, name
+        shipped = torch.load(data / f"06_models/{name}/fold_graders.pt", weights_only=True)
+        assert shipped["variant"] == chosen[name]["variant"] and sorted(shipped["folds"]) == [
+            "0",
+            "1",
+        ]
         stacked_on = pd.read_parquet(
             data / f"07_model_output/{name}/out_of_fold_predictions.parquet"
         )
@@ -240,6 +245,9 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     for name in CONDITION_NAMES:  # each condition graded by the grader validation chose for it
         own = pd.read_csv(out / name / "grades.csv")
         used = chosen[name]["variant"] + ("+context" if context[name]["kept"] else "")
+        # the chosen variant's two fold models average (split.n_folds 2, selection.fold_average)
+        assert chosen[name]["fold_average"] and chosen[name]["n_folds"] == 2, chosen[name]
+        used += "+2folds" if not context[name]["kept"] else ""
         used += "+adabn" if chosen[name].get("adapt_batchnorm") else ""
         used += "+joint" if joint[name]["kept"] else ""
         assert set(own.loc[own["graded"], "variant"]) == {used}, name

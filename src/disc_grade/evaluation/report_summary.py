@@ -2,7 +2,7 @@
 the data allow, with the paper's figures for orientation.
 
 Per condition the grader inference ships (the variant validation chose, with its study-context
-head where validation kept it): its balanced accuracy with the study-bootstrap interval beside
+head where validation kept it, its study-fold models averaged where they ship): its balanced accuracy with the study-bootstrap interval beside
 chance and the Bayes ceiling, and its severe-to-normal rate; then the RSNA score over all 25
 targets beside the best constant and the floor.
 """
@@ -19,14 +19,18 @@ PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_
 
 def shipped(results: dict) -> tuple[str, dict]:
     """(name, figures by split) of what inference grades a condition with: the joint head where
-    validation kept it, else the study-context head where kept, else the chosen grader."""
+    validation kept it, else the study-context head where kept, else the chosen grader: its
+    study-fold models averaged where they ship, else the grader trained on the whole split."""
     chosen = (results.get("chosen_grader") or {}).get("variant")
+    averaged = (results.get("fold_average_metrics") or {}).get(chosen) or {}
     context = results.get("context_metrics") or {}
     joint = results.get("joint") or {}
     if joint.get("kept"):
         return f"joint head on {chosen}", joint["figures"]["joint"]
     if context.get("kept"):
         return f"{chosen} + study context", context["figures"]["context"]
+    if (results.get("chosen_grader") or {}).get("fold_average") and averaged.get("n_folds"):
+        return f"{chosen}, {averaged['n_folds']} fold models averaged", averaged
     return str(chosen), (results.get("metrics") or {}).get(chosen, {})
 
 

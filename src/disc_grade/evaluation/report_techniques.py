@@ -96,26 +96,31 @@ def _variant_rows(chosen: dict) -> list[tuple[str, str, str, str]]:
 
 
 def _fold_average_row(results: dict, variant: str) -> list[tuple[str, str, str, str]]:
-    """The chosen variant's fold models averaged, on test (reported only) beside the grader
-    that ships, trained on the whole training split."""
+    """The chosen variant's fold models averaged, on test beside the grader trained on the whole
+    training split (both reported; which ships is ``selection.fold_average``, set in conf)."""
     averaged = (results.get("fold_average_metrics") or {}).get(variant) or {}
     if not averaged.get("n_folds"):
         return []
-    shipped = (results.get("metrics") or {}).get(variant) or {}
+    whole = (results.get("metrics") or {}).get(variant) or {}
     said = "; ".join(
         f"{where} balanced accuracy {fmt(averaged.get(split, {}).get('balanced_accuracy'))} "
-        f"against {fmt(shipped.get(split, {}).get('balanced_accuracy'))}, log loss "
+        f"against {fmt(whole.get(split, {}).get('balanced_accuracy'))}, log loss "
         f"{fmt(averaged.get(split, {}).get('log_loss'))} against "
-        f"{fmt(shipped.get(split, {}).get('log_loss'))}"
+        f"{fmt(whole.get(split, {}).get('log_loss'))}"
         for split, where in (("test", "in-site"), ("external_test", "held-out site"))
         if split in averaged
     )
+    ships = bool((results.get("chosen_grader") or {}).get("fold_average"))
     return [
         (
-            "fold models averaged (test, reported only)",
+            "fold models averaged (test, against the whole-split grader)",
             f"{averaged['n_folds']} fold models of {variant}",
             said,
-            "not shipped: inference grades with the grader trained on the whole split",
+            (
+                "yes (selection.fold_average): test and inference grade with their average"
+                if ships
+                else "no (selection.fold_average false): the grader trained on the whole split"
+            ),
         )
     ]
 

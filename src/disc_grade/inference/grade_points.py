@@ -22,7 +22,8 @@ from disc_grade.models.grading.context_grading import (
     graded_in_context,
     grader_features,
 )
-from disc_grade.models.grading.decision import calibrated_table
+from disc_grade.models.grading.decision import calibrated_table, row_priors
+from disc_grade.models.grading.fold_average import averaged_table
 from disc_grade.models.grading.predict import load_grader, predict
 from disc_grade.models.training.device import select_device
 from disc_grade.rsna import PROB_COLUMNS
@@ -33,13 +34,17 @@ class Grader:
     """What grades a condition's crops: the fine-tuned variant's weights and calibration, and the
     study-context head validation kept over it (``context``: its bundle, or empty for none);
     ``adapt``: its BatchNorm statistics re-estimated on the crops it grades, all of one call
-    (``models.grading.adapt``: a new scanner's studies, without labels)."""
+    (``models.grading.adapt``: a new scanner's studies, without labels); ``folds``: the
+    variant's study-fold models, each ``{"weights", "calibration"}``, which grade together
+    (``models.grading.fold_average``) where the study-context head does not, the whole-split
+    grader still giving the features (the joint head and the novelty warning read them)."""
 
     variant: str
     weights: dict
     calibration: dict
     context: dict = field(default_factory=dict)
     adapt: bool = False
+    folds: tuple = ()
 
     @property
     def name(self) -> str:
@@ -48,6 +53,7 @@ class Grader:
         return (
             self.variant
             + ("+context" if self.context.get("kept") else "")
+            + (f"+{len(self.folds)}folds" if self.folds and not self.context else "")
             + ("+adabn" if self.adapt else "")
         )
 
@@ -59,13 +65,15 @@ class Grader:
         chosen_grader: dict,
         context_model: dict,
         adapt: bool = False,
+        fold_graders: dict | None = None,
     ) -> Grader:
-        """The grader validation chose (``chosen_grader``) with its calibration, and its
-        study-context head where validation kept one (``adapt``: see the class).
+        """The grader validation chose (``chosen_grader``) with its calibration, its
+        study-context head where validation kept one, and its study-fold models where they ship
+        (``fold_graders``, ``fold_average.ship_fold_graders``; ``adapt``: see the class).
 
         Raises:
-            ValueError: ``chosen_grader`` names no variant, or the context head was fitted on
-                another variant.
+            ValueError: ``chosen_grader`` names no variant, or the context head or the fold
+                models were fitted on another variant.
         """
         variant = chosen_grader.get("variant")
         if variant not in graders:
@@ -76,7 +84,14 @@ class Grader:
                 f"context_model was fitted on '{context.get('variant')}', chosen_grader names "
                 f"'{variant}': rerun the train pipeline"
             )
-        return cls(variant, graders[variant], calibration[variant], context, adapt)
+        folds = fold_graders or {}
+        if folds.get("folds") and folds.get("variant") != variant:
+            raise ValueError(
+                f"fold_graders are of '{folds.get('variant')}', chosen_grader names "
+                f"'{variant}': rerun the train pipeline"
+            )
+        shipped = tuple(folds["folds"][k] for k in sorted(folds.get("folds") or {}, key=int))
+        return cls(variant, graders[variant], calibration[variant], context, adapt, shipped)
 
 
 def crop_points(
@@ -135,22 +150,52 @@ def grade_crops(
     """Crops already cut (``crop_points``: ``rois[i]`` is ``index``'s row ``i``) graded as
     ``grade_points`` grades them; where ``with_features`` (else None) the grader's features and
     the crops' image statistics (``context_grading.features_table``). A grader
-    that adapts (``Grader.adapt``) adapts to these crops."""
+    that adapts (``Grader.adapt``) adapts to these crops, each of its fold models too where they
+    grade together (``Grader.folds``)."""
     device = select_device(finetuning["device"])
-    model = load_grader(grader.weights, finetuning["encoder"], device)
-    if grader.adapt:
-        model = adapt_batchnorm(model, rois, device)
-    probs, where = predict(model, rois, np.arange(len(rois)), device)
-    calibration = grader.calibration
+    by_folds = bool(grader.folds) and not grader.context
+    needed = grader.context or with_features or not by_folds
+    model = _loaded(grader.weights, rois, grader.adapt, finetuning, device) if needed else None
     features = grader_features(model, rois, device) if grader.context or with_features else None
-    if grader.context:
+    if by_folds:
+        tables = [
+            _graded(
+                _loaded(fold["weights"], rois, grader.adapt, finetuning, device),
+                rois,
+                index,
+                fold["calibration"],
+                label_priors,
+            )
+            for fold in grader.folds
+        ]
+        rule = grader.folds[0]["calibration"]["decision"]
+        table = averaged_table(tables, rule, row_priors(index["condition"], label_priors))
+    elif grader.context:
         probs = graded_in_context(grader.context, features, index)
-        calibration = grader.context["calibration"]
+        _, where = predict(model, rois, np.arange(len(rois)), device)
+        table = _calibrated(index, probs, where, grader.context["calibration"], label_priors)
+    else:
+        table = _graded(model, rois, index, grader.calibration, label_priors)
+    return table, (features_table(features, index, rois) if with_features else None)
+
+
+def _loaded(weights: dict, rois: np.ndarray, adapt: bool, finetuning: dict, device):
+    """A grader's model, its BatchNorm statistics adapted to ``rois`` where ``adapt``."""
+    model = load_grader(weights, finetuning["encoder"], device)
+    return adapt_batchnorm(model, rois, device) if adapt else model
+
+
+def _graded(model, rois, index, calibration: dict, label_priors) -> pd.DataFrame:
+    """``index``'s rows graded by ``model`` and calibrated by ``calibration``."""
+    probs, where = predict(model, rois, np.arange(len(rois)), next(model.parameters()).device)
+    return _calibrated(index, probs, where, calibration, label_priors)
+
+
+def _calibrated(index, probs, where, calibration: dict, label_priors) -> pd.DataFrame:
     table = index.assign(
         **dict(zip(PROB_COLUMNS, probs.T, strict=True)),
         predicted=probs.argmax(axis=1).astype(np.int64),
         point_x_pred=where[:, 0],
         point_y_pred=where[:, 1],
     )
-    table = calibrated_table(table, calibration, label_priors)
-    return table, (features_table(features, index, rois) if with_features else None)
+    return calibrated_table(table, calibration, label_priors)

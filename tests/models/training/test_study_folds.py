@@ -12,11 +12,8 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.training.study_folds import FOLD_OUT, fold_numbers, out_of_fold
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.choice import choose_grader
-from disc_grade.pipelines.condition.fold_choice import (
-    fold_average_metrics,
-    no_study_folds,
-    out_of_fold_scores,
-)
+from disc_grade.pipelines.condition.fold_average import fold_average
+from disc_grade.pipelines.condition.fold_choice import no_study_folds, out_of_fold_scores
 from disc_grade.rsna import PROB_COLUMNS
 from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
 from tests.models.training.test_training import PARAMS, VARIANT, tiny_rois
@@ -49,7 +46,7 @@ def test_fold_numbers_need_two_folds_and_a_fold_for_every_row():
 def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
     rois, index = _cohort()
     seen = spy_on_training(monkeypatch)
-    table, features = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT, CONTRASTIVE])
+    table, features, graders = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT, CONTRASTIVE])
 
     test_studies = set(index.loc[index["split"] == "test", "study_id"])
     finetunes = [i for kind, i in seen if kind == "finetune"]
@@ -80,11 +77,19 @@ def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
         assert ((fold == k) == (rows["split"] == FOLD_OUT)).all()
         assert len(rows) == int((~index["split"].isin(["test"])).sum())
         assert rows.filter(regex=r"^f\d+$").shape[1] > 3
+    # each fold model's weights, by variant and fold: what the fold models' average ships with
+    assert {v: sorted(g) for v, g in graders.items()} == {
+        "scratch": ["0", "1", "2"],
+        "contrastive": ["0", "1", "2"],
+    }
+    first, second = graders["scratch"]["0"], graders["scratch"]["1"]
+    assert first.keys() == second.keys()
+    assert any(not first[k].equal(second[k]) for k in first)  # three models, not one three times
 
 
 def test_the_out_of_fold_scores_see_every_non_test_study_once():
     rois, index = _cohort()
-    table, _ = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT])
+    table, _, _ = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT])
     scores = out_of_fold_scores(table, PRIORS, CALIBRATION)
     assert set(scores) == {"scratch"}
     figures = scores["scratch"]
@@ -92,9 +97,11 @@ def test_the_out_of_fold_scores_see_every_non_test_study_once():
     assert np.isfinite(figures["log_loss"]) and 0 <= figures["balanced_accuracy"] <= 1
     assert out_of_fold_scores(no_study_folds(), PRIORS, CALIBRATION) == {}
     # the fold models averaged: by the log loss's convexity, no worse than their mean log loss
-    averaged = fold_average_metrics(table, PRIORS, CALIBRATION, {"n_resamples": 20})["scratch"]
+    figures, rows = fold_average(table, PRIORS, CALIBRATION, {"n_resamples": 20})
+    averaged = figures["scratch"]
     assert averaged["n_folds"] == 3 and set(averaged) == {"n_folds", "test"}
-    assert averaged["test"]["n_studies"] == 3 and "log_loss_uncalibrated" not in averaged["test"]
+    assert averaged["test"]["n_studies"] == 3 and len(rows) == 9
+    assert set(rows["variant"]) == {"scratch"} and set(rows["split"]) == {"test"}
     each, probs = [], []
     for _, fold in table.groupby("fold_left_out"):
         _, calibrated = calibrate_on_validation(
@@ -115,8 +122,8 @@ def test_the_out_of_fold_scores_see_every_non_test_study_once():
 
 def test_without_folds_nothing_is_trained_again():
     rois, index = _cohort()
-    table, features = out_of_fold(rois, index.assign(fold=-1), PARAMS, PARAMS, [VARIANT])
-    assert table.empty and features.empty
+    table, features, graders = out_of_fold(rois, index.assign(fold=-1), PARAMS, PARAMS, [VARIANT])
+    assert table.empty and features.empty and graders == {}
 
 
 def test_the_choice_follows_the_out_of_fold_figures_where_there_are_folds():

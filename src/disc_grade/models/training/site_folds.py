@@ -79,23 +79,26 @@ def grade_fold(
     out_split: str = SITE_OUT,
     adapt: bool = True,
     features: bool = False,
-) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame], dict[str, dict]]:
     """One fold (``index``'s splits as ``fold_rows`` gives them): the encoder pretrained again on
     its training rows where a variant needs it, every variant fine-tuned on them, and its
     ``predictions`` rows on the fold's validation and ``out_split`` rows, with ``adapted``; the
     ``out_split`` rows once more with BatchNorm adapted to them where ``adapt``. Where
     ``features``, also each variant's features of the fold's training, validation and
-    ``out_split`` rows (``fold_features``), for the heads that read a grader's features."""
+    ``out_split`` rows (``fold_features``), for the heads that read a grader's features, and
+    each variant's weights (its ``state_dict``, by variant), which the fold models' average
+    ships with."""
     needs_encoder = any(v["init"] == "pretrained" for v in variants)
     encoder = _fold_encoder(rois, index, pretraining) if needs_encoder else None
     device = select_device(LoopConfig.from_params(finetuning).device)
     out_rows = np.flatnonzero(index["split"].to_numpy() == out_split)
-    tables, described = [], []
+    tables, described, weights = [], [], {}
     for variant in variants:
         model, _, plain = finetune_grader(rois, index, encoder, finetuning, variant)
         tables.append(plain.assign(adapted=False))
         if features:
             described.append(fold_features(model, rois, index, out_split, device, variant["name"]))
+            weights[variant["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         if adapt:
             adapted_model = adapt_batchnorm(model, rois[out_rows], device)
             probs, points = predict(adapted_model, rois, out_rows, device)
@@ -103,7 +106,7 @@ def grade_fold(
                 index.iloc[out_rows], probs, points, variant["name"], rois.shape[-1]
             )
             tables.append(adapted.assign(adapted=True))
-    return tables, described
+    return tables, described, weights
 
 
 def fold_features(
@@ -161,7 +164,7 @@ def leave_site_out(
             int((fold_split == SITE_OUT).sum()),
             int((fold_split == "train").sum()),
         )
-        fold, _ = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
+        fold, _, _ = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
         tables += [t.assign(fold_site=site) for t in fold]
     if not tables:
         return pd.DataFrame()

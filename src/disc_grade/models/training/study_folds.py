@@ -51,14 +51,15 @@ def out_of_fold(
     pretraining: dict,
     finetuning: dict,
     variants: list[dict],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, dict]]]:
     """Per study fold (``fold_numbers``) and variant, the ``predictions`` rows of the fold's
     model on its validation rows (the other folds' validation studies, to calibrate it), on
     the studies it left out (split ``FOLD_OUT``) and on the test studies (their own splits), with
     ``adapted`` (always false) and ``fold_left_out``; and the fold model's features of its
     training, validation and left-out rows (``site_folds.fold_features``, with ``variant`` and
-    ``fold_left_out``), on which the heads that read a grader's features are judged out of fold.
-    Both empty without folds.
+    ``fold_left_out``), on which the heads that read a grader's features are judged out of fold;
+    and each fold model's weights, by variant and fold (``{variant: {str(k): state_dict}}``),
+    which the fold models' average ships with. All empty without folds.
 
     Args:
         index: ``roi_index`` with ``fold`` (row ``i`` describes ``rois[i]``).
@@ -68,7 +69,7 @@ def out_of_fold(
     numbers = fold_numbers(index)
     splits = index["split"].astype(str).to_numpy()
     folds = index["fold"].to_numpy(dtype=np.int64) if numbers else np.array([])
-    tables, described = [], []
+    tables, described, graders = [], [], {}
     for k in numbers:
         rows, fold_split = fold_rows(folds, splits, k, FOLD_OUT)
         if (fold_split == "train").sum() < 2 or not (fold_split == "validation").any():
@@ -89,11 +90,17 @@ def out_of_fold(
             int((fold_split == FOLD_OUT).sum()),
             int((fold_split == "train").sum()),
         )
-        graded, features = grade_fold(
+        graded, features, weights = grade_fold(
             rois[rows], fold_index, pretraining, finetuning, variants, FOLD_OUT, False, True
         )
         tables += [t.assign(fold_left_out=k) for t in graded]
         described += [t.assign(fold_left_out=k) for t in features]
+        for variant, state in weights.items():
+            graders.setdefault(variant, {})[str(k)] = state
     if not tables:
-        return pd.DataFrame(), pd.DataFrame()
-    return pd.concat(tables, ignore_index=True), pd.concat(described, ignore_index=True)
+        return pd.DataFrame(), pd.DataFrame(), {}
+    return (
+        pd.concat(tables, ignore_index=True),
+        pd.concat(described, ignore_index=True),
+        graders,
+    )

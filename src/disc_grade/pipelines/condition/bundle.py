@@ -105,14 +105,20 @@ def scored_predictions(
     chosen_grader: dict,
     context_model: dict,
     out_of_fold_predictions: pd.DataFrame,
+    fold_average_predictions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The held-out rows of every variant's calibrated predictions, and the same targets as
     ``chosen`` grades them: the variant validation chose, or its study-context head where
-    validation kept it (as inference grades); then the chosen variant's out-of-fold rows
-    (variant ``OUT_OF_FOLD``, split ``fold_out``), which the joint stage's study stacker learns
-    from and takes out before the report."""
+    validation kept it, or on the test studies its study-fold models averaged where they ship
+    (``chosen_grader['fold_average']``; as inference grades); then the chosen variant's
+    out-of-fold rows (variant ``OUT_OF_FOLD``, split ``fold_out``), which the joint stage's study
+    stacker learns from and takes out before the report."""
     kept = bool(context_model.get("kept"))
-    own = predictions[predictions["variant"] == chosen_grader.get("variant")]
+    variant = chosen_grader.get("variant")
+    own = predictions[predictions["variant"] == variant]
+    if not kept and chosen_grader.get("fold_average") and fold_average_predictions is not None:
+        averaged = fold_average_predictions[fold_average_predictions["variant"] == variant]
+        own = pd.concat([own[~own["split"].isin(averaged["split"].unique())], averaged])
     chosen = (context_predictions if kept else own).assign(variant="chosen")
     table = pd.concat([predictions, chosen], ignore_index=True)
     table = table[table["split"].isin(HELD_OUT)]

@@ -1,7 +1,7 @@
 """Nodes: study folds (``models.training.study_folds``) and what they say of each candidate: its
 calibrated log loss on the studies its fold models never saw, over every training and
-validation study instead of the validation split alone; and, reported only, the test figures of
-its fold models averaged."""
+validation study instead of the validation split alone. What the fold models' average ships
+with is ``fold_average``'s."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ import pandas as pd
 
 from disc_grade.alignment.split import EXTERNAL_TEST
 from disc_grade.evaluation.log_loss import weighted_log_loss
-from disc_grade.evaluation.metrics import balanced_accuracy, confusion, evaluate_split
-from disc_grade.jsonable import json_ready
+from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.training.study_folds import FOLD_OUT, out_of_fold
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
@@ -24,7 +23,7 @@ from disc_grade.pipelines.condition.skip import empty_predictions
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
-TEST_SPLITS = ("test", EXTERNAL_TEST)  # graded by every fold model, reported only
+TEST_SPLITS = ("test", EXTERNAL_TEST)  # graded by every fold model (their average ships)
 
 
 def grade_study_folds(
@@ -33,16 +32,18 @@ def grade_study_folds(
     pretraining: dict[str, Any],
     finetuning: dict[str, Any],
     variants: dict[str, dict],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Every variant trained once per study fold (``split.n_folds`` >= 2) and graded on the
-    studies the fold left out (``models.training.study_folds``), with the fold models' features.
-    Empty without folds (the CPU demo's default, ``n_folds: 0``)."""
+    studies the fold left out (``models.training.study_folds``), with the fold models' features
+    and weights. Empty without folds (the CPU demo's default, ``n_folds: 0``)."""
     if not len(roi_index):
-        return no_study_folds(), no_fold_features()
-    table, features = out_of_fold(
+        return no_study_folds(), no_fold_features(), {}
+    table, features, graders = out_of_fold(
         np.asarray(disc_rois), roi_index, pretraining, finetuning, [variants[v] for v in VARIANTS]
     )
-    return (table, features) if len(table) else (no_study_folds(), no_fold_features())
+    if not len(table):
+        return no_study_folds(), no_fold_features(), {}
+    return table, features, graders
 
 
 def no_study_folds() -> pd.DataFrame:
@@ -150,49 +151,6 @@ def out_of_fold_scores(
             scores[str(variant)]["folds"],
         )
     return scores
-
-
-def _averaged(folds: pd.DataFrame, label_priors: pd.DataFrame, calibration: dict) -> pd.DataFrame:
-    """One variant's test rows graded by the mean of its fold models' probabilities, each fold
-    model calibrated as it ships (on its own validation rows); the grade is the mean's argmax."""
-    tables = []
-    for _, fold in folds.groupby("fold_left_out", sort=True):
-        own = fold.drop(columns=["fold_left_out", "adapted"])
-        _, calibrated = calibrate_on_validation(own, label_priors, calibration)
-        held = calibrated[calibrated["split"].isin(TEST_SPLITS)]
-        tables.append(held.sort_values(["split", "study_id", "condition", "level"]))
-    keys = ["split", "study_id", "condition", "level"]
-    first = tables[0].reset_index(drop=True)
-    if any(not t[keys].reset_index(drop=True).equals(first[keys]) for t in tables[1:]):
-        raise ValueError("study_fold_predictions: the fold models graded different test rows")
-    mean = np.mean([t[PROB_COLUMNS].to_numpy(float) for t in tables], axis=0)
-    raw = [c for c in first.columns if c.startswith("raw_")]  # one fold's own: not the mean's
-    averaged = first.drop(columns=raw).assign(**dict(zip(PROB_COLUMNS, mean.T, strict=True)))
-    return averaged.assign(predicted=mean.argmax(1).astype(np.int64))
-
-
-def fold_average_metrics(
-    study_fold_predictions: pd.DataFrame,
-    label_priors: pd.DataFrame,
-    calibration_params: dict[str, Any],
-    evaluation: dict[str, Any],
-    calibration: dict[str, dict] | None = None,
-) -> dict[str, dict]:
-    """Per variant and test split, the figures of its fold models averaged (``_averaged``, each
-    calibrated by the variant's method and rule in ``calibration``), reported beside the shipped
-    grader's; no choice reads them. Empty without folds."""
-    out = {}
-    for variant, folds in study_fold_predictions.groupby("variant", sort=False):
-        params = as_shipped(calibration_params, (calibration or {}).get(str(variant)))
-        averaged = _averaged(folds, label_priors, params)
-        out[str(variant)] = {
-            str(split): evaluate_split(
-                rows, int(evaluation.get("n_resamples", 1000)), int(evaluation.get("seed", 0))
-            )
-            for split, rows in averaged.groupby("split", sort=True)
-        }
-        out[str(variant)]["n_folds"] = int(folds["fold_left_out"].nunique())
-    return json_ready(out)
 
 
 def shipped_out_of_fold(

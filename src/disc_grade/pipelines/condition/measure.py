@@ -142,6 +142,7 @@ def grade_end_to_end(
     calibration: dict,
     chosen_grader: dict,
     context_model: dict,
+    fold_graders: dict,
     label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
@@ -149,14 +150,16 @@ def grade_end_to_end(
     """The held-out targets graded where the localiser (no label) found them, by the function
     inference grades with (``inference.grade_points``): every variant as trained and calibrated,
     and ``chosen``, what inference ships (the grader validation chose, with its study-context head
-    where validation kept one), and ``chosen+adabn``, the same with its BatchNorm statistics
+    where validation kept one, its study-fold models averaged where they ship), and ``chosen+adabn``, the same with its BatchNorm statistics
     re-estimated on each split's crops alone (``models.grading.adapt``: how far adaptation
     without labels recovers a new site). The localisation head's error is measured on these crops against
     the localiser's point (``the centre``). Targets not found or not cropped are listed."""
     rows, offsets = localised_crops(localiser_errors)
     graders = by_variant(contrastive_model, scratch_model, frozen_model)
     candidates = {v: Grader(v, w, calibration[v]) for v, w in graders.items()}
-    candidates["chosen"] = Grader.chosen(graders, calibration, chosen_grader, context_model)
+    candidates["chosen"] = Grader.chosen(
+        graders, calibration, chosen_grader, context_model, fold_graders=fold_graders
+    )
     rois, index, excluded = crop_points(rows, series, images.root, roi, offsets)  # cut once
     tables = []
     for name, grader in candidates.items():

@@ -184,8 +184,8 @@ def _grade() -> list[Node]:
                 "finetuning_settings",
                 "params:finetuning_variants",
             ],
-            ["study_fold_predictions", "study_fold_features"],
-            skipped(fold_choice.no_study_folds, fold_choice.no_fold_features),
+            ["study_fold_predictions", "study_fold_features", "study_fold_graders"],
+            skipped(fold_choice.no_study_folds, fold_choice.no_fold_features, dict),
             arg=1,
         ),
     ]

@@ -122,13 +122,30 @@ def choose_across_sites(
     leave_site_out_params: dict[str, Any],
 ) -> dict:
     """The grader validation chooses (``choice.choose_grader``): out of fold where there are
-    study folds, the left-out sites' log loss weighing in where there are site folds."""
+    study folds, the left-out sites' log loss weighing in where there are site folds; with
+    whether its study-fold models' average ships (``fold_average_setting``)."""
     scores = left_out_site_scores(
         site_fold_predictions, label_priors, calibration_params, evaluation, calibration
     )
     fold_scores = out_of_fold_scores(
         study_fold_predictions, label_priors, calibration_params, calibration
     )
-    return choose_grader(
+    chosen = choose_grader(
         predictions, calibration, selection, scores, leave_site_out_params, fold_scores
     )
+    return {**chosen, **fold_average_setting(selection, fold_scores)}
+
+
+def fold_average_setting(selection: dict[str, Any], fold_scores: dict[str, dict]) -> dict:
+    """``fold_average``: whether the chosen variant's study-fold models, averaged, grade the test
+    studies and inference (``selection.fold_average``, true by default, where there are study
+    folds), rather than the grader trained on the whole training split; ``n_folds``: how many.
+
+    Raises:
+        ValueError: ``selection.fold_average`` is not true or false.
+    """
+    setting = selection.get("fold_average", True)
+    if not isinstance(setting, bool):
+        raise ValueError(f"selection.fold_average must be true or false, got {setting!r}")
+    n_folds = max((int(s.get("folds", 0)) for s in fold_scores.values()), default=0)
+    return {"fold_average": bool(setting and n_folds >= 2), "n_folds": n_folds}

@@ -125,6 +125,7 @@ def grade_condition(
     calibration: dict,
     chosen_grader: dict,
     context_model: dict,
+    fold_graders: dict,
     label_priors: pd.DataFrame,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
@@ -132,7 +133,8 @@ def grade_condition(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The condition's found targets graded by ``grade_points`` (cropped centred, as the test
     crops are) with the grader validation chose (``chosen_grader``) and its study-context head
-    where validation kept one (``context_model``), its BatchNorm statistics adapted to the
+    where validation kept one (``context_model``), or its study-fold models averaged where they
+    ship (``fold_graders``), its BatchNorm statistics adapted to the
     folder's crops where ``adapts``; the others flagged with why. Also the
     grader's features of the graded targets, for the joint head (``apply_joint_head``)."""
     grader = Grader.chosen(
@@ -141,6 +143,7 @@ def grade_condition(
         chosen_grader,
         context_model,
         adapt=adapts(inference, chosen_grader),
+        fold_graders=fold_graders,
     )
     graded, excluded, features = grade_points(
         targets, series, images.root, grader, label_priors, roi, finetuning, with_features=True

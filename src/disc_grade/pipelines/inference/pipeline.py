@@ -64,6 +64,7 @@ def _condition(name: str) -> Pipeline:
                 "calibration",
                 "chosen_grader",
                 "context_model",
+                "fold_graders",
                 "label_priors",
                 "params:roi",
                 "params:finetuning",
