@@ -47,12 +47,17 @@ def tiny_copy(target: Path) -> Path:
         for condition in CONDITIONS if name == "parameters_conditions.yml" else ():
             ablation = config[condition]["ablation"]  # two recipes, one share, one seed
             recipes = {k: ablation["recipes"][k] for k in ("scratch", "supcon")}
-            config[condition]["ablation"] = {**ablation, "fractions": [1.0], "seeds": [0],
-                                             "recipes": recipes}  # fmt: skip
+            config[condition]["ablation"] = {
+                **ablation,
+                "fractions": [1.0],
+                "seeds": [0],
+                "recipes": recipes,
+            }
         path.write_text(yaml.safe_dump(config, sort_keys=False))
     (target / "dvc.lock").unlink(missing_ok=True)
     params = yaml.safe_load((target / "params.yaml").read_text())
     params["study"] = {**params["study"], "fractions": [0.5, 1.0], "seeds": [0]}  # two cells
+    params["folds"] = [0]  # one fold cell per condition (the tiny split deals no fold)
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for args in (
         ["init", "-q"],

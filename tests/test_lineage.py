@@ -10,7 +10,7 @@ import yaml
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.lineage import (
-    CHOSEN,
+    NAMESPACED,
     PHANTOM_ROOT,
     STAGES,
     build,
@@ -38,8 +38,10 @@ def _read_params(pipeline, name: str) -> set[str]:
         for i in node.inputs
         if i.startswith("params:") and i != "params:raw_root"
     }
-    if name in CHOSEN:  # written from the spinal namespace for the condition params.yaml names
-        read = {k.replace("spinal.", CHOSEN[name] + ".") for k in read if k.startswith("spinal.")}
+    if name in NAMESPACED:  # written from the spinal namespace for the condition params.yaml
+        # names (or a cell's own); a parameter outside every namespace stays as it is
+        chosen = NAMESPACED[name]
+        read = {k.replace("spinal.", chosen + ".") if k.startswith("spinal.") else k for k in read}
     return read
 
 
@@ -74,8 +76,10 @@ def test_every_output_input_and_parameter_is_tracked(generated):
             if file != "params.yaml"
         }
         pipeline = pipelines[stage_pipeline(name)]
-        if name in CONDITION_NAMES:
-            pipeline = pipeline.only_nodes_with_namespaces([name])
+        if name in CONDITION_NAMES or name in NAMESPACED:
+            pipeline = pipeline.only_nodes_with_namespaces(
+                [name if name in CONDITION_NAMES else "spinal"]
+            )
         read = _read_params(pipeline, name)
         assert read == params, f"stage {name} tracks {params}, its nodes read {read}"
         package = stage_pipeline(name)
@@ -87,11 +91,16 @@ def test_every_output_input_and_parameter_is_tracked(generated):
                 assert produced[PHANTOM_ROOT] == "phantom"
             elif dep == "data/07_model_output/${study.condition}/study":  # the grid's cells
                 assert any(p.startswith(dep + "/") and s == "study" for p, s in produced.items())
+            elif (
+                dep.startswith("data/") and "/study_folds" in dep
+            ):  # a condition's fold folder: the folds cells' partitions
+                cell = dep.replace(f"/{name}/", "/${item.condition}/") + "/k${item.fold}"
+                assert any(p.startswith(cell) and s == "folds" for p, s in produced.items()), dep
+                assert STAGES.index("folds") < STAGES.index(name)
             elif dep.startswith("data/") and "${" in dep:  # a chosen condition's file
-                spinal = dep.replace("${study.condition}", "spinal").replace(
-                    "${ablation_condition}", "spinal"
-                )
-                assert spinal in produced and produced[spinal] == "spinal", dep
+                for chosen in ("${study.condition}", "${ablation_condition}", "${item.condition}"):
+                    dep = dep.replace(chosen, "spinal")
+                assert dep in produced and STAGES.index(produced[dep]) < STAGES.index(name), dep
             elif dep.startswith("data/"):
                 assert dep in produced, f"{name} depends on {dep}, which no stage produces"
                 assert STAGES.index(produced[dep]) < STAGES.index(name)
@@ -154,11 +163,13 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
         )
     )
     status = json.loads(run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
-    # the canal's fine-tuning changed: the canal, the joint head, the report, and the study and
-    # ablation of the canal (params.yaml's condition); the foramina and recesses are untouched
-    downstream = {"spinal", "joint", "report", "study", "study_report", "ablation"}
+    # the canal's fine-tuning changed: the canal's fold cells and grading, the joint head, the
+    # report, and the study and ablation of the canal (params.yaml's condition); the foramina
+    # and recesses are untouched
+    downstream = {"folds", "spinal", "joint", "report", "study", "study_report", "ablation"}
     changed = {name.split("@")[0] for name in status}  # the others change once their inputs do
     assert changed == downstream - {"study_report", "report", "joint"}, status
+    assert {n for n in status if n.startswith("folds@")} == {"folds@spinal-0"}, status
     # what a repro would run (dry: the stages changed and everything below them; the rerun
     # itself is the same `dvc repro` as above, so it is not paid for twice)
     dry = run(["dvc", "repro", "--dry", "--force-downstream"], repro)

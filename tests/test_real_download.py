@@ -27,7 +27,17 @@ from tests.project_copy import digests, merge, ran, tiny_copy
 
 DOWNLOAD = "/path/to/rsna-2024-lumbar"  # the README's placeholders
 TEST_IMAGES = "/path/to/test_images"
-TRAIN_STAGES = {"ingestion", "split", "spinal", "foraminal", "subarticular", "joint", "report"}
+TRAIN_STAGES = {
+    "ingestion",
+    "split",
+    "rois",
+    "folds",
+    "spinal",
+    "foraminal",
+    "subarticular",
+    "joint",
+    "report",
+}
 
 
 def readme_block(heading: str) -> list[str]:
@@ -211,7 +221,9 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
     # what the README's repro would rerun (dry: the stages changed and everything below them;
     # running them is the same command as above, not paid for twice)
     again = as_user(project, [activate, f"{second} --dry --force-downstream"], {})
-    assert ran(again) == {"foraminal", "joint", "report"}, "the other conditions are untouched"
+    assert ran(again) == {"folds", "foraminal", "joint", "report"}, "the others are untouched"
+    cells = {line.split("'")[1] for line in again.splitlines() if "stage 'folds@" in line}
+    assert cells == {"folds@foraminal-0"}, "only the foramina's fold cell reruns"
     # a change in the environment's folder re-runs every stage that reads the configuration
     (project / "conf" / "local" / "parameters_evaluation.yml").write_text(
         "evaluation:\n  n_resamples: 60\n"

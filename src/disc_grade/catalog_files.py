@@ -33,6 +33,11 @@ def filepath(catalog, name: str, project: Path | None = None) -> str | None:
     return path.as_posix()
 
 
+def partition_suffix(catalog, name: str) -> str:
+    """The file suffix of a partitioned dataset's partitions (``.parquet``); empty otherwise."""
+    return str(getattr(catalog.get(name), "_filename_suffix", "")) if name in catalog else ""
+
+
 def optional(catalog, name: str) -> bool:
     """A sidecar only some data has (``metadata.optional``): no DVC dep, or repro would stop."""
     return name in catalog and bool((catalog.get(name).metadata or {}).get("optional"))

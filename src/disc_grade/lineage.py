@@ -1,6 +1,7 @@
 """Generate ``dvc.yaml`` from the Kedro registry and catalog, so the two cannot drift.
 
-One DVC stage per Kedro pipeline, each condition a stage of its own:
+One DVC stage per Kedro pipeline, each condition a stage of its own, each condition's study fold
+a cell of the ``folds`` matrix:
 - cmd: ``kedro run --pipelines=<name> --env=${kedro_env} --params=raw_root=${raw_root}``, the raw
   root and environment taken from ``params.yaml`` (DVC's templating), so ``dvc repro`` runs on
   whatever data that file names; the phantom stage always writes to its own folder. The
@@ -28,15 +29,16 @@ from pathlib import Path
 
 import yaml
 
-from disc_grade.catalog_files import filepath, optional, param_files
+from disc_grade.catalog_files import filepath, optional, param_files, partition_suffix
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.import_graph import imported_files
 from disc_grade.lineage_stages import (
     CHOSEN,
+    MATRICES,
     MODEL,
+    NAMESPACED,
     PHANTOM_ROOT,
     STAGES,
-    STUDY_MATRIX,
     chosen,
     stage_cmd,
     stage_pipeline,
@@ -127,6 +129,8 @@ def _stage(name: str, pipeline, catalog, owners: dict, project: Path, src: Path)
             path = PHANTOM_ROOT  # the phantom's folder is one out, its marker included
         if name == "study":  # one cell of the grid: its partition of the study folder
             path = f"{path}/f${{item.fraction}}_s${{item.seed}}.parquet"
+        if name == "folds":  # one study fold: its partition of each fold folder
+            path = f"{path}/k${{item.fold}}{partition_suffix(catalog, output)}"
         path = chosen(path, name)
         if output in METRICS:
             metrics.append({path: {"cache": False}})
@@ -134,7 +138,7 @@ def _stage(name: str, pipeline, catalog, owners: dict, project: Path, src: Path)
             plots.append({path: {"cache": False}})
         else:
             outs.append(path)
-    stage: dict = {"matrix": dict(STUDY_MATRIX)} if name == "study" else {}
+    stage: dict = {"matrix": dict(MATRICES[name])} if name in MATRICES else {}
     stage |= {
         "cmd": stage_cmd(name),
         "deps": deps,
@@ -196,7 +200,7 @@ def build(project: Path) -> dict:
     stages = {}
     for name in STAGES:
         pipeline = pipelines[stage_pipeline(name)]
-        if name in CHOSEN or name in CONDITION_NAMES:
+        if name in NAMESPACED or name in CONDITION_NAMES:
             pipeline = pipeline.only_nodes_with_namespaces(
                 [name if name in CONDITION_NAMES else MODEL]
             )

@@ -1,7 +1,8 @@
 """The DVC stages generated from the Kedro registry and the command each runs.
 
-The phantom makes its cohort; train's stages follow (each condition its own); then the
-label-efficiency study (a DVC matrix of (fraction, seed) cells) and its report, and the
+The phantom makes its cohort; train's stages follow: every condition's crops (``rois``), its study
+folds (``folds``, a DVC matrix of one cell per condition and fold, ``params.yaml``'s ``folds``),
+each condition's grading, the joint head and the report; then the label-efficiency study (a DVC matrix of (fraction, seed) cells) and its report, and the
 contrastive-pretraining ablation, each for the one condition ``params.yaml`` names: such a stage
 is written from the first condition's namespace, then templated (``chosen``).
 """
@@ -14,19 +15,26 @@ from disc_grade.pipelines.train.pipeline import TRAIN_STAGES
 PHANTOM_ROOT = "data/01_raw/phantom"  # the phantom's own folder, whatever params.yaml names
 STAGES = ("phantom", *TRAIN_STAGES, "study", "study_report", "ablation")
 STUDY_MATRIX = {"fraction": "${study.fractions}", "seed": "${study.seeds}"}
+# one cell per condition and study fold, each can run on a machine of its own
+FOLD_MATRIX = {"condition": list(CONDITION_NAMES), "fold": "${folds}"}
+MATRICES = {"study": STUDY_MATRIX, "folds": FOLD_MATRIX}
 CHOSEN = {
     "study": "${study.condition}",
     "study_report": "${study.condition}",
     "ablation": "${ablation_condition}",
 }
+PER_CELL = {"folds": "${item.condition}"}  # a matrix cell's own condition
+NAMESPACED = {**CHOSEN, **PER_CELL}
 MODEL = CONDITION_NAMES[0]  # the namespace a chosen-condition stage is written from
 
 
 def chosen(text: str, name: str) -> str:
-    """``text`` of the model condition, written for the condition params.yaml chooses."""
-    if name not in CHOSEN:
+    """``text`` of the model condition, written for the condition params.yaml chooses (or a
+    matrix cell's own)."""
+    if name not in NAMESPACED:
         return text
-    return text.replace(f"/{MODEL}/", f"/{CHOSEN[name]}/").replace(f"{MODEL}.", f"{CHOSEN[name]}.")
+    chosen = NAMESPACED[name]
+    return text.replace(f"/{MODEL}/", f"/{chosen}/").replace(f"{MODEL}.", f"{chosen}.")
 
 
 def stage_pipeline(name: str) -> str:
@@ -46,6 +54,8 @@ def stage_cmd(name: str) -> str:
         cmd += ",{c}.study.fraction=${{item.fraction}},{c}.study.seed=${{item.seed}}".format(
             c=CHOSEN[name]
         )
-    if name in CHOSEN or name in CONDITION_NAMES:
-        cmd += f" --namespaces={CHOSEN.get(name, name)}"
+    if name == "folds":  # one study fold of one condition
+        cmd += ",study_fold=${item.fold}"
+    if name in NAMESPACED or name in CONDITION_NAMES:
+        cmd += f" --namespaces={NAMESPACED.get(name, name)}"
     return cmd

@@ -179,6 +179,14 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         assert (
             set(stacked_on["split"]) == {"fold_out"} and not set(stacked_on["study_id"]) & test_ids
         )
+    # a fold graded alone, as a DVC cell grades it, writes what the train run wrote for it
+    cell = data / "07_model_output/foraminal/study_folds/predictions/k1.parquet"
+    together = pd.read_parquet(cell)
+    assert set(together["fold_left_out"]) == {1} and len(together)
+    cell.unlink()
+    alone = {**params, "split": split, "study_fold": 1}
+    run_kedro(kedro_project, "folds", alone, namespaces=["foraminal"])
+    pd.testing.assert_frame_equal(pd.read_parquet(cell), together)
     stacker = json.loads((data / "08_reporting/joint.json").read_text())["stacker"]
     assert stacker["families"] and all(
         f["out_of_fold"]["n_studies"] >= 5 for f in stacker["families"].values()

@@ -13,7 +13,8 @@ from disc_grade.models.training.study_folds import FOLD_OUT, fold_numbers, out_o
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.choice import choose_grader
 from disc_grade.pipelines.condition.fold_average import fold_average
-from disc_grade.pipelines.condition.fold_choice import no_study_folds, out_of_fold_scores
+from disc_grade.pipelines.condition.fold_cells import no_study_folds
+from disc_grade.pipelines.condition.fold_choice import out_of_fold_scores
 from disc_grade.rsna import PROB_COLUMNS
 from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
 from tests.models.training.test_training import PARAMS, VARIANT, tiny_rois

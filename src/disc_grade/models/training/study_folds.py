@@ -14,6 +14,8 @@ grader (``fold_choice.fold_average_metrics``; test figures play no part in a cho
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 import numpy as np
@@ -45,6 +47,57 @@ def fold_numbers(index: pd.DataFrame) -> list[int]:
     return numbers if len(numbers) >= 2 else []
 
 
+def one_fold(
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    k: int,
+    pretraining: dict,
+    finetuning: dict,
+    variants: list[dict],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict]]:
+    """Study fold ``k`` alone (one of ``fold_numbers(index)``): every variant trained on the
+    other folds, its ``predictions`` rows on their validation rows, on the studies fold ``k``
+    leaves out (split ``FOLD_OUT``) and on the test studies, with ``adapted`` (false) and
+    ``fold_left_out``; its features (``site_folds.fold_features``, with ``variant`` and
+    ``fold_left_out``) and its weights by variant (``{variant: state_dict}``). A fold reads only
+    ``rois``, ``index`` and the settings, so each one can run apart (``pipelines/folds``).
+
+    Raises:
+        ValueError: ``k`` is not one of the folds, or the other folds hold too few rows.
+    """
+    numbers = fold_numbers(index)
+    if k not in numbers:
+        raise ValueError(f"study fold {k}: roi_index deals its studies into folds {numbers}")
+    splits = index["split"].astype(str).to_numpy()
+    rows, fold_split = fold_rows(index["fold"].to_numpy(dtype=np.int64), splits, k, FOLD_OUT)
+    if (fold_split == "train").sum() < 2 or not (fold_split == "validation").any():
+        raise ValueError(
+            f"study fold {k}: the other folds hold {int((fold_split == 'train').sum())} "
+            f"training and {int((fold_split == 'validation').sum())} validation ROIs (a fold "
+            "needs 2 and 1); lower split.n_folds"
+        )
+    # the test studies are graded by every fold model, never trained or stopped on: the
+    # fold models' average is reported beside the shipped grader
+    held = np.flatnonzero(~np.isin(splits, FOLD_SPLITS))
+    rows, fold_split = np.concatenate([rows, held]), np.concatenate([fold_split, splits[held]])
+    fold_index = index.iloc[rows].assign(split=fold_split).reset_index(drop=True)
+    logger.info(
+        "study fold %d/%d: %d ROIs left out and graded; %d training ROIs",
+        k + 1,
+        len(numbers),
+        int((fold_split == FOLD_OUT).sum()),
+        int((fold_split == "train").sum()),
+    )
+    graded, features, weights = grade_fold(
+        rois[rows], fold_index, pretraining, finetuning, variants, FOLD_OUT, False, True
+    )
+    return (
+        pd.concat([t.assign(fold_left_out=k) for t in graded], ignore_index=True),
+        pd.concat([t.assign(fold_left_out=k) for t in features], ignore_index=True),
+        weights,
+    )
+
+
 def out_of_fold(
     rois: np.ndarray,
     index: pd.DataFrame,
@@ -52,49 +105,24 @@ def out_of_fold(
     finetuning: dict,
     variants: list[dict],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, dict]]]:
-    """Per study fold (``fold_numbers``) and variant, the ``predictions`` rows of the fold's
-    model on its validation rows (the other folds' validation studies, to calibrate it), on
-    the studies it left out (split ``FOLD_OUT``) and on the test studies (their own splits), with
-    ``adapted`` (always false) and ``fold_left_out``; and the fold model's features of its
-    training, validation and left-out rows (``site_folds.fold_features``, with ``variant`` and
-    ``fold_left_out``), on which the heads that read a grader's features are judged out of fold;
-    and each fold model's weights, by variant and fold (``{variant: {str(k): state_dict}}``),
-    which the fold models' average ships with. All empty without folds.
+    """Every study fold (``fold_numbers``) in turn (``one_fold``): the ``predictions`` rows of
+    each fold's models on its validation rows (the other folds' validation studies, to calibrate
+    it), on the studies it left out (split ``FOLD_OUT``) and on the test studies, with
+    ``adapted`` (always false) and ``fold_left_out``; the fold models' features of their
+    training, validation and left-out rows, on which the heads that read a grader's features are
+    judged out of fold; and each fold model's weights, by variant and fold (``{variant: {str(k):
+    state_dict}}``), which the fold models' average ships with. All empty without folds.
 
     Args:
         index: ``roi_index`` with ``fold`` (row ``i`` describes ``rois[i]``).
         pretraining, finetuning, variants: the condition's settings, as the graders it ships
             were trained with (checkpoints are not written for folds).
     """
-    numbers = fold_numbers(index)
-    splits = index["split"].astype(str).to_numpy()
-    folds = index["fold"].to_numpy(dtype=np.int64) if numbers else np.array([])
     tables, described, graders = [], [], {}
-    for k in numbers:
-        rows, fold_split = fold_rows(folds, splits, k, FOLD_OUT)
-        if (fold_split == "train").sum() < 2 or not (fold_split == "validation").any():
-            raise ValueError(
-                f"study fold {k}: the other folds hold {int((fold_split == 'train').sum())} "
-                f"training and {int((fold_split == 'validation').sum())} validation ROIs (a fold "
-                "needs 2 and 1); lower split.n_folds"
-            )
-        # the test studies are graded by every fold model, never trained or stopped on: the
-        # fold models' average is reported beside the shipped grader
-        held = np.flatnonzero(~np.isin(splits, FOLD_SPLITS))
-        rows, fold_split = np.concatenate([rows, held]), np.concatenate([fold_split, splits[held]])
-        fold_index = index.iloc[rows].assign(split=fold_split).reset_index(drop=True)
-        logger.info(
-            "study fold %d/%d: %d ROIs left out and graded; %d training ROIs",
-            k + 1,
-            len(numbers),
-            int((fold_split == FOLD_OUT).sum()),
-            int((fold_split == "train").sum()),
-        )
-        graded, features, weights = grade_fold(
-            rois[rows], fold_index, pretraining, finetuning, variants, FOLD_OUT, False, True
-        )
-        tables += [t.assign(fold_left_out=k) for t in graded]
-        described += [t.assign(fold_left_out=k) for t in features]
+    for k in fold_numbers(index):
+        table, features, weights = one_fold(rois, index, k, pretraining, finetuning, variants)
+        tables.append(table)
+        described.append(features)
         for variant, state in weights.items():
             graders.setdefault(variant, {})[str(k)] = state
     if not tables:
@@ -104,3 +132,16 @@ def out_of_fold(
         pd.concat(described, ignore_index=True),
         graders,
     )
+
+
+def fold_key(
+    rois: np.ndarray, index: pd.DataFrame, pretraining: dict, finetuning: dict, variants: list
+) -> str:
+    """What a study fold's results depend on, as one digest: the crops, their index (splits and
+    folds included) and the settings the fold models train with. A fold graded with another key
+    is stale."""
+    digest = hashlib.sha256(np.ascontiguousarray(rois).tobytes())
+    digest.update(pd.util.hash_pandas_object(index, index=True).to_numpy().tobytes())
+    settings = json.dumps([pretraining, finetuning, variants], sort_keys=True, default=str)
+    digest.update(settings.encode())
+    return digest.hexdigest()[:16]

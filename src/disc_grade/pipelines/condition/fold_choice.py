@@ -9,54 +9,18 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from disc_grade.alignment.split import EXTERNAL_TEST
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.grading.decision import calibrated_table
-from disc_grade.models.training.study_folds import FOLD_OUT, out_of_fold
+from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
-from disc_grade.pipelines.condition.grade import VARIANTS
-from disc_grade.pipelines.condition.skip import empty_predictions
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
 TEST_SPLITS = ("test", EXTERNAL_TEST)  # graded by every fold model (their average ships)
-
-
-def grade_study_folds(
-    disc_rois: np.ndarray,
-    roi_index: pd.DataFrame,
-    pretraining: dict[str, Any],
-    finetuning: dict[str, Any],
-    variants: dict[str, dict],
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Every variant trained once per study fold (``split.n_folds`` >= 2) and graded on the
-    studies the fold left out (``models.training.study_folds``), with the fold models' features
-    and weights. Empty without folds (the CPU demo's default, ``n_folds: 0``)."""
-    if not len(roi_index):
-        return no_study_folds(), no_fold_features(), {}
-    table, features, graders = out_of_fold(
-        np.asarray(disc_rois), roi_index, pretraining, finetuning, [variants[v] for v in VARIANTS]
-    )
-    if not len(table):
-        return no_study_folds(), no_fold_features(), {}
-    return table, features, graders
-
-
-def no_study_folds() -> pd.DataFrame:
-    """``study_fold_predictions`` without a fold."""
-    return empty_predictions().assign(
-        adapted=pd.Series(dtype=bool), fold_left_out=pd.Series(dtype="int64")
-    )
-
-
-def no_fold_features() -> pd.DataFrame:
-    """``study_fold_features`` without a fold: its keys, no feature."""
-    keys = empty_predictions()[["study_id", "condition", "level", "split", "label"]]
-    return keys.assign(variant=pd.Series(dtype=str), fold_left_out=pd.Series(dtype="int64"))
 
 
 def as_shipped(params: dict[str, Any], fitted: dict | None) -> dict[str, Any]:

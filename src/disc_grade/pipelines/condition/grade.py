@@ -14,14 +14,13 @@ from disc_grade.dicom.extract import RoiSpec, crop_offsets, extract_rois
 from disc_grade.dicom.gallery import roi_gallery
 from disc_grade.dicom.headers import cpu_workers
 from disc_grade.models.training.curves import curve_figure
-from disc_grade.models.training.finetune import finetune_grader
+from disc_grade.models.training.finetune import VARIANTS, finetune_grader
 from disc_grade.pipelines.condition.pretrain import pretrain_contrastive_encoder
 
 logger = logging.getLogger(__name__)
 OFFSET_SPLITS = ("train", "validation")
-VARIANTS = ("contrastive", "scratch", "frozen")
 
-__all__ = ["pretrain_contrastive_encoder"]
+__all__ = ["VARIANTS", "pretrain_contrastive_encoder"]
 
 
 def by_variant(*per_variant):

@@ -13,6 +13,7 @@ from disc_grade.pipelines.condition import (
     measure,
     site_choice,
 )
+from disc_grade.pipelines.condition.fold_cells import no_study_folds
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -105,7 +106,7 @@ def choose() -> list[Node]:
                 "chosen_grader",
             ],
             "out_of_fold_predictions",
-            fold_choice.no_study_folds,
+            no_study_folds,
         ),
         skippable_node(
             context.grade_in_context,

@@ -1,6 +1,7 @@
 """condition: one modular pipeline, instantiated per condition with ``namespace=``.
 
-align -> localise (train, evaluate) -> crop -> encoder -> three fine-tuned variants (nested
+After ``rois`` (alignment, crops) and ``folds`` (the study folds, read back here):
+localise (train, evaluate) -> encoder -> three fine-tuned variants (nested
 namespaces) -> calibration (fitted on validation) -> metrics, ceiling, figures, Grad-CAM,
 end-to-end grading at the localiser's points -> the grader validation chooses.
 Kedro's "reuse pipelines with namespaces": the spinal canal, the foramina and the recesses are
@@ -12,7 +13,12 @@ without a training target is skipped node by node (``skip``).
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.condition import align, fold_choice, grade, localise, site_choice
+from disc_grade.pipelines.condition import grade, localise, site_choice
+from disc_grade.pipelines.condition.fold_cells import (
+    gather_fold_cells,
+    no_fold_features,
+    no_study_folds,
+)
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.measure_wiring import (
     bundle_nodes,
@@ -20,30 +26,16 @@ from disc_grade.pipelines.condition.measure_wiring import (
     gather,
     measure_nodes,
 )
+from disc_grade.pipelines.condition.shared import SHARED
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
     empty_grids,
     empty_predictions,
-    empty_rois,
     nothing,
     skippable_node,
     skipped,
     skipped_figure,
 )
-
-# the datasets every condition reads, shared (never namespaced)
-SHARED = {
-    "train_labels",
-    "label_coordinates",
-    "series_descriptions",
-    "series",
-    "dicom_index",
-    "train_images",
-    "study_splits",
-    "landmarks",
-    "phantom_truth",
-    "label_priors",
-}
 
 
 def _variant(name: str) -> Pipeline:
@@ -66,33 +58,6 @@ def _variant(name: str) -> Pipeline:
         inputs={"disc_rois", "roi_index", "encoder", "finetuning_settings"},
         parameters={"params:variant": f"params:finetuning_variants.{name}"},
     )
-
-
-def _align() -> list[Node]:
-    return [
-        Node(
-            align.align_condition,
-            [
-                "train_labels",
-                "label_coordinates",
-                "series_descriptions",
-                "series",
-                "dicom_index",
-                "study_splits",
-                "landmarks",
-                "params:name",
-                "params:alignment",
-            ],
-            ["targets", "alignment_exclusions", "alignment_reconciliation", "status"],
-            name="align_condition",
-        ),
-        skippable_node(
-            align.learn_offsets,
-            ["targets", "landmarks", "dicom_index", "params:name"],
-            "offsets",
-            nothing,
-        ),
-    ]
 
 
 def _localise() -> list[Node]:
@@ -140,12 +105,6 @@ def _localise() -> list[Node]:
 def _grade() -> list[Node]:
     return [
         skippable_node(
-            grade.crop_rois,
-            ["targets", "series", "train_images", "params:roi"],
-            ["disc_rois", "roi_index", "roi_exclusions"],
-            empty_rois,
-        ),
-        skippable_node(
             grade.plot_roi_gallery,
             ["disc_rois", "roi_index"],
             "roi_gallery_figure",
@@ -176,17 +135,21 @@ def _grade() -> list[Node]:
             arg=1,
         ),
         skippable_node(
-            fold_choice.grade_study_folds,
+            gather_fold_cells,
             [
+                "study_fold_cells",
+                "study_fold_feature_cells",
+                "study_fold_weight_cells",
                 "disc_rois",
                 "roi_index",
                 "params:pretraining",
-                "finetuning_settings",
+                "params:finetuning",
                 "params:finetuning_variants",
+                "params:name",
             ],
             ["study_fold_predictions", "study_fold_features", "study_fold_graders"],
-            skipped(fold_choice.no_study_folds, fold_choice.no_fold_features, dict),
-            arg=1,
+            skipped(no_study_folds, no_fold_features, dict),
+            arg=4,
         ),
     ]
 
@@ -195,7 +158,7 @@ def condition_pipeline() -> Pipeline:
     """The modular pipeline every condition instantiates (its datasets not yet namespaced)."""
     variants = sum((_variant(v) for v in VARIANTS), start=Pipeline([]))
     return (
-        Pipeline([*_align(), *_localise(), *_grade()])
+        Pipeline([*_localise(), *_grade()])
         + variants
         + Pipeline([*gather(), *measure_nodes(), *choose(), *bundle_nodes()])
     )
@@ -203,11 +166,8 @@ def condition_pipeline() -> Pipeline:
 
 def for_condition(name: str) -> Pipeline:
     """The condition pipeline under ``namespace=name``."""
-    return Pipeline(
-        condition_pipeline(),
-        namespace=name,
-        inputs=SHARED,
-    )
+    base = condition_pipeline()
+    return Pipeline(base, namespace=name, inputs=SHARED & base.inputs())
 
 
 def create_pipeline(**kwargs) -> Pipeline:

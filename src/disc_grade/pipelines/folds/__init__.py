@@ -1,0 +1,5 @@
+"""folds pipeline: one study fold of a condition, graded apart from the others."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

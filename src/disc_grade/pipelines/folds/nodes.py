@@ -1,0 +1,73 @@
+"""Node of the folds pipeline: a condition's study folds (``models.training.study_folds``) as
+partitions ``k<fold>`` of three partitioned datasets (the fold models' predictions, features and
+weights), one fold at a time or all in turn; the condition reads them back
+(``condition.fold_cells``).
+
+A fold reads only the condition's crops, their index and its settings, so DVC runs each fold as
+a cell of its own (``dvc.yaml``'s ``folds`` stage, one cell per entry of ``params.yaml``'s
+``folds``), on as many machines as a team has.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.models.training.finetune import VARIANTS
+from disc_grade.models.training.study_folds import fold_key, fold_numbers, one_fold
+from disc_grade.pipelines.condition.fold_cells import (
+    KEY,
+    cell_name,
+    no_fold_features,
+    no_study_folds,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _wanted(study_fold: Any, numbers: list[int]) -> list[int]:
+    if study_fold is None:
+        return numbers or [0]  # no fold: one empty partition, so the folder exists
+    if isinstance(study_fold, bool) or not isinstance(study_fold, int) or study_fold < 0:
+        raise ValueError(f"study_fold must be null (every fold) or a fold >= 0, got {study_fold!r}")
+    return [study_fold]
+
+
+def grade_fold_cells(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    pretraining: dict[str, Any],
+    finetuning: dict[str, Any],
+    variants: dict[str, dict],
+    study_fold: int | None,
+    name: str,
+) -> tuple[dict, dict, dict]:
+    """Study fold ``study_fold`` of condition ``name`` (``study_folds.one_fold``: every variant
+    trained on the other folds), as partition ``k<fold>`` of the fold predictions (with the
+    fold's key), features and weights; every fold in turn where ``study_fold`` is null, as
+    ``kedro run --pipelines=train`` does. A fold the split does not deal (``split.n_folds`` 0, or
+    at most the fold) writes empty partitions, so that every cell ``dvc.yaml`` lists has its outs.
+
+    Raises:
+        ValueError: ``study_fold`` is neither null nor a fold number.
+    """
+    rois = np.asarray(disc_rois)
+    ordered = [variants[v] for v in VARIANTS]
+    numbers = fold_numbers(roi_index)
+    key = fold_key(rois, roi_index, pretraining, finetuning, ordered)
+    tables, features, weights = {}, {}, {}
+    for k in _wanted(study_fold, numbers):
+        if k in numbers:
+            table, described, states = one_fold(
+                rois, roi_index, k, pretraining, finetuning, ordered
+            )
+        else:
+            logger.info("%s: study fold %d: the split deals no such fold (%s)", name, k, numbers)
+            table, described, states = no_study_folds(), no_fold_features(), {}
+        tables[cell_name(k)] = table.assign(**{KEY: key})
+        features[cell_name(k)] = described
+        weights[cell_name(k)] = states
+    return tables, features, weights
