@@ -81,11 +81,18 @@ def measure(root: Path) -> dict:
     landmarks = locate_landmarks(csv["train_label_coordinates"], index)
     targets = {
         name: align_condition(
-            csv["train"], csv["train_label_coordinates"], csv["train_series_descriptions"],
-            series, index, splits, landmarks, name, params[name]["alignment"],
+            csv["train"],
+            csv["train_label_coordinates"],
+            csv["train_series_descriptions"],
+            series,
+            index,
+            splits,
+            landmarks,
+            name,
+            params[name]["alignment"],
         )[0]
         for name in CONDITION_NAMES
-    }  # fmt: skip
+    }
     seconds["alignment"] = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -89,9 +89,14 @@ def small_cohort_tables(small_cohort):
     )
     landmarks = labelled_landmarks(coords, index)
     tables = SimpleNamespace(
-        train=train, coords=coords, descriptions=descriptions, series=series, index=index,
-        splits=splits, landmarks=landmarks,
-    )  # fmt: skip
+        train=train,
+        coords=coords,
+        descriptions=descriptions,
+        series=series,
+        index=index,
+        splits=splits,
+        landmarks=landmarks,
+    )
     tables.discs = align(tables, "spinal")[0]
     return tables
 

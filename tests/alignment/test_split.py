@@ -165,10 +165,12 @@ def test_every_study_of_train_csv_gets_a_split_and_its_site_from_any_series():
     train = pd.DataFrame(
         {
             "study_id": [1, 2, 3],
-            **{f"spinal_canal_stenosis_{lv}": ["Normal/Mild", "Severe", None]
-               for lv in ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")},
+            **{
+                f"spinal_canal_stenosis_{lv}": ["Normal/Mild", "Severe", None]
+                for lv in ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")
+            },
         }
-    )  # fmt: skip
+    )
     # study 3 has no sagittal T2 and no canal grade: its site still comes from its axial series
     series = pd.DataFrame({"study_id": [1, 2, 3], "site": ["site A", "unknown", "site E"]})
     table = study_table(train, series)

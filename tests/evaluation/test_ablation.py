@@ -47,11 +47,19 @@ def _ablation(accuracies: dict[str, tuple[float, float]]):
     )
     probes = pd.DataFrame(
         [
-            {"recipe": r, "fraction": f, "seed": s, "probe_balanced_accuracy": 0.5 + 0.1 * k,
-             "knn_balanced_accuracy": 0.4, "compromise_r2": 0.3}
-            for k, r in enumerate(accuracies) for f in (0.1, 1.0) for s in (0, 1)
+            {
+                "recipe": r,
+                "fraction": f,
+                "seed": s,
+                "probe_balanced_accuracy": 0.5 + 0.1 * k,
+                "knn_balanced_accuracy": 0.4,
+                "compromise_r2": 0.3,
+            }
+            for k, r in enumerate(accuracies)
+            for f in (0.1, 1.0)
+            for s in (0, 1)
         ]
-    )  # fmt: skip
+    )
     return predictions, probes
 
 

@@ -180,9 +180,17 @@ def test_family_ceiling_reads_its_own_conditions_from_the_truth():
 
 
 def test_a_conditions_section_states_its_localiser_and_a_skipped_one_why():
-    localiser = {"test": {"n_targets": 10, "n_found": 9, "median_error_mm": 1.25,
-                          "p90_error_mm": 3.5, "within_5mm": 0.9, "same_slice": 0.8,
-                          "level_correct": 0.7}}  # fmt: skip
+    localiser = {
+        "test": {
+            "n_targets": 10,
+            "n_found": 9,
+            "median_error_mm": 1.25,
+            "p90_error_mm": 3.5,
+            "within_5mm": 0.9,
+            "same_slice": 0.8,
+            "level_correct": 0.7,
+        }
+    }
     text = markdown_report(
         condition_sections("subarticular", {"metrics": {}, "localiser_metrics": localiser})
     )
@@ -211,7 +219,7 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
                 "validation": {"balanced_accuracy": 0.11},
                 "test": {"balanced_accuracy": 0.12},
             },
-        },  # fmt: skip
+        },
         "end_to_end_metrics": {
             "scratch": {"test": {"balanced_accuracy": 0.58}},
             "chosen": {"test": {"balanced_accuracy": 0.59}},
@@ -225,15 +233,22 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
                 h: {"validation": {"balanced_accuracy": b}, "test": {"balanced_accuracy": b}}
                 for h, b in (("grader", 0.78), ("per_target", 0.74), ("context", 0.75))
             },
-        },  # fmt: skip
+        },
     }
     ladder = markdown_report([ladder_section({"foraminal": results})])
     lines = [line for line in ladder.splitlines() if line.startswith("| Neural foraminal")]
-    expected = [("Bayes ceiling", "91.0%", "84.0%"), ("pretrained encoder", "62.0%", ""),
-                ("random encoder", "53.0%", ""), ("features: linear probe", "80.0%", "67.0%"),
-                ("labelled point", "78.0%", "66.0%"), ("left neural foraminal", "71.0%", "61.0%"),
-                ("right neural foraminal", "", ""), ("study-context head", "75.0%", "75.0%"),
-                ("as inference grades", "", "59.0%"), ("BatchNorm adapted", "", "57.0%")]  # fmt: skip
+    expected = [
+        ("Bayes ceiling", "91.0%", "84.0%"),
+        ("pretrained encoder", "62.0%", ""),
+        ("random encoder", "53.0%", ""),
+        ("features: linear probe", "80.0%", "67.0%"),
+        ("labelled point", "78.0%", "66.0%"),
+        ("left neural foraminal", "71.0%", "61.0%"),
+        ("right neural foraminal", "", ""),
+        ("study-context head", "75.0%", "75.0%"),
+        ("as inference grades", "", "59.0%"),
+        ("BatchNorm adapted", "", "57.0%"),
+    ]
     assert len(lines) == len(expected), ladder
     for line, (step, val, test) in zip(lines, expected, strict=True):
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -247,12 +262,20 @@ def test_the_choices_section_lists_every_candidate_validation_scored():
     from disc_grade.evaluation.report_choices import choices_section
 
     results = {
-        "calibration": {"scratch": {"method": "vector", "cross_validated_log_loss":
-                                    {"as_trained": 0.61, "vector": 0.47}}},
-        "chosen_grader": {"variant": "scratch", "by": "log_loss", "overridden": False,
-                          "validation": {"scratch": {"score": -0.47}, "frozen": {"score": -0.58}}},
+        "calibration": {
+            "scratch": {
+                "method": "vector",
+                "cross_validated_log_loss": {"as_trained": 0.61, "vector": 0.47},
+            }
+        },
+        "chosen_grader": {
+            "variant": "scratch",
+            "by": "log_loss",
+            "overridden": False,
+            "validation": {"scratch": {"score": -0.47}, "frozen": {"score": -0.58}},
+        },
         "context_metrics": {"kept": False, "validation_score": {"grader": -0.47, "context": -0.49}},
-    }  # fmt: skip
+    }
     text = markdown_report([choices_section({"foraminal": results})])
     assert "as_trained 0.610; vector 0.470 | vector |" in text
     assert "scratch -0.470; frozen -0.580 | scratch |" in text

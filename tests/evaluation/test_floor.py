@@ -58,8 +58,11 @@ def test_weighing_by_the_metric_beats_submitting_the_latents_probabilities():
     rng = np.random.default_rng(0)
     rows, labels = [], []
     for study in range(300):
-        for condition in ("spinal_canal_stenosis", "left_neural_foraminal_narrowing",
-                          "left_subarticular_stenosis"):  # fmt: skip
+        for condition in (
+            "spinal_canal_stenosis",
+            "left_neural_foraminal_narrowing",
+            "left_subarticular_stenosis",
+        ):
             p = rng.dirichlet([6, 2, 1])
             rows.append((study, condition, "l1_l2", p))
             labels.append((study, condition, "l1_l2", int(rng.choice(3, p=p))))

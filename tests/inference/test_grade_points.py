@@ -103,15 +103,34 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     folds = _fold_graders(graders, calibration) if grading == "folds" else {}
     chosen = {"variant": "scratch"}
     reported, _ = grade_end_to_end(
-        _as_found(held, tables.series), tables.series, images, *graders.values(),
-        calibration, chosen, context, folds, priors, ROI, FINETUNING,
-    )  # fmt: skip
+        _as_found(held, tables.series),
+        tables.series,
+        images,
+        *graders.values(),
+        calibration,
+        chosen,
+        context,
+        folds,
+        priors,
+        ROI,
+        FINETUNING,
+    )
     shipped = reported[reported["variant"] == "chosen"]
     inferred, features = grade_condition(
-        held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
-        images, *graders.values(), calibration, chosen, context, folds, priors, ROI, FINETUNING,
+        held,
+        pd.DataFrame(columns=["study_id", "condition", "level", "reason"]),
+        tables.series,
+        images,
+        *graders.values(),
+        calibration,
+        chosen,
+        context,
+        folds,
+        priors,
+        ROI,
+        FINETUNING,
         {},
-    )  # fmt: skip
+    )
     keys = ["study_id", "condition", "level"]
     both = shipped.merge(inferred, on=keys, suffixes=("_report", "_inference"), validate="1:1")
     assert len(both) == len(held) > 5
@@ -140,14 +159,33 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
     )
     chosen = {"variant": "scratch"}
     reported, _ = grade_end_to_end(
-        _as_found(held, tables.series), tables.series, images, *graders.values(),
-        calibration, chosen, {"kept": False}, {}, priors, ROI, FINETUNING,
-    )  # fmt: skip
+        _as_found(held, tables.series),
+        tables.series,
+        images,
+        *graders.values(),
+        calibration,
+        chosen,
+        {"kept": False},
+        {},
+        priors,
+        ROI,
+        FINETUNING,
+    )
     inferred, _ = grade_condition(
-        held, pd.DataFrame(columns=["study_id", "condition", "level", "reason"]), tables.series,
-        images, *graders.values(), calibration, chosen, {"kept": False}, {}, priors, ROI,
-        FINETUNING, {"adapt_batchnorm": True},
-    )  # fmt: skip
+        held,
+        pd.DataFrame(columns=["study_id", "condition", "level", "reason"]),
+        tables.series,
+        images,
+        *graders.values(),
+        calibration,
+        chosen,
+        {"kept": False},
+        {},
+        priors,
+        ROI,
+        FINETUNING,
+        {"adapt_batchnorm": True},
+    )
     keys = ["study_id", "condition", "level"]
     adapted = reported[reported["variant"] == "chosen+adabn"].set_index(keys)
     shipped = reported[reported["variant"] == "chosen"].set_index(keys)

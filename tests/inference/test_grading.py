@@ -51,9 +51,13 @@ def _canal(study_ids) -> pd.DataFrame:
     probs = np.tile([0.1, 0.2, 0.7], (len(found), 1))
     index = index.assign(**dict(zip(PROB_COLUMNS, probs.T, strict=True)), predicted=2)
     flagged = pd.DataFrame(
-        {"study_id": list(study_ids), "condition": "spinal_canal_stenosis", "level": "l2_l3",
-         "reason": "no confident target"}
-    )  # fmt: skip
+        {
+            "study_id": list(study_ids),
+            "condition": "spinal_canal_stenosis",
+            "level": "l2_l3",
+            "reason": "no confident target",
+        }
+    )
     return graded_rows(index, flagged, "contrastive")
 
 

@@ -24,8 +24,13 @@ GEOMETRY = pd.DataFrame(
     {"rows": 160, "columns": 160, "pixel_spacing_row": 1.0, "pixel_spacing_col": 1.0},
     index=pd.Index([7], name="series_id"),
 )
-SETTINGS = {"grid_size": SIZE, "min_peak": 0.5, "prior_mm": None, "max_disc_distance_mm": 15.0,
-            "offsets": {"lateral_mm": 15.0}}  # fmt: skip
+SETTINGS = {
+    "grid_size": SIZE,
+    "min_peak": 0.5,
+    "prior_mm": None,
+    "max_disc_distance_mm": 15.0,
+    "offsets": {"lateral_mm": 15.0},
+}
 
 
 def _slices(xs, orientation=SAGITTAL) -> pd.DataFrame:
@@ -82,9 +87,14 @@ def test_a_foramen_takes_its_own_most_confident_slice_on_its_side():
 
 def test_a_side_without_slices_is_flagged_with_the_reason():
     found, missing = find_study_targets(
-        spec_of("foraminal"), 1, _slices([5.0, 9.0]), _maps(2, 5, {}),
-        pd.DataFrame({"study_id": [1], "level": ["l1_l2"], "px": [0.0]}), GEOMETRY, SETTINGS,
-    )  # fmt: skip
+        spec_of("foraminal"),
+        1,
+        _slices([5.0, 9.0]),
+        _maps(2, 5, {}),
+        pd.DataFrame({"study_id": [1], "level": ["l1_l2"], "px": [0.0]}),
+        GEOMETRY,
+        SETTINGS,
+    )
     right = [m for m in missing if m[1].startswith("right")]
     assert len(right) == 5 and {m[3] for m in right} == {
         NO_SLICE_ON_SIDE.format(series="Sagittal T1")
@@ -131,9 +141,16 @@ def test_a_study_without_the_conditions_series_gets_a_reason_for_every_target():
     series = pd.DataFrame({"series_id": [7], "instances_in_order": [[1]], **GEOMETRY.iloc[0]})
     empty = pd.DataFrame(columns=["study_id", "series_id"])
     found, missing = find_targets(
-        spec_of("subarticular"), None, None, empty, series, pd.DataFrame(columns=["status", "series_id"]),
-        pd.DataFrame(columns=["study_id", "level"]), [1], SETTINGS,
-    )  # fmt: skip
+        spec_of("subarticular"),
+        None,
+        None,
+        empty,
+        series,
+        pd.DataFrame(columns=["status", "series_id"]),
+        pd.DataFrame(columns=["study_id", "level"]),
+        [1],
+        SETTINGS,
+    )
     assert found.empty and len(missing) == 10
     assert set(missing["reason"]) == {NO_SERIES.format(series="Axial T2")}
 

@@ -27,8 +27,11 @@ def test_peaks_are_found_below_a_pixel_and_levels_ordered_down_the_spine():
     assert all(p[2] > 0.99 for p in peaks)
     # a level without a confident point keeps its place; the confident ones are ordered
     unsure = [(1.0, 30.0, 0.9), (0.0, 0.0, 0.1), (1.0, 10.0, 0.9)]
-    assert ordered_down_the_spine(unsure, 0.5) == [(1.0, 10.0, 0.9), (0.0, 0.0, 0.1),
-                                                   (1.0, 30.0, 0.9)]  # fmt: skip
+    assert ordered_down_the_spine(unsure, 0.5) == [
+        (1.0, 10.0, 0.9),
+        (0.0, 0.0, 0.1),
+        (1.0, 30.0, 0.9),
+    ]
 
 
 def test_heatmaps_are_zero_for_missing_levels():

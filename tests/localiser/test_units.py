@@ -158,12 +158,24 @@ def test_found_targets_are_the_labelled_ones_when_the_maps_are_right(
         peaks.setdefault(32 * code[r.series_id] + r.slice_rank, {})[k] = (x, y)
     model = _Oracle(peaks, spec.n_maps, size)
     studies = sorted(set(rows["study_id"]))
-    settings = {"grid_size": size, "min_peak": 0.5, "prior_mm": None,
-                "max_disc_distance_mm": 15.0, "offsets": {"lateral_mm": 15.0}}  # fmt: skip
+    settings = {
+        "grid_size": size,
+        "min_peak": 0.5,
+        "prior_mm": None,
+        "max_disc_distance_mm": 15.0,
+        "offsets": {"lateral_mm": 15.0},
+    }
     found, missing = find.find_targets(
-        spec, model, "unused", chosen, tables.series, tables.index, tables.landmarks, studies,
+        spec,
+        model,
+        "unused",
+        chosen,
+        tables.series,
+        tables.index,
+        tables.landmarks,
+        studies,
         settings,
-    )  # fmt: skip
+    )
     assert len(found) + len(missing) == len(studies) * len(spec.conditions) * len(LEVELS)
     both = rows.merge(found, on=["study_id", "condition", "level"], suffixes=("", "_found"))
     # a labelled recess is missed only where no canal point gives its disc plane
@@ -211,8 +223,15 @@ def test_a_series_that_cannot_be_decoded_flags_its_targets(small_cohort_tables, 
     study = int(tables.discs["study_id"].iloc[0])
     spec = spec_of("foraminal")
     found, missing = find.find_targets(
-        spec, None, "unused", choose_series(spec, tables.series, tables.descriptions),
-        tables.series, tables.index, tables.landmarks, [study], {"grid_size": 32},
-    )  # fmt: skip
+        spec,
+        None,
+        "unused",
+        choose_series(spec, tables.series, tables.descriptions),
+        tables.series,
+        tables.index,
+        tables.landmarks,
+        [study],
+        {"grid_size": 32},
+    )
     assert found.empty and len(missing) == 2 * len(LEVELS)
     assert set(missing["reason"]) == {find.NOT_DECODABLE.format(series="Sagittal T1")}

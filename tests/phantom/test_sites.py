@@ -26,8 +26,15 @@ def _study_of(site: str):
 
 def _quiet(spec):
     """The spec with the scanner's other effects off, to look at one at a time."""
-    return replace(spec, blur_mm=0.0, contrast_gamma=1.0, noise_sigma=0.0, ghost=0.0,
-                   bias_coeffs=(0.0,) * 5, intensity_scale=1000.0)  # fmt: skip
+    return replace(
+        spec,
+        blur_mm=0.0,
+        contrast_gamma=1.0,
+        noise_sigma=0.0,
+        ghost=0.0,
+        bias_coeffs=(0.0,) * 5,
+        intensity_scale=1000.0,
+    )
 
 
 @pytest.mark.parametrize("site", sorted(SITES))

@@ -13,17 +13,25 @@ def _index(n_studies=12):
     for s in range(n_studies):
         split = "train" if s < 8 else "test"
         for level in ("l3_l4", "l4_l5"):
-            rows.append({"roi": len(rows), "study_id": 10**9 + s, "level": level,
-                         "label": s % 3, "split": split})  # fmt: skip
+            rows.append(
+                {
+                    "roi": len(rows),
+                    "study_id": 10**9 + s,
+                    "level": level,
+                    "label": s % 3,
+                    "split": split,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _run(monkeypatch, supervised_weight, fraction):
     calls = []
     monkeypatch.setattr(
-        study_nodes, "pretrain_encoder",
+        study_nodes,
+        "pretrain_encoder",
         lambda rois, params, labels=None: calls.append(labels) or ({"re": 1}, None),
-    )  # fmt: skip
+    )
     encoders = []
 
     def fake_finetune(rois, index, encoder, params, variant):
@@ -33,10 +41,14 @@ def _run(monkeypatch, supervised_weight, fraction):
     monkeypatch.setattr(study_nodes, "finetune_grader", fake_finetune)
     index = _index()
     study_nodes.finetune_on_fraction(
-        np.zeros((len(index), 3, 4, 4), dtype=np.float16), index, {"shared": 1},
-        {"supervised_weight": supervised_weight}, {}, {"c": {"name": "contrastive"}},
+        np.zeros((len(index), 3, 4, 4), dtype=np.float16),
+        index,
+        {"shared": 1},
+        {"supervised_weight": supervised_weight},
+        {},
+        {"c": {"name": "contrastive"}},
         {"fraction": fraction, "seed": 0},
-    )  # fmt: skip
+    )
     return calls, encoders
 
 

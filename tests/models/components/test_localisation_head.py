@@ -44,8 +44,13 @@ def shifted_rois(n: int = 120, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame]
 
 def test_trained_head_beats_the_centre_on_shifted_crops():
     rois, index = shifted_rois()
-    params = {**PARAMS, "epochs": 12, "batch_size": 16, "localisation_weight": 3.0,
-              "augment": {"shift": 0.1}}  # fmt: skip
+    params = {
+        **PARAMS,
+        "epochs": 12,
+        "batch_size": 16,
+        "localisation_weight": 3.0,
+        "augment": {"shift": 0.1},
+    }
     _, _, predictions = finetune_grader(rois, index, None, params, VARIANT)
     test = predictions[predictions["split"] == "test"]
     errors = localisation_error(test)

@@ -76,13 +76,24 @@ def test_the_submitted_probabilities_and_the_grade_follow_from_the_posterior():
 
 def test_a_calibrated_table_keeps_the_graders_own_output_and_refuses_a_second_pass():
     table = pd.DataFrame(
-        {"study_id": [1, 2], "condition": SPINAL, "level": "l1_l2", "label": [0, 2],
-         "predicted": [0, 0], **dict(zip(PROB_COLUMNS, [[0.7, 0.6], [0.2, 0.1], [0.1, 0.3]], strict=True))}
-    )  # fmt: skip
+        {
+            "study_id": [1, 2],
+            "condition": SPINAL,
+            "level": "l1_l2",
+            "label": [0, 2],
+            "predicted": [0, 0],
+            **dict(zip(PROB_COLUMNS, [[0.7, 0.6], [0.2, 0.1], [0.1, 0.3]], strict=True)),
+        }
+    )
     priors = pd.DataFrame(
-        {"condition": [SPINAL, SPINAL], "weighted": [False, True],
-         "p_normal_mild": [0.8, 0.5], "p_moderate": [0.15, 0.2], "p_severe": [0.05, 0.3]}
-    )  # fmt: skip
+        {
+            "condition": [SPINAL, SPINAL],
+            "weighted": [False, True],
+            "p_normal_mild": [0.8, 0.5],
+            "p_moderate": [0.15, 0.2],
+            "p_severe": [0.05, 0.3],
+        }
+    )
     identity = {"method": "reweighted", "temperature": 1.0, "bias": [0.0, 0.0, 0.0]}
     out = calibrated_table(table, identity, priors)
     np.testing.assert_allclose(out[RAW_PROB_COLUMNS].to_numpy(), table[PROB_COLUMNS].to_numpy())
@@ -108,8 +119,17 @@ def test_validation_chooses_the_grader_and_a_setting_overrides_it():
         predicted = labels.copy()
         predicted[:n_wrong] = (labels[:n_wrong] + 1) % 3  # balanced accuracy 1 - n_wrong / 30
         probs = np.full((30, 3), 0.2) + 0.6 * np.eye(3)[predicted]
-        tables.append(pd.DataFrame({"variant": variant, "split": "validation", "label": labels,
-                                    "predicted": predicted, **dict(zip(PROB_COLUMNS, probs.T, strict=True))}))  # fmt: skip
+        tables.append(
+            pd.DataFrame(
+                {
+                    "variant": variant,
+                    "split": "validation",
+                    "label": labels,
+                    "predicted": predicted,
+                    **dict(zip(PROB_COLUMNS, probs.T, strict=True)),
+                }
+            )
+        )
     metrics = pd.concat(tables)
     assert validation_figures(metrics)["scratch"]["balanced_accuracy"] == pytest.approx(0.6)
     assert choose_grader(metrics, calibration, {"by": "log_loss"})["variant"] == "scratch"
@@ -134,11 +154,13 @@ def test_cross_validated_probabilities_give_the_cross_validated_loss():
 def test_a_paired_comparison_tells_a_better_grader_from_noise():
     truth, labels, studies = _toy(n=500, seed=4)
     blurred = 0.5 * truth + 0.5 * truth.mean(0)  # knows less
-    better = paired_gain(submission_probabilities(truth), submission_probabilities(blurred),
-                         labels, studies)  # fmt: skip
+    better = paired_gain(
+        submission_probabilities(truth), submission_probabilities(blurred), labels, studies
+    )
     assert better["gain"] > 0.02 and better["share_won"] > 0.99
-    worse = paired_gain(submission_probabilities(blurred), submission_probabilities(truth),
-                        labels, studies)  # fmt: skip
+    worse = paired_gain(
+        submission_probabilities(blurred), submission_probabilities(truth), labels, studies
+    )
     assert worse["gain"] == pytest.approx(-better["gain"]) and worse["share_won"] < 0.01
     same = paired_gain(truth, truth, labels, studies)
     assert same["gain"] == 0 and same["share_won"] == 0

@@ -10,9 +10,17 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.context import fit_head, head_probabilities, positions
 from disc_grade.rsna import LEVELS
 
-PARAMS = {"seed": 0, "width": 32, "dropout": 0.0, "lr": 0.01, "weight_decay": 0.0001,
-          "epochs": 400, "patience": 60, "class_weights": [1.0, 1.0, 1.0],
-          "stop_fraction": 0.2}  # fmt: skip
+PARAMS = {
+    "seed": 0,
+    "width": 32,
+    "dropout": 0.0,
+    "lr": 0.01,
+    "weight_decay": 0.0001,
+    "epochs": 400,
+    "patience": 60,
+    "class_weights": [1.0, 1.0, 1.0],
+    "stop_fraction": 0.2,
+}
 
 
 def _toy(n_studies: int, relative: bool, seed: int = 0):
@@ -61,10 +69,15 @@ def test_where_the_grade_is_the_targets_own_the_context_head_is_no_worse():
 
 def test_positions_name_the_level_the_side_and_the_condition():
     index = pd.DataFrame(
-        {"condition": ["spinal_canal_stenosis", "left_subarticular_stenosis",
-                       "right_neural_foraminal_narrowing"],
-         "level": ["l1_l2", "l4_l5", "l5_s1"]}
-    )  # fmt: skip
+        {
+            "condition": [
+                "spinal_canal_stenosis",
+                "left_subarticular_stenosis",
+                "right_neural_foraminal_narrowing",
+            ],
+            "level": ["l1_l2", "l4_l5", "l5_s1"],
+        }
+    )
     pos = positions(index)
     assert pos.shape == (3, 5 + 3 + 3) and pos.sum(axis=1).tolist() == [3, 3, 3]
     assert (

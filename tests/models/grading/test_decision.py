@@ -77,16 +77,29 @@ def test_grades_follow_the_rule_a_calibration_names():
 
 
 def _table(raw: np.ndarray, labels: np.ndarray, studies: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"study_id": studies, "condition": SPINAL, "level": "l1_l2",
-                         "split": "validation", "label": labels, "predicted": raw.argmax(1),
-                         **dict(zip(PROB_COLUMNS, raw.T, strict=True))})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "study_id": studies,
+            "condition": SPINAL,
+            "level": "l1_l2",
+            "split": "validation",
+            "label": labels,
+            "predicted": raw.argmax(1),
+            **dict(zip(PROB_COLUMNS, raw.T, strict=True)),
+        }
+    )
 
 
 def test_the_calibration_node_chooses_the_rule_and_applies_it():
     truth, labels, studies = _toy(n=1000, seed=2)
     raw = _class_weighted(truth)
-    priors = pd.DataFrame({"condition": [SPINAL], "weighted": [False],
-                           **{c: [p] for c, p in zip(PROB_COLUMNS, PRIOR, strict=True)}})  # fmt: skip
+    priors = pd.DataFrame(
+        {
+            "condition": [SPINAL],
+            "weighted": [False],
+            **{c: [p] for c, p in zip(PROB_COLUMNS, PRIOR, strict=True)},
+        }
+    )
     params = {"methods": ["as_trained"], "l2": 0.01, "folds": 5}
     fitted, table = calibrate_on_validation(_table(raw, labels, studies), priors, params)
     assert fitted["decision"] == "grader"

@@ -9,8 +9,13 @@ import pytest
 import disc_grade.models.training.ablation as ablation
 from disc_grade.models.training.ablation import merged, recipes_from_params, run_ablation
 
-PRETRAINING = {"encoder": {"depth": 10, "stem_stride": 2}, "supervised_weight": 0.0,
-               "epochs": 1, "device": "cpu", "augment": {"blur": 0.6, "noise": 0.05}}  # fmt: skip
+PRETRAINING = {
+    "encoder": {"depth": 10, "stem_stride": 2},
+    "supervised_weight": 0.0,
+    "epochs": 1,
+    "device": "cpu",
+    "augment": {"blur": 0.6, "noise": 0.05},
+}
 FINETUNING = {"encoder": {"depth": 10, "stem_stride": 2}, "epochs": 1, "device": "cpu"}
 VARIANTS = {
     "scratch": {"name": "scratch", "init": "random", "head_epochs": 0},
@@ -31,10 +36,17 @@ def test_overrides_merge_nested_settings_and_refuse_unknown_ones():
             {"x": {"variant": "scratch", "lr": 1}}, PRETRAINING, FINETUNING, VARIANTS
         )
     (recipe,) = recipes_from_params(
-        {"lpft": {"variant": "contrastive", "variant_params": {"head_epochs": 5},
-                  "pretraining": {"supervised_weight": 0.5}}},
-        PRETRAINING, FINETUNING, VARIANTS,
-    )  # fmt: skip
+        {
+            "lpft": {
+                "variant": "contrastive",
+                "variant_params": {"head_epochs": 5},
+                "pretraining": {"supervised_weight": 0.5},
+            }
+        },
+        PRETRAINING,
+        FINETUNING,
+        VARIANTS,
+    )
     assert recipe.variant == {"name": "lpft", "init": "pretrained", "head_epochs": 5}
     assert recipe.pretraining["supervised_weight"] == 0.5 and recipe.pretrained
 
@@ -44,8 +56,17 @@ def _index(n_studies=20):
     for s in range(n_studies):
         split = "train" if s < 12 else ("validation" if s < 16 else "test")
         for level, label in zip(("l3_l4", "l4_l5", "l5_s1"), (0, s % 3, 0), strict=True):
-            rows.append({"study_id": 10**9 + s, "level": level, "label": label, "split": split,
-                         "point_x": 3.5, "point_y": 3.5, "roi_mm_per_px": 1.0})  # fmt: skip
+            rows.append(
+                {
+                    "study_id": 10**9 + s,
+                    "level": level,
+                    "label": label,
+                    "split": split,
+                    "point_x": 3.5,
+                    "point_y": 3.5,
+                    "roi_mm_per_px": 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -70,11 +91,15 @@ def test_supervised_pretraining_reads_only_the_drawn_studies_labels(monkeypatch)
     monkeypatch.setattr(ablation, "finetune_grader", fake_finetune)
     monkeypatch.setattr(ablation, "probe_weights", lambda *a, **k: {"probe_balanced_accuracy": 0.5})
     recipes = recipes_from_params(
-        {"scratch": {"variant": "scratch"},
-         "simclr": {"variant": "contrastive"},
-         "supcon": {"variant": "contrastive", "pretraining": {"supervised_weight": 0.5}}},
-        PRETRAINING, FINETUNING, VARIANTS,
-    )  # fmt: skip
+        {
+            "scratch": {"variant": "scratch"},
+            "simclr": {"variant": "contrastive"},
+            "supcon": {"variant": "contrastive", "pretraining": {"supervised_weight": 0.5}},
+        },
+        PRETRAINING,
+        FINETUNING,
+        VARIANTS,
+    )
     predictions, probes = run_ablation(rois, index, recipes, [0.25, 1.0], [0, 1])
     # NT-Xent alone: one pretraining for every cell, no label handed over
     assert sum(p["supervised_weight"] == 0 for p in pretrain_calls) == 1

@@ -101,6 +101,11 @@ def test_a_checkpoint_needs_a_run_key(tmp_path):
 
     with pytest.raises(ValueError, match="run key"):
         fit(
-            torch.nn.Linear(1, 1), None, 4, lambda m: {}, None,
-            LoopConfig(epochs=1, batch_size=2, seed=0), checkpoint=tmp_path / "x.ckpt",
-        )  # fmt: skip
+            torch.nn.Linear(1, 1),
+            None,
+            4,
+            lambda m: {},
+            None,
+            LoopConfig(epochs=1, batch_size=2, seed=0),
+            checkpoint=tmp_path / "x.ckpt",
+        )

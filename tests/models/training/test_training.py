@@ -173,8 +173,13 @@ def test_pretraining_returns_encoder_weights_that_finetuning_loads():
 def test_lp_ft_keeps_the_encoder_and_its_statistics_fixed_for_the_head_epochs():
     rois, index = tiny_rois()
     weights, _ = pretrain_encoder(rois, {**PARAMS, "epochs": 1})
-    lpft = {"name": "contrastive", "init": "pretrained", "freeze_encoder": False,
-            "encoder_lr_scale": 1.0, "head_epochs": 2}  # fmt: skip
+    lpft = {
+        "name": "contrastive",
+        "init": "pretrained",
+        "freeze_encoder": False,
+        "encoder_lr_scale": 1.0,
+        "head_epochs": 2,
+    }
     original = finetune_module.fit
 
     def two_epochs(*args, **kwargs):  # the run is cut after the head epochs
