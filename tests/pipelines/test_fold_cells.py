@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from disc_grade.models.training import checkpoint
 from disc_grade.models.training.study_folds import out_of_fold
 from disc_grade.pipelines.condition.fold_cells import KEY, cell_name, gather_fold_cells
 from disc_grade.pipelines.folds.nodes import grade_fold_cells
@@ -57,14 +58,20 @@ def test_folds_graded_apart_are_the_folds_graded_together(apart):
             assert all(torch.equal(state[n], graders[variant][k][n]) for n in state)
 
 
-def test_a_missing_or_stale_fold_is_refused_by_name(apart):
+def test_a_missing_or_stale_fold_is_refused_by_name(apart, monkeypatch):
     rois, index, cells = apart
     missing = [{k: v for k, v in c.items() if k != "k1"} for c in cells]
-    with pytest.raises(ValueError, match=r"spinal: study fold 1 has no predictions.*study_fold=1"):
+    with pytest.raises(
+        ValueError, match=r"spinal: study fold 1 has no predictions.*study_fold=1.*folds@spinal-1"
+    ):
         gather_fold_cells(*map(_lazy, missing), rois, index, PARAMS, PARAMS, VARIANTS, "spinal")
     changed = {**PARAMS, "lr": PARAMS["lr"] * 2}  # settings the folds were not graded with
     with pytest.raises(ValueError, match="spinal: study fold 0 was graded from other"):
         gather_fold_cells(*map(_lazy, cells), rois, index, changed, PARAMS, VARIANTS, "spinal")
+    monkeypatch.setattr(checkpoint, "code_version", lambda: "other training code")
+    with pytest.raises(ValueError, match="study fold 0 was graded from other"):
+        gather_fold_cells(*map(_lazy, cells), rois, index, PARAMS, PARAMS, VARIANTS, "spinal")
+    monkeypatch.undo()
     refolded = index.assign(fold=index["fold"].where(index["fold"] < 0, 1 - index["fold"]))
     with pytest.raises(ValueError, match="study fold 0 was graded from other"):
         gather_fold_cells(*map(_lazy, cells), rois, refolded, PARAMS, PARAMS, VARIANTS, "spinal")

@@ -14,13 +14,12 @@ grader (``fold_choice.fold_average_metrics``; test figures play no part in a cho
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 import numpy as np
 import pandas as pd
 
+from disc_grade.models.training.checkpoint import fingerprint, run_key
 from disc_grade.models.training.site_folds import FOLD_SPLITS, fold_rows, grade_fold
 
 logger = logging.getLogger(__name__)
@@ -138,10 +137,7 @@ def fold_key(
     rois: np.ndarray, index: pd.DataFrame, pretraining: dict, finetuning: dict, variants: list
 ) -> str:
     """What a study fold's results depend on, as one digest: the crops, their index (splits and
-    folds included) and the settings the fold models train with. A fold graded with another key
-    is stale."""
-    digest = hashlib.sha256(np.ascontiguousarray(rois).tobytes())
-    digest.update(pd.util.hash_pandas_object(index, index=True).to_numpy().tobytes())
-    settings = json.dumps([pretraining, finetuning, variants], sort_keys=True, default=str)
-    digest.update(settings.encode())
-    return digest.hexdigest()[:16]
+    folds included), the settings the fold models train with and the training code
+    (``checkpoint.run_key``). A fold graded with another key is stale."""
+    key = run_key(rois=rois, index=index, settings=[pretraining, finetuning, variants])
+    return fingerprint(key)

@@ -43,7 +43,8 @@ def _cell(parts: dict[str, Callable[[], Any]], k: int, what: str, name: str) -> 
         raise ValueError(
             f"{name}: study fold {k} has no {what} partition ({cell_name(k)}); grade it with "
             f"`kedro run --pipelines=folds --namespaces={name} --params=study_fold={k}` or "
-            f"`dvc repro folds@{k}` (params.yaml's folds must list every fold of split.n_folds)"
+            f"`dvc repro folds@{name}-{k}` (params.yaml's folds must list every fold of "
+            "split.n_folds)"
         )
     return parts[cell_name(k)]()
 
@@ -64,8 +65,9 @@ def gather_fold_cells(
     empty without folds. Partitions of folds the split does not deal are ignored.
 
     Raises:
-        ValueError: a fold's partition is missing, or was graded from other crops, folds or
-            settings than these (its key differs): named, with the command that grades it.
+        ValueError: a fold's partition is missing, or was graded from other crops, folds,
+            settings or training code than these (its key differs): named, with the command
+            that grades it.
     """
     numbers = fold_numbers(roi_index)
     if not numbers:
@@ -77,10 +79,11 @@ def gather_fold_cells(
         table = _cell(predictions, k, "predictions", name)
         if table.empty or set(table[KEY]) != {key}:
             raise ValueError(
-                f"{name}: study fold {k} was graded from other crops, folds or settings than "
-                f"this run's (or before the split dealt it); grade it again with `kedro run "
+                f"{name}: study fold {k} was graded from other crops, folds, settings or "
+                f"training code than this run's (or before the split dealt it); grade it again "
+                f"with `kedro run "
                 f"--pipelines=folds --namespaces={name} --params=study_fold={k}` or `dvc repro "
-                f"folds@{k}`"
+                f"folds@{name}-{k}`"
             )
         tables.append(table.drop(columns=[KEY]))
         described.append(_cell(features, k, "features", name))
