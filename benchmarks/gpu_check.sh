@@ -18,10 +18,10 @@ CORES=$(nproc)
 PARAMS="raw_root=$WORK/raw,phantom.cohort.n_studies=$N_STUDIES,phantom.cohort.image_size=256,phantom.workers=$CORES"
 PARAMS="$PARAMS,spinal.pretraining.epochs=30,spinal.finetuning.epochs=25,spinal.pretraining.checkpoint=$WORK/pre.ckpt,spinal.finetuning.checkpoint_dir=$WORK"
 declare -A WALL
-# the canal's condition pipeline is the GPU stage (pretraining, fine-tuning, the localiser)
+# the canal's crops, folds and condition pipeline are the GPU stage (pretraining, fine-tuning, the localiser)
 for stage in phantom ingestion split spinal; do
   start=$(date +%s.%N)
-  if [ "$stage" = spinal ]; then what=(--pipelines=condition --namespaces=spinal); else what=(--pipelines="$stage"); fi
+  if [ "$stage" = spinal ]; then what=(--pipelines=rois,folds,condition --namespaces=spinal); else what=(--pipelines="$stage"); fi
   "$KEDRO" run --env=paper "${what[@]}" --params="$PARAMS" > "$WORK/$stage.log" 2>&1 \
     || { tail -40 "$WORK/$stage.log"; exit 1; }
   WALL[$stage]=$(python -c "import time; print(f'{time.time() - $start:.1f}')")

@@ -40,15 +40,10 @@ def _read_outputs(project: Path):
 
 
 def _run_data_stages(project: Path) -> None:
-    """ingestion, split, then the canal's pipeline up to its ROIs, each a run of its own."""
+    """ingestion, split, then the canal's alignment and ROIs, each a run of its own."""
     for name in ("ingestion", "split"):
         run_kedro(project, name)
-    run_kedro(
-        project,
-        "condition",
-        namespaces=["spinal"],
-        to_nodes=["spinal.crop_rois"],
-    )
+    run_kedro(project, "rois", namespaces=["spinal"])
 
 
 @pytest.mark.e2e
