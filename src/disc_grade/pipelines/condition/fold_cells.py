@@ -25,6 +25,24 @@ def cell_name(k: int) -> str:
     return f"k{int(k)}"
 
 
+def ordered_variants(variants: dict[str, dict]) -> list[dict]:
+    """The variants' settings in the order every fold trains them (``VARIANTS``)."""
+    return [variants[v] for v in VARIANTS]
+
+
+def cells_key(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    pretraining: dict[str, Any],
+    finetuning: dict[str, Any],
+    variants: dict[str, dict],
+) -> str:
+    """The key a fold's partitions are written with and checked against (``fold_key``), one
+    function for the writer and the reader so that the two cannot compute it apart."""
+    rois = np.asarray(disc_rois)
+    return fold_key(rois, roi_index, pretraining, finetuning, ordered_variants(variants))
+
+
 def no_study_folds() -> pd.DataFrame:
     """``study_fold_predictions`` without a fold."""
     return empty_predictions().assign(
@@ -72,8 +90,7 @@ def gather_fold_cells(
     numbers = fold_numbers(roi_index)
     if not numbers:
         return no_study_folds(), no_fold_features(), {}
-    ordered = [variants[v] for v in VARIANTS]
-    key = fold_key(np.asarray(disc_rois), roi_index, pretraining, finetuning, ordered)
+    key = cells_key(disc_rois, roi_index, pretraining, finetuning, variants)
     tables, described, graders = [], [], {}
     for k in numbers:
         table = _cell(predictions, k, "predictions", name)

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.models.training.finetune import VARIANTS
-from disc_grade.models.training.study_folds import fold_key, fold_numbers, one_fold
+from disc_grade.models.training.study_folds import fold_numbers, one_fold
 from disc_grade.pipelines.condition.fold_cells import (
     KEY,
     cell_name,
+    cells_key,
     no_fold_features,
     no_study_folds,
+    ordered_variants,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,9 +56,9 @@ def grade_fold_cells(
         ValueError: ``study_fold`` is neither null nor a fold number.
     """
     rois = np.asarray(disc_rois)
-    ordered = [variants[v] for v in VARIANTS]
+    ordered = ordered_variants(variants)
     numbers = fold_numbers(roi_index)
-    key = fold_key(rois, roi_index, pretraining, finetuning, ordered)
+    key = cells_key(rois, roi_index, pretraining, finetuning, variants)
     tables, features, weights = {}, {}, {}
     for k in _wanted(study_fold, numbers):
         if k in numbers:
