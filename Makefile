@@ -1,6 +1,6 @@
 # disc-grade: two commands do all the set-up.
 #   make run    set up, make the phantom if no raw data is present, run the train pipeline
-#   make test   set up, run the whole test suite
+#   make test   set up, run the whole test suite (TEST_WORKERS processes, one thread each)
 #   make repro  set up, then `dvc repro` with the project's environment on PATH
 #   make study  set up, then the label-efficiency study as a DVC experiment (params.yaml's grid)
 #   make ablation  set up, then the contrastive-pretraining ablation (`dvc repro ablation`)
@@ -11,6 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RAW_ROOT ?= data/01_raw/phantom
 PHANTOM_ROOT := data/01_raw/phantom
+TEST_WORKERS ?= 2
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export DVC_NO_ANALYTICS := 1
@@ -41,7 +42,7 @@ run: phantom
 	@echo "      models: data/06_models  |  predictions: data/07_model_output  |  figures and report: data/08_reporting"
 
 test: setup
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
