@@ -66,10 +66,12 @@ def trained_models(context) -> dict[str, Any]:
     return {name: catalog.load(name) for name in model_inputs(context)}
 
 
-def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
+def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> dict[str, Any]:
     """Every model ``inference`` reads, freshly initialised at the configured sizes (the cost
     of inference, not its grades): each condition grades with ``scratch`` as trained, without a
-    study-context head or the joint head; ``priors`` are the ``label_priors``."""
+    study-context head or the joint head; ``priors`` are the ``label_priors``. With
+    ``n_fold_models``, each condition ships that many study-fold models of ``scratch`` to average
+    in place of the whole-split grader (what a run with ``split.n_folds`` ships)."""
     import numpy as np
 
     from disc_grade.conditions import CONDITION_NAMES, spec_of
@@ -95,11 +97,32 @@ def untrained_models(context, priors: pd.DataFrame) -> dict[str, Any]:
         models[f"{name}.calibration"] = {v: {**identity, "decision": "grader"} for v in VARIANTS}
         models[f"{name}.chosen_grader"] = {"variant": "scratch"}
         models[f"{name}.context_model"] = {"kept": False}
-        models[f"{name}.fold_graders"] = {}  # the grader trained on the whole split ships
+        models[f"{name}.fold_graders"] = _fold_graders(
+            own["finetuning"]["encoder"], int(own["roi"]["n_channels"]), identity, n_fold_models
+        )
     unknown = sorted(set(models) - set(model_inputs(context)))
     if unknown:
         raise KeyError(f"untrained_models built {unknown}, which inference does not read")
     return models
+
+
+def _fold_graders(encoder: dict, n_channels: int, identity: dict, n: int) -> dict:
+    """``n`` untrained fold models of ``scratch`` as ``fold_average.ship_fold_graders`` ships
+    them; empty for none (the grader trained on the whole split ships)."""
+    from disc_grade.models.components.networks import DiscGrader, encoder_from_params
+    from disc_grade.pipelines.condition.fold_average import SHIPPED_CALIBRATION
+
+    if n <= 0:
+        return {}
+    calibration = {key: identity[key] for key in SHIPPED_CALIBRATION if key in identity}
+    folds = {
+        str(k): {
+            "weights": DiscGrader(encoder_from_params(encoder, n_channels)).state_dict(),
+            "calibration": {**calibration, "decision": "grader"},
+        }
+        for k in range(n)
+    }
+    return {"variant": "scratch", "folds": folds}
 
 
 def parameter_feed(params: dict[str, Any], prefix: str = "params:") -> dict[str, Any]:

@@ -6,7 +6,9 @@ own ``inference`` pipeline (``kedro run --pipelines=inference``, ``benchmarks/_i
 one study folder: reading every condition's models through the catalog, the header scan,
 choosing the series, finding every condition's targets, cropping and grading them, and
 assembling the 25 rows; the first (cold) call also pays the imports. Reference in the same run:
-decoding every file of the study once (what a naive reader does before it grades anything). How
+decoding every file of the study once (what a naive reader does before it grades anything). With
+untrained networks it also times the study with three study-fold models averaged per condition
+(what a run with ``split.n_folds: 3`` ships), as a ratio to the whole-split grader's time. How
 well inference grades is in the report (each condition's end-to-end row: graded at its
 localiser's points by the same grading function, against the labels of the test studies).
 
@@ -37,6 +39,7 @@ from benchmarks._inference import (  # noqa: E402
 )
 
 GOAL_S = 5.0
+FOLD_MODELS = 3  # the study folds a run with `split.n_folds: 3` averages per condition
 
 
 def grade_one(folder: Path, models_of) -> tuple:
@@ -65,11 +68,13 @@ def phantom_study(tmp: Path, smoke: bool) -> tuple[Path, pd.DataFrame]:
     return next(p for p in sorted((root / "train_images").iterdir()) if p.is_dir()), priors
 
 
-def sources(args, tmp: Path) -> tuple[Path, object, str]:
-    """The study to grade, how to read the models, and what they are: ``make run``'s trained
-    models and a study of its phantom where they exist (not with ``--smoke``), else untrained
-    networks of the configured sizes (the same cost) on a phantom study written here."""
-    trained = not args.smoke and not model_inputs_missing(project_context())
+def sources(args, tmp: Path) -> tuple[Path, object, str, object]:
+    """The study to grade, how to read the models, what they are, and how to read them with
+    ``FOLD_MODELS`` study-fold models averaged per condition (None for trained models, which
+    ship what their run shipped): ``make run``'s trained models and a study of its phantom
+    where they exist (not with ``--smoke``), else untrained networks of the configured sizes
+    (the same cost) on a phantom study written here."""
+    trained = not (args.smoke or args.untrained) and not model_inputs_missing(project_context())
     images = ROOT / "data" / "01_raw" / "phantom" / "train_images"
     if args.study:
         source = Path(args.study)
@@ -78,7 +83,7 @@ def sources(args, tmp: Path) -> tuple[Path, object, str]:
     else:
         source, priors = phantom_study(tmp, args.smoke)
     if trained:
-        return source, trained_models, "the trained models of data/06_models"
+        return source, trained_models, "the trained models of data/06_models", None
     if args.study:
         raise SystemExit("--study needs the trained models of a `make run`")
     return (
@@ -87,7 +92,20 @@ def sources(args, tmp: Path) -> tuple[Path, object, str]:
         (
             "untrained networks of the configured sizes (no `make run` yet: the cost, not the grades)"
         ),
+        (lambda context: untrained_models(context, priors, FOLD_MODELS)),
     )
+
+
+def shipped_folds(models_of) -> str:
+    """How many study-fold models each condition's trained grader averages."""
+    context = project_context()
+    models = models_of(context)
+    counts = {
+        name.split(".")[0]: len((value or {}).get("folds") or {})
+        for name, value in models.items()
+        if name.endswith(".fold_graders")
+    }
+    return ", ".join(f"{c} {n or 'none (the whole-split grader)'}" for c, n in counts.items())
 
 
 def main() -> None:
@@ -96,15 +114,21 @@ def main() -> None:
         "--study", type=str, default=None, help="a study folder; default: the first phantom study"
     )
     parser.add_argument("--smoke", action="store_true", help="tiny phantom, untrained, no goal")
+    parser.add_argument(
+        "--untrained",
+        action="store_true",
+        help="untrained networks even where a `make run` trained some (times the fold models)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        source, models_of, what = sources(args, Path(tmp))
+        source, models_of, what, folds_of = sources(args, Path(tmp))
         folder = Path(tmp) / "test_images"
         shutil.copytree(source, folder / source.name)
         start = time.perf_counter()
         grade_one(folder, models_of)  # cold: imports and first-call set-up
         cold = time.perf_counter() - start
         table, seconds = grade_one(folder, models_of)
+        folded = grade_one(folder, folds_of) if folds_of is not None else None
         start = time.perf_counter()
         pixels = [pydicom.dcmread(p).pixel_array for p in sorted(folder.rglob("*.dcm"))]
         naive = time.perf_counter() - start
@@ -116,6 +140,16 @@ def main() -> None:
         f"({verdict} the goal of {GOAL_S:.0f} s)"
     )
     print(f"cold first call, imports included: {cold:.2f} s")
+    if folded is None:
+        print(f"study-fold models averaged per condition: {shipped_folds(models_of)}")
+    else:
+        print(
+            f"the same study with {FOLD_MODELS} study-fold models averaged per condition (what "
+            f"`split.n_folds: {FOLD_MODELS}` ships): {folded[1]:.2f} s, "
+            f"{folded[1] / seconds:.2f}x the whole-split grader's"
+        )
+        if len(folded[0]) != 25:
+            raise SystemExit(f"inference with fold models returned {len(folded[0])} rows, not 25")
     print(f"reference, decoding every file of the study once: {naive:.2f} s")
     if len(table) != 25:
         raise SystemExit(f"inference returned {len(table)} rows for one study, not 25")
