@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._inference import (  # noqa: E402
     infer,
+    model_inputs,
     model_inputs_missing,
     project_context,
     trained_models,
@@ -96,13 +97,14 @@ def sources(args, tmp: Path) -> tuple[Path, object, str, object]:
     )
 
 
-def shipped_folds(models_of) -> str:
-    """How many study-fold models each condition's trained grader averages."""
+def shipped_folds() -> str:
+    """How many study-fold models each condition's trained grader averages (only the
+    ``fold_graders`` entries read through the catalog, not every model again)."""
     context = project_context()
-    models = models_of(context)
+    catalog = context.catalog  # built anew on every access of the property: once here
     counts = {
-        name.split(".")[0]: len((value or {}).get("folds") or {})
-        for name, value in models.items()
+        name.split(".")[0]: len((catalog.load(name) or {}).get("folds") or {})
+        for name in model_inputs(context)
         if name.endswith(".fold_graders")
     }
     return ", ".join(f"{c} {n or 'none (the whole-split grader)'}" for c, n in counts.items())
@@ -141,7 +143,7 @@ def main() -> None:
     )
     print(f"cold first call, imports included: {cold:.2f} s")
     if folded is None:
-        print(f"study-fold models averaged per condition: {shipped_folds(models_of)}")
+        print(f"study-fold models averaged per condition: {shipped_folds()}")
     else:
         print(
             f"the same study with {FOLD_MODELS} study-fold models averaged per condition (what "
