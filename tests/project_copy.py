@@ -58,6 +58,7 @@ def tiny_copy(target: Path) -> Path:
     params = yaml.safe_load((target / "params.yaml").read_text())
     params["study"] = {**params["study"], "fractions": [0.5, 1.0], "seeds": [0]}  # two cells
     params["folds"] = [0]  # one fold cell per condition (the tiny split deals no fold)
+    params["site_folds"] = [0]  # one leave-site-out cell per condition (max_sites 0: none)
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for args in (
         ["init", "-q"],

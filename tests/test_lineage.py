@@ -97,6 +97,12 @@ def test_every_output_input_and_parameter_is_tracked(generated):
                 cell = dep.replace(f"/{name}/", "/${item.condition}/") + "/k${item.fold}"
                 assert any(p.startswith(cell) and s == "folds" for p, s in produced.items()), dep
                 assert STAGES.index("folds") < STAGES.index(name)
+            elif (
+                dep.startswith("data/") and "/site_folds" in dep
+            ):  # a condition's leave-site-out folder: the site_folds cells' partitions
+                cell = dep.replace(f"/{name}/", "/${item.condition}/") + "/s${item.site}"
+                assert any(p.startswith(cell) and s == "site_folds" for p, s in produced.items())
+                assert STAGES.index("site_folds") < STAGES.index(name)
             elif dep.startswith("data/") and "${" in dep:  # a chosen condition's file
                 for chosen in ("${study.condition}", "${ablation_condition}", "${item.condition}"):
                     dep = dep.replace(chosen, "spinal")
@@ -166,10 +172,20 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
     # the canal's fine-tuning changed: the canal's fold cells and grading, the joint head, the
     # report, and the study and ablation of the canal (params.yaml's condition); the foramina
     # and recesses are untouched
-    downstream = {"folds", "spinal", "joint", "report", "study", "study_report", "ablation"}
+    downstream = {
+        "folds",
+        "site_folds",
+        "spinal",
+        "joint",
+        "report",
+        "study",
+        "study_report",
+        "ablation",
+    }
     changed = {name.split("@")[0] for name in status}  # the others change once their inputs do
     assert changed == downstream - {"study_report", "report", "joint"}, status
     assert {n for n in status if n.startswith("folds@")} == {"folds@spinal-0"}, status
+    assert {n for n in status if n.startswith("site_folds@")} == {"site_folds@spinal-0"}, status
     # what a repro would run (dry: the stages changed and everything below them; the rerun
     # itself is the same `dvc repro` as above, so it is not paid for twice)
     dry = run(["dvc", "repro", "--dry", "--force-downstream"], repro)

@@ -2,6 +2,7 @@
 
 The phantom makes its cohort; train's stages follow: every condition's crops (``rois``), its study
 folds (``folds``, a DVC matrix of one cell per condition and fold, ``params.yaml``'s ``folds``),
+its leave-site-out folds (``site_folds``, one cell per condition and fold, ``site_folds``),
 each condition's grading, the joint head and the report; then the label-efficiency study (a DVC matrix of (fraction, seed) cells) and its report, and the
 contrastive-pretraining ablation, each for the one condition ``params.yaml`` names: such a stage
 is written from the first condition's namespace, then templated (``chosen``).
@@ -17,13 +18,15 @@ STAGES = ("phantom", *TRAIN_STAGES, "study", "study_report", "ablation")
 STUDY_MATRIX = {"fraction": "${study.fractions}", "seed": "${study.seeds}"}
 # one cell per condition and study fold, each can run on a machine of its own
 FOLD_MATRIX = {"condition": list(CONDITION_NAMES), "fold": "${folds}"}
-MATRICES = {"study": STUDY_MATRIX, "folds": FOLD_MATRIX}
+# one cell per condition and leave-site-out fold
+SITE_MATRIX = {"condition": list(CONDITION_NAMES), "site": "${site_folds}"}
+MATRICES = {"study": STUDY_MATRIX, "folds": FOLD_MATRIX, "site_folds": SITE_MATRIX}
 CHOSEN = {
     "study": "${study.condition}",
     "study_report": "${study.condition}",
     "ablation": "${ablation_condition}",
 }
-PER_CELL = {"folds": "${item.condition}"}  # a matrix cell's own condition
+PER_CELL = {"folds": "${item.condition}", "site_folds": "${item.condition}"}  # a cell's own
 NAMESPACED = {**CHOSEN, **PER_CELL}
 MODEL = CONDITION_NAMES[0]  # the namespace a chosen-condition stage is written from
 
@@ -56,6 +59,8 @@ def stage_cmd(name: str) -> str:
         )
     if name == "folds":  # one study fold of one condition
         cmd += ",study_fold=${item.fold}"
+    if name == "site_folds":  # one leave-site-out fold of one condition
+        cmd += ",site_fold=${item.site}"
     if name in NAMESPACED or name in CONDITION_NAMES:
         cmd += f" --namespaces={NAMESPACED.get(name, name)}"
     return cmd

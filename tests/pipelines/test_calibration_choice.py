@@ -17,7 +17,7 @@ from disc_grade.pipelines.condition.calibration_choice import (
 )
 from disc_grade.pipelines.condition.fold_cells import no_study_folds
 from disc_grade.pipelines.condition.fold_choice import out_of_fold_scores
-from disc_grade.pipelines.condition.site_choice import no_folds
+from disc_grade.pipelines.condition.site_cells import no_folds
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 from tests.pipelines.test_site_choice import PRIORS
 

@@ -120,6 +120,65 @@ def fold_features(
     return features_table(values, index.iloc[rows].reset_index(drop=True)).assign(variant=variant)
 
 
+def site_plan(index: pd.DataFrame, sites: pd.Series, max_sites: int | None) -> list[str]:
+    """The sites left out in turn, in order (``fold_sites`` of ``index``'s rows): fold ``k``
+    leaves out the ``k``-th, whether it runs alone (``pipelines/site_folds``, one cell per fold)
+    or with the others (``leave_site_out``)."""
+    splits = index["split"].astype(str).to_numpy()
+    return fold_sites(pd.Series(site_values(sites)), pd.Series(splits), max_sites)
+
+
+def site_values(sites: pd.Series) -> np.ndarray:
+    """Each row's site as text, ``UNKNOWN_SITE`` where the study names none."""
+    return sites.astype("string").fillna(UNKNOWN_SITE).to_numpy()
+
+
+def site_fold_index(
+    index: pd.DataFrame, sites: pd.Series, site: str
+) -> tuple[np.ndarray, pd.DataFrame] | None:
+    """The fold that leaves ``site`` out: its rows' positions and its index (``fold_rows``'s
+    splits); None, with a warning, where the other sites have too little to train a fold on
+    (2 training ROIs and 1 validation ROI)."""
+    splits = index["split"].astype(str).to_numpy()
+    rows, fold_split = fold_rows(site_values(sites), splits, site)
+    if (fold_split == "train").sum() < 2 or not (fold_split == "validation").any():
+        logger.warning(
+            "leave-site-out: '%s' not left out: the other sites have %d training and %d "
+            "validation ROIs (a fold needs 2 and 1)",
+            site,
+            int((fold_split == "train").sum()),
+            int((fold_split == "validation").sum()),
+        )
+        return None
+    return rows, index.iloc[rows].assign(split=fold_split).reset_index(drop=True)
+
+
+def one_site(
+    rois: np.ndarray,
+    index: pd.DataFrame,
+    sites: pd.Series,
+    site: str,
+    pretraining: dict,
+    finetuning: dict,
+    variants: list[dict],
+) -> pd.DataFrame:
+    """The fold that leaves ``site`` out (``grade_fold``): per variant, its ``predictions`` rows
+    on the fold's validation rows and the left-out site's (as trained and adapted), with
+    ``fold_site``. Empty where the fold cannot be trained (``site_fold_index``)."""
+    fold = site_fold_index(index, sites, site)
+    if fold is None:
+        return pd.DataFrame()
+    rows, fold_index = fold
+    logger.info(
+        "leave-site-out: '%s' left out (%d of its ROIs graded; %d training ROIs)",
+        site,
+        int((fold_index["split"] == SITE_OUT).sum()),
+        int((fold_index["split"] == "train").sum()),
+    )
+    tables, _, _ = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
+    return pd.concat([t.assign(fold_site=site) for t in tables], ignore_index=True)
+
+
 def leave_site_out(
     rois: np.ndarray,
     index: pd.DataFrame,
@@ -129,10 +188,11 @@ def leave_site_out(
     variants: list[dict],
     max_sites: int | None,
 ) -> pd.DataFrame:
-    """Per fold (a training site left out, ``fold_sites``) and variant, the ``predictions`` rows
+    """Per fold (a training site left out, ``site_plan``) and variant, the ``predictions`` rows
     of the fold's model on its validation rows (the other sites' validation studies, to calibrate
     it) and on the left-out site's rows (split ``SITE_OUT``), these once as trained and once
-    adapted (``adapted``); with ``fold_site``. Empty when nothing is left out.
+    adapted (``adapted``); with ``fold_site``. Empty when nothing is left out. The folds one
+    after the other, as their cells give them run apart (``one_site``).
 
     Args:
         index: ``roi_index`` (row ``i`` describes ``rois[i]``).
@@ -140,32 +200,11 @@ def leave_site_out(
         pretraining, finetuning, variants: the condition's settings, as the graders it ships
             were trained with (checkpoints are not written for folds).
     """
-    splits = index["split"].astype(str).to_numpy()
-    site_values = sites.astype("string").fillna(UNKNOWN_SITE).to_numpy()
-    chosen = fold_sites(pd.Series(site_values), pd.Series(splits), max_sites)
-    tables = []
-    for k, site in enumerate(chosen, start=1):
-        rows, fold_split = fold_rows(site_values, splits, site)
-        if (fold_split == "train").sum() < 2 or not (fold_split == "validation").any():
-            logger.warning(
-                "leave-site-out: '%s' not left out: the other sites have %d training and %d "
-                "validation ROIs (a fold needs 2 and 1)",
-                site,
-                int((fold_split == "train").sum()),
-                int((fold_split == "validation").sum()),
-            )
-            continue
-        fold_index = index.iloc[rows].assign(split=fold_split).reset_index(drop=True)
-        logger.info(
-            "leave-site-out fold %d/%d: '%s' left out (%d of its ROIs graded; %d training ROIs)",
-            k,
-            len(chosen),
-            site,
-            int((fold_split == SITE_OUT).sum()),
-            int((fold_split == "train").sum()),
-        )
-        fold, _, _ = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
-        tables += [t.assign(fold_site=site) for t in fold]
+    tables = [
+        one_site(rois, index, sites, site, pretraining, finetuning, variants)
+        for site in site_plan(index, sites, max_sites)
+    ]
+    tables = [t for t in tables if len(t)]
     if not tables:
         return pd.DataFrame()
     return pd.concat(tables, ignore_index=True)

@@ -13,7 +13,7 @@ without a training target is skipped node by node (``skip``).
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.condition import grade, localise, site_choice
+from disc_grade.pipelines.condition import grade, localise, site_cells
 from disc_grade.pipelines.condition.fold_cells import (
     gather_fold_cells,
     no_fold_features,
@@ -120,19 +120,21 @@ def _grade() -> list[Node]:
             arg=1,
         ),
         skippable_node(
-            site_choice.grade_left_out_sites,
+            site_cells.gather_site_cells,
             [
+                "site_fold_cells",
                 "disc_rois",
                 "roi_index",
                 "study_splits",
                 "params:pretraining",
-                "finetuning_settings",
+                "params:finetuning",
                 "params:finetuning_variants",
                 "params:leave_site_out",
+                "params:name",
             ],
             "site_fold_predictions",
-            site_choice.no_folds,
-            arg=1,
+            site_cells.no_folds,
+            arg=2,
         ),
         skippable_node(
             gather_fold_cells,

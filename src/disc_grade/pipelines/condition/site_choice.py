@@ -1,58 +1,22 @@
-"""Nodes: leave-site-out folds (``models.training.site_folds``) and what they say of each
-candidate: its log loss on sites it never trained on, as trained and with BatchNorm adapted."""
+"""Nodes: what the leave-site-out folds (``models.training.site_folds``, read back by
+``site_cells``) say of each candidate: its log loss on sites it never trained on, as trained and
+with BatchNorm adapted."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
-from disc_grade.models.training.site_folds import SITE_OUT, leave_site_out
+from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.pipelines.condition.choice import choose_grader
 from disc_grade.pipelines.condition.fold_choice import left_out_by_variant, out_of_fold_scores
-from disc_grade.pipelines.condition.grade import VARIANTS
-from disc_grade.pipelines.condition.skip import empty_predictions
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
-
-
-def grade_left_out_sites(
-    disc_rois: np.ndarray,
-    roi_index: pd.DataFrame,
-    study_splits: pd.DataFrame,
-    pretraining: dict[str, Any],
-    finetuning: dict[str, Any],
-    variants: dict[str, dict],
-    leave_site_out_params: dict[str, Any],
-) -> pd.DataFrame:
-    """Every variant trained once per leave-site-out fold and graded on the site it left out
-    (``models.training.site_folds``); at most ``leave_site_out.max_sites`` folds (0: none, the
-    CPU demo's default; null: every training site). Empty without folds."""
-    max_sites = leave_site_out_params.get("max_sites", 0)
-    if max_sites == 0 or not len(roi_index):
-        return no_folds()
-    site_of = study_splits.drop_duplicates("study_id").set_index("study_id")["site"]
-    sites = roi_index["study_id"].map(site_of)
-    folds = leave_site_out(
-        np.asarray(disc_rois),
-        roi_index,
-        sites,
-        pretraining,
-        finetuning,
-        [variants[v] for v in VARIANTS],
-        None if max_sites is None else int(max_sites),
-    )
-    return folds if len(folds) else no_folds()
-
-
-def no_folds() -> pd.DataFrame:
-    """``site_fold_predictions`` without a fold."""
-    return empty_predictions().assign(fold_site=pd.Series(dtype=str), adapted=pd.Series(dtype=bool))
 
 
 def left_out_site_scores(

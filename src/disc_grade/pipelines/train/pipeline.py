@@ -1,5 +1,5 @@
 """train = ingestion + split + every condition (spinal, foraminal, subarticular: its crops, its study
-folds, its grading) + joint + report.
+folds, its leave-site-out folds, its grading) + joint + report.
 
 A package of its own so that Kedro's pipeline discovery finds it by name
 (``kedro run --pipeline=train``). It never includes the phantom, so it runs unchanged on the
@@ -10,16 +10,37 @@ never a silently shorter pipeline.
 from kedro.pipeline import Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines import condition, folds, ingestion, joint, report, rois, split
+from disc_grade.pipelines import (
+    condition,
+    folds,
+    ingestion,
+    joint,
+    report,
+    rois,
+    site_folds,
+    split,
+)
 
 # the stages that turn raw studies into results, in order (dvc.yaml has one stage for each;
-# rois crops every condition, folds is one cell per study fold, a condition's stage runs its
-# namespace of the condition pipeline)
-TRAIN_STAGES = ("ingestion", "split", "rois", "folds", *CONDITION_NAMES, "joint", "report")
+# rois crops every condition, folds is one cell per study fold, site_folds one per leave-site-out
+# fold, a condition's stage runs its namespace of the condition pipeline)
+TRAIN_STAGES = (
+    "ingestion",
+    "split",
+    "rois",
+    "folds",
+    "site_folds",
+    *CONDITION_NAMES,
+    "joint",
+    "report",
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return sum(
-        (m.create_pipeline() for m in (ingestion, split, rois, folds, condition, joint, report)),
+        (
+            m.create_pipeline()
+            for m in (ingestion, split, rois, folds, site_folds, condition, joint, report)
+        ),
         start=Pipeline([]),
     )

@@ -1,0 +1,124 @@
+"""A condition's leave-site-out folds read back from the partitions the site_folds pipeline
+writes (``pipelines/site_folds``): ``s<fold>`` of one partitioned dataset, fold ``k`` leaving out
+the ``k``-th site of ``site_folds.site_plan``. Each partition carries the key of what it was
+graded from (``site_cell_key``); a missing or stale fold is refused, by name, with the command
+that grades it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.models.training.checkpoint import fingerprint
+from disc_grade.models.training.site_folds import site_fold_index, site_plan
+from disc_grade.pipelines.condition.fold_cells import KEY, cells_key
+from disc_grade.pipelines.condition.skip import empty_predictions
+
+
+def site_cell_name(k: int) -> str:
+    """The partition of leave-site-out fold ``k`` (``s0``, ``s1``, ...), as ``dvc.yaml`` spells
+    it."""
+    return f"s{int(k)}"
+
+
+def row_sites(roi_index: pd.DataFrame, study_splits: pd.DataFrame) -> pd.Series:
+    """Each crop's site, its study's (``study_splits``)."""
+    site_of = study_splits.drop_duplicates("study_id").set_index("study_id")["site"]
+    return roi_index["study_id"].map(site_of)
+
+
+def max_sites(leave_site_out: dict[str, Any]) -> int | None:
+    """``leave_site_out.max_sites`` (0, the default: no fold; null: every training site)."""
+    value = leave_site_out.get("max_sites", 0)
+    return None if value is None else int(value)
+
+
+def planned_sites(
+    roi_index: pd.DataFrame, study_splits: pd.DataFrame, leave_site_out: dict[str, Any]
+) -> list[str]:
+    """The sites the folds leave out, fold ``k`` the ``k``-th (``site_plan``); none without
+    crops or with ``max_sites`` 0."""
+    limit = max_sites(leave_site_out)
+    if limit == 0 or not len(roi_index):
+        return []
+    return site_plan(roi_index, row_sites(roi_index, study_splits), limit)
+
+
+def site_cell_key(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    sites: pd.Series,
+    site: str,
+    pretraining: dict[str, Any],
+    finetuning: dict[str, Any],
+    variants: dict[str, dict],
+) -> str:
+    """The key the fold leaving ``site`` out is written with and checked against: the study
+    folds' key (crops, index, settings, training code: ``fold_cells.cells_key``), the site and
+    which crops are the site's."""
+    base = cells_key(disc_rois, roi_index, pretraining, finetuning, variants)
+    members = np.flatnonzero((sites.astype("string") == site).fillna(False).to_numpy())
+    return fingerprint({"folds": base, "site": str(site), "rows": members.tolist()})
+
+
+def no_folds() -> pd.DataFrame:
+    """``site_fold_predictions`` without a fold."""
+    return empty_predictions().assign(fold_site=pd.Series(dtype=str), adapted=pd.Series(dtype=bool))
+
+
+def no_site_cell() -> pd.DataFrame:
+    """A fold's partition without rows: the site left out none (a cell past the plan)."""
+    return no_folds().assign(**{KEY: pd.Series(dtype=str)})
+
+
+def _refused(name: str, k: int, why: str) -> ValueError:
+    return ValueError(
+        f"{name}: leave-site-out fold {k} {why}; grade it with `kedro run --pipelines=site_folds "
+        f"--namespaces={name} --params=site_fold={k}` or `dvc repro site_folds@{name}-{k}` "
+        "(params.yaml's site_folds must list every fold of leave_site_out.max_sites)"
+    )
+
+
+def gather_site_cells(
+    cells: dict[str, Callable[[], pd.DataFrame]],
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    study_splits: pd.DataFrame,
+    pretraining: dict[str, Any],
+    finetuning: dict[str, Any],
+    variants: dict[str, dict],
+    leave_site_out: dict[str, Any],
+    name: str,
+) -> pd.DataFrame:
+    """Condition ``name``'s leave-site-out folds read back from their partitions, as
+    ``site_folds.leave_site_out`` returns them; ``no_folds()`` without any. A fold the other
+    sites cannot train (``site_fold_index``) is not read; partitions past the plan are ignored.
+
+    Raises:
+        ValueError: a fold's partition is missing, or was graded from other crops, sites,
+            settings or training code than these (its key differs): named, with the command
+            that grades it.
+    """
+    rois = np.asarray(disc_rois)
+    sites = row_sites(roi_index, study_splits)
+    tables = []
+    for k, site in enumerate(planned_sites(roi_index, study_splits, leave_site_out)):
+        if site_fold_index(roi_index, sites, site) is None:
+            continue
+        if site_cell_name(k) not in cells:
+            raise _refused(name, k, f"(site '{site}') has no partition ({site_cell_name(k)})")
+        table = cells[site_cell_name(k)]()
+        key = site_cell_key(rois, roi_index, sites, site, pretraining, finetuning, variants)
+        if table.empty or set(table[KEY]) != {key}:
+            raise _refused(
+                name,
+                k,
+                f"(site '{site}') was graded from other crops, sites, settings or training code "
+                "than this run's",
+            )
+        tables.append(table.drop(columns=[KEY]))
+    return pd.concat(tables, ignore_index=True) if tables else no_folds()

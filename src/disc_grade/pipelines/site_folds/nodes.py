@@ -1,0 +1,75 @@
+"""Node of the site_folds pipeline: a condition's leave-site-out folds
+(``models.training.site_folds``) as partitions ``s<fold>`` of one partitioned dataset, one fold
+at a time or all in turn; the condition reads them back (``condition.site_cells``).
+
+A fold reads only the condition's crops, their index, the studies' sites and its settings, so
+DVC runs each fold as a cell of its own (``dvc.yaml``'s ``site_folds`` stage, one cell per entry
+of ``params.yaml``'s ``site_folds``), on as many machines as a team has.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.models.training.site_folds import one_site
+from disc_grade.pipelines.condition.fold_cells import KEY, ordered_variants
+from disc_grade.pipelines.condition.site_cells import (
+    no_site_cell,
+    planned_sites,
+    row_sites,
+    site_cell_key,
+    site_cell_name,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _wanted(site_fold: Any, n_planned: int) -> list[int]:
+    if site_fold is None:
+        return list(range(n_planned)) or [0]  # no fold: one empty partition, so the folder exists
+    if isinstance(site_fold, bool) or not isinstance(site_fold, int) or site_fold < 0:
+        raise ValueError(f"site_fold must be null (every fold) or a fold >= 0, got {site_fold!r}")
+    return [site_fold]
+
+
+def grade_site_cells(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    study_splits: pd.DataFrame,
+    pretraining: dict[str, Any],
+    finetuning: dict[str, Any],
+    variants: dict[str, dict],
+    leave_site_out: dict[str, Any],
+    site_fold: int | None,
+    name: str,
+) -> dict[str, pd.DataFrame]:
+    """Leave-site-out fold ``site_fold`` of condition ``name`` (``site_folds.one_site``: every
+    variant trained without the fold's site and graded on it), as partition ``s<fold>`` with the
+    fold's key; every fold in turn where ``site_fold`` is null, as ``kedro run
+    --pipelines=train`` does. A fold past the plan (``max_sites`` 0, the CPU demo's default, or
+    fewer training sites than the fold) writes an empty partition, so that every cell
+    ``dvc.yaml`` lists has its out.
+
+    Raises:
+        ValueError: ``site_fold`` is neither null nor a fold number.
+    """
+    rois = np.asarray(disc_rois)
+    plan = planned_sites(roi_index, study_splits, leave_site_out)
+    sites = row_sites(roi_index, study_splits) if plan else None
+    cells = {}
+    for k in _wanted(site_fold, len(plan)):
+        if k >= len(plan):
+            logger.info("%s: leave-site-out fold %d: no such fold (sites %s)", name, k, plan)
+            cells[site_cell_name(k)] = no_site_cell()
+            continue
+        logger.info("%s: leave-site-out fold %d/%d: '%s'", name, k + 1, len(plan), plan[k])
+        table = one_site(
+            rois, roi_index, sites, plan[k], pretraining, finetuning, ordered_variants(variants)
+        )
+        key = site_cell_key(rois, roi_index, sites, plan[k], pretraining, finetuning, variants)
+        cells[site_cell_name(k)] = table.assign(**{KEY: key}) if len(table) else no_site_cell()
+    return cells

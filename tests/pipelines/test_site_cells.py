@@ -1,0 +1,90 @@
+"""A condition's leave-site-out folds run apart (one cell per fold, as DVC's site_folds stage
+runs them) and are read back as if graded together; a missing or stale fold is refused by name."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from disc_grade.models.training import checkpoint
+from disc_grade.models.training.site_folds import leave_site_out
+from disc_grade.pipelines.condition.fold_cells import KEY
+from disc_grade.pipelines.condition.site_cells import gather_site_cells
+from disc_grade.pipelines.site_folds.nodes import grade_site_cells
+from tests.models.training.test_site_folds import CONTRASTIVE, _cohort
+from tests.models.training.test_training import PARAMS, VARIANT
+from tests.pipelines.test_fold_cells import _lazy
+
+VARIANTS = {"contrastive": CONTRASTIVE, "scratch": VARIANT, "frozen": {**VARIANT, "name": "frozen"}}
+TWO = {"max_sites": 2}
+
+
+def _splits(index: pd.DataFrame, sites: pd.Series) -> pd.DataFrame:
+    """The split table's study and site columns, as the condition reads them."""
+    return pd.DataFrame({"study_id": index["study_id"], "site": sites}).drop_duplicates()
+
+
+def _cells(rois, index, splits, folds, params=PARAMS, lso=TWO) -> dict:
+    """Each fold graded by a run of its own, its partitions merged as DVC's cells leave them."""
+    merged: dict = {}
+    for k in folds:
+        merged.update(grade_site_cells(rois, index, splits, params, params, VARIANTS, lso, k, "x"))
+    return merged
+
+
+@pytest.fixture(scope="module")
+def apart():
+    rois, index, sites = _cohort()
+    splits = _splits(index, sites)
+    return rois, index, sites, splits, _cells(rois, index, splits, [0, 1])
+
+
+def _gather(cells, rois, index, splits, params=PARAMS, lso=TWO):
+    return gather_site_cells(
+        _lazy(cells), rois, index, splits, params, params, VARIANTS, lso, "spinal"
+    )
+
+
+def test_site_folds_graded_apart_are_the_folds_graded_together(apart):
+    rois, index, sites, splits, cells = apart
+    assert set(cells) == {"s0", "s1"}
+    table = _gather(cells, rois, index, splits)
+    variants = [VARIANTS[v] for v in ("contrastive", "scratch", "frozen")]
+    together = leave_site_out(rois, index, sites, PARAMS, PARAMS, variants, 2)
+    pd.testing.assert_frame_equal(table, together)
+    assert sorted(table["fold_site"].unique()) == ["A", "B"]  # the two largest training sites
+
+
+def test_a_missing_or_stale_site_fold_is_refused_by_name(apart, monkeypatch):
+    rois, index, _, splits, cells = apart
+    missing = {k: v for k, v in cells.items() if k != "s1"}
+    with pytest.raises(
+        ValueError,
+        match=r"spinal: leave-site-out fold 1 \(site 'B'\) has no partition.*"
+        r"site_fold=1.*site_folds@spinal-1",
+    ):
+        _gather(missing, rois, index, splits)
+    changed = {**PARAMS, "lr": PARAMS["lr"] * 2}  # settings the folds were not graded with
+    with pytest.raises(ValueError, match="fold 0 \\(site 'A'\\) was graded from other"):
+        _gather(cells, rois, index, splits, params=changed)
+    resited = splits.assign(site=splits["site"].replace({"B": "C", "C": "B"}))
+    with pytest.raises(ValueError, match="fold 1 \\(site 'B'\\) was graded from other"):
+        _gather(cells, rois, index, resited)
+    monkeypatch.setattr(checkpoint, "code_version", lambda: "other training code")
+    with pytest.raises(ValueError, match="fold 0 \\(site 'A'\\) was graded from other"):
+        _gather(cells, rois, index, splits)
+
+
+def test_a_cell_past_the_plan_writes_an_empty_partition_and_none_are_read(apart):
+    rois, index, _, splits, cells = apart
+    past = grade_site_cells(rois, index, splits, PARAMS, PARAMS, VARIANTS, TWO, 2, "x")
+    assert list(past) == ["s2"] and past["s2"].empty and KEY in past["s2"]
+    # max_sites 0 (the CPU demo): one empty partition, and the condition reads no fold
+    off = {"max_sites": 0}
+    none = grade_site_cells(rois, index, splits, PARAMS, PARAMS, VARIANTS, off, None, "x")
+    assert list(none) == ["s0"] and none["s0"].empty
+    assert _gather(none, rois, index, splits, lso=off).empty
+    # fewer sites asked for than cells graded: the extra partition is ignored
+    assert set(_gather(cells, rois, index, splits, lso={"max_sites": 1})["fold_site"]) == {"A"}
+    with pytest.raises(ValueError, match="site_fold must be null"):
+        grade_site_cells(rois, index, splits, PARAMS, PARAMS, VARIANTS, TWO, -1, "x")
