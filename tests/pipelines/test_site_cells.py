@@ -24,11 +24,13 @@ def _splits(index: pd.DataFrame, sites: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"study_id": index["study_id"], "site": sites}).drop_duplicates()
 
 
-def _cells(rois, index, splits, folds, params=PARAMS, lso=TWO) -> dict:
+def _cells(rois, index, splits, folds, params=PARAMS, lso=TWO) -> tuple[dict, dict]:
     """Each fold graded by a run of its own, its partitions merged as DVC's cells leave them."""
-    merged: dict = {}
+    merged: tuple[dict, dict] = ({}, {})
     for k in folds:
-        merged.update(grade_site_cells(rois, index, splits, params, params, VARIANTS, lso, k, "x"))
+        parts = grade_site_cells(rois, index, splits, params, params, VARIANTS, lso, k, "x")
+        for whole, part in zip(merged, parts, strict=True):
+            whole.update(part)
     return merged
 
 
@@ -41,23 +43,29 @@ def apart():
 
 def _gather(cells, rois, index, splits, params=PARAMS, lso=TWO):
     return gather_site_cells(
-        _lazy(cells), rois, index, splits, params, params, VARIANTS, lso, "spinal"
+        *map(_lazy, cells), rois, index, splits, params, params, VARIANTS, lso, "spinal"
     )
 
 
 def test_site_folds_graded_apart_are_the_folds_graded_together(apart):
     rois, index, sites, splits, cells = apart
-    assert set(cells) == {"s0", "s1"}
-    table = _gather(cells, rois, index, splits)
+    assert set(cells[0]) == set(cells[1]) == {"s0", "s1"}
+    table, features = _gather(cells, rois, index, splits)
     variants = [VARIANTS[v] for v in ("contrastive", "scratch", "frozen")]
     together = leave_site_out(rois, index, sites, PARAMS, PARAMS, variants, 2)
     pd.testing.assert_frame_equal(table, together)
     assert sorted(table["fold_site"].unique()) == ["A", "B"]  # the two largest training sites
+    # features of each fold model's training, validation and left-out rows, per variant
+    for (site, variant), rows in features.groupby(["fold_site", "variant"]):
+        graded = together[(together["fold_site"] == site) & (together["variant"] == variant)]
+        assert set(graded["study_id"]) <= set(rows["study_id"]), (site, variant)
+        assert set(rows["split"]) == {"train", "validation", "site_out"}
+    assert set(features["variant"]) == set(VARIANTS)
 
 
 def test_a_missing_or_stale_site_fold_is_refused_by_name(apart, monkeypatch):
     rois, index, _, splits, cells = apart
-    missing = {k: v for k, v in cells.items() if k != "s1"}
+    missing = [{k: v for k, v in c.items() if k != "s1"} for c in cells]
     with pytest.raises(
         ValueError,
         match=r"spinal: leave-site-out fold 1 \(site 'B'\) has no partition.*"
@@ -77,14 +85,18 @@ def test_a_missing_or_stale_site_fold_is_refused_by_name(apart, monkeypatch):
 
 def test_a_cell_past_the_plan_writes_an_empty_partition_and_none_are_read(apart):
     rois, index, _, splits, cells = apart
-    past = grade_site_cells(rois, index, splits, PARAMS, PARAMS, VARIANTS, TWO, 2, "x")
-    assert list(past) == ["s2"] and past["s2"].empty and KEY in past["s2"]
+    past, past_features = grade_site_cells(
+        rois, index, splits, PARAMS, PARAMS, VARIANTS, TWO, 2, "x"
+    )
+    assert list(past) == list(past_features) == ["s2"] and past["s2"].empty and KEY in past["s2"]
+    assert past_features["s2"].empty
     # max_sites 0 (the CPU demo): one empty partition, and the condition reads no fold
     off = {"max_sites": 0}
     none = grade_site_cells(rois, index, splits, PARAMS, PARAMS, VARIANTS, off, None, "x")
-    assert list(none) == ["s0"] and none["s0"].empty
-    assert _gather(none, rois, index, splits, lso=off).empty
+    assert [list(p) for p in none] == [["s0"]] * 2 and none[0]["s0"].empty
+    assert all(t.empty for t in _gather(none, rois, index, splits, lso=off))
     # fewer sites asked for than cells graded: the extra partition is ignored
-    assert set(_gather(cells, rois, index, splits, lso={"max_sites": 1})["fold_site"]) == {"A"}
+    one, _ = _gather(cells, rois, index, splits, lso={"max_sites": 1})
+    assert set(one["fold_site"]) == {"A"}
     with pytest.raises(ValueError, match="site_fold must be null"):
         grade_site_cells(rois, index, splits, PARAMS, PARAMS, VARIANTS, TWO, -1, "x")

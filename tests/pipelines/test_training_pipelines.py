@@ -24,6 +24,12 @@ def _own_datasets(name: str) -> set[str]:
     return {d.removeprefix(f"{name}.") for d in names if d.startswith(f"{name}.")}
 
 
+def _cells(folder) -> pd.DataFrame:
+    """A folds folder's partitions (one parquet file per fold cell), as one table."""
+    parts = [pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))]
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+
 def test_every_condition_has_the_same_datasets_under_its_own_namespace():
     first, *others = CONDITION_NAMES
     assert len(_own_datasets(first)) > 40
@@ -150,14 +156,14 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         for name in CONDITION_NAMES
     }
     assert all(c["variant"] in VARIANTS and not c["overridden"] for c in chosen.values())
-    folds = pd.read_parquet(data / "07_model_output/spinal/site_fold_predictions.parquet")
+    folds = _cells(data / "07_model_output/spinal/site_folds/predictions")
     left_out = folds.loc[folds["split"] == "site_out", "study_id"]
     assert len(left_out) and not set(left_out) & set(splits.index[splits["split"] == "test"])
     assert chosen["spinal"]["leave_site_out"]["used"], chosen["spinal"]["leave_site_out"]
     assert "max_sites is 0" in chosen["foraminal"]["leave_site_out"]["why"]
     test_ids = set(splits.index[splits["split"].isin(["test", "external_test"])])
     for name in CONDITION_NAMES:
-        oof = pd.read_parquet(data / f"07_model_output/{name}/study_fold_predictions.parquet")
+        oof = _cells(data / f"07_model_output/{name}/study_folds/predictions")
         left_out = oof[oof["split"] == "fold_out"]
         assert set(left_out["fold_left_out"]) == {0, 1} and not set(left_out["study_id"]) & test_ids
         for _, rows in left_out.groupby("variant"):

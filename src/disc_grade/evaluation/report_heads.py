@@ -18,7 +18,25 @@ HEAD_NAMES = {
 def kept_verdict(head: dict, against: str = "the grader's") -> str:
     """``yes``/``no`` for a head (context or joint) and the paired figures it was kept on:
     out of fold where its choice was made there (with the validation split's verdict beside),
-    else on the validation split."""
+    else on the validation split; then what the leave-site-out folds said, where there are
+    some."""
+    return _in_site_verdict(head, against) + _site_verdict(head, against)
+
+
+def _site_verdict(head: dict, against: str) -> str:
+    sites = head.get("left_out_sites") or {}
+    if not sites:
+        return ""
+    gain = sites.get("gain") or 0.0
+    return (
+        f"; on the sites its folds left out ({', '.join(map(str, sites.get('sites', [])))}, "
+        f"{sites.get('n_studies')} studies) log loss {fmt(abs(gain))} "
+        f"{'below' if gain >= 0 else 'above'} {against}"
+        + (", so not kept" if head.get("site_veto") else "")
+    )
+
+
+def _in_site_verdict(head: dict, against: str) -> str:
     text = "yes" if head.get("kept") else "no"
     folded = head.get("out_of_fold") or {}
     if head.get("decided_on") == "out_of_fold" and folded:
@@ -83,6 +101,8 @@ def context_section(conditions: dict[str, dict]) -> Section | None:
         "bootstrap resamples of validation (paired, each cross-validated by study). With study "
         "folds the head is instead fitted once per fold on the fold models' features and kept "
         "where its left-out rows beat the grader's out-of-fold rows in as many resamples of "
-        "every training and validation study; the split's verdict is shown beside.",
+        "every training and validation study; the split's verdict is shown beside. With "
+        "leave-site-out folds it is fitted once more per fold on the other sites and not kept "
+        "where it grades the left-out sites worse than the fold's grader does.",
     ]
     return Section("Grading a study's targets together", text, header, rows)

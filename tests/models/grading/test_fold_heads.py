@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.grading import context_grading, fold_heads
+from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
+from disc_grade.pipelines.condition.context import _decision
 from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
 from disc_grade.pipelines.condition.fold_heads import (
+    left_out_site_verdict,
     out_of_fold_verdict,
     split_fold_features,
     with_fold_features,
@@ -190,3 +193,49 @@ def test_a_fold_too_small_for_a_head_is_named():
     with pytest.raises(ValueError, match="spinal's fold"):
         fold_heads.joint_out_of_fold({"spinal": small}, PARAMS)
     assert out_of_fold_verdict(small, "scratch", small, _priors(_canal(True)), PARAMS, {}) is None
+
+
+def _site_fold(shared_out: bool):
+    """One leave-site-out fold: the other sites' training and validation studies share a cause
+    across a study's levels; the left-out site's studies share it (``shared_out``) or not. The
+    fold's features and its grader's rows (a logistic regression on the target's own features,
+    fitted on the fold's training rows), as the site_folds cells leave them."""
+    from sklearn.linear_model import LogisticRegression
+
+    inside = _canal(shared=True, seed=1)
+    inside = inside[inside["split"] != "test"]
+    out = _canal(shared=shared_out, n_studies=120, seed=2)
+    out = out.assign(study_id=out["study_id"] + 10**6, split=SITE_OUT)
+    table = pd.concat([inside, out], ignore_index=True).drop(columns="fold")
+    features = table.assign(variant="scratch", fold_site="C")
+    train = (table["split"] == "train").to_numpy()
+    x = table[["f0", "f1"]].to_numpy()
+    model = LogisticRegression(class_weight="balanced").fit(x[train], table["label"][train])
+    graded = fold_heads.head_rows(
+        table, np.flatnonzero(~train), model.predict_proba(x[~train]), "scratch"
+    )
+    rows = graded.assign(fold_site="C", adapted=False)
+    adapted = rows[rows["split"] == SITE_OUT].assign(adapted=True)
+    return features, pd.concat([rows, adapted], ignore_index=True), _priors(table)
+
+
+@pytest.mark.parametrize("shared_out", [True, False])
+def test_a_head_that_grades_a_new_site_worse_than_the_grader_is_not_kept(shared_out):
+    features, predictions, priors = _site_fold(shared_out)
+    grader = {"method": "temperature", "decision": "grader"}
+    sites = left_out_site_verdict(
+        features, predictions, "scratch", grader, priors, PARAMS, CALIBRATION
+    )
+    assert sites["sites"] == ["C"] and sites["n_studies"] == 120
+    in_site = {"kept": True}
+    decision = _decision(True, in_site, sites, {"use": None})
+    if shared_out:  # the cause holds on the new site too: the head stays
+        assert sites["gain"] > 0 and decision["kept"] and not decision["site_veto"]
+    else:  # the cause does not hold there: reading the other levels only adds their noise
+        assert sites["gain"] < 0 and not decision["kept"] and decision["site_veto"], sites
+    assert not _decision(False, {"kept": False}, sites, {"use": None})["site_veto"]
+    assert _decision(True, in_site, None, {"use": None})["kept"]  # no site folds: in-site rules
+    assert (
+        left_out_site_verdict(features.iloc[:0], predictions, "scratch", grader, priors, PARAMS, {})
+        is None
+    )

@@ -161,13 +161,15 @@ def one_site(
     pretraining: dict,
     finetuning: dict,
     variants: list[dict],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The fold that leaves ``site`` out (``grade_fold``): per variant, its ``predictions`` rows
-    on the fold's validation rows and the left-out site's (as trained and adapted), with
-    ``fold_site``. Empty where the fold cannot be trained (``site_fold_index``)."""
+    on the fold's validation rows and the left-out site's (as trained and adapted), and its
+    features of the fold's training, validation and left-out rows (``fold_features``, for the
+    heads that read a grader's features), both with ``fold_site``. Empty where the fold cannot
+    be trained (``site_fold_index``)."""
     fold = site_fold_index(index, sites, site)
     if fold is None:
-        return pd.DataFrame()
+        return pd.DataFrame(), pd.DataFrame()
     rows, fold_index = fold
     logger.info(
         "leave-site-out: '%s' left out (%d of its ROIs graded; %d training ROIs)",
@@ -175,8 +177,13 @@ def one_site(
         int((fold_index["split"] == SITE_OUT).sum()),
         int((fold_index["split"] == "train").sum()),
     )
-    tables, _, _ = grade_fold(rois[rows], fold_index, pretraining, finetuning, variants)
-    return pd.concat([t.assign(fold_site=site) for t in tables], ignore_index=True)
+    tables, described, _ = grade_fold(
+        rois[rows], fold_index, pretraining, finetuning, variants, features=True
+    )
+    return (
+        pd.concat([t.assign(fold_site=site) for t in tables], ignore_index=True),
+        pd.concat([t.assign(fold_site=site) for t in described], ignore_index=True),
+    )
 
 
 def leave_site_out(
@@ -201,7 +208,7 @@ def leave_site_out(
             were trained with (checkpoints are not written for folds).
     """
     tables = [
-        one_site(rois, index, sites, site, pretraining, finetuning, variants)
+        one_site(rois, index, sites, site, pretraining, finetuning, variants)[0]
         for site in site_plan(index, sites, max_sites)
     ]
     tables = [t for t in tables if len(t)]

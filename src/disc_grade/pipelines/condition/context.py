@@ -25,7 +25,11 @@ from disc_grade.models.grading.context_grading import (
 from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
-from disc_grade.pipelines.condition.fold_heads import out_of_fold_verdict, with_fold_features
+from disc_grade.pipelines.condition.fold_heads import (
+    left_out_site_verdict,
+    out_of_fold_verdict,
+    with_fold_features,
+)
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.rsna import RAW_PROB_COLUMNS
 
@@ -112,10 +116,16 @@ def _split_verdict(tables, methods, scores, by, params, calibration_params):
     return kept and paired["share_won"] >= paired["confidence"], paired
 
 
-def _decision(split_verdict: bool, folded: dict | None, params: dict[str, Any]) -> dict:
+def _decision(
+    split_verdict: bool, folded: dict | None, sites: dict | None, params: dict[str, Any]
+) -> dict:
     """Whether the context head grades: out of fold where ``folded`` (its verdict there), else
-    the validation split's verdict; ``context.use`` overrides."""
-    by_choice = folded["kept"] if folded is not None else split_verdict
+    the validation split's verdict; where there are leave-site-out folds (``sites``), not where
+    it grades the sites they left out worse than the grader does (``site_veto``);
+    ``context.use`` overrides."""
+    in_site = folded["kept"] if folded is not None else split_verdict
+    veto = bool(in_site and sites is not None and (sites.get("gain") or 0.0) < 0)
+    by_choice = in_site and not veto
     use = _override(params)
     return {
         "kept": bool(by_choice if use is None else use),
@@ -123,8 +133,24 @@ def _decision(split_verdict: bool, folded: dict | None, params: dict[str, Any]) 
         "decided_on": "out_of_fold" if folded is not None else "validation",
         "split_verdict": split_verdict,
         "out_of_fold": folded,
+        "left_out_sites": sites,
+        "site_veto": veto,
         "overridden": use is not None,
     }
+
+
+def _fold_verdicts(study_folds, site_folds, variant, grader_calibration, label_priors, blocks):
+    """The context head's verdicts on the study folds' left-out rows and on the sites the
+    leave-site-out folds left out (each None without such folds); ``blocks``: the context and
+    calibration parameter blocks."""
+    params, calibration_params = blocks
+    folded = out_of_fold_verdict(
+        study_folds[0], variant, study_folds[1], label_priors, params, calibration_params
+    )
+    sites = left_out_site_verdict(
+        *site_folds, variant, grader_calibration, label_priors, params, calibration_params
+    )
+    return folded, sites
 
 
 def grade_in_context(
@@ -135,6 +161,8 @@ def grade_in_context(
     chosen_grader: dict,
     study_fold_features: pd.DataFrame,
     out_of_fold_predictions: pd.DataFrame,
+    site_fold_features: pd.DataFrame,
+    site_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
     params: dict[str, Any],
     calibration_params: dict[str, Any],
@@ -145,10 +173,9 @@ def grade_in_context(
 ) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
     """The chosen grader's features of every ROI; a per-target and a study-context head fitted on
     them (training split, stopped on validation) and calibrated on validation; the context head
-    kept as the validation split says (``_split_verdict``), or with study folds as they say
-    (``fold_heads.out_of_fold_verdict``; the split's verdict reported beside); ``context.use``
-    true or false overrides. Returns the
-    kept head (or none), every figure of the three per split, the context head's calibrated
+    kept as the validation split, or the study folds, say, unless the leave-site-out folds
+    say it grades a new site worse than the grader (``_decision``). Returns the kept head (or
+    none), every figure of the three per split, the context head's calibrated
     predictions (variant ``context``) for the held-out splits, and the chosen grader's features
     of every ROI (``features_table``, with the variant and the calibration method of what the
     condition ships) followed by the fold models' (``fold_heads.with_fold_features``): what the
@@ -170,15 +197,15 @@ def grade_in_context(
         "context": calibrations["context"]["method"],
     }
     by_validation, paired = _split_verdict(tables, methods, scores, by, params, calibration_params)
-    folded = out_of_fold_verdict(
-        study_fold_features,
+    folded, sites = _fold_verdicts(
+        (study_fold_features, out_of_fold_predictions),
+        (site_fold_features, site_fold_predictions),
         variant,
-        out_of_fold_predictions,
+        calibration[variant],
         label_priors,
-        params,
-        calibration_params,
+        (params, calibration_params),
     )
-    decision = _decision(bool(by_validation), folded, params)
+    decision = _decision(bool(by_validation), folded, sites, params)
     kept = decision["kept"]
     metrics = {
         "variant": variant,

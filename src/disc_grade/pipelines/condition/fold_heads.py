@@ -1,6 +1,7 @@
 """A head that reads a grader's features (study context, joint) judged out of fold: its fold
 rows (``models.grading.fold_heads``) calibrated per fold on the fold's validation rows, then its
-left-out rows compared with what the condition ships, graded out of fold too."""
+left-out rows compared with what the condition ships, graded out of fold too; and, where there
+are leave-site-out folds, the same on the sites its folds left out (``left_out_site_verdict``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.grading.context_grading import KEYS
 from disc_grade.models.grading.fold_heads import FOLD, context_out_of_fold, too_small
+from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
+from disc_grade.pipelines.condition.fold_choice import as_shipped, calibrated_left_out
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -110,3 +112,55 @@ def out_of_fold_verdict(
         int(params["seed"]),
         float(params["confidence"]),
     )
+
+
+def as_study_folds(site_fold_features: pd.DataFrame) -> pd.DataFrame:
+    """Leave-site-out fold features in the study folds' form (``fold_left_out`` the fold's
+    number in site order, the left-out site's rows split ``FOLD_OUT``), so that a head is
+    fitted and judged on them as on study folds."""
+    sites = sorted(site_fold_features["fold_site"].astype(str).unique())
+    number = {site: k for k, site in enumerate(sites)}
+    split = site_fold_features["split"].astype(str).replace({SITE_OUT: FOLD_OUT})
+    return site_fold_features.assign(
+        **{FOLD: site_fold_features["fold_site"].astype(str).map(number), "split": split}
+    ).drop(columns="fold_site")
+
+
+def left_out_site_verdict(
+    site_fold_features: pd.DataFrame,
+    site_fold_predictions: pd.DataFrame,
+    variant: str,
+    grader_calibration: dict,
+    label_priors: pd.DataFrame,
+    params: dict[str, Any],
+    calibration_params: dict[str, Any],
+) -> dict | None:
+    """The context head fitted per leave-site-out fold on ``variant``'s fold features (the other
+    sites' training rows) and judged on the site the fold left out against that fold's grader
+    on the same rows, calibrated as the grader ships (``grader_calibration``), not adapted
+    (``judged_out_of_fold``, with ``sites``). None without site folds or where a fold is too
+    small to fit a head on."""
+    if site_fold_features.empty or "variant" not in site_fold_features:
+        return None
+    own = as_study_folds(site_fold_features[site_fold_features["variant"] == variant])
+    if own.empty or (reason := too_small(own)):
+        logger.warning("context: not judged on the left-out sites, %s", reason or "no fold")
+        return None
+    shipped, _ = calibrated_left_out(
+        site_fold_predictions[site_fold_predictions["variant"] == variant],
+        "fold_site",
+        SITE_OUT,
+        label_priors,
+        as_shipped(calibration_params, grader_calibration),
+    )
+    verdict = judged_out_of_fold(
+        context_out_of_fold(own, params),
+        shipped,
+        label_priors,
+        calibration_params,
+        int(params["seed"]),
+        float(params["confidence"]),
+    )
+    if verdict is not None:
+        verdict["sites"] = sorted(site_fold_features["fold_site"].astype(str).unique())
+    return verdict

@@ -14,18 +14,14 @@ from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.condition import grade, localise, site_cells
+from disc_grade.pipelines.condition.choice_wiring import choose
 from disc_grade.pipelines.condition.fold_cells import (
     gather_fold_cells,
     no_fold_features,
     no_study_folds,
 )
 from disc_grade.pipelines.condition.grade import VARIANTS
-from disc_grade.pipelines.condition.measure_wiring import (
-    bundle_nodes,
-    choose,
-    gather,
-    measure_nodes,
-)
+from disc_grade.pipelines.condition.measure_wiring import bundle_nodes, gather, measure_nodes
 from disc_grade.pipelines.condition.shared import SHARED
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -123,6 +119,7 @@ def _grade() -> list[Node]:
             site_cells.gather_site_cells,
             [
                 "site_fold_cells",
+                "site_fold_feature_cells",
                 "disc_rois",
                 "roi_index",
                 "study_splits",
@@ -132,9 +129,9 @@ def _grade() -> list[Node]:
                 "params:leave_site_out",
                 "params:name",
             ],
-            "site_fold_predictions",
-            site_cells.no_folds,
-            arg=2,
+            ["site_fold_predictions", "site_fold_features"],
+            skipped(site_cells.no_folds, site_cells.no_site_features),
+            arg=3,
         ),
         skippable_node(
             gather_fold_cells,

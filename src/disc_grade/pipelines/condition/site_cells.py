@@ -1,7 +1,7 @@
 """A condition's leave-site-out folds read back from the partitions the site_folds pipeline
-writes (``pipelines/site_folds``): ``s<fold>`` of one partitioned dataset, fold ``k`` leaving out
-the ``k``-th site of ``site_folds.site_plan``. Each partition carries the key of what it was
-graded from (``site_cell_key``); a missing or stale fold is refused, by name, with the command
+writes (``pipelines/site_folds``): ``s<fold>`` of two partitioned datasets (the fold models'
+predictions and features), fold ``k`` leaving out the ``k``-th site of ``site_folds.site_plan``.
+Each predictions partition carries the key of what it was graded from (``site_cell_key``); a missing or stale fold is refused, by name, with the command
 that grades it.
 """
 
@@ -75,6 +75,12 @@ def no_site_cell() -> pd.DataFrame:
     return no_folds().assign(**{KEY: pd.Series(dtype=str)})
 
 
+def no_site_features() -> pd.DataFrame:
+    """``site_fold_features`` without a fold: its keys, no feature."""
+    keys = empty_predictions()[["study_id", "condition", "level", "split", "label"]]
+    return keys.assign(variant=pd.Series(dtype=str), fold_site=pd.Series(dtype=str))
+
+
 def _refused(name: str, k: int, why: str) -> ValueError:
     return ValueError(
         f"{name}: leave-site-out fold {k} {why}; grade it with `kedro run --pipelines=site_folds "
@@ -85,6 +91,7 @@ def _refused(name: str, k: int, why: str) -> ValueError:
 
 def gather_site_cells(
     cells: dict[str, Callable[[], pd.DataFrame]],
+    feature_cells: dict[str, Callable[[], pd.DataFrame]],
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
     study_splits: pd.DataFrame,
@@ -93,9 +100,10 @@ def gather_site_cells(
     variants: dict[str, dict],
     leave_site_out: dict[str, Any],
     name: str,
-) -> pd.DataFrame:
-    """Condition ``name``'s leave-site-out folds read back from their partitions, as
-    ``site_folds.leave_site_out`` returns them; ``no_folds()`` without any. A fold the other
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Condition ``name``'s leave-site-out folds read back from their partitions: their
+    predictions, as ``site_folds.leave_site_out`` returns them, and their features
+    (``site_folds.one_site``'s); ``no_folds()`` and ``no_site_features()`` without any. A fold the other
     sites cannot train (``site_fold_index``) is not read; partitions past the plan are ignored.
 
     Raises:
@@ -105,7 +113,7 @@ def gather_site_cells(
     """
     rois = np.asarray(disc_rois)
     sites = row_sites(roi_index, study_splits)
-    tables = []
+    tables, described = [], []
     for k, site in enumerate(planned_sites(roi_index, study_splits, leave_site_out)):
         if site_fold_index(roi_index, sites, site) is None:
             continue
@@ -121,4 +129,9 @@ def gather_site_cells(
                 "than this run's",
             )
         tables.append(table.drop(columns=[KEY]))
-    return pd.concat(tables, ignore_index=True) if tables else no_folds()
+        if site_cell_name(k) not in feature_cells:
+            raise _refused(name, k, f"(site '{site}') has no features partition")
+        described.append(feature_cells[site_cell_name(k)]())
+    if not tables:
+        return no_folds(), no_site_features()
+    return pd.concat(tables, ignore_index=True), pd.concat(described, ignore_index=True)

@@ -1,6 +1,7 @@
 """Node of the site_folds pipeline: a condition's leave-site-out folds
-(``models.training.site_folds``) as partitions ``s<fold>`` of one partitioned dataset, one fold
-at a time or all in turn; the condition reads them back (``condition.site_cells``).
+(``models.training.site_folds``) as partitions ``s<fold>`` of two partitioned datasets (the fold
+models' predictions and features), one fold at a time or all in turn; the condition reads them
+back (``condition.site_cells``).
 
 A fold reads only the condition's crops, their index, the studies' sites and its settings, so
 DVC runs each fold as a cell of its own (``dvc.yaml``'s ``site_folds`` stage, one cell per entry
@@ -19,6 +20,7 @@ from disc_grade.models.training.site_folds import one_site
 from disc_grade.pipelines.condition.fold_cells import KEY, ordered_variants
 from disc_grade.pipelines.condition.site_cells import (
     no_site_cell,
+    no_site_features,
     planned_sites,
     row_sites,
     site_cell_key,
@@ -46,13 +48,13 @@ def grade_site_cells(
     leave_site_out: dict[str, Any],
     site_fold: int | None,
     name: str,
-) -> dict[str, pd.DataFrame]:
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Leave-site-out fold ``site_fold`` of condition ``name`` (``site_folds.one_site``: every
-    variant trained without the fold's site and graded on it), as partition ``s<fold>`` with the
-    fold's key; every fold in turn where ``site_fold`` is null, as ``kedro run
+    variant trained without the fold's site and graded on it), as partition ``s<fold>`` of the
+    fold predictions (with the fold's key) and features; every fold in turn where ``site_fold`` is null, as ``kedro run
     --pipelines=train`` does. A fold past the plan (``max_sites`` 0, the CPU demo's default, or
     fewer training sites than the fold) writes an empty partition, so that every cell
-    ``dvc.yaml`` lists has its out.
+    ``dvc.yaml`` lists has its outs.
 
     Raises:
         ValueError: ``site_fold`` is neither null nor a fold number.
@@ -60,16 +62,18 @@ def grade_site_cells(
     rois = np.asarray(disc_rois)
     plan = planned_sites(roi_index, study_splits, leave_site_out)
     sites = row_sites(roi_index, study_splits) if plan else None
-    cells = {}
+    cells, features = {}, {}
     for k in _wanted(site_fold, len(plan)):
+        cell = site_cell_name(k)
+        cells[cell], features[cell] = no_site_cell(), no_site_features()
         if k >= len(plan):
             logger.info("%s: leave-site-out fold %d: no such fold (sites %s)", name, k, plan)
-            cells[site_cell_name(k)] = no_site_cell()
             continue
         logger.info("%s: leave-site-out fold %d/%d: '%s'", name, k + 1, len(plan), plan[k])
-        table = one_site(
+        table, described = one_site(
             rois, roi_index, sites, plan[k], pretraining, finetuning, ordered_variants(variants)
         )
-        key = site_cell_key(rois, roi_index, sites, plan[k], pretraining, finetuning, variants)
-        cells[site_cell_name(k)] = table.assign(**{KEY: key}) if len(table) else no_site_cell()
-    return cells
+        if len(table):
+            key = site_cell_key(rois, roi_index, sites, plan[k], pretraining, finetuning, variants)
+            cells[cell], features[cell] = table.assign(**{KEY: key}), described
+    return cells, features

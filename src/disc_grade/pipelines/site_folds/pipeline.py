@@ -32,7 +32,7 @@ def site_folds_pipeline() -> Pipeline:
                     "params:site_fold",
                     "params:name",
                 ],
-                "site_fold_cells",
+                ["site_fold_cells", "site_fold_feature_cells"],
                 name="grade_site_cells",
             )
         ]
