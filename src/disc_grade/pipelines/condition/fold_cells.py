@@ -25,6 +25,20 @@ def cell_name(k: int) -> str:
     return f"k{int(k)}"
 
 
+def wanted_cells(value: Any, numbers: list[int], parameter: str) -> list[int]:
+    """The folds one run grades: the one ``value`` names, or every fold of ``numbers`` where it
+    is null (none: fold 0, an empty partition, so that the folder exists).
+
+    Raises:
+        ValueError: ``value`` is neither null nor a fold number (``parameter`` names it).
+    """
+    if value is None:
+        return list(numbers) or [0]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{parameter} must be null (every fold) or a fold >= 0, got {value!r}")
+    return [value]
+
+
 def ordered_variants(variants: dict[str, dict]) -> list[dict]:
     """The variants' settings in the order every fold trains them (``VARIANTS``)."""
     return [variants[v] for v in VARIANTS]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from disc_grade.models.training.checkpoint import fingerprint
 from disc_grade.models.training.site_folds import site_fold_index, site_plan
-from disc_grade.pipelines.condition.fold_cells import KEY, cells_key
+from disc_grade.pipelines.condition.fold_cells import KEY, cells_key, no_fold_features
 from disc_grade.pipelines.condition.skip import empty_predictions
 
 
@@ -77,8 +77,7 @@ def no_site_cell() -> pd.DataFrame:
 
 def no_site_features() -> pd.DataFrame:
     """``site_fold_features`` without a fold: its keys, no feature."""
-    keys = empty_predictions()[["study_id", "condition", "level", "split", "label"]]
-    return keys.assign(variant=pd.Series(dtype=str), fold_site=pd.Series(dtype=str))
+    return no_fold_features().drop(columns="fold_left_out").assign(fold_site=pd.Series(dtype=str))
 
 
 def _refused(name: str, k: int, why: str) -> ValueError:

@@ -24,17 +24,10 @@ from disc_grade.pipelines.condition.fold_cells import (
     no_fold_features,
     no_study_folds,
     ordered_variants,
+    wanted_cells,
 )
 
 logger = logging.getLogger(__name__)
-
-
-def _wanted(study_fold: Any, numbers: list[int]) -> list[int]:
-    if study_fold is None:
-        return numbers or [0]  # no fold: one empty partition, so the folder exists
-    if isinstance(study_fold, bool) or not isinstance(study_fold, int) or study_fold < 0:
-        raise ValueError(f"study_fold must be null (every fold) or a fold >= 0, got {study_fold!r}")
-    return [study_fold]
 
 
 def grade_fold_cells(
@@ -60,7 +53,7 @@ def grade_fold_cells(
     numbers = fold_numbers(roi_index)
     key = cells_key(rois, roi_index, pretraining, finetuning, variants)
     tables, features, weights = {}, {}, {}
-    for k in _wanted(study_fold, numbers):
+    for k in wanted_cells(study_fold, numbers, "study_fold"):
         if k in numbers:
             table, described, states = one_fold(
                 rois, roi_index, k, pretraining, finetuning, ordered

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.training.site_folds import one_site
-from disc_grade.pipelines.condition.fold_cells import KEY, ordered_variants
+from disc_grade.pipelines.condition.fold_cells import KEY, ordered_variants, wanted_cells
 from disc_grade.pipelines.condition.site_cells import (
     no_site_cell,
     no_site_features,
@@ -28,14 +28,6 @@ from disc_grade.pipelines.condition.site_cells import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def _wanted(site_fold: Any, n_planned: int) -> list[int]:
-    if site_fold is None:
-        return list(range(n_planned)) or [0]  # no fold: one empty partition, so the folder exists
-    if isinstance(site_fold, bool) or not isinstance(site_fold, int) or site_fold < 0:
-        raise ValueError(f"site_fold must be null (every fold) or a fold >= 0, got {site_fold!r}")
-    return [site_fold]
 
 
 def grade_site_cells(
@@ -63,7 +55,7 @@ def grade_site_cells(
     plan = planned_sites(roi_index, study_splits, leave_site_out)
     sites = row_sites(roi_index, study_splits) if plan else None
     cells, features = {}, {}
-    for k in _wanted(site_fold, len(plan)):
+    for k in wanted_cells(site_fold, list(range(len(plan))), "site_fold"):
         cell = site_cell_name(k)
         cells[cell], features[cell] = no_site_cell(), no_site_features()
         if k >= len(plan):
