@@ -142,7 +142,8 @@ def left_out_site_verdict(
     small to fit a head on."""
     if site_fold_features.empty or "variant" not in site_fold_features:
         return None
-    own = as_study_folds(site_fold_features[site_fold_features["variant"] == variant])
+    variant_rows = site_fold_features[site_fold_features["variant"] == variant]
+    own = as_study_folds(variant_rows)
     if own.empty or (reason := too_small(own)):
         logger.warning("context: not judged on the left-out sites, %s", reason or "no fold")
         return None
@@ -162,5 +163,5 @@ def left_out_site_verdict(
         float(params["confidence"]),
     )
     if verdict is not None:
-        verdict["sites"] = sorted(site_fold_features["fold_site"].astype(str).unique())
+        verdict["sites"] = sorted(variant_rows["fold_site"].astype(str).unique())
     return verdict

@@ -1,8 +1,8 @@
 """A condition's leave-site-out folds read back from the partitions the site_folds pipeline
 writes (``pipelines/site_folds``): ``s<fold>`` of two partitioned datasets (the fold models'
 predictions and features), fold ``k`` leaving out the ``k``-th site of ``site_folds.site_plan``.
-Each predictions partition carries the key of what it was graded from (``site_cell_key``); a missing or stale fold is refused, by name, with the command
-that grades it.
+Each predictions partition carries the key of what it was graded from (``site_cell_key``); a
+missing or stale fold is refused, by name, with the command that grades it.
 """
 
 from __future__ import annotations
@@ -48,19 +48,11 @@ def planned_sites(
     return site_plan(roi_index, row_sites(roi_index, study_splits), limit)
 
 
-def site_cell_key(
-    disc_rois: np.ndarray,
-    roi_index: pd.DataFrame,
-    sites: pd.Series,
-    site: str,
-    pretraining: dict[str, Any],
-    finetuning: dict[str, Any],
-    variants: dict[str, dict],
-) -> str:
-    """The key the fold leaving ``site`` out is written with and checked against: the study
-    folds' key (crops, index, settings, training code: ``fold_cells.cells_key``), the site and
-    which crops are the site's."""
-    base = cells_key(disc_rois, roi_index, pretraining, finetuning, variants)
+def site_cell_key(base: str, sites: pd.Series, site: str) -> str:
+    """The key the fold leaving ``site`` out is written with and checked against: ``base``, the
+    study folds' key of the same crops (crops, index, settings, training code:
+    ``fold_cells.cells_key``, computed once for every fold), the site and which crops are the
+    site's."""
     members = np.flatnonzero((sites.astype("string") == site).fillna(False).to_numpy())
     return fingerprint({"folds": base, "site": str(site), "rows": members.tolist()})
 
@@ -112,6 +104,7 @@ def gather_site_cells(
     """
     rois = np.asarray(disc_rois)
     sites = row_sites(roi_index, study_splits)
+    base = cells_key(rois, roi_index, pretraining, finetuning, variants)
     tables, described = [], []
     for k, site in enumerate(planned_sites(roi_index, study_splits, leave_site_out)):
         if site_fold_index(roi_index, sites, site) is None:
@@ -119,7 +112,7 @@ def gather_site_cells(
         if site_cell_name(k) not in cells:
             raise _refused(name, k, f"(site '{site}') has no partition ({site_cell_name(k)})")
         table = cells[site_cell_name(k)]()
-        key = site_cell_key(rois, roi_index, sites, site, pretraining, finetuning, variants)
+        key = site_cell_key(base, sites, site)
         if table.empty or set(table[KEY]) != {key}:
             raise _refused(
                 name,

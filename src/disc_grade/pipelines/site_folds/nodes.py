@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.training.site_folds import one_site
-from disc_grade.pipelines.condition.fold_cells import KEY, ordered_variants, wanted_cells
+from disc_grade.pipelines.condition.fold_cells import (
+    KEY,
+    cells_key,
+    ordered_variants,
+    wanted_cells,
+)
 from disc_grade.pipelines.condition.site_cells import (
     no_site_cell,
     no_site_features,
@@ -54,6 +59,7 @@ def grade_site_cells(
     rois = np.asarray(disc_rois)
     plan = planned_sites(roi_index, study_splits, leave_site_out)
     sites = row_sites(roi_index, study_splits) if plan else None
+    base = cells_key(rois, roi_index, pretraining, finetuning, variants) if plan else ""
     cells, features = {}, {}
     for k in wanted_cells(site_fold, list(range(len(plan))), "site_fold"):
         cell = site_cell_name(k)
@@ -66,6 +72,6 @@ def grade_site_cells(
             rois, roi_index, sites, plan[k], pretraining, finetuning, ordered_variants(variants)
         )
         if len(table):
-            key = site_cell_key(rois, roi_index, sites, plan[k], pretraining, finetuning, variants)
+            key = site_cell_key(base, sites, plan[k])
             cells[cell], features[cell] = table.assign(**{KEY: key}), described
     return cells, features
