@@ -61,3 +61,9 @@ def test_a_head_the_left_out_sites_vetoed_says_so():
     )
     assert kept.endswith("log loss 0.010 below the grader's")
     assert "left out" not in kept_verdict({**context, "left_out_sites": None})
+    # the joint head is judged in-site against what the condition ships, on the sites against
+    # the folds' graders
+    joint = kept_verdict(context, "what it ships")
+    assert "0.020 below what it ships" in joint and joint.endswith(
+        "above the grader's, so not kept"
+    )

@@ -9,9 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from disc_grade.models.grading.fold_heads import head_rows
+from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
-from disc_grade.pipelines.condition.fold_heads import with_fold_features
+from disc_grade.pipelines.condition.fold_heads import (
+    joint_site_rows,
+    site_grader_rows,
+    with_fold_features,
+)
 from disc_grade.pipelines.joint.nodes import grade_jointly
 from disc_grade.rsna import SPINAL
 from tests.models.grading.test_fold_heads import _shipped_out_of_fold
@@ -30,15 +36,47 @@ def _fold_features(own: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).assign(variant="scratch")
 
 
-def _run(shared: bool, folds: bool = True):
+def _site_rows(own: pd.DataFrame, out: pd.DataFrame, method: str, priors) -> pd.DataFrame:
+    """One leave-site-out fold ('C') of a condition as the site_folds cells and the condition
+    hand it to the joint stage: the other sites' training and validation rows (``own``'s) and
+    the left-out site's (``out``), with what the fold's grader (a logistic regression on the
+    target's own features, calibrated as it ships) gives the left-out site."""
+    from sklearn.linear_model import LogisticRegression
+
+    table = pd.concat([own[own["split"] != "test"], out], ignore_index=True)
+    train = (table["split"] == "train").to_numpy()
+    x = table[["f0", "f1"]].to_numpy()
+    model = LogisticRegression(class_weight="balanced").fit(x[train], table["label"][train])
+    graded = head_rows(table, np.flatnonzero(~train), model.predict_proba(x[~train]), "scratch")
+    rows = graded.assign(fold_site="C", adapted=False)
+    predictions = pd.concat(
+        [rows, rows[rows["split"] == SITE_OUT].assign(adapted=True)], ignore_index=True
+    )
+    grader = {"method": method, "decision": "grader"}
+    given = site_grader_rows(predictions, "scratch", grader, priors, PARAMS["calibration"])
+    return joint_site_rows(table.assign(variant="scratch", fold_site="C"), given, "scratch")
+
+
+def _left_out_site(shared: bool) -> pd.DataFrame:
+    """A site no fold trained on, its canal following the recesses' cause (``shared``) or not."""
+    out, _ = _toy(shared, n_studies=150, seed=7)
+    return out.assign(study_id=out["study_id"] + 10**6, split=SITE_OUT)
+
+
+def _run(shared: bool, folds: bool = True, site_shared: bool | None = None):
     features, priors = _toy(shared, n_studies=360)  # each fold's head fits on 2/3 of them
+    site = None if site_shared is None else _left_out_site(site_shared)
     inputs = {}
     for name, conditions in (("spinal", (SPINAL,)), ("subarticular", RECESSES)):
         own = features[features["condition"].isin(conditions)].reset_index(drop=True)
         scored, method = _own_grader(own, priors)
         shipped = own.assign(shipped_variant="scratch", shipped_method=method)
         fold_rows = _fold_features(own) if folds else _fold_features(own).iloc[:0]
-        inputs[f"{name}__joint_features"] = with_fold_features(shipped, fold_rows, "scratch")
+        sites = None
+        if site is not None:
+            out = site[site["condition"].isin(conditions)].reset_index(drop=True)
+            sites = _site_rows(own, out, method, priors)
+        inputs[f"{name}__joint_features"] = with_fold_features(shipped, fold_rows, "scratch", sites)
         oof = _shipped_out_of_fold(fold_rows, priors) if folds else scored.iloc[:0]
         inputs[f"{name}__scored_predictions"] = pd.concat(
             [scored, oof.assign(variant=OUT_OF_FOLD)], ignore_index=True
@@ -58,6 +96,7 @@ def test_the_joint_head_is_chosen_on_every_non_test_study_out_of_fold(shared):
     assert judged["n_studies"] == inside and judged["folds"] == 3
     assert judged["n_studies"] > 2 * canal["calibration"]["n_validation"] / 5  # not the split
     assert canal["kept"] == judged["kept"] == shared, judged
+    assert canal["left_out_sites"] is None and not canal["site_veto"]  # no site folds: in-site
     if shared:
         assert judged["head_log_loss"] < judged["shipped_log_loss"] - 0.05
     # the fold rows stay out of what the joint stage hands on
@@ -71,3 +110,22 @@ def test_without_fold_features_the_validation_split_decides():
     canal = metrics["conditions"]["spinal"]
     assert canal["decided_on"] == "validation" and canal["out_of_fold"] is None
     assert canal["kept"] == canal["split_verdict"]
+
+
+@pytest.mark.parametrize("site_shared", [True, False])
+def test_a_joint_head_that_grades_a_new_site_worse_than_its_grader_is_not_kept(site_shared):
+    """In-site the canal shares the recesses' cause and the joint head is kept out of fold; on a
+    site the leave-site-out fold left out it shares it (kept) or not (the head reads the
+    recesses for nothing there: dropped, and said)."""
+    _, (bundle, metrics, _) = _run(shared=True, site_shared=site_shared)
+    canal = metrics["conditions"]["spinal"]
+    sites = canal["left_out_sites"]
+    assert sites["sites"] == ["C"] and sites["n_studies"] == 150 and sites["folds"] == 1
+    assert canal["out_of_fold"]["kept"]  # in-site the head wins
+    if site_shared:
+        assert sites["gain"] > 0 and canal["kept"] and not canal["site_veto"], sites
+    else:
+        assert sites["gain"] < 0 and not canal["kept"] and canal["site_veto"], sites
+    assert bundle["conditions"]["spinal"]["kept"] == canal["kept"]
+    # the recesses grade themselves from their own sharp feature; the site changes nothing there
+    assert metrics["conditions"]["subarticular"]["left_out_sites"]["n_studies"] == 150

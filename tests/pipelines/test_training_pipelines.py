@@ -253,6 +253,12 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     joint = joint_metrics["conditions"]
     assert set(joint) == set(CONDITION_NAMES)
     assert all(joint[n]["decided_on"] == "out_of_fold" for n in CONDITION_NAMES), joint
+    # the canal's one leave-site-out fold reaches the joint stage; the other conditions have none
+    features = pd.read_parquet(data / "07_model_output/spinal/joint_features.parquet")
+    assert set(features.loc[features["fold_left_out"] == -2, "fold_site"]) == set(
+        folds["fold_site"]
+    )
+    assert all(joint[n]["left_out_sites"] is None for n in ("foraminal", "subarticular")), joint
     assert {"validation", "test", "external_test"} <= set(joint_metrics["novelty"]["by_split"])
     assert {"novelty", "unlike_training"} <= set(grades.columns)
     assert grades.groupby("study_id")["novelty"].nunique().max() == 1  # one figure a study

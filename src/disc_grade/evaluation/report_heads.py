@@ -20,10 +20,12 @@ def kept_verdict(head: dict, against: str = "the grader's") -> str:
     out of fold where its choice was made there (with the validation split's verdict beside),
     else on the validation split; then what the leave-site-out folds said, where there are
     some."""
-    return _in_site_verdict(head, against) + _site_verdict(head, against)
+    return _in_site_verdict(head, against) + _site_verdict(head)
 
 
-def _site_verdict(head: dict, against: str) -> str:
+def _site_verdict(head: dict) -> str:
+    """What the leave-site-out folds said: the head against each fold's grader (calibrated as
+    the grader ships) on the site the fold left out, whatever the condition ships in-site."""
     sites = head.get("left_out_sites") or {}
     if not sites:
         return ""
@@ -31,7 +33,7 @@ def _site_verdict(head: dict, against: str) -> str:
     return (
         f"; on the sites its folds left out ({', '.join(map(str, sites.get('sites', [])))}, "
         f"{sites.get('n_studies')} studies) log loss {fmt(abs(gain))} "
-        f"{'below' if gain >= 0 else 'above'} {against}"
+        f"{'below' if gain >= 0 else 'above'} the grader's"
         + (", so not kept" if head.get("site_veto") else "")
     )
 

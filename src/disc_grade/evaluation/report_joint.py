@@ -53,7 +53,9 @@ def joint_section(conditions: dict[str, dict]) -> Section | None:
         "features and its left-out rows, calibrated on the fold's validation rows, are compared "
         "with what the condition ships graded out of fold, over every training and validation "
         "study (each fold's head fits on two thirds of the training studies, so this judges the "
-        "head a little harder than the shipped one, fitted on all of them).",
+        "head a little harder than the shipped one, fitted on all of them). With leave-site-out "
+        "folds it is fitted once more per fold on the other sites and not kept for a condition "
+        "where it grades the left-out sites worse than the fold's grader does.",
     ]
     return Section("Grading a level's conditions together (the joint head)", text, header, rows)
 

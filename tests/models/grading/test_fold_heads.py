@@ -16,6 +16,7 @@ from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
 from disc_grade.pipelines.condition.fold_heads import (
     left_out_site_verdict,
     out_of_fold_verdict,
+    site_grader_rows,
     split_fold_features,
     with_fold_features,
 )
@@ -223,9 +224,8 @@ def _site_fold(shared_out: bool):
 def test_a_head_that_grades_a_new_site_worse_than_the_grader_is_not_kept(shared_out):
     features, predictions, priors = _site_fold(shared_out)
     grader = {"method": "temperature", "decision": "grader"}
-    sites = left_out_site_verdict(
-        features, predictions, "scratch", grader, priors, PARAMS, CALIBRATION
-    )
+    given = site_grader_rows(predictions, "scratch", grader, priors, CALIBRATION)
+    sites = left_out_site_verdict(features, given, "scratch", priors, PARAMS, CALIBRATION)
     assert sites["sites"] == ["C"] and sites["n_studies"] == 120
     in_site = {"kept": True}
     decision = _decision(True, in_site, sites, {"use": None})
@@ -235,7 +235,4 @@ def test_a_head_that_grades_a_new_site_worse_than_the_grader_is_not_kept(shared_
         assert sites["gain"] < 0 and not decision["kept"] and decision["site_veto"], sites
     assert not _decision(False, {"kept": False}, sites, {"use": None})["site_veto"]
     assert _decision(True, in_site, None, {"use": None})["kept"]  # no site folds: in-site rules
-    assert (
-        left_out_site_verdict(features.iloc[:0], predictions, "scratch", grader, priors, PARAMS, {})
-        is None
-    )
+    assert left_out_site_verdict(features.iloc[:0], given, "scratch", priors, PARAMS, {}) is None

@@ -26,8 +26,11 @@ from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
 from disc_grade.pipelines.condition.fold_heads import (
+    joint_site_rows,
     left_out_site_verdict,
     out_of_fold_verdict,
+    site_grader_rows,
+    site_veto,
     with_fold_features,
 )
 from disc_grade.pipelines.condition.grade import by_variant
@@ -124,7 +127,7 @@ def _decision(
     it grades the sites they left out worse than the grader does (``site_veto``);
     ``context.use`` overrides."""
     in_site = folded["kept"] if folded is not None else split_verdict
-    veto = bool(in_site and sites is not None and (sites.get("gain") or 0.0) < 0)
+    veto = site_veto(in_site, sites)
     by_choice = in_site and not veto
     use = _override(params)
     return {
@@ -139,17 +142,16 @@ def _decision(
     }
 
 
-def _fold_verdicts(study_folds, site_folds, variant, grader_calibration, label_priors, blocks):
+def _fold_verdicts(study_folds, site_folds, variant, label_priors, blocks):
     """The context head's verdicts on the study folds' left-out rows and on the sites the
-    leave-site-out folds left out (each None without such folds); ``blocks``: the context and
-    calibration parameter blocks."""
+    leave-site-out folds left out (each None without such folds); ``site_folds``: their
+    features and the grader's rows there (``fold_heads.site_grader_rows``); ``blocks``: the
+    context and calibration parameter blocks."""
     params, calibration_params = blocks
     folded = out_of_fold_verdict(
         study_folds[0], variant, study_folds[1], label_priors, params, calibration_params
     )
-    sites = left_out_site_verdict(
-        *site_folds, variant, grader_calibration, label_priors, params, calibration_params
-    )
+    sites = left_out_site_verdict(*site_folds, variant, label_priors, params, calibration_params)
     return folded, sites
 
 
@@ -178,8 +180,8 @@ def grade_in_context(
     none), every figure of the three per split, the context head's calibrated
     predictions (variant ``context``) for the held-out splits, and the chosen grader's features
     of every ROI (``features_table``, with the variant and the calibration method of what the
-    condition ships) followed by the fold models' (``fold_heads.with_fold_features``): what the
-    joint head reads."""
+    condition ships) followed by the study and leave-site-out fold models'
+    (``fold_heads.with_fold_features``): what the joint head reads and is chosen on."""
     variant = chosen_grader["variant"]
     device = select_device(finetuning["device"])
     grader = load_grader(by_variant(*grader_models)[variant], finetuning["encoder"], device)
@@ -197,11 +199,13 @@ def grade_in_context(
         "context": calibrations["context"]["method"],
     }
     by_validation, paired = _split_verdict(tables, methods, scores, by, params, calibration_params)
+    site_shipped = site_grader_rows(
+        site_fold_predictions, variant, calibration[variant], label_priors, calibration_params
+    )
     folded, sites = _fold_verdicts(
         (study_fold_features, out_of_fold_predictions),
-        (site_fold_features, site_fold_predictions),
+        (site_fold_features, site_shipped),
         variant,
-        calibration[variant],
         label_priors,
         (params, calibration_params),
     )
@@ -230,5 +234,6 @@ def grade_in_context(
             ),
             study_fold_features,
             variant,
+            joint_site_rows(site_fold_features, site_shipped, variant),
         ),
     )

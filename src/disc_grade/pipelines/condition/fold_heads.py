@@ -22,6 +22,8 @@ from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
 SHIPPED_ROWS = -1  # ``fold_left_out`` of the shipped grader's rows in ``joint_features``
+SITE_ROWS = -2  # ``fold_left_out`` of the leave-site-out fold models' rows there
+SITE_SHIPPED = [f"site_grader_{c}" for c in PROB_COLUMNS]  # the fold's grader on its left-out site
 
 
 def judged_out_of_fold(
@@ -64,26 +66,73 @@ def judged_out_of_fold(
 
 
 def with_fold_features(
-    shipped: pd.DataFrame, study_fold_features: pd.DataFrame, variant: str
+    shipped: pd.DataFrame,
+    study_fold_features: pd.DataFrame,
+    variant: str,
+    site_rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The shipped grader's ``features_table`` (``fold_left_out`` ``SHIPPED_ROWS``) followed by
-    the fold models' features of the same variant (their ``fold_left_out``): what the joint
-    stage reads."""
+    the fold models' features of the same variant (their ``fold_left_out``) and, where given,
+    the leave-site-out fold models' (``site_rows``, ``joint_site_rows``): what the joint stage
+    reads."""
+    parts = [shipped.assign(**{FOLD: SHIPPED_ROWS})]
     folds = study_fold_features
-    if folds.empty or "variant" not in folds:
-        return shipped.assign(**{FOLD: SHIPPED_ROWS})
-    folds = folds[folds["variant"] == variant].drop(columns="variant")
-    return pd.concat([shipped.assign(**{FOLD: SHIPPED_ROWS}), folds], ignore_index=True)
+    if not folds.empty and "variant" in folds:
+        parts.append(folds[folds["variant"] == variant].drop(columns="variant"))
+    if site_rows is not None and not site_rows.empty:
+        parts.append(site_rows)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def split_fold_features(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A ``joint_features`` table split into the shipped grader's rows and the fold models'."""
+    """A ``joint_features`` table split into the shipped grader's rows and the study fold
+    models' (the leave-site-out rows apart: ``site_fold_parts``)."""
     if FOLD not in table:
         return table, table.iloc[:0]
     folds = table[FOLD].to_numpy(dtype=np.int64)
-    shipped = table[folds == SHIPPED_ROWS].drop(columns=FOLD).reset_index(drop=True)
-    fold_rows = table[folds != SHIPPED_ROWS].dropna(axis=1, how="all").reset_index(drop=True)
-    return shipped, fold_rows
+    site_columns = [c for c in ("fold_site", *SITE_SHIPPED) if c in table]
+    shipped = table[folds == SHIPPED_ROWS].drop(columns=[FOLD, *site_columns])
+    fold_rows = table[(folds != SHIPPED_ROWS) & (folds != SITE_ROWS)]
+    fold_rows = fold_rows.drop(columns=site_columns).dropna(axis=1, how="all")
+    return shipped.reset_index(drop=True), fold_rows.reset_index(drop=True)
+
+
+def joint_site_rows(
+    site_fold_features: pd.DataFrame, site_shipped: pd.DataFrame, variant: str
+) -> pd.DataFrame:
+    """``variant``'s leave-site-out fold features (``fold_left_out`` ``SITE_ROWS``, with
+    ``fold_site``), the left-out site's rows carrying what the fold's grader gives them
+    (``site_shipped``, ``site_grader_rows``) as ``SITE_SHIPPED``: what the joint head's choice
+    reads to see a new site. Empty without site folds."""
+    if site_fold_features.empty or "variant" not in site_fold_features or site_shipped.empty:
+        return pd.DataFrame()
+    own = site_fold_features[site_fold_features["variant"] == variant].drop(columns="variant")
+    given = site_shipped[[*KEYS, *PROB_COLUMNS]].rename(
+        columns=dict(zip(PROB_COLUMNS, SITE_SHIPPED, strict=True))
+    )
+    out = own[own["split"] == SITE_OUT].merge(given, on=KEYS, how="left", validate="1:1")
+    return pd.concat([own[own["split"] != SITE_OUT], out], ignore_index=True).assign(
+        **{FOLD: SITE_ROWS}
+    )
+
+
+def site_fold_parts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A ``joint_features`` table's leave-site-out rows (``joint_site_rows``) split into the fold
+    models' features (with ``fold_site``) and what each fold's grader gives its left-out site
+    (``predictions``-shaped, calibrated); both empty without them."""
+    if FOLD not in table or not (table[FOLD].to_numpy(dtype=np.int64) == SITE_ROWS).any():
+        return table.iloc[:0], table.iloc[:0]
+    rows = table[table[FOLD].to_numpy(dtype=np.int64) == SITE_ROWS].drop(columns=FOLD)
+    features = rows.drop(columns=SITE_SHIPPED).dropna(axis=1, how="all")
+    given = rows[rows["split"] == SITE_OUT][[*KEYS, "split", "label", *SITE_SHIPPED]]
+    given = given.rename(columns=dict(zip(SITE_SHIPPED, PROB_COLUMNS, strict=True)))
+    return features.reset_index(drop=True), given.reset_index(drop=True)
+
+
+def site_veto(in_site: bool, sites: dict | None) -> bool:
+    """Whether the leave-site-out folds drop a head kept in-site: it grades the sites they left
+    out worse than the grader does (a negative ``gain`` there)."""
+    return bool(in_site and sites is not None and (sites.get("gain") or 0.0) < 0)
 
 
 def out_of_fold_verdict(
@@ -114,11 +163,13 @@ def out_of_fold_verdict(
     )
 
 
-def as_study_folds(site_fold_features: pd.DataFrame) -> pd.DataFrame:
+def as_study_folds(
+    site_fold_features: pd.DataFrame, sites: list[str] | None = None
+) -> pd.DataFrame:
     """Leave-site-out fold features in the study folds' form (``fold_left_out`` the fold's
-    number in site order, the left-out site's rows split ``FOLD_OUT``), so that a head is
-    fitted and judged on them as on study folds."""
-    sites = sorted(site_fold_features["fold_site"].astype(str).unique())
+    number in ``sites``, by default its own sites in order; the left-out site's rows split
+    ``FOLD_OUT``), so that a head is fitted and judged on them as on study folds."""
+    sites = sites or sorted(site_fold_features["fold_site"].astype(str).unique())
     number = {site: k for k, site in enumerate(sites)}
     split = site_fold_features["split"].astype(str).replace({SITE_OUT: FOLD_OUT})
     return site_fold_features.assign(
@@ -126,37 +177,49 @@ def as_study_folds(site_fold_features: pd.DataFrame) -> pd.DataFrame:
     ).drop(columns="fold_site")
 
 
-def left_out_site_verdict(
-    site_fold_features: pd.DataFrame,
+def site_grader_rows(
     site_fold_predictions: pd.DataFrame,
     variant: str,
     grader_calibration: dict,
+    label_priors: pd.DataFrame,
+    calibration_params: dict[str, Any],
+) -> pd.DataFrame:
+    """``variant``'s leave-site-out fold models on the sites they left out, each calibrated on its
+    fold's validation rows as the grader ships (``grader_calibration``), not adapted; empty
+    without site folds."""
+    if site_fold_predictions.empty or "variant" not in site_fold_predictions:
+        return pd.DataFrame()
+    own = site_fold_predictions[site_fold_predictions["variant"] == variant]
+    if own.empty:
+        return pd.DataFrame()
+    shipped, _ = calibrated_left_out(
+        own, "fold_site", SITE_OUT, label_priors, as_shipped(calibration_params, grader_calibration)
+    )
+    return shipped
+
+
+def left_out_site_verdict(
+    site_fold_features: pd.DataFrame,
+    site_shipped: pd.DataFrame,
+    variant: str,
     label_priors: pd.DataFrame,
     params: dict[str, Any],
     calibration_params: dict[str, Any],
 ) -> dict | None:
     """The context head fitted per leave-site-out fold on ``variant``'s fold features (the other
     sites' training rows) and judged on the site the fold left out against that fold's grader
-    on the same rows, calibrated as the grader ships (``grader_calibration``), not adapted
-    (``judged_out_of_fold``, with ``sites``). None without site folds or where a fold is too
-    small to fit a head on."""
-    if site_fold_features.empty or "variant" not in site_fold_features:
+    on the same rows (``site_shipped``: ``site_grader_rows``; ``judged_out_of_fold``, with
+    ``sites``). None without site folds or where a fold is too small to fit a head on."""
+    if site_fold_features.empty or "variant" not in site_fold_features or site_shipped.empty:
         return None
     variant_rows = site_fold_features[site_fold_features["variant"] == variant]
     own = as_study_folds(variant_rows)
     if own.empty or (reason := too_small(own)):
         logger.warning("context: not judged on the left-out sites, %s", reason or "no fold")
         return None
-    shipped, _ = calibrated_left_out(
-        site_fold_predictions[site_fold_predictions["variant"] == variant],
-        "fold_site",
-        SITE_OUT,
-        label_priors,
-        as_shipped(calibration_params, grader_calibration),
-    )
     verdict = judged_out_of_fold(
         context_out_of_fold(own, params),
-        shipped,
+        site_shipped,
         label_priors,
         calibration_params,
         int(params["seed"]),

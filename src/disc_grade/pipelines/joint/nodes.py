@@ -12,13 +12,19 @@ import pandas as pd
 from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context_grading import head_table, held_rows
-from disc_grade.models.grading.fold_heads import joint_out_of_fold, too_small
+from disc_grade.models.grading.fold_heads import joint_out_of_fold
 from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
 from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
 from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.context import paired_on_validation, split_figures
-from disc_grade.pipelines.condition.fold_heads import judged_out_of_fold, split_fold_features
+from disc_grade.pipelines.condition.fold_heads import (
+    judged_out_of_fold,
+    site_fold_parts,
+    site_veto,
+    split_fold_features,
+)
+from disc_grade.pipelines.joint.left_out_sites import foldable, left_out_site_verdicts
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +61,9 @@ def shipped_of(features: pd.DataFrame) -> dict:
 
 def _decide(own: dict, paired: dict, params: dict[str, Any]) -> bool:
     """Kept where its log loss (``paired``: out of fold, else on the validation split) beats what
-    the condition ships in ``confidence`` of the study resamples (``joint.use`` true or false
-    overrides).
+    the condition ships in ``confidence`` of the study resamples, unless it grades the sites the
+    leave-site-out folds left out (``own["left_out_sites"]``) worse than their graders
+    (``site_veto``); ``joint.use`` true or false overrides.
 
     Raises:
         ValueError: ``joint.use`` is not null, true or false.
@@ -64,15 +71,19 @@ def _decide(own: dict, paired: dict, params: dict[str, Any]) -> bool:
     use = params.get("use")
     if use not in (None, True, False):
         raise ValueError(f"joint.use must be null, true or false, got {use!r}")
-    own["kept_by_validation"] = bool(paired["share_won"] >= float(params["confidence"]))
+    in_site = bool(paired["share_won"] >= float(params["confidence"]))
+    own["site_veto"] = site_veto(in_site, own.get("left_out_sites"))
+    own["kept_by_validation"] = in_site and not own["site_veto"]
     own["overridden"] = use is not None
     return own["kept_by_validation"] if use is None else bool(use)
 
 
-def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, params, folded):
+def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, params, folds):
     """The joint head's calibrated held-out table of condition ``name`` and its decision: out of
-    fold where its fold rows ``folded`` (``fold_heads.joint_out_of_fold``) have any, else on the
-    validation split."""
+    fold where its fold rows (``folds``: the study folds', ``fold_heads.joint_out_of_fold``) have
+    any, else on the validation split; vetoed by the left-out sites' verdict (``folds``: by
+    condition, ``left_out_sites.left_out_site_verdicts``)."""
+    folded, sites = folds
     index = fitted["index"]
     rows = held[index["condition"].iloc[held].isin(SPECS[name].conditions).to_numpy()]
     chosen = scored[scored["variant"] == "chosen"]
@@ -94,26 +105,13 @@ def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, param
     out_of_fold = _judged(name, folded, scored, label_priors, params)
     own["decided_on"] = "out_of_fold" if out_of_fold is not None else "validation"
     own["out_of_fold"] = out_of_fold
+    own["left_out_sites"] = sites[name]
     own["kept"] = _decide(own, out_of_fold or paired, params)
     own["figures"] = {
         "joint": split_figures(calibrated, params["evaluation"]),
         "shipped": split_figures(chosen, params["evaluation"]),
     }
     return own, calibrated.assign(variant="joint")
-
-
-def _foldable(folds: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The conditions whose fold features can fit the joint head on every fold; the others are
-    left out of it, and the validation split decides for them (logged)."""
-    out = {}
-    for name, table in folds.items():
-        if table.empty:
-            continue
-        if reason := too_small(table):
-            logger.warning("joint[%s]: not chosen out of fold, %s", name, reason)
-            continue
-        out[name] = table
-    return out
 
 
 def _judged(name, folded, scored, label_priors, params) -> dict | None:
@@ -139,7 +137,9 @@ def grade_jointly(
     joint``), calibrated on validation and judged per condition against what the condition ships
     (its grader, or its study-context head): out of fold where the conditions' fold models'
     features are there (the head fitted once per study fold, ``models.grading.fold_heads``,
-    against the condition's out-of-fold rows), else on the validation split. Returns the head
+    against the condition's out-of-fold rows), else on the validation split; not kept where the
+    leave-site-out folds say it grades a new site worse than the grader
+    (``left_out_sites``). Returns the head
     (with, per condition, whether it grades), its figures, and every condition's scored
     predictions in one table, where a kept head's rows are ``chosen`` and its rows are ``joint``
     for every condition.
@@ -156,7 +156,14 @@ def grade_jointly(
     if not trained:
         return {}, {"skipped": True, "reason": "no condition trained"}, pd.concat(scored.values())
     fitted = fit_joint({c: features[c] for c in trained}, params)
-    folded = joint_out_of_fold(_foldable({c: parts[c][1] for c in trained}), params)
+    folded = joint_out_of_fold(foldable({c: parts[c][1] for c in trained}), params)
+    site_parts = {c: site_fold_parts(inputs[f"{c}__joint_features"]) for c in trained}
+    sites = left_out_site_verdicts(
+        {c: features for c, (features, _) in site_parts.items()},
+        {c: given for c, (_, given) in site_parts.items()},
+        label_priors,
+        params,
+    )
     held = held_rows(fitted["index"])
     raw = joint_raw(fitted, HEAD, held)
     per_condition, tables = {}, []
@@ -170,7 +177,7 @@ def grade_jointly(
             shipped_of(features[name]),
             label_priors,
             params,
-            folded,
+            (folded, sites),
         )
         per_condition[name] = own
         shipped = scored[name]
@@ -182,11 +189,12 @@ def grade_jointly(
         judged = own["out_of_fold"] or own["paired"]
         logger.info(
             "joint[%s]: %s log loss %+.4f against what it ships, lower in %.0f%% "
-            "of resamples -> %s",
+            "of resamples%s -> %s",
             name,
             own["decided_on"],
             judged["gain"],
             100 * judged["share_won"],
+            "; worse on the left-out sites" if own["site_veto"] else "",
             "kept" if own["kept"] else "not kept",
         )
     tables += [scored[c] for c in CONDITION_NAMES if c not in trained]
