@@ -142,17 +142,22 @@ def _decision(
     }
 
 
-def _fold_verdicts(study_folds, site_folds, variant, label_priors, blocks):
+def _fold_verdicts(study_folds, site_folds, variant, grader_calibration, label_priors, blocks):
     """The context head's verdicts on the study folds' left-out rows and on the sites the
-    leave-site-out folds left out (each None without such folds); ``site_folds``: their
-    features and the grader's rows there (``fold_heads.site_grader_rows``); ``blocks``: the
-    context and calibration parameter blocks."""
+    leave-site-out folds left out (each None without such folds), and the site folds' rows the
+    joint head reads (``fold_heads.joint_site_rows``); ``blocks``: the context and calibration
+    parameter blocks."""
     params, calibration_params = blocks
     folded = out_of_fold_verdict(
         study_folds[0], variant, study_folds[1], label_priors, params, calibration_params
     )
-    sites = left_out_site_verdict(*site_folds, variant, label_priors, params, calibration_params)
-    return folded, sites
+    site_shipped = site_grader_rows(
+        site_folds[1], variant, grader_calibration, label_priors, calibration_params
+    )
+    sites = left_out_site_verdict(
+        site_folds[0], site_shipped, variant, label_priors, params, calibration_params
+    )
+    return folded, sites, joint_site_rows(site_folds[0], site_shipped, variant)
 
 
 def grade_in_context(
@@ -199,13 +204,11 @@ def grade_in_context(
         "context": calibrations["context"]["method"],
     }
     by_validation, paired = _split_verdict(tables, methods, scores, by, params, calibration_params)
-    site_shipped = site_grader_rows(
-        site_fold_predictions, variant, calibration[variant], label_priors, calibration_params
-    )
-    folded, sites = _fold_verdicts(
+    folded, sites, site_rows = _fold_verdicts(
         (study_fold_features, out_of_fold_predictions),
-        (site_fold_features, site_shipped),
+        (site_fold_features, site_fold_predictions),
         variant,
+        calibration[variant],
         label_priors,
         (params, calibration_params),
     )
@@ -234,6 +237,6 @@ def grade_in_context(
             ),
             study_fold_features,
             variant,
-            joint_site_rows(site_fold_features, site_shipped, variant),
+            site_rows,
         ),
     )

@@ -12,7 +12,11 @@ import pandas as pd
 
 from disc_grade.conditions import SPECS
 from disc_grade.models.grading.fold_heads import FOLD, joint_out_of_fold, too_small
-from disc_grade.pipelines.condition.fold_heads import as_study_folds, judged_out_of_fold
+from disc_grade.pipelines.condition.fold_heads import (
+    as_study_folds,
+    judged_out_of_fold,
+    site_fold_parts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,24 +44,23 @@ def _numbered(site_features: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.Data
 
 
 def left_out_site_verdicts(
-    site_features: dict[str, pd.DataFrame],
-    site_shipped: dict[str, pd.DataFrame],
-    label_priors: pd.DataFrame,
-    params: dict[str, Any],
+    joint_features: dict[str, pd.DataFrame], label_priors: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, dict | None]:
-    """Per condition, the joint head fitted per leave-site-out fold (``joint_out_of_fold``) and
-    judged on the sites the folds left out against each fold's grader there (``site_shipped``,
-    ``judged_out_of_fold``), with the ``sites``; None for a condition without site folds (or one
-    too small to fit the head on)."""
-    numbered, sites = _numbered(site_features)
+    """Per condition, the joint head fitted per leave-site-out fold (``joint_out_of_fold``) on
+    every condition's site fold rows of its ``joint_features`` (``fold_heads.site_fold_parts``)
+    and judged on the sites the folds left out against each fold's grader there
+    (``judged_out_of_fold``), with the ``sites``; None for a condition without site folds (or
+    one too small to fit the head on)."""
+    parts = {c: site_fold_parts(table) for c, table in joint_features.items()}
+    numbered, sites = _numbered({c: features for c, (features, _) in parts.items()})
     usable = foldable(numbered, "on the left-out sites")
     rows = joint_out_of_fold(usable, params) if usable else pd.DataFrame()
-    verdicts: dict[str, dict | None] = {name: None for name in site_features}
+    verdicts: dict[str, dict | None] = {name: None for name in joint_features}
     for name in usable:
         own = rows[rows["condition"].isin(SPECS[name].conditions).to_numpy()]
         verdict = judged_out_of_fold(
             own,
-            site_shipped[name],
+            parts[name][1],
             label_priors,
             params["calibration"],
             int(params["seed"]),

@@ -20,7 +20,6 @@ from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.context import paired_on_validation, split_figures
 from disc_grade.pipelines.condition.fold_heads import (
     judged_out_of_fold,
-    site_fold_parts,
     site_veto,
     split_fold_features,
 )
@@ -138,11 +137,10 @@ def grade_jointly(
     (its grader, or its study-context head): out of fold where the conditions' fold models'
     features are there (the head fitted once per study fold, ``models.grading.fold_heads``,
     against the condition's out-of-fold rows), else on the validation split; not kept where the
-    leave-site-out folds say it grades a new site worse than the grader
-    (``left_out_sites``). Returns the head
-    (with, per condition, whether it grades), its figures, and every condition's scored
-    predictions in one table, where a kept head's rows are ``chosen`` and its rows are ``joint``
-    for every condition.
+    leave-site-out folds say it grades a new site worse than the grader (``left_out_sites``).
+    Returns the head (with, per condition, whether it grades), its figures, and every
+    condition's scored predictions in one table, where a kept head's rows are ``chosen`` and its
+    rows are ``joint`` for every condition.
 
     Args:
         inputs: ``<condition>__joint_features`` (with the variant and the calibration method of
@@ -157,12 +155,8 @@ def grade_jointly(
         return {}, {"skipped": True, "reason": "no condition trained"}, pd.concat(scored.values())
     fitted = fit_joint({c: features[c] for c in trained}, params)
     folded = joint_out_of_fold(foldable({c: parts[c][1] for c in trained}), params)
-    site_parts = {c: site_fold_parts(inputs[f"{c}__joint_features"]) for c in trained}
     sites = left_out_site_verdicts(
-        {c: features for c, (features, _) in site_parts.items()},
-        {c: given for c, (_, given) in site_parts.items()},
-        label_priors,
-        params,
+        {c: inputs[f"{c}__joint_features"] for c in trained}, label_priors, params
     )
     held = held_rows(fitted["index"])
     raw = joint_raw(fitted, HEAD, held)
