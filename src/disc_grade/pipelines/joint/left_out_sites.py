@@ -43,6 +43,28 @@ def _numbered(site_features: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.Data
     return {c: as_study_folds(t, sites) for c, t in present.items()}, sites
 
 
+def judged_condition(
+    name: str,
+    rows: pd.DataFrame,
+    against: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    params: dict[str, Any],
+) -> dict | None:
+    """The joint head's fold ``rows`` of condition ``name`` judged against the condition's own
+    fold rows ``against`` with the joint block's calibration, seed and confidence
+    (``fold_heads.judged_out_of_fold``); None without either."""
+    if rows.empty:
+        return None
+    return judged_out_of_fold(
+        rows[rows["condition"].isin(SPECS[name].conditions).to_numpy()],
+        against,
+        label_priors,
+        params["calibration"],
+        int(params["seed"]),
+        float(params["confidence"]),
+    )
+
+
 def left_out_site_verdicts(
     joint_features: dict[str, pd.DataFrame], label_priors: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, dict | None]:
@@ -57,16 +79,9 @@ def left_out_site_verdicts(
     rows = joint_out_of_fold(usable, params) if usable else pd.DataFrame()
     verdicts: dict[str, dict | None] = {name: None for name in joint_features}
     for name in usable:
-        own = rows[rows["condition"].isin(SPECS[name].conditions).to_numpy()]
-        verdict = judged_out_of_fold(
-            own,
-            parts[name][1],
-            label_priors,
-            params["calibration"],
-            int(params["seed"]),
-            float(params["confidence"]),
-        )
+        verdict = judged_condition(name, rows, parts[name][1], label_priors, params)
         if verdict is not None:
+            own = rows[rows["condition"].isin(SPECS[name].conditions).to_numpy()]
             verdict["sites"] = [sites[k] for k in sorted(own[FOLD].unique())]
         verdicts[name] = verdict
     return verdicts

@@ -18,12 +18,12 @@ from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rate
 from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.pipelines.condition.context import paired_on_validation, split_figures
-from disc_grade.pipelines.condition.fold_heads import (
-    judged_out_of_fold,
-    site_veto,
-    split_fold_features,
+from disc_grade.pipelines.condition.fold_heads import site_veto, split_fold_features
+from disc_grade.pipelines.joint.left_out_sites import (
+    foldable,
+    judged_condition,
+    left_out_site_verdicts,
 )
-from disc_grade.pipelines.joint.left_out_sites import foldable, left_out_site_verdicts
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, param
         "variant": shipped["variant"],
         "split_verdict": bool(paired["share_won"] >= float(params["confidence"])),
     }
-    out_of_fold = _judged(name, folded, scored, label_priors, params)
+    out_of_fold = judged_condition(
+        name, folded, scored[scored["variant"] == OUT_OF_FOLD], label_priors, params
+    )
     own["decided_on"] = "out_of_fold" if out_of_fold is not None else "validation"
     own["out_of_fold"] = out_of_fold
     own["left_out_sites"] = sites[name]
@@ -111,22 +113,6 @@ def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, param
         "shipped": split_figures(chosen, params["evaluation"]),
     }
     return own, calibrated.assign(variant="joint")
-
-
-def _judged(name, folded, scored, label_priors, params) -> dict | None:
-    """The joint head's fold rows of condition ``name`` judged against its shipped out-of-fold
-    rows (``fold_heads.judged_out_of_fold``); None without either."""
-    if folded.empty:
-        return None
-    rows = folded[folded["condition"].isin(SPECS[name].conditions).to_numpy()]
-    return judged_out_of_fold(
-        rows,
-        scored[scored["variant"] == OUT_OF_FOLD],
-        label_priors,
-        params["calibration"],
-        int(params["seed"]),
-        float(params["confidence"]),
-    )
 
 
 def grade_jointly(
