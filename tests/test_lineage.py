@@ -121,7 +121,9 @@ def test_every_output_input_and_parameter_is_tracked(generated):
                 "localiser_metrics",
             )
         } == {next(iter(m)) for m in stages[name]["metrics"]}
-    assert stages["report"]["metrics"] == [{"data/08_reporting/rsna_score.json": {"cache": False}}]
+    assert stages["report"]["metrics"] == [
+        {f"data/08_reporting/{name}.json": {"cache": False}} for name in ("gaps", "rsna_score")
+    ]
 
 
 def test_a_dataset_the_lineage_cannot_place_stops_it_named():

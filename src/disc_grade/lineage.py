@@ -57,7 +57,11 @@ PER_CONDITION_METRICS = (
     "label_efficiency_metrics",
     "ablation_metrics",
 )
-METRICS = {"rsna_score", *(f"{c}.{m}" for c in CONDITION_NAMES for m in PER_CONDITION_METRICS)}
+METRICS = {
+    "rsna_score",
+    "gaps",
+    *(f"{c}.{m}" for c in CONDITION_NAMES for m in PER_CONDITION_METRICS),
+}
 CONFUSION_PLOTS = tuple(f"{c}.{v}_confusion" for c in CONDITION_NAMES for v in VARIANTS)
 CURVE_PLOTS = tuple(
     f"{c}.{name}"

@@ -151,6 +151,11 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
             score["floor"]["available"]
             and score["floor"]["rsna_score"] < score["prior"]["rsna_score"]
         )
+    gaps = json.loads((data / "08_reporting/gaps.json").read_text())  # the same, resampled
+    for split, gap in gaps["rsna_score"].items():
+        expected = scores[split]["chosen"]["rsna_score"] - scores[split]["floor"]["rsna_score"]
+        assert gap["gap"] == pytest.approx(expected) and gap["ci_low"] <= gap["ci_high"]
+    assert set(gaps["rsna_score"]) == set(scores) and gaps["conditions"]["spinal"]["difference"]
     chosen = {
         name: json.loads((data / f"06_models/{name}/chosen_grader.json").read_text())
         for name in CONDITION_NAMES
@@ -200,6 +205,7 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     report = (data / "08_reporting/report.md").read_text()
     assert "the study stacker" in report
     assert "choices across sites" in report and "What each technique bought" in report
+    assert "RSNA score minus its floor" in report, "the summary shows the gaps"
     context = {
         name: json.loads((data / f"08_reporting/{name}/context.json").read_text())
         for name in CONDITION_NAMES

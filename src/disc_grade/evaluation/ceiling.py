@@ -34,6 +34,12 @@ def oracle_balanced_accuracy(labels: np.ndarray, oracle: np.ndarray, prior: np.n
     return balanced_accuracy(confusion(np.asarray(labels, dtype=int), predicted))
 
 
+def grade_prior(truth: pd.DataFrame) -> np.ndarray:
+    """[3] the grade frequencies of ``truth``'s targets: the population the ceiling's rule is
+    tuned for."""
+    return np.bincount(truth["grade"].to_numpy(dtype=int), minlength=3) / len(truth)
+
+
 def truth_of(truth: pd.DataFrame, conditions) -> pd.DataFrame:
     """The truth rows of ``conditions`` (none from an empty truth table: real data)."""
     if truth.empty:
@@ -54,7 +60,7 @@ def ceilings(truth: pd.DataFrame, predictions: pd.DataFrame) -> dict:
             "available": False,
             "reason": "no phantom_truth.csv: the latent severity is unknown",
         }
-    prior = np.bincount(truth["grade"].to_numpy(dtype=int), minlength=3) / len(truth)
+    prior = grade_prior(truth)
     out: dict = {
         "available": True,
         "cohort": oracle_balanced_accuracy(truth["grade"], truth[PROB_COLUMNS].to_numpy(), prior),

@@ -23,15 +23,22 @@ def _clip_normalise(probs: np.ndarray) -> np.ndarray:
     return np.clip(probs, eps, 1 - eps)
 
 
+def row_losses(y_true: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """[n] each row's ``-log p[y]``, the row renormalised and clipped as ``weighted_log_loss``
+    scores it."""
+    p = _clip_normalise(probs)
+    y = np.asarray(y_true, dtype=int)
+    return -np.log(p[np.arange(len(y)), y])
+
+
 def weighted_log_loss(
     y_true: np.ndarray, probs: np.ndarray, weights: np.ndarray | None = None
 ) -> float:
     """Sample-weighted multi-class log loss: sum_i w_i * -log p_i[y_i] / sum_i w_i; ``weights``
     per row, by default the metric's (``WEIGHTS`` of each row's true grade)."""
-    p = _clip_normalise(probs)
     y = np.asarray(y_true, dtype=int)
     w = WEIGHTS[y] if weights is None else np.asarray(weights, dtype=float)
-    return float(-(w * np.log(p[np.arange(len(y)), y])).sum() / w.sum())
+    return float((w * row_losses(y, probs)).sum() / w.sum())
 
 
 def submission_probabilities(q: np.ndarray, weights=WEIGHTS) -> np.ndarray:

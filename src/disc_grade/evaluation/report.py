@@ -50,7 +50,11 @@ def paper_section(canal: dict) -> Section | None:
 
 
 def sections(
-    data_source: dict, conditions: dict[str, dict], score: dict, joint: dict | None = None
+    data_source: dict,
+    conditions: dict[str, dict],
+    score: dict,
+    joint: dict | None = None,
+    gaps: dict | None = None,
 ) -> list[Section]:
     """The report's sections in order: the summary, the contents, the data, the paper's
     comparison, each condition, the limits, the ladder, the context heads, the choices, the RSNA
@@ -88,6 +92,6 @@ def sections(
         ),
     ]
     parts = [p for p in parts if p is not None]
-    summary = summary_section(data_source, conditions, score)
+    summary = summary_section(data_source, conditions, score, gaps)
     summary.paragraphs += [line for line in [novelty_line(joint or {})] if line]
     return [summary, contents(parts), *parts]

@@ -10,7 +10,7 @@ targets beside the best constant and the floor.
 from __future__ import annotations
 
 from disc_grade.conditions import SPECS
-from disc_grade.evaluation.render import Section, fmt
+from disc_grade.evaluation.render import Section, fmt, fmt_interval
 
 SPLITS = {"test": "in-site test", "external_test": "held-out site"}
 CHANCE = 1 / 3  # any constant grader (the majority class, the prior's argmax)
@@ -91,9 +91,51 @@ def _score_rows(score: dict) -> list[list[str]]:
     return rows
 
 
-def summary_section(data_source: dict, conditions: dict[str, dict], score: dict) -> Section:
+GAPS_TEXT = (
+    "How far from what the data allow (phantom only), with 95% intervals over resamples of each "
+    "split's studies: per condition the Bayes ceiling minus the balanced accuracy above, and the "
+    "held-out site's gap minus the in-site one (what a scanner the graders never saw costs "
+    "beyond what in-site grading already loses; an interval across 0 cannot tell the two "
+    "apart); the RSNA score minus its floor."
+)
+
+
+def _interval(gap: dict | None) -> str:
+    gap = gap or {}
+    return fmt_interval(gap.get("gap"), gap.get("ci_low"), gap.get("ci_high"))
+
+
+def gap_rows(gaps: dict) -> list[list[str]]:
+    """The gaps table's rows (``gaps.json``): one per condition, then the RSNA score's."""
+    rows = [
+        [
+            f"{SPECS[name].title}: ceiling minus balanced accuracy",
+            _interval(found.get("test")),
+            _interval(found.get("external_test")),
+            _interval(found.get("difference")),
+        ]
+        for name, found in (gaps.get("conditions") or {}).items()
+        if found
+    ]
+    score = gaps.get("rsna_score") or {}
+    if score:
+        rows.append(
+            [
+                "RSNA score minus its floor",
+                _interval(score.get("test")),
+                _interval(score.get("external_test")),
+                "",
+            ]
+        )
+    return rows
+
+
+def summary_section(
+    data_source: dict, conditions: dict[str, dict], score: dict, gaps: dict | None = None
+) -> Section:
     """One screen: per condition the shipped grader against chance and the ceiling, the RSNA
-    score against the best constant and the floor, and the paper's figures."""
+    score against the best constant and the floor, the gaps to what the data allow with their
+    intervals (phantom only), and the paper's figures."""
     header = [
         "condition",
         "grader",
@@ -114,10 +156,9 @@ def summary_section(data_source: dict, conditions: dict[str, dict], score: dict)
         "comparison.",
     ]
     score_header = ["RSNA score (lower is better)", *SPLITS.values()]
-    return Section(
-        "Summary",
-        text,
-        header,
-        _condition_rows(conditions),
-        tables=[(score_header, _score_rows(score))],
-    )
+    tables = [(score_header, _score_rows(score))]
+    if (gaps or {}).get("available") and gap_rows(gaps):
+        text.append(GAPS_TEXT)
+        gap_header = ["gap [95% CI]", *SPLITS.values(), "held-out minus in-site"]
+        tables.append((gap_header, gap_rows(gaps)))
+    return Section("Summary", text, header, _condition_rows(conditions), tables=tables)

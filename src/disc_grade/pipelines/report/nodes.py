@@ -6,11 +6,18 @@ import logging
 
 import pandas as pd
 
-from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.evaluation.floor import rsna_floor
+from disc_grade.conditions import CONDITION_NAMES, SPECS
+from disc_grade.evaluation.ceiling import grade_prior, truth_of
+from disc_grade.evaluation.floor import floor_table, rsna_floor, unavailable
 from disc_grade.evaluation.render import html_report, markdown_report
 from disc_grade.evaluation.report import sections
-from disc_grade.evaluation.rsna_targets import constant_scores, labels_long, scores_by_variant
+from disc_grade.evaluation.rsna_targets import (
+    constant_scores,
+    labels_long,
+    scores_by_variant,
+    split_targets,
+)
+from disc_grade.evaluation.site_gap import graded_discs, score_gap, split_differences
 from disc_grade.jsonable import json_ready
 from disc_grade.rsna import PROB_COLUMNS
 
@@ -81,8 +88,55 @@ def score_conditions(
     return json_ready(scores)
 
 
+def gaps_to_the_limit(
+    train_labels: pd.DataFrame,
+    study_splits: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    phantom_truth: pd.DataFrame,
+    scored_predictions: pd.DataFrame,
+    settings: dict,
+) -> dict:
+    """How far what inference ships stays from what the data allow, with intervals
+    (``evaluation.site_gap``): per condition the Bayes ceiling minus balanced accuracy on each
+    test split and the held-out minus the in-site gap; per split the RSNA score minus its floor.
+
+    Args:
+        scored_predictions: the joint stage's, ``chosen`` (each condition as inference grades
+            it) among them.
+        settings: ``report.gaps`` (``n_resamples``, ``seed``, ``level``).
+    """
+    reason = unavailable(phantom_truth)
+    if reason:
+        return {"available": False, "reason": reason}
+    chosen = scored_predictions[scored_predictions["variant"] == "chosen"]
+    out: dict = {"available": True, "settings": dict(settings), "conditions": {}}
+    for name, spec in SPECS.items():
+        truth = truth_of(phantom_truth, spec.conditions)
+        discs = graded_discs(chosen, truth, spec.conditions)
+        by_split = {split: discs[discs["split"] == split] for split in TEST_SPLITS}
+        found = split_differences(by_split, grade_prior(truth), settings) if len(truth) else {}
+        out["conditions"][name] = found or None
+    labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
+    weighted = label_priors.loc[label_priors["weighted"], ["condition", *PROB_COLUMNS]]
+    out["rsna_score"] = {}
+    for split in TEST_SPLITS:
+        own = labels[labels["split"] == split]
+        if own.empty or chosen.empty:
+            continue
+        graded = split_targets(labels, [chosen], weighted, "chosen", split)
+        out["rsna_score"][split] = score_gap(
+            graded,
+            floor_table(own, phantom_truth),
+            int(settings["n_resamples"]),
+            int(settings["seed"]),
+            float(settings["level"]),
+        )
+        logger.info("RSNA score minus its floor, %s: %s", split, out["rsna_score"][split])
+    return json_ready(out)
+
+
 def write_report(
-    data_source: dict, rsna_score: dict, joint_metrics: dict, **bundles
+    data_source: dict, rsna_score: dict, joint_metrics: dict, gaps: dict, **bundles
 ) -> tuple[str, str]:
     """``report.md`` and ``report.html`` (figures embedded); the data source is read from the data.
 
@@ -99,5 +153,5 @@ def write_report(
         for c in CONDITION_NAMES
         for name, load in bundles[f"{c}__report_figures"].items()
     }
-    parts = sections(data_source, conditions, rsna_score, joint_metrics)
+    parts = sections(data_source, conditions, rsna_score, joint_metrics, gaps)
     return markdown_report(parts), html_report(parts, figures)

@@ -10,6 +10,7 @@ from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.report.nodes import (
+    gaps_to_the_limit,
     require_a_trained_condition,
     score_conditions,
     write_report,
@@ -43,11 +44,25 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="score_conditions",
             ),
             Node(
+                gaps_to_the_limit,
+                {
+                    "train_labels": "train_labels",
+                    "study_splits": "study_splits",
+                    "label_priors": "label_priors",
+                    "phantom_truth": "phantom_truth",
+                    "scored_predictions": "scored_predictions",
+                    "settings": "params:report.gaps",
+                },
+                "gaps",
+                name="gaps_to_the_limit",
+            ),
+            Node(
                 write_report,
                 {
                     "data_source": "data_source",
                     "rsna_score": "rsna_score",
                     "joint_metrics": "joint_metrics",
+                    "gaps": "gaps",
                     **_each("results"),
                     **_each("report_figures"),
                 },

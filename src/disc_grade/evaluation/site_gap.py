@@ -1,0 +1,167 @@
+"""How far grading stays from what the data allow on each test split, and how sure that is.
+
+Two gaps, each with a percentile interval from resampling the split's studies:
+
+- per condition, the Bayes ceiling minus the balanced accuracy (``ceiling``) on the in-site and
+  on the held-out-site test studies, and the held-out gap minus the in-site one: what a scanner
+  the graders never saw costs beyond what in-site grading already loses;
+- the RSNA score minus its floor (``floor``) on each split.
+
+The two splits hold different studies, so each is resampled on its own and the difference is
+taken resample by resample. Within a split the grader and the ceiling (or the floor) are
+resampled together, so the interval is that of the gap itself, not of two figures apart. Sums
+over studies are weighed by multinomial study counts (as ``metrics.bootstrap_by_study``), so
+1,000 resamples take a fraction of a second. Real data has no latent: no gap is then available.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from disc_grade.evaluation.log_loss import WEIGHTS, row_losses
+from disc_grade.evaluation.metrics import N_CLASSES, balanced_accuracies
+from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
+
+KEYS = ["study_id", "condition", "level"]
+
+
+def study_counts(n_studies: int, n_resamples: int, seed: int) -> np.ndarray:
+    """[R, n_studies] multinomial counts: how often each study is drawn in each resample."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_studies, np.full(n_studies, 1 / n_studies), size=n_resamples)
+
+
+def interval(values: np.ndarray, level: float) -> tuple[float, float]:
+    """The central ``level`` percentile interval of the finite ``values`` (NaN without any)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+def _per_study_confusions(study_index, labels, predicted, n_studies) -> np.ndarray:
+    out = np.zeros((n_studies, N_CLASSES * N_CLASSES))
+    np.add.at(out, (study_index, labels * N_CLASSES + predicted), 1)
+    return out
+
+
+def ceiling_gap_resamples(discs: pd.DataFrame, prior: np.ndarray, counts: np.ndarray):
+    """(point, [R] resampled) Bayes ceiling minus balanced accuracy over ``discs``.
+
+    Args:
+        discs: one row per scored target: ``study_id``, ``label``, ``predicted`` (the grader's
+            grade) and ``PROB_COLUMNS`` (the grade's probability given the latent).
+        prior: [3] the grade frequencies the ceiling's rule is tuned for (``ceiling``).
+        counts: [R, n_studies] study counts, the studies in sorted order.
+    """
+    studies, index = np.unique(discs["study_id"].to_numpy(), return_inverse=True)
+    if counts.shape[1] != len(studies):
+        raise ValueError(f"{counts.shape[1]} study counts for {len(studies)} studies")
+    labels = discs["label"].to_numpy(dtype=int)
+    with np.errstate(divide="ignore"):
+        oracle = (discs[PROB_COLUMNS].to_numpy(float) / np.where(prior > 0, prior, np.inf)).argmax(
+            1
+        )
+    graded = _per_study_confusions(index, labels, discs["predicted"].to_numpy(int), len(studies))
+    best = _per_study_confusions(index, labels, oracle, len(studies))
+    ones = np.ones((1, len(studies)))
+    gaps = [
+        balanced_accuracies((c @ best).reshape(-1, N_CLASSES, N_CLASSES))
+        - balanced_accuracies((c @ graded).reshape(-1, N_CLASSES, N_CLASSES))
+        for c in (ones, counts)
+    ]
+    return float(gaps[0][0]), gaps[1]
+
+
+def _family_sums(scored: pd.DataFrame, index: np.ndarray, n_studies: int) -> np.ndarray:
+    """[n_studies, 2 x (families + 1)]: per study the weighted loss and the weight of each
+    family's targets, then of its any-severe-spinal term (the metric's, ``rsna_score``)."""
+    y = scored["label"].to_numpy(dtype=int)
+    w = WEIGHTS[y]
+    loss = w * row_losses(y, scored[PROB_COLUMNS].to_numpy(dtype=float))
+    family = scored["condition"].map(condition_family).to_numpy()
+    out = np.zeros((n_studies, 2 * (len(FAMILIES) + 1)))
+    for k, name in enumerate(FAMILIES):
+        mine = family == name
+        np.add.at(out[:, 2 * k], index[mine], loss[mine])
+        np.add.at(out[:, 2 * k + 1], index[mine], w[mine])
+    spinal = (scored["condition"] == SPINAL).to_numpy()
+    per_study = (
+        pd.DataFrame({"i": index[spinal], "p": scored["p_severe"].to_numpy(float)[spinal]})
+        .assign(severe=y[spinal] == 2, w=w[spinal])
+        .groupby("i")
+        .agg(p=("p", "max"), severe=("severe", "any"), w=("w", "max"))
+    )
+    p = np.clip(per_study["p"].to_numpy(), 0.0, 1.0)
+    severe = per_study["severe"].to_numpy(dtype=int)
+    binary = row_losses(severe, np.stack([1 - p, p], axis=1))
+    out[per_study.index.to_numpy(), -2] = per_study["w"].to_numpy() * binary
+    out[per_study.index.to_numpy(), -1] = per_study["w"].to_numpy()
+    return out
+
+
+def score_resamples(table: pd.DataFrame, studies: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """[R] the RSNA score of ``table`` (``rsna_score``'s columns) in each resample of
+    ``studies`` (sorted; ``counts`` [R, len(studies)]); a resample without a family's targets
+    scores NaN, as ``rsna_score`` does."""
+    scored = table[table["label"].notna() & (table["label"] >= 0)]
+    index = np.searchsorted(studies, scored["study_id"].to_numpy())
+    sums = counts @ _family_sums(scored, index, len(studies))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = sums[:, 0::2] / np.where(sums[:, 1::2] > 0, sums[:, 1::2], np.nan)
+    return terms.mean(axis=1)
+
+
+def score_gap(
+    graded: pd.DataFrame, floor: pd.DataFrame, n_resamples: int, seed: int, level: float
+) -> dict:
+    """The RSNA score of ``graded`` minus that of ``floor`` (the same targets, the grader that
+    knows the latent), at the point and with its interval, the studies resampled together."""
+    studies = np.unique(graded["study_id"].to_numpy())
+    unknown = set(floor["study_id"]) - set(studies)
+    if unknown:
+        raise ValueError(f"the floor scores {len(unknown)} study(ies) the grader does not")
+    ones = np.ones((1, len(studies)))
+    point = score_resamples(graded, studies, ones) - score_resamples(floor, studies, ones)
+    counts = study_counts(len(studies), n_resamples, seed)
+    gaps = score_resamples(graded, studies, counts) - score_resamples(floor, studies, counts)
+    low, high = interval(gaps, level)
+    return {"gap": float(point[0]), "ci_low": low, "ci_high": high, "n_studies": len(studies)}
+
+
+def graded_discs(chosen: pd.DataFrame, truth: pd.DataFrame, conditions) -> pd.DataFrame:
+    """The scored targets of ``conditions`` in ``chosen`` (``split``, ``label``, ``predicted``)
+    beside each one's grade probabilities given its latent (``truth``'s ``PROB_COLUMNS``)."""
+    mine = chosen[chosen["condition"].isin(list(conditions)) & (chosen["label"] >= 0)]
+    oracle = truth[[*KEYS, *PROB_COLUMNS]].astype({"study_id": "int64"})
+    return mine[[*KEYS, "split", "label", "predicted"]].merge(
+        oracle, on=KEYS, how="inner", validate="1:1"
+    )
+
+
+def split_differences(by_split: dict[str, pd.DataFrame], prior, settings) -> dict:
+    """Per split (``test``, ``external_test``; each a ``graded_discs`` table) the ceiling gap
+    (``ceiling_gap_resamples``) with its interval, and with both the held-out minus the
+    in-site gap (``difference``); ``settings``: ``n_resamples``, ``seed``, ``level``."""
+    n, seed, level = int(settings["n_resamples"]), int(settings["seed"]), float(settings["level"])
+    out: dict = {}
+    resampled = {}
+    for k, split in enumerate(("test", "external_test")):
+        discs = by_split.get(split)
+        if discs is None or discs.empty:
+            continue
+        counts = study_counts(discs["study_id"].nunique(), n, seed + k)
+        point, resampled[split] = ceiling_gap_resamples(discs, np.asarray(prior, float), counts)
+        low, high = interval(resampled[split], level)
+        out[split] = {"gap": point, "ci_low": low, "ci_high": high}
+    if len(resampled) == 2:
+        low, high = interval(resampled["external_test"] - resampled["test"], level)
+        out["difference"] = {
+            "gap": out["external_test"]["gap"] - out["test"]["gap"],
+            "ci_low": low,
+            "ci_high": high,
+        }
+    return out
