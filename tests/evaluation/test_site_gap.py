@@ -4,6 +4,8 @@ in-site interval tells a grader that falls on a new site from one that does not.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.evaluation.rsna_score import rsna_score
 from disc_grade.evaluation.site_gap import (
     ceiling_gap_resamples,
-    score_gap,
+    score_gap_resamples,
     score_resamples,
     split_differences,
     study_counts,
@@ -57,15 +59,24 @@ def test_the_resampled_score_is_the_metric_on_the_resampled_studies():
         assert scored == pytest.approx(expected, abs=1e-12)
 
 
+def _score_gap(graded: pd.DataFrame, floor: pd.DataFrame) -> dict:
+    n = graded["study_id"].nunique()
+    return split_differences({"test": (n, partial(score_gap_resamples, graded, floor))}, SETTINGS)[
+        "test"
+    ]
+
+
 def test_the_floor_minus_itself_is_no_gap_and_a_worse_grader_is_above_it():
     floor = _targets(30, seed=2)
-    same = score_gap(floor, floor, **SETTINGS)
+    same = _score_gap(floor, floor)
     assert same["gap"] == 0 and same["ci_low"] == 0 and same["ci_high"] == 0
     flat = floor.assign(**{p: 1 / 3 for p in PROB_COLUMNS})
-    worse = score_gap(flat, floor, **SETTINGS)
+    worse = _score_gap(flat, floor)
     expected = rsna_score(flat)["rsna_score"] - rsna_score(floor)["rsna_score"]
     assert worse["gap"] == pytest.approx(expected, abs=1e-12)
     assert worse["ci_low"] <= worse["gap"] <= worse["ci_high"]
+    with pytest.raises(ValueError, match="the floor scores 1 study"):
+        _score_gap(flat[flat["study_id"] != 100], floor)
 
 
 def _discs(n_studies: int, accuracy: float, seed: int) -> pd.DataFrame:
@@ -98,22 +109,25 @@ def test_the_ceiling_gap_is_the_ceiling_minus_balanced_accuracy():
         ceiling_gap_resamples(discs, prior, counts[:, :39])
 
 
-def test_a_grader_that_falls_on_the_new_site_is_told_from_one_that_holds():
+def _split_gap(discs: pd.DataFrame) -> tuple:
     prior = np.array([0.6, 0.25, 0.15])
-    in_site = _discs(60, 0.9, seed=5)
+    return discs["study_id"].nunique(), partial(ceiling_gap_resamples, discs, prior)
+
+
+def test_a_grader_that_falls_on_the_new_site_is_told_from_one_that_holds():
+    in_site = _split_gap(_discs(60, 0.9, seed=5))
     holds = split_differences(
-        {"test": in_site, "external_test": _discs(60, 0.9, seed=6)}, prior, SETTINGS
+        {"test": in_site, "external_test": _split_gap(_discs(60, 0.9, seed=6))}, SETTINGS
     )
     falls = split_differences(
-        {"test": in_site, "external_test": _discs(60, 0.5, seed=6)}, prior, SETTINGS
+        {"test": in_site, "external_test": _split_gap(_discs(60, 0.5, seed=6))}, SETTINGS
     )
     assert holds["difference"]["ci_low"] < 0 < holds["difference"]["ci_high"]
     assert falls["difference"]["ci_low"] > 0.1
     assert falls["difference"]["gap"] == pytest.approx(
         falls["external_test"]["gap"] - falls["test"]["gap"]
     )
-    one_site = split_differences({"test": in_site}, prior, SETTINGS)
-    assert set(one_site) == {"test"}
+    assert set(split_differences({"test": in_site}, SETTINGS)) == {"test"}
 
 
 def test_the_summary_shows_the_gaps_only_where_the_latent_is_known():
@@ -128,11 +142,14 @@ def test_the_summary_shows_the_gaps_only_where_the_latent_is_known():
     phantom = {
         "available": True,
         "conditions": {"subarticular": {"test": gap, "external_test": gap, "difference": gap}},
-        "rsna_score": {"test": gap},
+        "rsna_score": {"test": gap, "external_test": gap, "difference": gap},
     }
     shown = markdown_report([summary_section({}, {}, {}, phantom)])
     assert (
         "| Subarticular stenosis: ceiling minus balanced accuracy | 0.090 [0.010, 0.180] |" in shown
     )
-    assert "| RSNA score minus its floor | 0.090 [0.010, 0.180] | n/a |" in shown
+    assert (
+        "| RSNA score minus its floor | 0.090 [0.010, 0.180] | 0.090 [0.010, 0.180] | 0.090"
+        in shown
+    )
     assert "RSNA score minus its floor" not in markdown_report([summary_section({}, {}, {}, real)])

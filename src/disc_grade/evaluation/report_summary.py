@@ -124,7 +124,7 @@ def gap_rows(gaps: dict) -> list[list[str]]:
                 "RSNA score minus its floor",
                 _interval(score.get("test")),
                 _interval(score.get("external_test")),
-                "",
+                _interval(score.get("difference")),
             ]
         )
     return rows

@@ -115,21 +115,20 @@ def score_resamples(table: pd.DataFrame, studies: np.ndarray, counts: np.ndarray
     return terms.mean(axis=1)
 
 
-def score_gap(
-    graded: pd.DataFrame, floor: pd.DataFrame, n_resamples: int, seed: int, level: float
-) -> dict:
-    """The RSNA score of ``graded`` minus that of ``floor`` (the same targets, the grader that
-    knows the latent), at the point and with its interval, the studies resampled together."""
+def score_gap_resamples(graded: pd.DataFrame, floor: pd.DataFrame, counts: np.ndarray):
+    """(point, [R] resampled) RSNA score of ``graded`` minus that of ``floor`` (the same
+    targets, the grader that knows the latent), the studies resampled together (``counts``
+    [R, n_studies], the studies in sorted order)."""
     studies = np.unique(graded["study_id"].to_numpy())
     unknown = set(floor["study_id"]) - set(studies)
     if unknown:
         raise ValueError(f"the floor scores {len(unknown)} study(ies) the grader does not")
+    if counts.shape[1] != len(studies):
+        raise ValueError(f"{counts.shape[1]} study counts for {len(studies)} studies")
     ones = np.ones((1, len(studies)))
     point = score_resamples(graded, studies, ones) - score_resamples(floor, studies, ones)
-    counts = study_counts(len(studies), n_resamples, seed)
     gaps = score_resamples(graded, studies, counts) - score_resamples(floor, studies, counts)
-    low, high = interval(gaps, level)
-    return {"gap": float(point[0]), "ci_low": low, "ci_high": high, "n_studies": len(studies)}
+    return float(point[0]), gaps
 
 
 def graded_discs(chosen: pd.DataFrame, truth: pd.DataFrame, conditions) -> pd.DataFrame:
@@ -142,26 +141,35 @@ def graded_discs(chosen: pd.DataFrame, truth: pd.DataFrame, conditions) -> pd.Da
     )
 
 
-def split_differences(by_split: dict[str, pd.DataFrame], prior, settings) -> dict:
-    """Per split (``test``, ``external_test``; each a ``graded_discs`` table) the ceiling gap
-    (``ceiling_gap_resamples``) with its interval, and with both the held-out minus the
-    in-site gap (``difference``); ``settings``: ``n_resamples``, ``seed``, ``level``."""
+def _with_interval(point: float, resampled: np.ndarray, level: float) -> dict:
+    low, high = interval(resampled, level)
+    return {"gap": float(point), "ci_low": low, "ci_high": high}
+
+
+def split_differences(gaps: dict, settings: dict) -> dict:
+    """Per test split (``test``, ``external_test``) a gap with its interval, and with both
+    the held-out minus the in-site gap (``difference``), resample by resample.
+
+    Args:
+        gaps: per split present, ``(n_studies, gap_of)``: ``gap_of(counts)`` gives the
+            ``(point, [R] resampled)`` gap, as ``ceiling_gap_resamples`` or
+            ``score_gap_resamples`` bound to their tables.
+        settings: ``n_resamples``, ``seed`` (the in-site split's; the held-out's is one more),
+            ``level``.
+    """
     n, seed, level = int(settings["n_resamples"]), int(settings["seed"]), float(settings["level"])
     out: dict = {}
     resampled = {}
     for k, split in enumerate(("test", "external_test")):
-        discs = by_split.get(split)
-        if discs is None or discs.empty:
+        if split not in gaps:
             continue
-        counts = study_counts(discs["study_id"].nunique(), n, seed + k)
-        point, resampled[split] = ceiling_gap_resamples(discs, np.asarray(prior, float), counts)
-        low, high = interval(resampled[split], level)
-        out[split] = {"gap": point, "ci_low": low, "ci_high": high}
+        n_studies, gap_of = gaps[split]
+        point, resampled[split] = gap_of(study_counts(n_studies, n, seed + k))
+        out[split] = _with_interval(point, resampled[split], level)
     if len(resampled) == 2:
-        low, high = interval(resampled["external_test"] - resampled["test"], level)
-        out["difference"] = {
-            "gap": out["external_test"]["gap"] - out["test"]["gap"],
-            "ci_low": low,
-            "ci_high": high,
-        }
+        out["difference"] = _with_interval(
+            out["external_test"]["gap"] - out["test"]["gap"],
+            resampled["external_test"] - resampled["test"],
+            level,
+        )
     return out
