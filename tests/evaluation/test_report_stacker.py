@@ -37,6 +37,17 @@ def test_the_section_says_what_out_of_fold_said_and_whether_it_was_set():
     assert row[5] == "in-site test 0.500 -> 0.470"
     assert "90.0% of the study resamples" in " ".join(section.paragraphs)
     assert stacker_section(_joint(True, False)).rows[0][4] == "yes (set)"
+    assert row[6] == "no leave-site-out folds"
+
+
+def test_a_family_the_left_out_sites_veto_says_so():
+    joint = _joint(False, False)
+    family = joint["stacker"]["families"]["subarticular"]
+    sites = {"given_log_loss": 0.55, "stacked_log_loss": 0.6, "share_won": 0.02, "sites": ["C"]}
+    family |= {"site_veto": True, "left_out_sites": sites}
+    row = stacker_section(joint).rows[0]
+    assert row[4] == "no (it stacks the left-out sites worse)"
+    assert row[6] == "0.550 -> 0.600, lower in 2.0% (C)"
 
 
 def test_without_folds_the_section_says_why():

@@ -202,6 +202,9 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
     assert stacker["families"] and all(
         f["out_of_fold"]["n_studies"] >= 5 for f in stacker["families"].values()
     )
+    # the canal's leave-site-out fold judges its stacker on the site it left out; no other's
+    assert stacker["families"]["spinal"]["left_out_sites"]["n_studies"] > 0
+    assert stacker["families"]["foraminal"]["left_out_sites"] is None
     report = (data / "08_reporting/report.md").read_text()
     assert "the study stacker" in report
     assert "choices across sites" in report and "What each technique bought" in report

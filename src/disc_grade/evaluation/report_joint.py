@@ -72,6 +72,8 @@ def _stacker_rows(families: dict, test: dict) -> list[list[str]]:
             kept += f" ({own['not_applied']}: it learnt from the plain grader's rows)"
         elif own.get("kept") != own.get("kept_by_validation"):
             kept += " (set)"
+        elif own.get("site_veto"):
+            kept += " (it stacks the left-out sites worse)"
         tested = [
             f"{SPLIT_LABELS.get(split, split)} {fmt(t['shipped_log_loss'])} -> "
             f"{fmt(t['stacked_log_loss'])}"
@@ -91,9 +93,20 @@ def _stacker_rows(families: dict, test: dict) -> list[list[str]]:
                 fmt(oof.get("share_won"), "pct"),
                 kept,
                 "; ".join(tested),
+                _on_sites(own.get("left_out_sites")),
             ]
         )
     return rows
+
+
+def _on_sites(sites: dict | None) -> str:
+    """The stacker on the sites the leave-site-out folds left out, or why not judged there."""
+    if not sites:
+        return "no leave-site-out folds"
+    return (
+        f"{fmt(sites.get('given_log_loss'))} -> {fmt(sites.get('stacked_log_loss'))}, lower "
+        f"in {fmt(sites.get('share_won'), 'pct')} ({', '.join(map(str, sites.get('sites', [])))})"
+    )
 
 
 def stacker_section(joint: dict) -> Section | None:
@@ -113,6 +126,7 @@ def stacker_section(joint: dict) -> Section | None:
         "stacked lower in",
         "kept",
         "test weighted log loss: shipped -> stacked",
+        "left-out sites: shipped -> stacked",
     ]
     text = [
         "Each target's calibrated probabilities corrected by its level's other targets' (the "
@@ -124,6 +138,9 @@ def stacker_section(joint: dict) -> Section | None:
         "(the canal: the sum of its family's term and the any-severe-spinal term, which reads "
         "each study's largest Severe probability and which a correction per target can raise). "
         "It moves probabilities (what the RSNA score reads), not the grade called; inference "
-        "applies the kept families. The test figures are reported only.",
+        "applies the kept families. The test figures are reported only. With leave-site-out "
+        "folds it is fitted again without each left-out site and stacks what the fold's grader "
+        "gives that site; a family it stacks there worse (a negative gain, the sites pooled) is "
+        "not kept.",
     ]
     return Section(title, text, header, _stacker_rows(own["families"], own.get("test") or {}))

@@ -101,14 +101,16 @@ def _logits(fitted: dict, x: np.ndarray) -> np.ndarray:
     return x[:, :3] + x @ weights + np.asarray(fitted["intercept"], dtype=float)
 
 
-def _probabilities(fitted: dict, x: np.ndarray) -> np.ndarray:
+def corrected_probabilities(fitted: dict, x: np.ndarray) -> np.ndarray:
+    """[len(x), 3] the stacked probabilities of ``fitted`` (``fit_correction``) given inputs
+    ``x`` (``stack_inputs``)."""
     logits = _logits(fitted, x)
     logits -= logits.max(axis=1, keepdims=True)
     probs = np.exp(logits)
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def _fit(x: np.ndarray, labels: np.ndarray, l2: float) -> dict:
+def fit_correction(x: np.ndarray, labels: np.ndarray, l2: float) -> dict:
     """The correction to the given log-probabilities that minimises the weighted log loss plus
     ``l2`` times half its squared size: with nothing to learn, the given probabilities stay."""
     from scipy.optimize import minimize
@@ -145,8 +147,8 @@ def judge_family(rows: pd.DataFrame, study_table: pd.DataFrame, params: dict) ->
     crossed = np.zeros((len(rows), 3))
     for held in study_folds(studies, int(params["folds"])):  # as calibration deals them
         rest = np.setdiff1d(np.arange(len(rows)), held)
-        fitted = _fit(x[rest], labels[rest], float(params["l2"]))
-        crossed[held] = _probabilities(fitted, x[held])
+        fitted = fit_correction(x[rest], labels[rest], float(params["l2"]))
+        crossed[held] = corrected_probabilities(fitted, x[held])
     given = rows[PROB_COLUMNS].to_numpy(dtype=float)
     figures = {
         "given_log_loss": weighted_log_loss(labels, given),
@@ -163,7 +165,7 @@ def judge_family(rows: pd.DataFrame, study_table: pd.DataFrame, params: dict) ->
     else:
         paired = paired_gain(crossed, given, labels, studies, seed=int(params["seed"]))
     return {
-        **_fit(x, labels, float(params["l2"])),
+        **fit_correction(x, labels, float(params["l2"])),
         "kept": bool(paired["share_won"] >= float(params["confidence"])),
         "out_of_fold": {
             **figures,
@@ -203,6 +205,6 @@ def apply_stacker(model: dict, table: pd.DataFrame) -> pd.DataFrame:
         where = np.flatnonzero(family == name)
         if not fitted.get("kept") or not len(where):
             continue
-        probs = _probabilities(fitted, stack_inputs(table.iloc[where], table))
+        probs = corrected_probabilities(fitted, stack_inputs(table.iloc[where], table))
         out.loc[out.index[where], PROB_COLUMNS] = probs
     return out
