@@ -77,9 +77,10 @@ def stack_studies(
     what it returns; none without study folds: then nothing else changes), its families kept
     where cross-validation on those rows says so (``joint.stacker``; ``use`` true or false
     overrides) and, with leave-site-out folds (``sites``: ``site_rows``), not where it stacks
-    the sites they left out worse than their graders (``stacker_sites.left_out_site_gains``). On the test splits each study's shipped (``chosen``) probabilities are stacked:
-    kept families' rows replace them (grades unchanged), and every family's stacked rows are
-    added as variant ``stacked``.
+    the sites they left out worse than their graders (``stacker_sites.left_out_site_gains``).
+    On the test splits each study's shipped (``chosen``) probabilities are stacked: kept
+    families' rows replace them (grades unchanged), and every family's stacked rows are added
+    as variant ``stacked``.
 
     Raises:
         ValueError: ``joint.stacker.use`` is not null, true or false.
