@@ -120,6 +120,30 @@ def balanced_accuracies(cms: np.ndarray) -> np.ndarray:
         return np.nanmean(recall, axis=1)
 
 
+def study_counts(n_studies: int, n_resamples: int, seed: int) -> np.ndarray:
+    """[R, n_studies] multinomial counts: how often each study is drawn in each resample."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_studies, np.full(n_studies, 1 / n_studies), size=n_resamples)
+
+
+def interval(values: np.ndarray, level: float) -> tuple[float, float]:
+    """The central ``level`` percentile interval of the finite ``values`` (NaN without any)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+def per_study_confusions(study_index, labels, predicted, n_studies: int) -> np.ndarray:
+    """[n_studies, 9] each study's confusion matrix, flattened (true grade major)."""
+    out = np.zeros((n_studies, N_CLASSES * N_CLASSES))
+    cells = np.asarray(labels, dtype=int) * N_CLASSES + np.asarray(predicted, dtype=int)
+    np.add.at(out, (study_index, cells), 1)
+    return out
+
+
 def bootstrap_by_study(
     table: pd.DataFrame, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
 ) -> dict[str, tuple[float, float]]:
@@ -129,29 +153,14 @@ def bootstrap_by_study(
     10,000 discs take a fraction of a second.
     """
     studies, study_index = np.unique(table["study_id"].to_numpy(), return_inverse=True)
-    cells = table["label"].to_numpy(dtype=int) * N_CLASSES + table["predicted"].to_numpy(dtype=int)
-    per_study = np.zeros((len(studies), N_CLASSES * N_CLASSES))
-    np.add.at(per_study, (study_index, cells), 1)
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(
-        len(studies), np.full(len(studies), 1 / len(studies)), size=n_resamples
-    )
+    per_study = per_study_confusions(study_index, table["label"], table["predicted"], len(studies))
+    counts = study_counts(len(studies), n_resamples, seed)
     cms = (counts @ per_study).reshape(n_resamples, N_CLASSES, N_CLASSES)
     support = cms.sum(axis=2)
     ba = balanced_accuracies(cms)
     with np.errstate(invalid="ignore", divide="ignore"):
         s2n = np.where(support[:, 2] > 0, cms[:, 2, 0] / support[:, 2], np.nan)
-    tail = (1 - level) / 2 * 100
-
-    def interval(values):
-        values = values[np.isfinite(values)]
-        return (
-            (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
-            if len(values)
-            else (float("nan"),) * 2
-        )
-
-    return {"balanced_accuracy": interval(ba), "severe_to_normal_rate": interval(s2n)}
+    return {"balanced_accuracy": interval(ba, level), "severe_to_normal_rate": interval(s2n, level)}
 
 
 def evaluate_split(

@@ -20,32 +20,16 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.log_loss import WEIGHTS, row_losses
-from disc_grade.evaluation.metrics import N_CLASSES, balanced_accuracies
+from disc_grade.evaluation.metrics import (
+    N_CLASSES,
+    balanced_accuracies,
+    interval,
+    per_study_confusions,
+    study_counts,
+)
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
 
 KEYS = ["study_id", "condition", "level"]
-
-
-def study_counts(n_studies: int, n_resamples: int, seed: int) -> np.ndarray:
-    """[R, n_studies] multinomial counts: how often each study is drawn in each resample."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_studies, np.full(n_studies, 1 / n_studies), size=n_resamples)
-
-
-def interval(values: np.ndarray, level: float) -> tuple[float, float]:
-    """The central ``level`` percentile interval of the finite ``values`` (NaN without any)."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return float("nan"), float("nan")
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
-
-
-def _per_study_confusions(study_index, labels, predicted, n_studies) -> np.ndarray:
-    out = np.zeros((n_studies, N_CLASSES * N_CLASSES))
-    np.add.at(out, (study_index, labels * N_CLASSES + predicted), 1)
-    return out
 
 
 def ceiling_gap_resamples(discs: pd.DataFrame, prior: np.ndarray, counts: np.ndarray):
@@ -65,8 +49,8 @@ def ceiling_gap_resamples(discs: pd.DataFrame, prior: np.ndarray, counts: np.nda
         oracle = (discs[PROB_COLUMNS].to_numpy(float) / np.where(prior > 0, prior, np.inf)).argmax(
             1
         )
-    graded = _per_study_confusions(index, labels, discs["predicted"].to_numpy(int), len(studies))
-    best = _per_study_confusions(index, labels, oracle, len(studies))
+    graded = per_study_confusions(index, labels, discs["predicted"].to_numpy(int), len(studies))
+    best = per_study_confusions(index, labels, oracle, len(studies))
     ones = np.ones((1, len(studies)))
     gaps = [
         balanced_accuracies((c @ best).reshape(-1, N_CLASSES, N_CLASSES))
