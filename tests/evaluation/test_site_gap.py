@@ -15,10 +15,13 @@ from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.evaluation.rsna_score import rsna_score
 from disc_grade.evaluation.site_gap import (
     ceiling_gap_resamples,
+    resample_rows,
     score_gap_resamples,
     score_resamples,
     split_differences,
+    split_resamples,
     study_counts,
+    summarised,
 )
 from disc_grade.rsna import CONDITIONS, LEVELS, PROB_COLUMNS
 
@@ -130,13 +133,30 @@ def test_a_grader_that_falls_on_the_new_site_is_told_from_one_that_holds():
     assert set(split_differences({"test": in_site}, SETTINGS)) == {"test"}
 
 
+def test_the_resample_rows_hold_what_the_summary_is_read_on():
+    gaps = {
+        "test": _split_gap(_discs(30, 0.9, seed=5)),
+        "external_test": _split_gap(_discs(25, 0.6, seed=6)),
+    }
+    resampled = split_resamples(gaps, SETTINGS)
+    rows = resample_rows("spinal", resampled)
+    assert len(rows) == 3 * SETTINGS["n_resamples"]
+    back = {
+        split: (own["point"].iloc[0], own.sort_values("resample")["gap"].to_numpy())
+        for split, own in rows.groupby("split")
+    }
+    assert summarised(back, 0.95) == split_differences(gaps, SETTINGS)
+    assert resample_rows("spinal", {}).empty
+
+
 def test_the_summary_shows_the_gaps_only_where_the_latent_is_known():
     from disc_grade.evaluation.render import markdown_report
     from disc_grade.evaluation.report_summary import summary_section
     from disc_grade.pipelines.report.nodes import gaps_to_the_limit
 
     empty = pd.DataFrame()
-    real = gaps_to_the_limit(empty, empty, empty, empty, empty, SETTINGS)
+    real, resamples = gaps_to_the_limit(empty, empty, empty, empty, empty, SETTINGS)
+    assert resamples.empty
     assert real == {"available": False, "reason": real["reason"]} and "latent" in real["reason"]
     gap = {"gap": 0.09, "ci_low": 0.01, "ci_high": 0.18}
     phantom = {

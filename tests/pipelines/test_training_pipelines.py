@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.evaluation.pooled_gaps import pooled
 from disc_grade.pipelines.condition.bundle import REPORT_FIGURES
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.pipeline import condition_pipeline, for_condition
@@ -158,6 +159,11 @@ def test_train_pipeline_end_to_end_on_a_tiny_phantom(kedro_project):
         expected = score["chosen"]["rsna_score"] - score["floor"]["rsna_score"]
         assert gap["gap"] == pytest.approx(expected) and gap["ci_low"] <= gap["ci_high"]
     assert gaps["conditions"]["spinal"]["difference"]
+    resamples = pd.read_parquet(data / "08_reporting/gap_resamples.parquet")  # what pools them
+    pooled_alone = pooled({"run": resamples}).set_index(["target", "split"])
+    assert pooled_alone.loc[("rsna_score", "difference"), "ci_low"] == pytest.approx(
+        gaps["rsna_score"]["difference"]["ci_low"]
+    )
     chosen = {
         name: json.loads((data / f"06_models/{name}/chosen_grader.json").read_text())
         for name in CONDITION_NAMES

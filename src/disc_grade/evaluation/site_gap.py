@@ -30,6 +30,7 @@ from disc_grade.evaluation.metrics import (
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
 
 KEYS = ["study_id", "condition", "level"]
+RESAMPLE_COLUMNS = ["target", "split", "point", "resample", "gap"]
 
 
 def ceiling_gap_resamples(discs: pd.DataFrame, prior: np.ndarray, counts: np.ndarray):
@@ -130,30 +131,47 @@ def _with_interval(point: float, resampled: np.ndarray, level: float) -> dict:
     return {"gap": float(point), "ci_low": low, "ci_high": high}
 
 
-def split_differences(gaps: dict, settings: dict) -> dict:
-    """Per test split (``test``, ``external_test``) a gap with its interval, and with both
-    the held-out minus the in-site gap (``difference``), resample by resample.
+def split_resamples(gaps: dict, settings: dict) -> dict[str, tuple[float, np.ndarray]]:
+    """Per test split present (``test``, ``external_test``) a gap's ``(point, [R] resampled)``,
+    and with both the held-out minus the in-site gap (``difference``), resample by resample.
 
     Args:
         gaps: per split present, ``(n_studies, gap_of)``: ``gap_of(counts)`` gives the
             ``(point, [R] resampled)`` gap, as ``ceiling_gap_resamples`` or
             ``score_gap_resamples`` bound to their tables.
-        settings: ``n_resamples``, ``seed`` (the in-site split's; the held-out's is one more),
-            ``level``.
+        settings: ``n_resamples``, ``seed`` (the in-site split's; the held-out's is one more).
     """
-    n, seed, level = int(settings["n_resamples"]), int(settings["seed"]), float(settings["level"])
-    out: dict = {}
-    resampled = {}
+    n, seed = int(settings["n_resamples"]), int(settings["seed"])
+    out: dict[str, tuple[float, np.ndarray]] = {}
     for k, split in enumerate(("test", "external_test")):
-        if split not in gaps:
-            continue
-        n_studies, gap_of = gaps[split]
-        point, resampled[split] = gap_of(study_counts(n_studies, n, seed + k))
-        out[split] = _with_interval(point, resampled[split], level)
-    if len(resampled) == 2:
-        out["difference"] = _with_interval(
-            out["external_test"]["gap"] - out["test"]["gap"],
-            resampled["external_test"] - resampled["test"],
-            level,
-        )
+        if split in gaps:
+            n_studies, gap_of = gaps[split]
+            out[split] = gap_of(study_counts(n_studies, n, seed + k))
+    if len(out) == 2:
+        (p_in, r_in), (p_out, r_out) = out["test"], out["external_test"]
+        out["difference"] = (p_out - p_in, r_out - r_in)
     return out
+
+
+def summarised(resampled: dict[str, tuple[float, np.ndarray]], level: float) -> dict:
+    """``split_resamples``' gaps as their points and ``level`` percentile intervals."""
+    return {split: _with_interval(p, r, level) for split, (p, r) in resampled.items()}
+
+
+def split_differences(gaps: dict, settings: dict) -> dict:
+    """``split_resamples`` summarised (``settings``' ``level``)."""
+    return summarised(split_resamples(gaps, settings), float(settings["level"]))
+
+
+def resample_rows(target: str, resampled: dict[str, tuple[float, np.ndarray]]) -> pd.DataFrame:
+    """``split_resamples``' gaps of one ``target`` (a condition or ``rsna_score``) as long rows
+    (``RESAMPLE_COLUMNS``): what pools them over cohorts (``pooled_gaps``)."""
+    parts = [
+        pd.DataFrame(
+            {"target": target, "split": split, "point": float(point), "gap": values}
+        ).assign(resample=np.arange(len(values)))
+        for split, (point, values) in resampled.items()
+    ]
+    if not parts:
+        return pd.DataFrame(columns=RESAMPLE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[RESAMPLE_COLUMNS]

@@ -21,8 +21,10 @@ from disc_grade.evaluation.rsna_targets import (
 from disc_grade.evaluation.site_gap import (
     ceiling_gap_resamples,
     graded_discs,
+    resample_rows,
     score_gap_resamples,
-    split_differences,
+    split_resamples,
+    summarised,
 )
 from disc_grade.jsonable import json_ready
 from disc_grade.rsna import PROB_COLUMNS
@@ -101,10 +103,11 @@ def gaps_to_the_limit(
     phantom_truth: pd.DataFrame,
     scored_predictions: pd.DataFrame,
     settings: dict,
-) -> dict:
+) -> tuple[dict, pd.DataFrame]:
     """How far what inference ships stays from what the data allow, with intervals
     (``evaluation.site_gap``): per condition the Bayes ceiling minus balanced accuracy on each
     test split and the held-out minus the in-site gap; per split the RSNA score minus its floor.
+    Also every resample of them (``resample_rows``), which ``pooled_gaps`` pools over cohorts.
 
     Args:
         scored_predictions: the joint stage's, ``chosen`` (each condition as inference grades
@@ -113,9 +116,11 @@ def gaps_to_the_limit(
     """
     reason = unavailable(phantom_truth)
     if reason:
-        return {"available": False, "reason": reason}
+        return {"available": False, "reason": reason}, resample_rows("", {})
     chosen = scored_predictions[scored_predictions["variant"] == "chosen"]
+    level = float(settings["level"])
     out: dict = {"available": True, "settings": dict(settings), "conditions": {}}
+    rows = []
     for name, spec in SPECS.items():
         truth = truth_of(phantom_truth, spec.conditions)
         discs = graded_discs(chosen, truth, spec.conditions)
@@ -127,7 +132,9 @@ def gaps_to_the_limit(
             for split, own in discs.groupby("split")
             if split in TEST_SPLITS
         }
-        out["conditions"][name] = split_differences(gaps, settings) or None
+        resampled = split_resamples(gaps, settings)
+        out["conditions"][name] = summarised(resampled, level) or None
+        rows.append(resample_rows(name, resampled))
     labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
     weighted = label_priors.loc[label_priors["weighted"], ["condition", *PROB_COLUMNS]]
     scores = {}
@@ -138,9 +145,11 @@ def gaps_to_the_limit(
         graded = split_targets(labels, [chosen], weighted, "chosen", split)
         floor = floor_table(own, phantom_truth)
         scores[split] = (own["study_id"].nunique(), partial(score_gap_resamples, graded, floor))
-    out["rsna_score"] = split_differences(scores, settings)
+    resampled = split_resamples(scores, settings)
+    out["rsna_score"] = summarised(resampled, level)
+    rows.append(resample_rows("rsna_score", resampled))
     logger.info("RSNA score minus its floor per test split: %s", out["rsna_score"])
-    return json_ready(out)
+    return json_ready(out), pd.concat(rows, ignore_index=True)
 
 
 def write_report(

@@ -53,7 +53,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "scored_predictions": "scored_predictions",
                     "settings": "params:report.gaps",
                 },
-                "gaps",
+                ["gaps", "gap_resamples"],
                 name="gaps_to_the_limit",
             ),
             Node(
