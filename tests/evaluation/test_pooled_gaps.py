@@ -43,6 +43,7 @@ def test_one_cohort_pools_to_its_own_interval():
     assert row["mean"] == pytest.approx(0.1)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(interval(own["gap"].to_numpy(), 0.95))
     assert list(table["split"].unique()) == ["test", "external_test", "difference"]
+    assert list(table["target"].unique()) == ["spinal", "rsna_score"]  # as the report lists them
 
 
 def test_the_mean_of_four_cohorts_has_half_the_width():

@@ -66,7 +66,8 @@ def pooled(cohorts: dict[str, pd.DataFrame], level: float = 0.95, seed: int = 0)
         *(set(zip(t["target"], t["split"], strict=True)) for t in tables.values())
     )
     rows = []
-    for target, split in sorted(keys, key=lambda k: (k[0], SPLITS.index(k[1]))):
+    first = list(dict.fromkeys(next(iter(tables.values()))["target"]))
+    for target, split in sorted(keys, key=lambda k: (first.index(k[0]), SPLITS.index(k[1]))):
         points, draws = {}, []
         for name, table in tables.items():
             own = table[(table["target"] == target) & (table["split"] == split)]
