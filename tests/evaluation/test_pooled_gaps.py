@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from disc_grade.evaluation.metrics import interval
-from disc_grade.evaluation.pooled_gaps import RESAMPLES, main, pooled
+from disc_grade.evaluation.pooled_gaps import RESAMPLES, forest_figure, main, pooled
 from disc_grade.evaluation.site_gap import resample_rows
 
 R = 2000
@@ -84,13 +84,26 @@ def test_bad_tables_are_named():
         pooled({})
 
 
+def test_the_forest_shows_each_cohort_and_the_mean():
+    cohorts = {"a": _cohort(0.1, 0.05, 1), "b": _cohort(0.2, 0.05, 2)}
+    table = pooled(cohorts)
+    fig = forest_figure(cohorts, table)
+    assert [ax.get_title() for ax in fig.axes] == ["in-site test", "held-out site", "difference"]
+    means = [line for line in fig.axes[0].lines if line.get_marker() == "D"]
+    assert [m.get_xdata()[0] for m in means] == pytest.approx(
+        list(table.loc[table["split"] == "test", "mean"])
+    )
+
+
 def test_the_command_reads_run_directories(tmp_path, capsys):
     for k in range(2):
         file = tmp_path / f"run{k}" / RESAMPLES
         file.parent.mkdir(parents=True)
         _cohort(0.1 * k, 0.05, seed=k).to_parquet(file)
-    out = tmp_path / "pooled.json"
-    assert main([str(tmp_path / "run0"), str(tmp_path / "run1"), "--json", str(out)]) == 0
+    out, plot = tmp_path / "pooled.json", tmp_path / "forest.png"
+    runs = [str(tmp_path / "run0"), str(tmp_path / "run1")]
+    assert main([*runs, "--json", str(out), "--plot", str(plot)]) == 0
+    assert plot.read_bytes()[:4] == b"\x89PNG"
     shown = capsys.readouterr().out
     assert "| spinal | difference |" in shown and "95% interval of the mean" in shown
     assert len(pd.read_json(out)) == 6

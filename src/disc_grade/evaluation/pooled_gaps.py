@@ -9,7 +9,7 @@ resample ``r`` of the pool is the mean of the cohorts' resamples at ``r``, each 
 resamples first shuffled by a permutation of its own (seeded), so that no two cohorts' resamples
 are paired by a shared draw of counts. The interval of the mean narrows about as ``1/sqrt(k)``.
 
-    python -m disc_grade.evaluation.pooled_gaps RUN_DIR [RUN_DIR ...] [--json OUT]
+    python -m disc_grade.evaluation.pooled_gaps RUN_DIR [RUN_DIR ...] [--json OUT] [--plot PNG]
 
 Each argument is a run's project directory (its ``data/08_reporting/gap_resamples.parquet``) or
 that file itself.
@@ -27,6 +27,7 @@ import pandas as pd
 
 from disc_grade.evaluation.metrics import interval
 from disc_grade.evaluation.site_gap import RESAMPLE_COLUMNS
+from disc_grade.plotting import plt
 
 RESAMPLES = Path("data/08_reporting/gap_resamples.parquet")
 SPLITS = ("test", "external_test", "difference")
@@ -95,6 +96,39 @@ def markdown(table: pd.DataFrame, level: float) -> str:
     return "\n".join(lines)
 
 
+def forest_figure(cohorts: dict[str, pd.DataFrame], table: pd.DataFrame, level: float = 0.95):
+    """One panel per split (in-site, held-out site, their difference): per target each cohort's
+    gap with its own ``level`` interval (dots) and ``pooled``'s mean with the interval of the
+    mean (a diamond), a line at no gap."""
+    titles = {"test": "in-site test", "external_test": "held-out site", "difference": "difference"}
+    splits = [s for s in SPLITS if s in set(table["split"])]
+    fig, axes = plt.subplots(1, max(len(splits), 1), figsize=(4.2 * max(len(splits), 1), 3.6))
+    axes = np.atleast_1d(axes)
+    targets = list(dict.fromkeys(table["target"]))
+    step = 0.6 / max(len(cohorts), 1)
+    for ax, split in zip(axes, splits, strict=False):
+        for y, target in enumerate(targets):
+            for k, (name, cohort) in enumerate(cohorts.items()):
+                own = cohort[(cohort["target"] == target) & (cohort["split"] == split)]
+                low, high = interval(own["gap"].to_numpy(dtype=float), level)
+                at = y + 0.1 + step * (k + 0.5)
+                ax.plot([low, high], [at, at], color=f"C{k}", lw=1)
+                ax.plot(own["point"].iloc[0], at, "o", color=f"C{k}", ms=4, label=name)
+            row = table[(table["target"] == target) & (table["split"] == split)].iloc[0]
+            ax.plot([row["ci_low"], row["ci_high"]], [y - 0.2, y - 0.2], color="black", lw=2)
+            ax.plot(row["mean"], y - 0.2, "D", color="black", ms=6, label="mean")
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+        ax.set_yticks(range(len(targets)), targets, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(titles[split])
+        ax.set_xlabel("gap (resampled studies)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    fig.legend(unique.values(), unique.keys(), loc="lower center", ncol=len(unique), fontsize=7)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
 def _load(argument: str) -> tuple[str, pd.DataFrame]:
     path = Path(argument)
     file = path / RESAMPLES if path.is_dir() else path
@@ -109,11 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--level", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the table here")
+    parser.add_argument("--plot", type=Path, help="also draw the forest figure here (PNG)")
     args = parser.parse_args(argv)
     if len(set(args.runs)) < len(args.runs):
         parser.error("a run is named twice")
-    table = pooled(dict(_load(a) for a in args.runs), args.level, args.seed)
+    cohorts = dict(_load(a) for a in args.runs)
+    table = pooled(cohorts, args.level, args.seed)
     print(markdown(table, args.level))
+    if args.plot and not table.empty:
+        forest_figure(cohorts, table, args.level).savefig(args.plot, dpi=120)
     if args.json:
         args.json.write_text(json.dumps(table.to_dict(orient="records"), indent=2))
     return 0
