@@ -10,9 +10,8 @@ from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.report.nodes import (
-    gaps_to_the_limit,
     require_a_trained_condition,
-    score_conditions,
+    score_test_splits,
     write_report,
 )
 
@@ -32,19 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="require_a_trained_condition",
             ),
             Node(
-                score_conditions,
-                {
-                    "train_labels": "train_labels",
-                    "study_splits": "study_splits",
-                    "label_priors": "label_priors",
-                    "phantom_truth": "phantom_truth",
-                    "scored_predictions": "scored_predictions",
-                },
-                "rsna_score",
-                name="score_conditions",
-            ),
-            Node(
-                gaps_to_the_limit,
+                score_test_splits,
                 {
                     "train_labels": "train_labels",
                     "study_splits": "study_splits",
@@ -53,8 +40,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "scored_predictions": "scored_predictions",
                     "settings": "params:report.gaps",
                 },
-                ["gaps", "gap_resamples"],
-                name="gaps_to_the_limit",
+                ["rsna_score", "gaps", "gap_resamples"],
+                name="score_test_splits",
             ),
             Node(
                 write_report,
