@@ -18,7 +18,6 @@ from disc_grade.evaluation.site_gap import (
     resample_rows,
     score_gap_resamples,
     score_resamples,
-    split_differences,
     split_resamples,
     study_counts,
     summarised,
@@ -26,6 +25,11 @@ from disc_grade.evaluation.site_gap import (
 from disc_grade.rsna import CONDITIONS, LEVELS, PROB_COLUMNS
 
 SETTINGS = {"n_resamples": 400, "seed": 0, "level": 0.95}
+
+
+def _summary(gaps: dict, settings: dict) -> dict:
+    """The gaps per split with their intervals, as the report node summarises them."""
+    return summarised(split_resamples(gaps, settings), float(settings["level"]))
 
 
 def _targets(n_studies: int, seed: int) -> pd.DataFrame:
@@ -64,9 +68,7 @@ def test_the_resampled_score_is_the_metric_on_the_resampled_studies():
 
 def _score_gap(graded: pd.DataFrame, floor: pd.DataFrame) -> dict:
     n = graded["study_id"].nunique()
-    return split_differences({"test": (n, partial(score_gap_resamples, graded, floor))}, SETTINGS)[
-        "test"
-    ]
+    return _summary({"test": (n, partial(score_gap_resamples, graded, floor))}, SETTINGS)["test"]
 
 
 def test_the_floor_minus_itself_is_no_gap_and_a_worse_grader_is_above_it():
@@ -119,10 +121,10 @@ def _split_gap(discs: pd.DataFrame) -> tuple:
 
 def test_a_grader_that_falls_on_the_new_site_is_told_from_one_that_holds():
     in_site = _split_gap(_discs(60, 0.9, seed=5))
-    holds = split_differences(
+    holds = _summary(
         {"test": in_site, "external_test": _split_gap(_discs(60, 0.9, seed=6))}, SETTINGS
     )
-    falls = split_differences(
+    falls = _summary(
         {"test": in_site, "external_test": _split_gap(_discs(60, 0.5, seed=6))}, SETTINGS
     )
     assert holds["difference"]["ci_low"] < 0 < holds["difference"]["ci_high"]
@@ -130,7 +132,7 @@ def test_a_grader_that_falls_on_the_new_site_is_told_from_one_that_holds():
     assert falls["difference"]["gap"] == pytest.approx(
         falls["external_test"]["gap"] - falls["test"]["gap"]
     )
-    assert set(split_differences({"test": in_site}, SETTINGS)) == {"test"}
+    assert set(_summary({"test": in_site}, SETTINGS)) == {"test"}
 
 
 def test_the_resample_rows_hold_what_the_summary_is_read_on():
@@ -145,7 +147,7 @@ def test_the_resample_rows_hold_what_the_summary_is_read_on():
         split: (own["point"].iloc[0], own.sort_values("resample")["gap"].to_numpy())
         for split, own in rows.groupby("split")
     }
-    assert summarised(back, 0.95) == split_differences(gaps, SETTINGS)
+    assert summarised(back, 0.95) == _summary(gaps, SETTINGS)
     assert resample_rows("spinal", {}).empty
 
 

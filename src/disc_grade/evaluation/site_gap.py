@@ -158,11 +158,6 @@ def summarised(resampled: dict[str, tuple[float, np.ndarray]], level: float) -> 
     return {split: _with_interval(p, r, level) for split, (p, r) in resampled.items()}
 
 
-def split_differences(gaps: dict, settings: dict) -> dict:
-    """``split_resamples`` summarised (``settings``' ``level``)."""
-    return summarised(split_resamples(gaps, settings), float(settings["level"]))
-
-
 def resample_rows(target: str, resampled: dict[str, tuple[float, np.ndarray]]) -> pd.DataFrame:
     """``split_resamples``' gaps of one ``target`` (a condition or ``rsna_score``) as long rows
     (``RESAMPLE_COLUMNS``): what pools them over cohorts (``pooled_gaps``)."""
