@@ -60,6 +60,10 @@ def test_a_head_the_left_out_sites_vetoed_says_so():
         {**context, "kept": True, "site_veto": False, "left_out_sites": {**sites, "gain": 0.01}}
     )
     assert kept.endswith("log loss 0.010 below the grader's")
+    adapted = {**context, "left_out_sites": {**sites, "adapted": True}}  # as inference reads
+    assert kept_verdict(adapted).endswith(
+        "the grader's, both with BatchNorm adapted to the site, so not kept"
+    )
     assert "left out" not in kept_verdict({**context, "left_out_sites": None})
     # the joint head is judged in-site against what the condition ships, on the sites against
     # the folds' graders

@@ -3,11 +3,13 @@ runs them) and are read back as if graded together; a missing or stale fold is r
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from disc_grade.models.grading.adapt import MIN_CROPS
 from disc_grade.models.training import checkpoint
-from disc_grade.models.training.site_folds import leave_site_out
+from disc_grade.models.training.site_folds import ADAPTED_OUT, leave_site_out
 from disc_grade.pipelines.condition.fold_cells import KEY
 from disc_grade.pipelines.condition.site_cells import gather_site_cells
 from disc_grade.pipelines.site_folds.nodes import grade_site_cells
@@ -56,10 +58,22 @@ def test_site_folds_graded_apart_are_the_folds_graded_together(apart):
     pd.testing.assert_frame_equal(table, together)
     assert sorted(table["fold_site"].unique()) == ["A", "B"]  # the two largest training sites
     # features of each fold model's training, validation and left-out rows, per variant
+    adapted_sites = set()
     for (site, variant), rows in features.groupby(["fold_site", "variant"]):
         graded = together[(together["fold_site"] == site) & (together["variant"] == variant)]
         assert set(graded["study_id"]) <= set(rows["study_id"]), (site, variant)
-        assert set(rows["split"]) == {"train", "validation", "site_out"}
+        assert set(rows["split"]) == {"train", "validation", "site_out", ADAPTED_OUT}
+        # the left-out site once more after BatchNorm adapted to it: its rows only, moved
+        plain = rows[rows["split"] == "site_out"].drop(columns="split")
+        adapted = rows[rows["split"] == ADAPTED_OUT].drop(columns="split")
+        keys = ["study_id", "condition", "level"]  # the same crops, in the same order
+        assert plain[keys].reset_index(drop=True).equals(adapted[keys].reset_index(drop=True))
+        values = [c for c in plain if c[0] == "f" and c[1:].isdigit()]
+        same = np.allclose(plain[values].to_numpy(), adapted[values].to_numpy())
+        assert values and same == (len(plain) < MIN_CROPS), (site, variant)  # too few: kept
+        if not same:
+            adapted_sites.add(site)
+    assert adapted_sites, "some fold adapted its left-out site's features"
     assert set(features["variant"]) == set(VARIANTS)
 
 

@@ -34,6 +34,7 @@ def _site_verdict(head: dict) -> str:
         f"; on the sites its folds left out ({', '.join(map(str, sites.get('sites', [])))}, "
         f"{sites.get('n_studies')} studies) log loss {fmt(abs(gain))} "
         f"{'below' if gain >= 0 else 'above'} the grader's"
+        + (", both with BatchNorm adapted to the site" if sites.get("adapted") else "")
         + (", so not kept" if head.get("site_veto") else "")
     )
 

@@ -28,6 +28,7 @@ from disc_grade.models.training.pretrain import pretrain_encoder
 
 logger = logging.getLogger(__name__)
 SITE_OUT = "site_out"  # the split a fold gives the site it leaves out
+ADAPTED_OUT = "site_out_adapted"  # the left-out site's features once BatchNorm adapted to it
 FOLD_SPLITS = ("train", "validation")
 
 
@@ -85,7 +86,8 @@ def grade_fold(
     ``predictions`` rows on the fold's validation and ``out_split`` rows, with ``adapted``; the
     ``out_split`` rows once more with BatchNorm adapted to them where ``adapt``. Where
     ``features``, also each variant's features of the fold's training, validation and
-    ``out_split`` rows (``fold_features``), for the heads that read a grader's features, and
+    ``out_split`` rows (``fold_features``), for the heads that read a grader's features (the
+    ``out_split`` rows once more adapted, split ``ADAPTED_OUT``, where ``adapt``), and
     each variant's weights (its ``state_dict``, by variant), which the fold models' average
     ships with."""
     needs_encoder = any(v["init"] == "pretrained" for v in variants)
@@ -106,6 +108,13 @@ def grade_fold(
                 index.iloc[out_rows], probs, points, variant["name"], rois.shape[-1]
             )
             tables.append(adapted.assign(adapted=True))
+            if features and len(out_rows):
+                described.append(
+                    features_table(
+                        grader_features(adapted_model, rois[out_rows], device),
+                        index.iloc[out_rows].reset_index(drop=True),
+                    ).assign(variant=variant["name"], split=ADAPTED_OUT)
+                )
     return tables, described, weights
 
 

@@ -34,6 +34,7 @@ from disc_grade.pipelines.condition.fold_heads import (
     with_fold_features,
 )
 from disc_grade.pipelines.condition.grade import by_variant
+from disc_grade.pipelines.condition.site_adapted import site_features_as_shipped
 from disc_grade.rsna import RAW_PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -142,22 +143,29 @@ def _decision(
     }
 
 
-def _fold_verdicts(study_folds, site_folds, variant, grader_calibration, label_priors, blocks):
+def _fold_verdicts(
+    study_folds, site_folds, chosen_grader, grader_calibration, label_priors, blocks
+):
     """The context head's verdicts on the study folds' left-out rows and on the sites the
     leave-site-out folds left out (each None without such folds), and the site folds' rows the
-    joint head reads (``fold_heads.joint_site_rows``); ``blocks``: the context and calibration
-    parameter blocks."""
+    joint head and the stacker read (``fold_heads.joint_site_rows``), the left-out sites as
+    inference would read them (adapted where the chosen grader adapts: ``site_adapted``);
+    ``blocks``: the context and calibration parameter blocks."""
     params, calibration_params = blocks
+    variant = chosen_grader["variant"]
     folded = out_of_fold_verdict(
         study_folds[0], variant, study_folds[1], label_priors, params, calibration_params
     )
+    adapt = bool(chosen_grader.get("adapt_batchnorm", False))
+    site_features, adapted = site_features_as_shipped(site_folds[0], adapt)
     site_shipped = site_grader_rows(
-        site_folds[1], variant, grader_calibration, label_priors, calibration_params
+        site_folds[1], variant, grader_calibration, label_priors, calibration_params, adapted
     )
     sites = left_out_site_verdict(
-        site_folds[0], site_shipped, variant, label_priors, params, calibration_params
+        site_features, site_shipped, variant, label_priors, params, calibration_params
     )
-    return folded, sites, joint_site_rows(site_folds[0], site_shipped, variant)
+    marked = None if sites is None else {**sites, "adapted": adapted}
+    return folded, marked, joint_site_rows(site_features, site_shipped, variant)
 
 
 def grade_in_context(
@@ -207,7 +215,7 @@ def grade_in_context(
     folded, sites, site_rows = _fold_verdicts(
         (study_fold_features, out_of_fold_predictions),
         (site_fold_features, site_fold_predictions),
-        variant,
+        chosen_grader,
         calibration[variant],
         label_priors,
         (params, calibration_params),

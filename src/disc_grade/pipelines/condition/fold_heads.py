@@ -183,19 +183,20 @@ def site_grader_rows(
     grader_calibration: dict,
     label_priors: pd.DataFrame,
     calibration_params: dict[str, Any],
+    adapted: bool = False,
 ) -> pd.DataFrame:
     """``variant``'s leave-site-out fold models on the sites they left out, each calibrated on its
-    fold's validation rows as the grader ships (``grader_calibration``), not adapted; empty
-    without site folds."""
+    fold's validation rows as the grader ships (``grader_calibration``), as trained or, where
+    ``adapted``, with BatchNorm adapted to the site; empty without site folds."""
     if site_fold_predictions.empty or "variant" not in site_fold_predictions:
         return pd.DataFrame()
     own = site_fold_predictions[site_fold_predictions["variant"] == variant]
     if own.empty:
         return pd.DataFrame()
-    shipped, _ = calibrated_left_out(
+    shipped, adapted_rows = calibrated_left_out(
         own, "fold_site", SITE_OUT, label_priors, as_shipped(calibration_params, grader_calibration)
     )
-    return shipped
+    return adapted_rows if adapted else shipped
 
 
 def left_out_site_verdict(
