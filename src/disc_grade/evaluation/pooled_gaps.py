@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.evaluation.metrics import interval
+from disc_grade.evaluation.render import md_table
 from disc_grade.evaluation.site_gap import RESAMPLE_COLUMNS
 from disc_grade.plotting import plt
 
@@ -85,15 +86,12 @@ def pooled(cohorts: dict[str, pd.DataFrame], level: float = 0.95, seed: int = 0)
 def markdown(table: pd.DataFrame, level: float) -> str:
     """``pooled``'s table as a markdown table, three decimals."""
     head = [c for c in table.columns if c not in ("ci_low", "ci_high", "n_cohorts")]
-    lines = [
-        "| " + " | ".join([*head, f"{level:.0%} interval of the mean"]) + " |",
-        "|" + "---|" * (len(head) + 1),
+    rows = [
+        [v if isinstance(v, str) else f"{v:.3f}" for v in (values[c] for c in head)]
+        + [f"[{values['ci_low']:.3f}, {values['ci_high']:.3f}]"]
+        for values in table.to_dict(orient="records")
     ]
-    for values in table.to_dict(orient="records"):
-        cells = [v if isinstance(v, str) else f"{v:.3f}" for v in (values[c] for c in head)]
-        cells.append(f"[{values['ci_low']:.3f}, {values['ci_high']:.3f}]")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return md_table([*head, f"{level:.0%} interval of the mean"], rows)
 
 
 def forest_figure(cohorts: dict[str, pd.DataFrame], table: pd.DataFrame, level: float = 0.95):

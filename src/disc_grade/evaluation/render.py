@@ -71,7 +71,8 @@ def _html_paragraph(text: str) -> str:
     return _LINK.sub(r"<a href='#\2'>\1</a>", html.escape(text, quote=False))
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: ``header`` and ``rows`` of cells already formatted."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
@@ -82,7 +83,7 @@ def markdown_report(parts: list[Section]) -> str:
     for part in parts:
         out.append(f"## {part.title}")
         out += part.paragraphs
-        out += [_md_table(header, rows) for header, rows in part.all_tables()]
+        out += [md_table(header, rows) for header, rows in part.all_tables()]
         out += [
             f"### {caption}\n\n![{caption}]({figure_file(name)})" for name, caption in part.figures
         ]
