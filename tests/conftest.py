@@ -138,21 +138,18 @@ def foreign_cohort(tmp_path_factory) -> Path:
     return root / "download"
 
 
-@pytest.fixture
-def kedro_project(tmp_path, monkeypatch):
-    """A throw-away copy of the project's configuration, run from its own folder.
+def config_copy(root: Path) -> Path:
+    """A throw-away copy of the project's configuration at ``root``, to run Kedro from.
 
-    Catalog paths are relative, so every output lands under ``tmp_path``, not in ``data/``.
+    Catalog paths are relative, so every output lands under ``root``, not in ``data/``.
     """
     import shutil
 
     for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
-    shutil.copytree(
-        PROJECT_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()  # Kedro wants it; the package itself is the installed one
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()  # Kedro wants it; the package itself is the installed one
     for layer in (
         "01_raw",
         "02_intermediate",
@@ -162,9 +159,15 @@ def kedro_project(tmp_path, monkeypatch):
         "07_model_output",
         "08_reporting",
     ):
-        (tmp_path / "data" / layer).mkdir(parents=True)
+        (root / "data" / layer).mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def kedro_project(tmp_path, monkeypatch):
+    """``config_copy`` in ``tmp_path``, run from its own folder."""
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return config_copy(tmp_path)
 
 
 def run_kedro(

@@ -6,16 +6,15 @@ from __future__ import annotations
 import functools
 import http.server
 import re
-import shutil
 import subprocess
 import sys
 import threading
 
 import pytest
 
+from tests.browser import chromium, launch
 from tests.conftest import PROJECT_ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = PROJECT_ROOT / "data" / "08_reporting" / "kedro_viz.png"
 
 
@@ -66,11 +65,8 @@ def test_the_layers_follow_the_pipelines_without_a_cycle():
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
-)
 def test_built_site_shows_the_train_pipeline(kedro_project):
+    chromium()  # skips where Chromium is missing (fails under CI), before the build
     subprocess.run(
         [sys.executable, "-m", "kedro", "viz", "build"],
         cwd=kedro_project,
@@ -87,7 +83,7 @@ def test_built_site_shows_the_train_pipeline(kedro_project):
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/", wait_until="networkidle")
             page.wait_for_selector(".pipeline-node", timeout=60_000)

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
 
 from disc_grade.conditions import CONDITION_NAMES  # noqa: E402
 from disc_grade.evaluation.render import html_report  # noqa: E402
 from disc_grade.evaluation.report import sections  # noqa: E402
 from disc_grade.evaluation.report_conditions import FIGURES  # noqa: E402
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.browser import chromium, launch  # noqa: E402
 
 
 def _png(text: str) -> bytes:
@@ -90,17 +87,14 @@ def test_the_report_opens_on_the_summary_then_the_contents():
     assert all(f"(#{p.anchor})" in links for p in parts[2:])
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
-)
 def test_report_renders_in_headless_chromium(tmp_path):
+    chromium()  # skips where Chromium is missing (fails under CI)
     from playwright.sync_api import sync_playwright
 
     page_file = tmp_path / "report.html"
     page_file.write_text(html_report(sections(SOURCE, CONDITIONS, SCORE), PNGS))
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

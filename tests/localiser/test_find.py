@@ -3,6 +3,8 @@ shared or own slices, confidence and the image's bounds."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -160,3 +162,46 @@ def test_a_figure_panel_shows_the_slice_holding_most_points():
 
     rows = pd.DataFrame({"series_id": [7, 7, 7, 7, 7], "slice_rank": [1, 0, 1, 0, 1]})
     assert shown_slice(rows) == (7, 1)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        # what pydicom raises for a transfer syntax no installed plugin decodes, and what a
+        # decoder plugin raises on corrupt fragments: neither is an OSError or a ValueError
+        NotImplementedError("unable to decode pixel data with a transfer syntax UID of 1.2.3"),
+        RuntimeError("libjpeg error: corrupt JPEG data"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_series_that_cannot_be_decoded_flags_its_targets(
+    small_cohort_tables, monkeypatch, caplog, failure
+):
+    from disc_grade.inference.studies import choose_series
+    from disc_grade.localiser import find
+
+    tables = small_cohort_tables
+
+    def broken(*args):
+        raise failure
+
+    monkeypatch.setattr(find, "series_grid", broken)
+    study = int(tables.discs["study_id"].iloc[0])
+    spec = spec_of("foraminal")
+    chosen = choose_series(spec, tables.series, tables.descriptions)
+    with caplog.at_level(logging.WARNING, logger="disc_grade.localiser.find"):
+        found, missing = find.find_targets(
+            spec,
+            None,
+            "unused",
+            chosen,
+            tables.series,
+            tables.index,
+            tables.landmarks,
+            [study],
+            {"grid_size": 32},
+        )
+    assert found.empty and len(missing) == 2 * len(LEVELS)
+    assert set(missing["reason"]) == {find.NOT_DECODABLE.format(series="Sagittal T1")}
+    series_id = int(chosen.loc[chosen["study_id"] == study, "series_id"].iloc[0])
+    assert f"study {study} series {series_id} not decodable: {failure}" in caplog.text

@@ -208,30 +208,3 @@ def test_training_units_hold_every_labelled_point_on_its_map(
     else:
         both = units[(units["rank_0"] >= 0) & (units["rank_1"] >= 0)]
         assert len(both) > 0 and (both["gx_1"] > both["gx_0"]).all()  # map 1: larger column
-
-
-def test_a_series_that_cannot_be_decoded_flags_its_targets(small_cohort_tables, monkeypatch):
-    from disc_grade.inference.studies import choose_series
-    from disc_grade.localiser import find
-
-    tables = small_cohort_tables
-
-    def broken(*args):
-        raise ValueError("no pixel data")
-
-    monkeypatch.setattr(find, "series_grid", broken)
-    study = int(tables.discs["study_id"].iloc[0])
-    spec = spec_of("foraminal")
-    found, missing = find.find_targets(
-        spec,
-        None,
-        "unused",
-        choose_series(spec, tables.series, tables.descriptions),
-        tables.series,
-        tables.index,
-        tables.landmarks,
-        [study],
-        {"grid_size": 32},
-    )
-    assert found.empty and len(missing) == 2 * len(LEVELS)
-    assert set(missing["reason"]) == {find.NOT_DECODABLE.format(series="Sagittal T1")}

@@ -13,7 +13,7 @@ from disc_grade.pipelines.condition.fold_cells import KEY, cell_name, gather_fol
 from disc_grade.pipelines.folds.nodes import grade_fold_cells
 from tests.models.training.test_site_folds import CONTRASTIVE
 from tests.models.training.test_study_folds import _cohort
-from tests.models.training.test_training import PARAMS, VARIANT
+from tests.models.training.tiny import PARAMS, VARIANT
 
 FROZEN = {**CONTRASTIVE, "name": "frozen", "freeze_encoder": True, "encoder_lr_scale": 0.0}
 VARIANTS = {"contrastive": CONTRASTIVE, "scratch": VARIANT, "frozen": FROZEN}

@@ -14,7 +14,7 @@ from disc_grade.pipelines.condition.fold_cells import KEY
 from disc_grade.pipelines.condition.site_cells import gather_site_cells
 from disc_grade.pipelines.site_folds.nodes import grade_site_cells
 from tests.models.training.test_site_folds import CONTRASTIVE, _cohort
-from tests.models.training.test_training import PARAMS, VARIANT
+from tests.models.training.tiny import PARAMS, VARIANT
 from tests.pipelines.test_fold_cells import _lazy
 
 VARIANTS = {"contrastive": CONTRASTIVE, "scratch": VARIANT, "frozen": {**VARIANT, "name": "frozen"}}

@@ -14,7 +14,7 @@ from disc_grade.pipelines.condition.site_choice import left_out_site_scores
 from disc_grade.pipelines.inference.nodes import adapts
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 from tests.models.training.test_site_folds import CONTRASTIVE, _cohort
-from tests.models.training.test_training import PARAMS, VARIANT
+from tests.models.training.tiny import PARAMS, VARIANT
 
 CALIBRATION = {
     "methods": ["as_trained", "temperature"],

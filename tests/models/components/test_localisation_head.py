@@ -9,7 +9,7 @@ import pytest
 from disc_grade.evaluation.localisation import localisation_error
 from disc_grade.models.training.finetune import finetune_grader
 from disc_grade.rsna import SPINAL
-from tests.models.training.test_training import PARAMS, VARIANT
+from tests.models.training.tiny import PARAMS, VARIANT
 
 SIZE = 24
 

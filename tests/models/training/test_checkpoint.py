@@ -13,7 +13,7 @@ import disc_grade.models.training.checkpoint as checkpoint_module
 from disc_grade.models.training.checkpoint import fingerprint, run_key
 from disc_grade.models.training.finetune import finetune_grader
 from disc_grade.models.training.pretrain import pretrain_encoder
-from tests.models.training.test_training import PARAMS, VARIANT, tiny_rois
+from tests.models.training.tiny import PARAMS, VARIANT, resumed_epochs, tiny_rois
 
 CONTRASTIVE = {**VARIANT, "name": "contrastive", "init": "pretrained", "encoder_lr_scale": 0.3}
 
@@ -87,13 +87,18 @@ def test_new_roi_pixels_of_the_same_shape_retrain(tmp_path):
     assert _same_model(resumed, fresh)
 
 
-def test_new_training_code_retrains(tmp_path, monkeypatch):
+def test_new_training_code_retrains(tmp_path, monkeypatch, caplog):
+    """Only the code differs (same data, same settings, a finished checkpoint): the run starts
+    afresh and says that the code changed."""
     rois, index = tiny_rois()
     ckpt = tmp_path / "scratch.ckpt"
-    finetune_grader(rois, index, None, {**PARAMS, "epochs": 1}, VARIANT, checkpoint=ckpt)
+    finetune_grader(rois, index, None, PARAMS, VARIANT, checkpoint=ckpt)
     monkeypatch.setattr(checkpoint_module, "code_version", lambda: "another version")
-    _, curve, _ = finetune_grader(rois, index, None, PARAMS, VARIANT, checkpoint=ckpt)
-    assert curve["epoch"].tolist() == [1, 2, 3], "a resumed run would have started at epoch 2"
+    with caplog.at_level(logging.INFO, logger="disc_grade.models.training"):
+        _, curve, _ = finetune_grader(rois, index, None, PARAMS, VARIANT, checkpoint=ckpt)
+    assert resumed_epochs(caplog.text, ckpt) is None, caplog.text
+    assert "made from other code; starting afresh" in caplog.text
+    assert curve["epoch"].tolist() == [1, 2, 3]
 
 
 def test_a_checkpoint_needs_a_run_key(tmp_path):

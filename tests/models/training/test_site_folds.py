@@ -9,7 +9,7 @@ import pytest
 
 import disc_grade.models.training.site_folds as site_folds
 from disc_grade.models.training.site_folds import SITE_OUT, fold_sites, leave_site_out
-from tests.models.training.test_training import PARAMS, VARIANT, tiny_rois
+from tests.models.training.tiny import PARAMS, VARIANT, tiny_rois
 
 CONTRASTIVE = {**VARIANT, "name": "contrastive", "init": "pretrained", "encoder_lr_scale": 0.3}
 

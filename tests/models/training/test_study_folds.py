@@ -17,7 +17,7 @@ from disc_grade.pipelines.condition.fold_cells import no_study_folds
 from disc_grade.pipelines.condition.fold_choice import out_of_fold_scores
 from disc_grade.rsna import PROB_COLUMNS
 from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
-from tests.models.training.test_training import PARAMS, VARIANT, tiny_rois
+from tests.models.training.tiny import PARAMS, VARIANT, tiny_rois
 from tests.pipelines.test_site_choice import CALIBRATION, PRIORS, _validation
 
 

@@ -1,80 +1,20 @@
-"""The training loop: a step learns, runs are deterministic on CPU, resume equals an uninterrupted run, DDP."""
+"""The training loop: a step learns, runs are deterministic on CPU, resume equals an uninterrupted
+run, a changed setting starts afresh (DDP: ``test_distributed.py``)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import time
+import logging
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 import disc_grade.models.training.finetune as finetune_module
-from disc_grade.models.training.batches import epoch_batches
 from disc_grade.models.training.engine import LoopConfig, fit
 from disc_grade.models.training.finetune import finetune_grader
 from disc_grade.models.training.pretrain import pretrain_encoder
-from disc_grade.rsna import SPINAL
-
-SIZE = 24
-
-
-def tiny_rois(n: int = 36, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
-    """ROIs whose bright vertical band narrows with the label, like the canal."""
-    rng = np.random.default_rng(seed)
-    labels = np.array([0, 1, 2] * (n // 3))
-    rois = rng.normal(0.2, 0.05, size=(n, 3, SIZE, SIZE)).astype(np.float32)
-    for i, label in enumerate(labels):
-        half = (6, 3, 1)[label]
-        rois[i, :, :, SIZE // 2 - half : SIZE // 2 + half] += 0.8
-    index = pd.DataFrame(
-        {
-            "study_id": np.arange(n) // 3 + 10**9,
-            "condition": SPINAL,
-            "level": ["l4_l5"] * n,
-            "label": labels,
-            "split": ["train"] * (n - 12) + ["validation"] * 6 + ["test"] * 6,
-            "point_x": (SIZE - 1) / 2,
-            "point_y": (SIZE - 1) / 2,
-            "roi_mm_per_px": 1.0,
-        }
-    )
-    return rois.astype(np.float16), index
-
-
-PARAMS = {
-    "encoder": {"depth": 10, "stem_stride": 2},
-    "epochs": 3,
-    "batch_size": 8,
-    "lr": 0.003,
-    "weight_decay": 0.0001,
-    "dropout": 0.2,
-    "class_weights": [1.0, 3.0, 5.0],
-    "focal_gamma": 2.0,
-    "localisation_weight": 1.0,
-    "select_localisation_weight": 0.0,
-    "projection_hidden": 64,
-    "projection_dim": 32,
-    "temperature": 0.2,
-    "probe_every": 0,
-    "probe_failure_margin": 0.05,
-    "supervised_weight": 0.0,
-    "slice_positives": False,
-    "recalibrate_batchnorm": False,
-    "seed": 5,
-    "device": "cpu",
-    "augment": {"rotation_deg": 5.0},
-}
-VARIANT = {
-    "name": "scratch",
-    "init": "random",
-    "freeze_encoder": False,
-    "encoder_lr_scale": 1.0,
-    "head_epochs": 0,
-}
+from tests.models.training.tiny import PARAMS, VARIANT, resumed_epochs, tiny_rois
 
 
 def _weights(model) -> dict[str, torch.Tensor]:
@@ -112,8 +52,9 @@ def test_finetuning_is_deterministic_on_cpu():
 
 
 @pytest.mark.parametrize("average_epochs", [0.0, 1.0])
-def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path, average_epochs):
-    """With a weight average too: the checkpoint carries it."""
+def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path, caplog, average_epochs):
+    """With a weight average too: the checkpoint carries it. The third call must resume (the
+    log says after which epoch): a fresh deterministic run would give the same weights."""
     rois, index = tiny_rois()
     params = {**PARAMS, "average_epochs": average_epochs}
     whole, _, pred_whole = finetune_grader(
@@ -130,22 +71,36 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path, average_ep
         finetune_grader(rois, index, None, params, VARIANT, checkpoint=tmp_path / "resumed.ckpt")
     finally:
         finetune_module.fit = original
-    resumed, curve, pred_resumed = finetune_grader(
-        rois, index, None, params, VARIANT, checkpoint=tmp_path / "resumed.ckpt"
-    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="disc_grade.models.training"):
+        resumed, curve, pred_resumed = finetune_grader(
+            rois, index, None, params, VARIANT, checkpoint=tmp_path / "resumed.ckpt"
+        )
+    assert resumed_epochs(caplog.text, tmp_path / "resumed.ckpt") == 1, caplog.text
     assert len(curve) == PARAMS["epochs"]
     pd.testing.assert_frame_equal(pred_whole, pred_resumed)
     for k, v in whole.state_dict().items():
         assert torch.equal(v, resumed.state_dict()[k]), k
 
 
-def test_a_changed_setting_does_not_resume(tmp_path):
+def test_a_changed_setting_does_not_resume(tmp_path, caplog):
+    """A finished checkpoint of another learning rate is not taken over: the run says why it
+    starts afresh and gives what a fresh run under the new setting gives (a resumed one would
+    hand back the old run's weights and curve)."""
     rois, index = tiny_rois()
     finetune_grader(rois, index, None, PARAMS, VARIANT, checkpoint=tmp_path / "c.ckpt")
-    _, curve, _ = finetune_grader(
-        rois, index, None, {**PARAMS, "lr": 0.001}, VARIANT, checkpoint=tmp_path / "c.ckpt"
-    )
-    assert curve["epoch"].tolist() == [1, 2, 3]
+    changed = {**PARAMS, "lr": 0.001}
+    with caplog.at_level(logging.INFO, logger="disc_grade.models.training"):
+        rerun, curve, predictions = finetune_grader(
+            rois, index, None, changed, VARIANT, checkpoint=tmp_path / "c.ckpt"
+        )
+    assert resumed_epochs(caplog.text, tmp_path / "c.ckpt") is None, caplog.text
+    assert "made from other params; starting afresh" in caplog.text
+    fresh, curve_fresh, predictions_fresh = finetune_grader(rois, index, None, changed, VARIANT)
+    pd.testing.assert_frame_equal(curve, curve_fresh)
+    pd.testing.assert_frame_equal(predictions, predictions_fresh)
+    for k, v in fresh.state_dict().items():
+        assert torch.equal(v, rerun.state_dict()[k]), k
 
 
 def test_pretraining_returns_encoder_weights_that_finetuning_loads():
@@ -263,60 +218,3 @@ def test_loop_config_is_validated():
             None,
             LoopConfig(epochs=0, batch_size=4, seed=0),
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        WORLD_SIZE=str(world),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-    )
-    torch.set_num_threads(1)
-    rois, index = tiny_rois(144)
-    index.loc[0, "split"] = "test"  # 131 training rows: shards of 66 and 65 rows
-    params = {**PARAMS, "epochs": 2, "batch_size": 64}
-    model, curve, _ = finetune_grader(rois, index, None, params, VARIANT)
-    torch.save(
-        {"weights": model.state_dict(), "loss": curve["train_loss"].tolist()},
-        f"{out}/rank{rank}.pt",
-    )
-    torch.distributed.destroy_process_group()
-
-
-@pytest.mark.parametrize("n_train", [1, 2, 3, 65, 66, 129, 130, 131, 132])
-@pytest.mark.parametrize("world", [1, 2, 3, 4])
-def test_every_rank_takes_the_same_number_of_steps(n_train, world):
-    for epoch in range(3):
-        shards = [epoch_batches(n_train, 64, 0, epoch, rank, world) for rank in range(world)]
-        assert len({len(s) for s in shards}) == 1, [len(s) for s in shards]
-        rows = torch.cat([b for s in shards for b in s]) if shards[0] else torch.tensor([])
-        # every row is seen, but for a trailing batch of one row per rank (BatchNorm needs two)
-        assert set(rows.tolist()) <= set(range(n_train))
-        assert len(set(range(n_train)) - set(rows.tolist())) <= world
-
-
-@pytest.mark.e2e
-def test_ddp_on_two_cpu_processes_with_uneven_shards_keeps_replicas_identical(tmp_path):
-    # 131 rows, batch 64, 2 ranks: without padding one rank takes 2 steps, the other 1 (a hang)
-    context = mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=False)
-    deadline = time.monotonic() + 300
-    while not context.join(timeout=5):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            pytest.fail("DDP training did not finish in 300 s: ranks out of step")
-    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
-    for k, v in r0["weights"].items():
-        if "running" in k or "num_batches" in k:
-            continue  # BatchNorm statistics are per process, as in DDP without SyncBatchNorm
-        assert torch.allclose(v, r1["weights"][k], atol=1e-6), k
-    assert all(np.isfinite(r0["loss"]))
