@@ -67,9 +67,10 @@ def trained_models(context) -> dict[str, Any]:
 
 
 def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> dict[str, Any]:
-    """Every model ``inference`` reads, freshly initialised at the configured sizes (the cost
-    of inference, not its grades): each condition grades with ``scratch`` as trained, without a
-    study-context head or the joint head; ``priors`` are the ``label_priors``. With
+    """The model bundle ``inference`` reads, its networks freshly initialised at the configured
+    sizes (the cost of inference, not its grades), shipped as the bundle pipeline ships them:
+    each condition grades with ``scratch`` as trained, without a study-context head or the
+    joint head; ``priors`` are the ``label_priors``. With
     ``n_fold_models``, each condition ships that many study-fold models of ``scratch`` to average
     in place of the whole-split grader (what a run with ``split.n_folds`` ships)."""
     import numpy as np
@@ -78,28 +79,36 @@ def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> d
     from disc_grade.localiser.model import build_localiser
     from disc_grade.models.components.networks import DiscGrader, encoder_from_params
     from disc_grade.models.grading.calibration import fit_method
+    from disc_grade.pipelines.bundle.nodes import ship_grader, ship_localiser
     from disc_grade.pipelines.condition.grade import VARIANTS
 
     params = context.params
     identity = fit_method(np.zeros((0, 3)), np.zeros(0, dtype=int), "as_trained")
-    models: dict[str, Any] = {"label_priors": priors, "joint_model": {}}
+    conditions = {}
     for name in CONDITION_NAMES:
         own = params[name]
-        models[f"{name}.localiser_model"] = build_localiser(
-            own["localiser"]["channels"], spec_of(name).n_maps
-        ).state_dict()
-        models[f"{name}.offsets"] = {"lateral_mm": 15.0 if spec_of(name).sided else 0.0}
-        for variant in VARIANTS:
-            encoder = encoder_from_params(
-                own["finetuning"]["encoder"], int(own["roi"]["n_channels"])
-            )
-            models[f"{name}.{variant}.grader_model"] = DiscGrader(encoder).state_dict()
-        models[f"{name}.calibration"] = {v: {**identity, "decision": "grader"} for v in VARIANTS}
-        models[f"{name}.chosen_grader"] = {"variant": "scratch"}
-        models[f"{name}.context_model"] = {"kept": False}
-        models[f"{name}.fold_graders"] = _fold_graders(
-            own["finetuning"]["encoder"], int(own["roi"]["n_channels"]), identity, n_fold_models
-        )
+        encoder, n_channels = own["finetuning"]["encoder"], int(own["roi"]["n_channels"])
+        localiser = build_localiser(own["localiser"]["channels"], spec_of(name).n_maps)
+        offsets = {"lateral_mm": 15.0 if spec_of(name).sided else 0.0}
+        graders = [
+            DiscGrader(encoder_from_params(encoder, n_channels)).state_dict() for _ in VARIANTS
+        ]
+        conditions[name] = {
+            "localiser": ship_localiser(
+                localiser.state_dict(), offsets, name, own["localiser"], own["alignment"]
+            ),
+            "grader": ship_grader(
+                {"variant": "scratch"},
+                *graders,
+                {v: {**identity, "decision": "grader"} for v in VARIANTS},
+                {"kept": False},
+                _fold_graders(encoder, n_channels, identity, n_fold_models),
+                own["roi"],
+                own["finetuning"],
+            ),
+        }
+    bundle = {"metadata": {}, "models": {"conditions": conditions, "joint": {}}}
+    models: dict[str, Any] = {"model_bundle": {**bundle, "label_priors": priors}}
     unknown = sorted(set(models) - set(model_inputs(context)))
     if unknown:
         raise KeyError(f"untrained_models built {unknown}, which inference does not read")

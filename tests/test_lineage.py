@@ -172,7 +172,7 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
     )
     status = json.loads(run(["dvc", "status", "--json"], repro).strip().splitlines()[-1])
     # the canal's fine-tuning changed: the canal's fold cells and grading, the joint head, the
-    # report, and the study and ablation of the canal (params.yaml's condition); the foramina
+    # report, the model bundle (it reads the canal's settings too), and the study and ablation of the canal (params.yaml's condition); the foramina
     # and recesses are untouched
     downstream = {
         "folds",
@@ -180,6 +180,7 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
         "spinal",
         "joint",
         "report",
+        "bundle",
         "study",
         "study_report",
         "ablation",

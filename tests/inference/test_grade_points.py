@@ -17,6 +17,7 @@ from disc_grade.inference.grade_points import Grader
 from disc_grade.models.components.networks import DiscGrader, build_encoder
 from disc_grade.models.grading.calibration import fit_method
 from disc_grade.models.grading.context import ContextHead
+from disc_grade.pipelines.bundle.nodes import ship_grader
 from disc_grade.pipelines.condition.measure import grade_end_to_end
 from disc_grade.pipelines.inference.nodes import grade_condition
 from disc_grade.pipelines.split.nodes import training_priors
@@ -82,6 +83,13 @@ def _held_out(small_cohort, tables):
     return tables, images, held, priors, graders, calibration
 
 
+def _bundle(chosen, graders, calibration, context, folds, priors) -> dict:
+    """A model bundle shipping the foramina's grader as the bundle pipeline ships it."""
+    grader = ship_grader(chosen, *graders.values(), calibration, context, folds, ROI, FINETUNING)
+    conditions = {"foraminal": {"localiser": {}, "grader": grader}}
+    return {"models": {"conditions": conditions, "joint": {}}, "label_priors": priors}
+
+
 def _fold_graders(graders: dict, calibration: dict) -> dict:
     """Two fold models of 'scratch' (the other variants' weights, so that the report's rows of
     those variants are each fold model's own)."""
@@ -121,14 +129,8 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
         pd.DataFrame(columns=["study_id", "condition", "level", "reason"]),
         tables.series,
         images,
-        *graders.values(),
-        calibration,
-        chosen,
-        context,
-        folds,
-        priors,
-        ROI,
-        FINETUNING,
+        _bundle(chosen, graders, calibration, context, folds, priors),
+        "foraminal",
         {},
     )
     keys = ["study_id", "condition", "level"]
@@ -176,14 +178,8 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
         pd.DataFrame(columns=["study_id", "condition", "level", "reason"]),
         tables.series,
         images,
-        *graders.values(),
-        calibration,
-        chosen,
-        {"kept": False},
-        {},
-        priors,
-        ROI,
-        FINETUNING,
+        _bundle(chosen, graders, calibration, {"kept": False}, {}, priors),
+        "foraminal",
         {"adapt_batchnorm": True},
     )
     keys = ["study_id", "condition", "level"]

@@ -74,7 +74,7 @@ class DicomTreeDataset(AbstractDataset[Iterable[tuple[str, bytes]], DicomTree]):
             raise DatasetError(str(exc)) from exc
         shutil.rmtree(self._path)
         claim_for_phantom(self._path)
-        for relative, payload in tqdm(data, desc="writing DICOM", unit="file"):
+        for relative, payload in tqdm(data, desc="writing DICOM", unit="file", disable=None):
             write_bytes_atomic(self._path / relative, payload)
 
     def _exists(self) -> bool:

@@ -189,7 +189,7 @@ def extract_rois(
     rois = np.zeros((len(table), spec.n_channels, spec.size_px, spec.size_px), dtype=np.float16)
     ok = np.zeros(len(table), dtype=bool)
     flags: dict[int, dict] = {}
-    progress = tqdm(total=len(tasks), desc="disc ROIs", unit="study")
+    progress = tqdm(total=len(tasks), desc="disc ROIs", unit="study", disable=None)
     results = map(_study_rois, tasks) if workers <= 1 else None
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:

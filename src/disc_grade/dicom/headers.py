@@ -169,7 +169,7 @@ def scan_headers(
         (str(root), relatives[i : i + chunk_size]) for i in range(0, len(relatives), chunk_size)
     ]
     rows: list[dict] = []
-    progress = tqdm(total=len(relatives), desc="DICOM headers", unit="file")
+    progress = tqdm(total=len(relatives), desc="DICOM headers", unit="file", disable=None)
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             rows.extend(_read_chunk(chunk))

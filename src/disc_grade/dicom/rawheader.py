@@ -45,6 +45,8 @@ WANTED = {
     0x0008103E: ("SeriesDescription", "str"),
     0x00081090: ("ManufacturerModelName", "str"),
     0x00180050: ("SliceThickness", "floats"),
+    0x0020000D: ("StudyInstanceUID", "str"),  # grouping only (dicom/intake.py), never written out
+    0x0020000E: ("SeriesInstanceUID", "str"),
     0x00200013: ("InstanceNumber", "int"),
     0x00200032: ("ImagePositionPatient", "floats"),
     0x00200037: ("ImageOrientationPatient", "floats"),

@@ -103,7 +103,7 @@ def build_grids(
     try:
         results = pool.map(_series_task, tasks, chunksize=2) if pool else map(_series_task, tasks)
         for row, grid, error in tqdm(
-            results, total=len(tasks), desc="localiser grids", unit="series"
+            results, total=len(tasks), desc="localiser grids", unit="series", disable=None
         ):
             if grid is None:
                 failures.append(

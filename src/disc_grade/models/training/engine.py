@@ -62,7 +62,7 @@ def _train_epoch(
     (mean loss, samples seen, seconds)."""
     train_model.train()
     total, seen, start = 0.0, 0, time.perf_counter()
-    bar = tqdm(batches, desc=bar_desc, unit="batch", disable=quiet, leave=False)
+    bar = tqdm(batches, desc=bar_desc, unit="batch", disable=True if quiet else None, leave=False)
     for idx in bar:
         optimizer.zero_grad(set_to_none=True)
         with autocast:

@@ -1,9 +1,10 @@
 """Nodes of the inference pipeline: a folder of studies in, every target graded or flagged out.
 
-One code path for every condition: choose its series, find its targets with its localiser (the
-foramina and recesses from the canal points the canal's localiser found), crop them with the
-training cropper, grade them with the grader validation chose (its study-context head where
-validation kept one), calibrated as in evaluation. Targets that cannot be graded get the best
+One code path for every condition, reading only the model bundle (``disc_grade.shipping``):
+choose its series, find its targets with its localiser (the foramina and recesses from the canal
+points the canal's localiser found), crop them with the training cropper, grade them with the
+grader validation chose (its study-context head where validation kept one), calibrated as in
+evaluation. Targets that cannot be graded get the best
 constant (``label_priors``, the training frequencies weighed by 1/2/4) and a flag.
 """
 
@@ -24,8 +25,7 @@ from disc_grade.inference.joint import mark_unlike_training, regrade, stack_grad
 from disc_grade.inference.studies import choose_series, submission_rows
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
-from disc_grade.pipelines.condition.grade import by_variant
-from disc_grade.pipelines.condition.localise import find_settings
+from disc_grade.pipelines.condition.skip import empty_frame
 from disc_grade.rsna import PROB_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -63,31 +63,38 @@ def choose_inference_series(series: pd.DataFrame, params: dict[str, Any]) -> pd.
     return table
 
 
+def _shipped(bundle: dict, name: str, part: str) -> dict:
+    """The bundle's ``part`` ("localiser" or "grader") of condition ``name`` ({} if not trained)."""
+    return ((bundle["models"]["conditions"].get(name) or {}).get(part)) or {}
+
+
 def find_condition_targets(
     choice: pd.DataFrame,
     series: pd.DataFrame,
     dicom_index: pd.DataFrame,
     images: DicomTree,
-    localiser_model: dict,
-    offsets: dict,
+    bundle: dict,
     name: str,
-    localiser: dict[str, Any],
-    alignment: dict[str, Any],
     landmarks: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every target of every study found by the condition's localiser, and the others with why."""
+    """Every target of every study found by the condition's shipped localiser, and the others
+    with why (none at all where the bundle has no localiser for it: its targets get flagged)."""
     spec = spec_of(name)
+    shipped = _shipped(bundle, name, "localiser")
+    if not shipped:
+        logger.info("inference[%s]: the bundle has no model for it; its targets are flagged", name)
+        return empty_frame(), empty_frame()
     studies = sorted(set(dicom_index["study_id"].dropna().astype("int64")))
     return find_targets(
         spec,
-        load_localiser(localiser_model, localiser["channels"], spec.n_maps),
+        load_localiser(shipped["weights"], shipped["channels"], shipped["n_maps"]),
         images.root,
         choice[choice["condition"] == name],
         series,
         dicom_index,
         landmarks if landmarks is not None else pd.DataFrame(columns=["study_id", "level"]),
         studies,
-        find_settings(localiser, alignment, offsets),
+        shipped["find"],
     )
 
 
@@ -119,34 +126,37 @@ def grade_condition(
     missing: pd.DataFrame,
     series: pd.DataFrame,
     images: DicomTree,
-    contrastive_model: dict,
-    scratch_model: dict,
-    frozen_model: dict,
-    calibration: dict,
-    chosen_grader: dict,
-    context_model: dict,
-    fold_graders: dict,
-    label_priors: pd.DataFrame,
-    roi: dict[str, Any],
-    finetuning: dict[str, Any],
+    bundle: dict,
+    name: str,
     inference: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The condition's found targets graded by ``grade_points`` (cropped centred, as the test
-    crops are) with the grader validation chose (``chosen_grader``) and its study-context head
-    where validation kept one (``context_model``), or its study-fold models averaged where they
-    ship (``fold_graders``), its BatchNorm statistics adapted to the
-    folder's crops where ``adapts``; the others flagged with why. Also the
-    grader's features of the graded targets, for the joint head (``apply_joint_head``)."""
+    crops are) with the bundle's grader: the variant validation chose, its study-context head
+    where validation kept one, or its study-fold models averaged where they ship, its BatchNorm
+    statistics adapted to the folder's crops where ``adapts``; the others flagged with why. Also
+    the grader's features of the graded targets, for the joint head (``apply_joint_head``)."""
+    shipped = _shipped(bundle, name, "grader")
+    if not shipped:
+        return empty_frame(), empty_frame()
+    variant = shipped["variant"]
     grader = Grader.chosen(
-        by_variant(contrastive_model, scratch_model, frozen_model),
-        calibration,
-        chosen_grader,
-        context_model,
-        adapt=adapts(inference, chosen_grader),
-        fold_graders=fold_graders,
+        {variant: shipped["weights"]},
+        {variant: shipped["calibration"]},
+        shipped["chosen_grader"],
+        shipped["context"],
+        adapt=adapts(inference, shipped["chosen_grader"]),
+        fold_graders=shipped["folds"],
     )
+    finetuning = {"device": shipped["device"], "encoder": shipped["encoder"]}
     graded, excluded, features = grade_points(
-        targets, series, images.root, grader, label_priors, roi, finetuning, with_features=True
+        targets,
+        series,
+        images.root,
+        grader,
+        bundle["label_priors"],
+        shipped["roi"],
+        finetuning,
+        with_features=True,
     )
     flagged = pd.concat(
         [missing, excluded.reindex(columns=["study_id", "condition", "level", "reason"])],
@@ -155,9 +165,7 @@ def grade_condition(
     return graded_rows(graded, flagged, grader.name), features
 
 
-def apply_joint_head(
-    joint_model: dict, label_priors: pd.DataFrame, *parts: pd.DataFrame
-) -> tuple[pd.DataFrame, ...]:
+def apply_joint_head(bundle: dict, *parts: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
     """Every condition's grades (``parts``: the conditions' grades, then their features, in
     ``CONDITION_NAMES`` order), those the joint head grades regraded with each study's every
     found target (``inference.joint.regrade``), the families the study stacker keeps refined by
@@ -166,6 +174,7 @@ def apply_joint_head(
     n = len(CONDITION_NAMES)
     grades = dict(zip(CONDITION_NAMES, parts[:n], strict=True))
     features = dict(zip(CONDITION_NAMES, parts[n:], strict=True))
+    joint_model, label_priors = bundle["models"]["joint"], bundle["label_priors"]
     out = regrade(joint_model, grades, features, label_priors)
     out = stack_grades(joint_model, out)
     out = mark_unlike_training(joint_model, out, features)
@@ -173,12 +182,13 @@ def apply_joint_head(
 
 
 def assemble_submission(
-    dicom_index: pd.DataFrame, label_priors: pd.DataFrame, *grades: pd.DataFrame
+    dicom_index: pd.DataFrame, bundle: dict, *grades: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All 25 targets of every study folder in ``sample_submission.csv`` order, and the
     submission rows; targets without a grade carry a flag and the training frequencies weighed
     by the metric's 1/2/4 (the best constant, as a calibrated grader's probabilities are)."""
     studies = sorted(set(dicom_index["study_id"].dropna().astype("int64")))
+    label_priors = bundle["label_priors"]
     prior = label_priors.loc[label_priors["weighted"], ["condition", *PROB_COLUMNS]]
     names = {c: name for name in CONDITION_NAMES for c in SPECS[name].conditions}
     table = target_table(studies, list(grades), prior, names)

@@ -1,4 +1,5 @@
-"""Inference: a folder of studies (``--params=input_root=...``) -> grades, submission, figures.
+"""Inference: a folder of studies (``--params=input_root=...``) and the model bundle -> grades,
+submission, figures (``disc-grade grade`` runs this pipeline on any DICOM folder).
 
 Headers are scanned with the ingestion code; then per condition (a namespace, as in training):
 its series, its targets found by its localiser, cropped by the training cropper, graded. The
@@ -9,8 +10,6 @@ slices their levels. The 25-row submission is assembled from the conditions' tab
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CANAL, CONDITION_NAMES, spec_of
-from disc_grade.pipelines.condition.grade import VARIANTS
-from disc_grade.pipelines.condition.skip import empty_frame, skipped, skipped_when_empty
 from disc_grade.pipelines.inference.nodes import (
     apply_joint_head,
     assemble_submission,
@@ -28,46 +27,37 @@ SHARED = {
     "inference_dicom_index",
     "inference_images",
     "inference_landmarks",
-    "label_priors",
+    "model_bundle",
 }
 
 
 def _condition(name: str) -> Pipeline:
-    """The inference of one condition, under its namespace (reads the models ``train`` wrote)."""
+    """The inference of one condition, under its namespace (reads the model bundle)."""
     landmarks = ["inference_landmarks"] if spec_of(name).needs_landmarks else []
     nodes = [
         Node(
-            skipped_when_empty(find_condition_targets, skipped(empty_frame, empty_frame), arg=4),
+            find_condition_targets,
             [
                 "inference_series_choice",
                 "inference_series",
                 "inference_dicom_index",
                 "inference_images",
-                "localiser_model",
-                "offsets",
+                "model_bundle",
                 "params:name",
-                "params:localiser",
-                "params:alignment",
                 *landmarks,
             ],
             ["inference_targets", "inference_missing"],
             name="find_targets",
         ),
         Node(
-            skipped_when_empty(grade_condition, skipped(empty_frame, empty_frame), arg=4),
+            grade_condition,
             [
                 "inference_targets",
                 "inference_missing",
                 "inference_series",
                 "inference_images",
-                *[f"{v}.grader_model" for v in VARIANTS],
-                "calibration",
-                "chosen_grader",
-                "context_model",
-                "fold_graders",
-                "label_priors",
-                "params:roi",
-                "params:finetuning",
+                "model_bundle",
+                "params:name",
                 "params:inference",
             ],
             ["inference_graded", "inference_features"],
@@ -108,8 +98,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 apply_joint_head,
                 [
-                    "joint_model",
-                    "label_priors",
+                    "model_bundle",
                     *[f"{c}.inference_graded" for c in CONDITION_NAMES],
                     *[f"{c}.inference_features" for c in CONDITION_NAMES],
                 ],
@@ -120,7 +109,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 assemble_submission,
                 [
                     "inference_dicom_index",
-                    "label_priors",
+                    "model_bundle",
                     *[f"{c}.inference_grades" for c in CONDITION_NAMES],
                 ],
                 ["inference_grades", "submission"],

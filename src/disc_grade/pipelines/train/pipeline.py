@@ -1,5 +1,5 @@
 """train = ingestion + split + every condition (spinal, foraminal, subarticular: its crops, its study
-folds, its leave-site-out folds, its grading) + joint + report.
+folds, its leave-site-out folds, its grading) + joint + report + bundle (what ships, as one folder).
 
 A package of its own so that Kedro's pipeline discovery finds it by name
 (``kedro run --pipeline=train``). It never includes the phantom, so it runs unchanged on the
@@ -11,6 +11,7 @@ from kedro.pipeline import Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines import (
+    bundle,
     condition,
     folds,
     ingestion,
@@ -33,6 +34,7 @@ TRAIN_STAGES = (
     *CONDITION_NAMES,
     "joint",
     "report",
+    "bundle",
 )
 
 
@@ -40,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return sum(
         (
             m.create_pipeline()
-            for m in (ingestion, split, rois, folds, site_folds, condition, joint, report)
+            for m in (ingestion, split, rois, folds, site_folds, condition, joint, report, bundle)
         ),
         start=Pipeline([]),
     )

@@ -1,0 +1,100 @@
+"""Nodes of the bundle pipeline: each condition's shipped localiser and grader, then the bundle.
+
+Only what grading needs ships: the localiser and its find settings, the variant validation
+chose with its calibration, its study-context head where validation kept it, its study-fold
+models where they ship; not the other variants.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from disc_grade.conditions import CONDITION_NAMES, spec_of
+from disc_grade.evaluation.report_summary import shipped
+from disc_grade.pipelines.condition.grade import by_variant
+from disc_grade.pipelines.condition.localise import find_settings
+from disc_grade.pipelines.condition.skip import is_skipped
+from disc_grade.shipping.contents import figures, fingerprint, metadata
+
+
+def ship_localiser(
+    weights: dict, offsets: dict, name: str, localiser: dict[str, Any], alignment: dict[str, Any]
+) -> dict:
+    """The condition's localiser with its network's shape and its find settings ({} if skipped)."""
+    if is_skipped(weights):
+        return {}
+    return {
+        "weights": weights,
+        "channels": list(localiser["channels"]),
+        "n_maps": int(spec_of(name).n_maps),
+        "find": find_settings(localiser, alignment, offsets),
+    }
+
+
+def ship_grader(
+    chosen_grader: dict,
+    contrastive: dict,
+    scratch: dict,
+    frozen: dict,
+    calibration: dict,
+    context_model: dict,
+    fold_graders: dict,
+    roi: dict[str, Any],
+    finetuning: dict[str, Any],
+) -> dict:
+    """The grader validation chose, with all it grades with ({} if the condition is skipped).
+
+    Raises:
+        ValueError: ``chosen_grader`` names a variant without weights or calibration.
+    """
+    variant = chosen_grader.get("variant")
+    if not variant:
+        return {}
+    weights = by_variant(contrastive, scratch, frozen).get(variant)
+    if not weights or variant not in calibration:
+        raise ValueError(f"chosen_grader names '{variant}', which has no weights or calibration")
+    folds = fold_graders if (fold_graders or {}).get("variant") == variant else {}
+    return {
+        "variant": variant,
+        "weights": weights,
+        "calibration": calibration[variant],
+        "chosen_grader": chosen_grader,
+        "context": context_model if (context_model or {}).get("kept") else {},
+        "folds": folds,
+        "roi": roi,
+        "encoder": finetuning["encoder"],
+        "device": finetuning.get("device", "auto"),
+    }
+
+
+def ship_condition(localiser: dict, grader: dict, results: dict) -> dict:
+    """A condition's shipped models and its test figures (``report_summary.shipped``)."""
+    name, by_split = shipped(results) if grader else ("not trained", {})
+    return {"localiser": localiser, "grader": grader, "figures": {"grader": name, **by_split}}
+
+
+def make_bundle(
+    label_priors: pd.DataFrame,
+    joint_model: dict,
+    data_source: dict,
+    study_splits: pd.DataFrame,
+    rsna_score: dict,
+    *conditions: dict,
+) -> dict:
+    """The bundle (``datasets.model_bundle``): metadata, every model, the grade frequencies
+    (``conditions``: each condition's ``ship_condition``, in ``CONDITION_NAMES`` order)."""
+    by_name = dict(zip(CONDITION_NAMES, conditions, strict=True))
+    models = {
+        "conditions": {
+            n: {"localiser": c["localiser"], "grader": c["grader"]} for n, c in by_name.items()
+        },
+        "joint": joint_model,
+    }
+    test_figures = figures(
+        {n: (c["figures"]["grader"], c["figures"]) for n, c in by_name.items() if c["grader"]},
+        rsna_score,
+    )
+    meta = metadata(fingerprint(data_source, study_splits), test_figures, models["conditions"])
+    return {"metadata": meta, "models": models, "label_priors": label_priors}
