@@ -37,6 +37,7 @@ TRAIN_STAGES = {
     "subarticular",
     "joint",
     "report",
+    "bundle",
 }
 
 
@@ -93,7 +94,7 @@ def test_the_foreign_cohort_carries_nothing_only_the_phantom_writes(foreign_coho
 def trained(foreign_cohort, tmp_path_factory):
     """The README's real-data commands (``kedro run`` and ``make run``) in a project copy."""
     project = user_project(tmp_path_factory.mktemp("user") / "project")
-    lines = readme_block("## Running on the real RSNA download")
+    lines = readme_block("## Train on the RSNA download")
     assert [line.split()[:2] for line in lines] == [
         ["source", ".venv/bin/activate"],
         ["kedro", "run"],
@@ -124,18 +125,25 @@ def test_the_readmes_train_commands_run_on_a_foreign_cohort_with_the_defaults(tr
 @pytest.mark.e2e
 def test_the_readmes_inference_command_grades_every_foreign_study(trained, foreign_cohort):
     project, _ = trained
-    lines = readme_block("## Grading new studies")
-    assert len(lines) == 2 and lines[1].startswith("kedro run --pipelines=inference")
+    lines = readme_block("## Grade your own studies")
+    assert len(lines) == 2 and lines[1].startswith("disc-grade grade ")
     images = project.parent / "test_images"  # new studies come without their CSVs
     shutil.copytree(foreign_cohort / "train_images", images)
     printed = as_user(project, lines, {TEST_IMAGES: str(images)})
-    out = project / "data/07_model_output/inference"
+    out = project / "graded"
+    run = json.loads((out / "run.json").read_text())
+    assert run["model"]["phantom"] is False and run["warning"] == ""  # trained on foreign data
     submission = pd.read_csv(out / "submission.csv")
     studies = sorted(int(p.name) for p in images.iterdir())
     expected = [f"{s}_{c}_{lv}" for s, c, lv in submission_targets(studies)]
     assert submission["row_id"].tolist() == expected
     grades = pd.read_csv(out / "grades.csv")
-    assert grades["graded"].mean() > 0.5, grades["flag"].value_counts()
+    # the tiny run's canal localiser is barely trained: levels it cannot count down the spine
+    # are flagged (level uncertain) rather than graded at another disc, so fewer are graded
+    assert grades["graded"].mean() > 0.3, grades["flag"].value_counts()
+    assert (grades["graded"] | grades["flag"].fillna("").ne("")).all(), (
+        "an ungraded target says why"
+    )
     assert_no_patient_fields(project, printed)
 
 
@@ -149,7 +157,7 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
     project = user_project(tmp_path / "team")
     lines = readme_block("### The real download under DVC")
     activate, second = lines[0], lines[-1]
-    assert activate == "source .venv/bin/activate" and second.startswith("dvc repro report")
+    assert activate == "source .venv/bin/activate" and second.startswith("dvc repro bundle")
     printed = as_user(project, lines[:-1], {DOWNLOAD: str(download)})
     assert ran(printed) == TRAIN_STAGES, "the first repro runs every train stage"
     assert ran(as_user(project, [activate, second], {})) == set(), "a second repro runs nothing"
@@ -171,7 +179,7 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
     # what the README's repro would rerun (dry: the stages changed and everything below them;
     # running them is the same command as above, not paid for twice)
     again = as_user(project, [activate, f"{second} --dry --force-downstream"], {})
-    rerun = {"folds", "site_folds", "foraminal", "joint", "report"}
+    rerun = {"folds", "site_folds", "foraminal", "joint", "report", "bundle"}
     assert ran(again) == rerun, "the others are untouched"
     running = [line for line in again.splitlines() if line.startswith("Running stage '")]
     cells = {line.split("'")[1] for line in running if "folds@" in line}
