@@ -25,6 +25,7 @@ from disc_grade.alignment.labels import align_discs
 from disc_grade.alignment.schema import EXCLUSION_COLUMNS
 from disc_grade.conditions import ConditionSpec
 from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_points, with_slice_geometry
+from disc_grade.rsna import LEVELS
 
 NOT_TRAINED = "condition_not_trained"  # the condition has no training target: it is skipped
 
@@ -128,11 +129,13 @@ def anatomy_offsets(
 ) -> dict:
     """Where the condition's labelled points lie from the canal point of the same study and
     level, over the training split, in patient mm: ``lateral_mm`` (towards the condition's side)
-    and ``anterior_mm``, medians with their median absolute deviation (0 for the canal itself).
+    and ``anterior_mm``, medians with their median absolute deviation (0 for the canal itself);
+    and the spacing of adjacent discs (``level_spacing``).
 
     The localiser's slice prior reads ``lateral_mm``: a foramen is expected that far out.
     """
     train = targets[targets["split"] == "train"]
+    spacing = level_spacing(landmarks[landmarks["study_id"].isin(set(train["study_id"]))])
     located = with_slice_geometry(train, dicom_index).dropna(subset=SLICE_GEOMETRY_COLUMNS)
     points = patient_points(located)
     both = (
@@ -147,6 +150,7 @@ def anatomy_offsets(
             "anterior_mm": 0.0,
             "anterior_mad_mm": 0.0,
             "n_points": 0,
+            **spacing,
         }
     sign = np.where(both["condition"].str.startswith("right"), -1.0, 1.0)
     lateral = sign * (both["x"] - both["px"]).to_numpy()
@@ -163,4 +167,27 @@ def anatomy_offsets(
         "anterior_mm": ant,
         "anterior_mad_mm": ant_mad,
         "n_points": int(len(both)),
+        **spacing,
+    }
+
+
+def level_spacing(landmarks: pd.DataFrame) -> dict:
+    """How far apart adjacent discs lie (patient mm) over ``landmarks``' studies: the median of
+    every adjacent pair's distance and its median absolute deviation (``level_spacing_mm``,
+    ``level_spacing_mad_mm``; None without a pair). The canal's joint decoding of the levels
+    reads them (``localiser.levels``)."""
+    gaps = []
+    for _, own in landmarks.groupby("study_id"):
+        at = own.set_index("level")[["px", "py", "pz"]]
+        for upper, lower in zip(LEVELS, LEVELS[1:], strict=False):
+            if upper in at.index and lower in at.index:
+                gaps.append(
+                    float(np.linalg.norm(at.loc[lower].to_numpy() - at.loc[upper].to_numpy()))
+                )
+    if not gaps:
+        return {"level_spacing_mm": None, "level_spacing_mad_mm": None}
+    median = float(np.median(gaps))
+    return {
+        "level_spacing_mm": median,
+        "level_spacing_mad_mm": float(np.median(np.abs(np.asarray(gaps) - median))),
     }

@@ -159,8 +159,29 @@ def _localiser_text(localiser: dict) -> str:
         f"in patient space, {fmt(test.get(within), 'pct')} within "
         f"{within.removeprefix('within_') if within else '?'}, "
         f"{fmt(test.get('same_slice'), 'pct')} on the reader's slice, "
-        f"{fmt(test.get('level_correct'), 'pct')} at the right level."
+        f"{fmt(test.get('level_correct'), 'pct')} at the right level." + _levels_text(localiser)
     )
+
+
+def _levels_text(localiser: dict) -> str:
+    """The levels decoded together against each at its own peak, on both test splits."""
+    parts = []
+    for split, name in (("test", "in-site test"), ("external_test", "held-out site")):
+        m = (localiser or {}).get(split) or {}
+        if m.get("level_correct_alone") is None:
+            continue
+        pairs = (
+            f", adjacent levels closer than half the disc spacing {m['close_pairs_alone']} -> "
+            f"{m['close_pairs']}"
+            if "close_pairs" in m
+            else ""
+        )
+        parts.append(
+            f"{name}: at the right level {fmt(m['level_correct_alone'], 'pct')} with each level at "
+            f"its own peak -> {fmt(m.get('level_correct'), 'pct')} decoded together{pairs}; "
+            f"{m.get('level_uncertain', 0)} targets marked level in doubt"
+        )
+    return (" Levels (" + "; ".join(parts) + ").") if parts else ""
 
 
 def _calibration_text(calibration: dict, chosen: dict | None) -> str:

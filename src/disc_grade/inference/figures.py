@@ -86,7 +86,8 @@ def _draw_panel(ax, root: Path, panel: Panel, series: pd.DataFrame) -> None:
 
 def _label(row, here: bool) -> str:
     side = SIDE_MARKS.get(spec_of_condition(row.condition).side_of_condition(row.condition), "")
-    name = f"{row.level_name}{side}"
+    doubt = "?" if bool(getattr(row, "level_uncertain", False)) else ""  # level in doubt
+    name = f"{row.level_name}{doubt}{side}"
     text = f"{name} {row.grade} ({row.p_severe:.2f})" if row.graded else f"{name} not graded"
     return text if here else text + f" [slice {int(row.slice_rank) + 1}]"
 

@@ -22,6 +22,7 @@ GRADE_COLUMNS = [
     "x",
     "y",
     "peak",
+    "level_uncertain",
     "graded",
     "grade",
     *PROB_COLUMNS,
@@ -37,12 +38,15 @@ def graded_rows(graded: pd.DataFrame, flagged: pd.DataFrame, variant: str) -> pd
     ``predicted`` grade) and its flagged ones (``study_id, condition, level, reason``), in
     ``GRADE_COLUMNS``."""
     columns = ["study_id", "condition", "level", "series_id", "slice_rank", "x", "y", "peak"]
+    uncertain = graded.get("level_uncertain", pd.Series(False, index=graded.index))
     graded = graded[[*columns, *PROB_COLUMNS]].assign(
+        level_uncertain=uncertain.fillna(False).astype(bool).to_numpy(),
         graded=True,
         grade=np.array(SEVERITIES)[graded["predicted"].to_numpy(dtype=int)],
         flag="",
     )
     flagged = flagged.rename(columns={"reason": "flag"}).assign(graded=False, grade="")
+    flagged["level_uncertain"] = flagged["flag"].astype(str).str.startswith("level uncertain")
     table = pd.concat([graded, flagged], ignore_index=True).assign(variant=variant)
     return table.reindex(columns=[c for c in GRADE_COLUMNS if c != "level_name"])
 
@@ -54,6 +58,8 @@ def target_table(
 
     A target no part lists (its condition was skipped in training) gets its condition's
     training prior and the ``NO_GRADER`` flag; a flagged one gets the prior and keeps its flag.
+    ``level_uncertain`` holds for every condition of a study's level where any of them (the
+    canal's joint decoding of the levels) doubts the level.
 
     Args:
         parts: every condition's ``graded_rows``.
@@ -82,6 +88,9 @@ def target_table(
     table["grade"] = table["grade"].fillna("")
     table["level_name"] = table["level"].map(LEVEL_NAMES)
     table["variant"] = table["variant"].fillna("")
+    # every condition reads the canal's levels: a level in doubt is in doubt for all of them
+    doubt = table["level_uncertain"].astype("boolean").fillna(False).astype(bool)
+    table["level_uncertain"] = doubt.groupby([table["study_id"], table["level"]]).transform("any")
     # a study's novelty is its own, whichever condition carried it
     by_study = table.groupby("study_id")
     table["novelty"] = by_study["novelty"].transform("max")

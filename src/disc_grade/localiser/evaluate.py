@@ -81,3 +81,52 @@ def error_summary(errors: pd.DataFrame, within_mm: float) -> dict:
         "same_slice": share(found["same_slice"]),
         "level_correct": share(found["level_correct"]),
     }
+
+
+def close_pairs(found: pd.DataFrame, dicom_index: pd.DataFrame, spacing_mm: float) -> pd.Series:
+    """Per study and condition, how many adjacent levels' points lie closer than half the
+    expected disc spacing (two levels on one disc)."""
+    from disc_grade.rsna import LEVELS
+
+    if found.empty:
+        return pd.Series(dtype="int64")
+    points = _in_patient_space(found, dicom_index)
+    at = found[["study_id", "condition", "level"]].assign(
+        px=points[:, 0], py=points[:, 1], pz=points[:, 2]
+    )
+    counts = {}
+    for key, own in at.groupby(["study_id", "condition"]):
+        own = own.set_index("level")[["px", "py", "pz"]]
+        pairs = [
+            (a, b)
+            for a, b in zip(LEVELS, LEVELS[1:], strict=False)
+            if a in own.index and b in own.index
+        ]
+        gaps = [np.linalg.norm(own.loc[a].to_numpy() - own.loc[b].to_numpy()) for a, b in pairs]
+        counts[key] = int(sum(g < 0.5 * spacing_mm for g in gaps))
+    return pd.Series(counts)
+
+
+def decoding_figures(
+    found: pd.DataFrame, reader: pd.DataFrame, dicom_index: pd.DataFrame, spacing_mm: float | None
+) -> dict[str, dict]:
+    """Per split the levels decoded together against each level's own peak (``own_x``,
+    ``own_y``): the share at the right level, the adjacent pairs closer than half the spacing,
+    and the targets marked ``level_uncertain``."""
+    alone = found.assign(x=found["own_x"], y=found["own_y"])
+    out = {}
+    splits = reader.drop_duplicates("study_id").set_index("study_id")["split"]
+    for split, errors in target_errors(alone, reader, dicom_index).groupby("split"):
+        n = len(errors)
+        ids = set(splits[splits == split].index)
+        mine = found[found["study_id"].isin(ids)]
+        figures = {
+            "level_correct_alone": float(errors["level_correct"].sum() / n) if n else None,
+            "level_uncertain": int(mine["level_uncertain"].astype(bool).sum()),
+        }
+        if spacing_mm:
+            figures["close_pairs"] = int(close_pairs(mine, dicom_index, spacing_mm).sum())
+            own = mine.assign(x=mine["own_x"], y=mine["own_y"])
+            figures["close_pairs_alone"] = int(close_pairs(own, dicom_index, spacing_mm).sum())
+        out[str(split)] = figures
+    return out

@@ -8,7 +8,9 @@ of width ``prior_mm`` a candidate scores its log-confidence less ``0.5 (d / prio
 ``d`` is how far it lies from where the anatomy is expected (a foramen: its distance from the
 midline against the learnt lateral offset; a recess: its distance from the disc plane), so slices
 that look alike are told apart by geometry, as a reader does. Each target is its map's peak on
-the chosen slice; below ``min_peak`` or outside the image it is flagged, never guessed.
+the chosen slice, except the canal's five levels, which are decoded together down the spine
+(``localiser.levels``; ``level_uncertain`` marks a doubtful one); below ``min_peak``, out of
+order or outside the image a target is flagged, never guessed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from disc_grade.localiser.candidates import (
     choose_slices,
 )
 from disc_grade.localiser.data import from_grid_coords, series_grid
+from disc_grade.localiser.levels import candidates, decode, uncertain
 from disc_grade.localiser.model import confidences, peak_point, slice_logits
 from disc_grade.rsna import LEVELS
 
@@ -41,12 +44,16 @@ TARGET_COLUMNS = [
     "y",
     *SERIES_GEOMETRY,
     "peak",
+    "own_x",
+    "own_y",
+    "level_uncertain",
 ]
 MISSING_COLUMNS = ["study_id", "condition", "level", "reason"]
 NO_SERIES = "no readable {series} series"
 NOT_DECODABLE = "{series} series not decodable"
 NOT_CONFIDENT = "no confident target (localiser peak below {min_peak:g})"
 OUTSIDE = "target outside the image"
+LEVEL_UNCERTAIN = "level uncertain: its point lies on another level's disc or out of order"
 
 
 def study_slices(dicom_index: pd.DataFrame, series: pd.DataFrame, series_ids) -> pd.DataFrame:
@@ -83,13 +90,37 @@ def _maps(root, model, study_id, series_ids, order, grid_size) -> dict:
 
 def ordered_down_the_spine(peaks: list[tuple], min_peak: float) -> list[tuple]:
     """The confident levels' points sorted by height where the maps disagree with the spine's
-    order (L1/L2 above L5/S1); a level without a confident point keeps its place."""
+    order (L1/L2 above L5/S1); a level without a confident point keeps its place. What a run
+    without a learnt level spacing falls back to (``levels_together``)."""
     confident = [i for i, (_, _, peak) in enumerate(peaks) if peak >= min_peak]
     ordered = sorted((peaks[i] for i in confident), key=lambda p: p[1])
     out = list(peaks)
     for i, peak in zip(confident, ordered, strict=True):
         out[i] = peak
     return out
+
+
+def levels_together(logit_maps, own_peaks, geometry, settings) -> tuple[list, list[bool]]:
+    """The levels' points decoded together on their shared slice (``localiser.levels``): per
+    level ``(gx, gy, confidence)`` or None (left out), and whether it is uncertain. Without a
+    learnt spacing (``offsets.level_spacing_mm``) the levels are only put in order."""
+    offsets = settings.get("offsets") or {}
+    spacing = offsets.get("level_spacing_mm")
+    if not spacing:
+        ordered = ordered_down_the_spine(own_peaks, settings["min_peak"])
+        return ordered, [False] * len(ordered)
+    size = int(settings["grid_size"])
+    mm_per_cell = (
+        float(geometry["columns"] * geometry["pixel_spacing_col"] / size),
+        float(geometry["rows"] * geometry["pixel_spacing_row"] / size),
+    )
+    # spines differ: never narrower than 15% of the spacing, whatever the training split shows
+    spread = max(1.4826 * float(offsets.get("level_spacing_mad_mm") or 0.0), 0.15 * spacing)
+    options = [candidates(m) for m in logit_maps]
+    picked = decode(options, mm_per_cell, spacing, spread, settings["min_peak"])
+    doubt = uncertain(picked, options, mm_per_cell, spacing, settings["min_peak"])
+    points = [None if p is None else (p.gx, p.gy, p.conf) for p in picked]
+    return points, doubt
 
 
 def find_study_targets(spec, study_id, slices, maps, study_landmarks, geometry, settings):
@@ -114,15 +145,28 @@ def find_study_targets(spec, study_id, slices, maps, study_landmarks, geometry, 
             spec.channel(c, lv, float(r["iop_0"]))
             for (c, lv), r in zip(wanted, chosen, strict=True)
         ]
-        peaks = [
-            peak_point(maps[r["series_id"]][0][int(r["slice_rank"]), k])
+        logit_maps = [
+            maps[r["series_id"]][0][int(r["slice_rank"]), k]
             for r, k in zip(chosen, channels, strict=True)
         ]
+        own_peaks = [peak_point(m) for m in logit_maps]
+        peaks, doubt = own_peaks, [False] * len(own_peaks)
         if spec.maps == "levels" and spec.slice_rule == "shared":
-            peaks = ordered_down_the_spine(peaks, settings["min_peak"])
-        for (condition, level), row, (gx, gy, peak) in zip(wanted, chosen, peaks, strict=True):
+            g = geometry.loc[chosen[0]["series_id"]]
+            peaks, doubt = levels_together(logit_maps, own_peaks, g, settings)
+        for (condition, level), row, point, own, unsure in zip(
+            wanted, chosen, peaks, own_peaks, doubt, strict=True
+        ):
+            if point is None:  # the joint decoding left the level out
+                reason = LEVEL_UNCERTAIN if unsure else NOT_CONFIDENT.format(**settings)
+                missing.append((study_id, condition, level, reason))
+                continue
+            gx, gy, peak = point
             g = geometry.loc[row["series_id"]]
             x, y = from_grid_coords(gx, gy, g["columns"], g["rows"], settings["grid_size"])
+            own_x, own_y = from_grid_coords(
+                own[0], own[1], g["columns"], g["rows"], settings["grid_size"]
+            )
             target = {
                 "study_id": study_id,
                 "condition": condition,
@@ -134,6 +178,9 @@ def find_study_targets(spec, study_id, slices, maps, study_landmarks, geometry, 
                 "y": float(y),
                 **{k: g[k] for k in SERIES_GEOMETRY},
                 "peak": float(peak),
+                "own_x": float(own_x),
+                "own_y": float(own_y),
+                "level_uncertain": bool(unsure),
             }
             if peak < settings["min_peak"]:
                 missing.append((study_id, condition, level, NOT_CONFIDENT.format(**settings)))
@@ -171,7 +218,7 @@ def find_targets(
     geometry = series.set_index("series_id")[SERIES_GEOMETRY]
     order = series.set_index("series_id")["instances_in_order"]
     found, missing = [], []
-    for study_id in tqdm(list(study_ids), desc=f"{spec.name} targets", unit="study"):
+    for study_id in tqdm(list(study_ids), desc=f"{spec.name} targets", unit="study", disable=None):
         everything = [(study_id, c, lv) for c in spec.conditions for lv in LEVELS]
         own_series = chosen.loc[chosen["study_id"] == study_id, "series_id"].tolist()
         slices = study_slices(dicom_index, series, own_series) if own_series else pd.DataFrame()

@@ -15,7 +15,7 @@ from disc_grade.dicom.headers import cpu_workers
 from disc_grade.inference.studies import choose_series
 from disc_grade.jsonable import json_ready
 from disc_grade.localiser.data import build_grids, series_geometry
-from disc_grade.localiser.evaluate import error_summary, target_errors
+from disc_grade.localiser.evaluate import decoding_figures, error_summary, target_errors
 from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
 from disc_grade.localiser.train import fit_localiser
@@ -114,7 +114,9 @@ def evaluate_localiser(
     The series are chosen as inference chooses them; the foramina's midline and the recesses'
     disc planes come from the labelled canal points. Per split: targets, found, median and
     90th-centile error (mm, patient space), the shares within ``within_mm``, on the reader's
-    slice and at the right level. The per-target table (``*_pred`` columns: where it was found)
+    slice and at the right level; and the same share with each level at its own peak, the
+    adjacent levels closer than half the disc spacing both ways, the levels in doubt
+    (``localiser.evaluate.decoding_figures``). The per-target table (``*_pred`` columns: where it was found)
     is what end-to-end grading crops.
     """
     spec = spec_of(name)
@@ -134,6 +136,9 @@ def evaluate_localiser(
     errors = target_errors(found, held_out, dicom_index)
     within = float(params["within_mm"])
     metrics = {split: error_summary(rows, within) for split, rows in errors.groupby("split")}
+    decoded = decoding_figures(found, held_out, dicom_index, offsets.get("level_spacing_mm"))
+    for split, figures in decoded.items():
+        metrics.setdefault(split, {}).update(figures)
     test = metrics.get("test", {})
     logger.info(
         "%s localiser, test: %s of %s found, median error %s mm, reader's slice %s",
