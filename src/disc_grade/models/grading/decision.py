@@ -27,6 +27,7 @@ from disc_grade.models.grading.calibration import (
     study_resampled_sums,
 )
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
+from disc_grade.selection.gate import wins
 
 DECISIONS = ("grader", "posterior")  # the grader's own argmax, or argmax q / prior
 
@@ -122,7 +123,7 @@ def rule_by_share(decisions, won: float, confidence: float) -> str:
     of the study resamples against the grader's own argmax, ``grader`` otherwise."""
     if len(decisions) == 1:
         return decisions[0]
-    return "posterior" if won >= confidence else "grader"
+    return "posterior" if wins(won, confidence) else "grader"
 
 
 def decide_grades(raw: np.ndarray, calibration: dict, priors: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from disc_grade.evaluation.rsna_score import any_severe_spinal_loss
 from disc_grade.models.grading.any_severe import canal_terms_gain
 from disc_grade.models.grading.calibration import paired_gain, study_folds
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
+from disc_grade.selection.gate import wins
 
 KEYS = ["study_id", "condition", "level"]
 SIDES = ("left", "right")
@@ -166,7 +167,7 @@ def judge_family(rows: pd.DataFrame, study_table: pd.DataFrame, params: dict) ->
         paired = paired_gain(crossed, given, labels, studies, seed=int(params["seed"]))
     return {
         **fit_correction(x, labels, float(params["l2"])),
-        "kept": bool(paired["share_won"] >= float(params["confidence"])),
+        "kept": wins(paired["share_won"], params["confidence"]),
         "out_of_fold": {
             **figures,
             **paired,

@@ -24,6 +24,7 @@ from disc_grade.models.grading.stacker import (
     stack_inputs,
 )
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
+from disc_grade.selection.gate import wins
 
 SITE = "fold_site"
 
@@ -57,7 +58,7 @@ def _verdict(judged: pd.DataFrame, stacked: np.ndarray, seed: int, confidence: f
         "given_log_loss": weighted_log_loss(labels, given),
         "stacked_log_loss": weighted_log_loss(labels, stacked),
         **paired,
-        "won": bool(paired["share_won"] >= confidence),
+        "won": wins(paired["share_won"], confidence),
         "n_targets": int(len(judged)),
         "n_studies": int(len(np.unique(studies))),
     }

@@ -14,6 +14,7 @@ from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.pipelines.condition.calibrate import validation_score
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
+from disc_grade.selection.gate import wins
 
 logger = logging.getLogger(__name__)
 CRITERIA = ("log_loss", "balanced_accuracy")
@@ -60,7 +61,7 @@ def _weighed(
         if folds is None:
             scores[variant] = score
             continue
-        adapt = bool(folds["adapted_share_won"] >= confidence)
+        adapt = wins(folds["adapted_share_won"], confidence)
         loss = folds["log_loss_adapted"] if adapt else folds["log_loss"]
         by_variant[variant] = {**folds, "adapt_batchnorm": adapt, "log_loss_kept": loss}
         scores[variant] = (1 - weight) * score - weight * loss

@@ -36,6 +36,7 @@ from disc_grade.pipelines.condition.fold_heads import (
 from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.pipelines.condition.site_adapted import site_features_as_shipped
 from disc_grade.rsna import RAW_PROB_COLUMNS
+from disc_grade.selection.gate import wins
 
 logger = logging.getLogger(__name__)
 KEYS = ["study_id", "condition", "level"]
@@ -117,7 +118,7 @@ def _split_verdict(tables, methods, scores, by, params, calibration_params):
     # a head added to the grader must win by more than the studies' noise
     paired = paired_on_validation(tables, methods, calibration_params, int(params["seed"]))
     paired["confidence"] = float(params["confidence"])
-    return kept and paired["share_won"] >= paired["confidence"], paired
+    return kept and wins(paired["share_won"], paired["confidence"]), paired
 
 
 def _decision(

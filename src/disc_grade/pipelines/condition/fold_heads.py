@@ -19,6 +19,7 @@ from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.pipelines.condition.fold_choice import as_shipped, calibrated_left_out
 from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.gate import gate
 
 logger = logging.getLogger(__name__)
 SHIPPED_ROWS = -1  # ``fold_left_out`` of the shipped grader's rows in ``joint_features``
@@ -54,14 +55,12 @@ def judged_out_of_fold(
     given = both[[f"{c}_shipped" for c in PROB_COLUMNS]].to_numpy(dtype=float)
     paired = paired_gain(head, given, labels, both["study_id"].to_numpy(), seed=seed)
     return {
-        **paired,
+        **gate(paired, confidence),
         "head_log_loss": weighted_log_loss(labels, head),
         "shipped_log_loss": weighted_log_loss(labels, given),
         "n_studies": int(both["study_id"].nunique()),
         "n_targets": int(len(both)),
         "folds": int(head_rows[FOLD].nunique()),
-        "confidence": float(confidence),
-        "kept": bool(paired["share_won"] >= confidence),
     }
 
 

@@ -24,6 +24,7 @@ from disc_grade.pipelines.joint.left_out_sites import (
     judged_condition,
     left_out_site_verdicts,
 )
+from disc_grade.selection.gate import wins
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def _decide(own: dict, paired: dict, params: dict[str, Any]) -> bool:
     use = params.get("use")
     if use not in (None, True, False):
         raise ValueError(f"joint.use must be null, true or false, got {use!r}")
-    in_site = bool(paired["share_won"] >= float(params["confidence"]))
+    in_site = wins(paired["share_won"], params["confidence"])
     own["site_veto"] = site_veto(in_site, own.get("left_out_sites"))
     own["kept_by_validation"] = in_site and not own["site_veto"]
     own["overridden"] = use is not None
@@ -99,7 +100,7 @@ def _one_condition(name, fitted, raw, held, scored, shipped, label_priors, param
         "calibration": calibration,
         "paired": paired,
         "variant": shipped["variant"],
-        "split_verdict": bool(paired["share_won"] >= float(params["confidence"])),
+        "split_verdict": wins(paired["share_won"], params["confidence"]),
     }
     out_of_fold = judged_condition(
         name, folded, scored[scored["variant"] == OUT_OF_FOLD], label_priors, params

@@ -1,0 +1,1 @@
+"""Choosing what ships: the one rule every keep-or-drop decision calls (``gate``)."""
