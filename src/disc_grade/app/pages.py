@@ -107,8 +107,6 @@ def study_page(study_id: int, own: pd.DataFrame, figure: str | None, warning: st
             f'<p class="danger" id="novelty-warning">This study is unlike the training studies '
             f"(novelty {own['novelty'].max():.1f}): its grades may not hold for this scanner.</p>"
         )
-    if figure:
-        body.append(f'<img alt="study {study_id}" src="{html.escape(figure)}">')
     doubt = own.get("level_uncertain", pd.Series(False, index=own.index)).fillna(False)
     if doubt.astype(bool).any():
         levels = ", ".join(sorted(own.loc[doubt.astype(bool), "level_name"].astype(str).unique()))
@@ -117,6 +115,8 @@ def study_page(study_id: int, own: pd.DataFrame, figure: str | None, warning: st
             "discs could not be counted down the spine with confidence; check the level "
             "before reading its grades (marked ? on the figure).</p>"
         )
+    if figure:
+        body.append(f'<img alt="study {study_id}" src="{html.escape(figure)}">')
     graded = own[own["graded"].astype(bool)]
     columns = [
         "condition",
