@@ -4,6 +4,8 @@ no traceback; every output of a phantom-trained bundle says so."""
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +28,18 @@ def _meta(phantom: bool) -> dict:
         "test_figures": {},
         "conditions": {},
     }
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored():
+    """The command quiets the project's loggers for its process; a test process goes on, so
+    each test here gives them back as they were (other tests read INFO records)."""
+    names = ("kedro", "disc_grade", "py.warnings")
+    levels = {n: logging.getLogger(n).level for n in names}
+    with warnings.catch_warnings():
+        yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture

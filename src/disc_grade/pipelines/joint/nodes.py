@@ -17,8 +17,8 @@ from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_ra
 from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
 from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
 from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
-from disc_grade.pipelines.condition.context import paired_on_validation, split_figures
 from disc_grade.pipelines.condition.fold_heads import site_veto, split_fold_features
+from disc_grade.pipelines.condition.paired import paired_on_validation, split_figures
 from disc_grade.pipelines.joint.left_out_sites import (
     foldable,
     judged_condition,
