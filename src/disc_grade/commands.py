@@ -79,7 +79,8 @@ def grade(inputs, out, models, adapt_batchnorm, workers, verbose) -> None:
 
     Studies and series are grouped by their UIDs; files that are not images are listed with
     their reason in files.csv, never fatal. OUT receives submission.csv (RSNA form, 25 rows a
-    study), grades.csv, files.csv, studies.csv, run.json, index.html and one page per study.
+    study), grades.csv, files.csv, studies.csv, run.json, index.html and one page per study
+    (an earlier run's study pages and figures in OUT are removed).
     """
     from disc_grade.app.outputs import write_outputs
     from disc_grade.app.run import grade_inputs

@@ -159,3 +159,13 @@ def test_every_output_says_a_phantom_model_is_one(tmp_path, phantom):
     assert list(submission.columns) == ["row_id", "normal_mild", "moderate", "severe"]
     page = (tmp_path / "7.html").read_text()
     assert "no confident target" in page  # what was not graded, and why
+
+
+def test_a_second_run_into_the_same_folder_leaves_no_page_of_the_first(tmp_path):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "99.png").write_bytes(b"old")
+    (tmp_path / "99.html").write_text("an earlier run's study")
+    (tmp_path / "notes.html").write_text("not a study page")
+    write_outputs(_graded(), tmp_path, _meta(False), [Path("in")])
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == ["7.html", "index.html", "notes.html"]
+    assert not (tmp_path / "figures" / "99.png").exists()

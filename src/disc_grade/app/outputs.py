@@ -32,6 +32,15 @@ def _png(draw, path: Path) -> str | None:
     return f"{path.parent.name}/{path.name}"
 
 
+def clear_pages(out: Path) -> None:
+    """Remove an earlier run's study pages and figures from ``out`` (``<study>.html``,
+    ``figures/<study>.png``), so that the folder shows this run's studies only."""
+    stale = [p for p in out.glob("*.html") if p.stem.isdigit()]
+    stale += [p for p in (out / "figures").glob("*.png") if p.stem.isdigit()]
+    for path in stale:
+        path.unlink()
+
+
 def write_submission(submission: pd.DataFrame, path: Path, warning: str) -> None:
     """The RSNA form; a model trained on the phantom says so in a ``#`` line above the header
     (``pd.read_csv(path, comment="#")`` reads it)."""
@@ -46,6 +55,7 @@ def write_outputs(graded: Graded, out: Path, meta: dict, inputs: list[Path]) -> 
     from tqdm.auto import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
+    clear_pages(out)
     warning = warning_of(meta)
     write_submission(graded.submission, out / "submission.csv", warning)
     graded.grades.assign(warning=warning).to_csv(out / "grades.csv", index=False)
