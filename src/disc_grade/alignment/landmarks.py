@@ -8,11 +8,12 @@ canal's localiser found. One function turns either into patient coordinates.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from disc_grade.dicom.axial_levels import disc_centres_mm
 from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, with_slice_geometry
-from disc_grade.rsna import CONDITION_NAMES, LEVEL_FROM_NAME, SPINAL
+from disc_grade.rsna import CONDITION_NAMES, LEVEL_FROM_NAME, LEVELS, SPINAL
 
 LANDMARK_COLUMNS = ["study_id", "level", "px", "py", "pz"]
 SPACING = ["pixel_spacing_row", "pixel_spacing_col"]
@@ -40,3 +41,17 @@ def labelled_landmarks(coordinates: pd.DataFrame, dicom_index: pd.DataFrame) -> 
     canal = coordinates[coordinates["condition"] == CONDITION_NAMES[SPINAL]]
     canal = canal.assign(level=canal["level"].map(LEVEL_FROM_NAME)).dropna(subset=["level"])
     return landmarks_of(canal, dicom_index)
+
+
+def adjacent_gaps(points: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """The distance (patient mm) between every two adjacent levels' points of ``points``
+    (``level``, ``px``, ``py``, ``pz``) within each group of ``by`` where both are present."""
+    gaps = []
+    for _, own in points.groupby(by):
+        at = own.set_index("level")[["px", "py", "pz"]]
+        for upper, lower in zip(LEVELS, LEVELS[1:], strict=False):
+            if upper in at.index and lower in at.index:
+                gaps.append(
+                    float(np.linalg.norm(at.loc[lower].to_numpy() - at.loc[upper].to_numpy()))
+                )
+    return np.asarray(gaps, dtype=float)

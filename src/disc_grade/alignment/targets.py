@@ -22,10 +22,10 @@ import pandas as pd
 
 from disc_grade.alignment.geometry_checks import check_axial_levels, check_sides
 from disc_grade.alignment.labels import align_discs
+from disc_grade.alignment.landmarks import adjacent_gaps
 from disc_grade.alignment.schema import EXCLUSION_COLUMNS
 from disc_grade.conditions import ConditionSpec
 from disc_grade.dicom.geometry import SLICE_GEOMETRY_COLUMNS, patient_points, with_slice_geometry
-from disc_grade.rsna import LEVELS
 
 NOT_TRAINED = "condition_not_trained"  # the condition has no training target: it is skipped
 
@@ -176,18 +176,11 @@ def level_spacing(landmarks: pd.DataFrame) -> dict:
     every adjacent pair's distance and its median absolute deviation (``level_spacing_mm``,
     ``level_spacing_mad_mm``; None without a pair). The canal's joint decoding of the levels
     reads them (``localiser.levels``)."""
-    gaps = []
-    for _, own in landmarks.groupby("study_id"):
-        at = own.set_index("level")[["px", "py", "pz"]]
-        for upper, lower in zip(LEVELS, LEVELS[1:], strict=False):
-            if upper in at.index and lower in at.index:
-                gaps.append(
-                    float(np.linalg.norm(at.loc[lower].to_numpy() - at.loc[upper].to_numpy()))
-                )
-    if not gaps:
+    gaps = adjacent_gaps(landmarks, ["study_id"])
+    if not len(gaps):
         return {"level_spacing_mm": None, "level_spacing_mad_mm": None}
     median = float(np.median(gaps))
     return {
         "level_spacing_mm": median,
-        "level_spacing_mad_mm": float(np.median(np.abs(np.asarray(gaps) - median))),
+        "level_spacing_mad_mm": float(np.median(np.abs(gaps - median))),
     }

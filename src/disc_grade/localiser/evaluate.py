@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from disc_grade.alignment.landmarks import adjacent_gaps
 from disc_grade.dicom.geometry import patient_points, with_slice_geometry
 
 KEYS = ["study_id", "condition", "level"]
@@ -83,28 +84,16 @@ def error_summary(errors: pd.DataFrame, within_mm: float) -> dict:
     }
 
 
-def close_pairs(found: pd.DataFrame, dicom_index: pd.DataFrame, spacing_mm: float) -> pd.Series:
-    """Per study and condition, how many adjacent levels' points lie closer than half the
+def close_pairs(found: pd.DataFrame, dicom_index: pd.DataFrame, spacing_mm: float) -> int:
+    """How many adjacent levels' points of a study and condition lie closer than half the
     expected disc spacing (two levels on one disc)."""
-    from disc_grade.rsna import LEVELS
-
     if found.empty:
-        return pd.Series(dtype="int64")
+        return 0
     points = _in_patient_space(found, dicom_index)
     at = found[["study_id", "condition", "level"]].assign(
         px=points[:, 0], py=points[:, 1], pz=points[:, 2]
     )
-    counts = {}
-    for key, own in at.groupby(["study_id", "condition"]):
-        own = own.set_index("level")[["px", "py", "pz"]]
-        pairs = [
-            (a, b)
-            for a, b in zip(LEVELS, LEVELS[1:], strict=False)
-            if a in own.index and b in own.index
-        ]
-        gaps = [np.linalg.norm(own.loc[a].to_numpy() - own.loc[b].to_numpy()) for a, b in pairs]
-        counts[key] = int(sum(g < 0.5 * spacing_mm for g in gaps))
-    return pd.Series(counts)
+    return int((adjacent_gaps(at, ["study_id", "condition"]) < 0.5 * spacing_mm).sum())
 
 
 def decoding_figures(
@@ -118,15 +107,13 @@ def decoding_figures(
     splits = reader.drop_duplicates("study_id").set_index("study_id")["split"]
     for split, errors in target_errors(alone, reader, dicom_index).groupby("split"):
         n = len(errors)
-        ids = set(splits[splits == split].index)
-        mine = found[found["study_id"].isin(ids)]
+        mine = found["study_id"].isin(set(splits[splits == split].index))
         figures = {
             "level_correct_alone": float(errors["level_correct"].sum() / n) if n else None,
-            "level_uncertain": int(mine["level_uncertain"].astype(bool).sum()),
+            "level_uncertain": int(found.loc[mine, "level_uncertain"].astype(bool).sum()),
         }
         if spacing_mm:
-            figures["close_pairs"] = int(close_pairs(mine, dicom_index, spacing_mm).sum())
-            own = mine.assign(x=mine["own_x"], y=mine["own_y"])
-            figures["close_pairs_alone"] = int(close_pairs(own, dicom_index, spacing_mm).sum())
+            figures["close_pairs"] = close_pairs(found[mine], dicom_index, spacing_mm)
+            figures["close_pairs_alone"] = close_pairs(alone[mine], dicom_index, spacing_mm)
         out[str(split)] = figures
     return out
