@@ -12,7 +12,6 @@ number or a stable hash of its UID.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import warnings
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from pydicom.errors import InvalidDicomError
 
+from disc_grade.datasets.dicom_tree import DicomTree
 from disc_grade.dicom.header_values import parse_header
 
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
@@ -116,18 +116,6 @@ def uid_ids(images: list[Surveyed]) -> list[tuple[int, int, int]]:
     ]
 
 
-def _files(root: Path) -> list[str]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out += [
-            os.path.relpath(os.path.join(dirpath, n), root)
-            for n in sorted(filenames)
-            if not n.startswith(".")
-        ]
-    return out
-
-
 def survey(root: Path) -> pd.DataFrame:
     """Every file under ``root`` (one study, a folder of studies, any export) as a ``FILE_COLUMNS``
     row: images with the ids they are staged under, the others with their reason."""
@@ -135,7 +123,9 @@ def survey(root: Path) -> pd.DataFrame:
 
     surveyed = [
         survey_file(root, r)
-        for r in tqdm(_files(root), desc=f"survey {root.name}", unit="file", disable=None)
+        for r in tqdm(
+            DicomTree(root).files(), desc=f"survey {root.name}", unit="file", disable=None
+        )
     ]
     images = [s for s in surveyed if s.status == "image"]
     ids = rsna_ids(root, [s.path for s in images]) or uid_ids(images)

@@ -34,7 +34,8 @@ def shipped(results: dict) -> tuple[str, dict]:
     return str(chosen), (results.get("metrics") or {}).get(chosen, {})
 
 
-def _ba(m: dict) -> str:
+def balanced_accuracy_text(m: dict) -> str:
+    """A balanced accuracy with its study-bootstrap interval, as the summary prints it."""
     low, high = m.get("balanced_accuracy_ci_low"), m.get("balanced_accuracy_ci_high")
     interval = f" [{fmt(low, 'pct')}, {fmt(high, 'pct')}]" if low is not None else ""
     return fmt(m.get("balanced_accuracy"), "pct") + interval
@@ -66,7 +67,7 @@ def _condition_rows(conditions: dict[str, dict]) -> list[list[str]]:
                     SPECS[name].title,
                     grader,
                     split_name,
-                    _ba(m),
+                    balanced_accuracy_text(m),
                     fmt(CHANCE, "pct"),
                     fmt(ceiling.get(split), "pct") if ceiling.get("available") else "n/a",
                     _s2n(m),

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from disc_grade.conditions import SPECS
 from disc_grade.evaluation.render import fmt
+from disc_grade.evaluation.report_summary import balanced_accuracy_text
 from disc_grade.shipping.contents import warning_of
 
 SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out site"}
-
-
-def _accuracy(m: dict) -> str:
-    low, high = m.get("balanced_accuracy_ci_low"), m.get("balanced_accuracy_ci_high")
-    interval = f" [{fmt(low, 'pct')}, {fmt(high, 'pct')}]" if low is not None else ""
-    return fmt(m.get("balanced_accuracy"), "pct") + interval
 
 
 def _figure_lines(figures: dict) -> list[str]:
@@ -26,7 +21,7 @@ def _figure_lines(figures: dict) -> list[str]:
             if found.get(split):
                 lines.append(
                     f"| {SPECS[name].title} | {found['grader']} | {split_name} | "
-                    f"{_accuracy(found[split])} |"
+                    f"{balanced_accuracy_text(found[split])} |"
                 )
     lines += [
         "",
