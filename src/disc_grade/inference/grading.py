@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from disc_grade.localiser.find import LEVEL_UNCERTAIN
 from disc_grade.rsna import LEVEL_NAMES, PROB_COLUMNS, SEVERITIES, submission_targets
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def graded_rows(graded: pd.DataFrame, flagged: pd.DataFrame, variant: str) -> pd
         flag="",
     )
     flagged = flagged.rename(columns={"reason": "flag"}).assign(graded=False, grade="")
-    flagged["level_uncertain"] = flagged["flag"].astype(str).str.startswith("level uncertain")
+    flagged["level_uncertain"] = flagged["flag"] == LEVEL_UNCERTAIN
     table = pd.concat([graded, flagged], ignore_index=True).assign(variant=variant)
     return table.reindex(columns=[c for c in GRADE_COLUMNS if c != "level_name"])
 

@@ -85,14 +85,14 @@ def decode(
         best.append([])
         back.append([])
         for cand in own:
-            score, came = level * skip + np.log(max(cand.conf, 1e-9)), None
+            gain = float(np.log(max(cand.conf, 1e-9)))
+            score, came = level * skip + gain, None
             for prev in range(level):
                 for j, before in enumerate(options[prev]):
                     step = _step(before, cand, level - prev, mm_per_cell, spacing_mm, spread_mm)
                     if step is None:
                         continue
-                    total = best[prev][j] + (level - prev - 1) * skip + step
-                    total += np.log(max(cand.conf, 1e-9))
+                    total = best[prev][j] + (level - prev - 1) * skip + step + gain
                     if total > score:
                         score, came = total, (prev, j)
             best[level].append(score)
