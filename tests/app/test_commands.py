@@ -145,7 +145,7 @@ def _graded() -> Graded:
         }
     )
     files = pd.DataFrame({"input": ["in"], "path": ["x"], "status": ["read"], "reason": [""]})
-    return Graded(rows, submission, files, {}, pd.DataFrame())
+    return Graded(rows, submission, files, {})
 
 
 @pytest.mark.parametrize("phantom", [True, False])

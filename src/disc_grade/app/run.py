@@ -17,7 +17,6 @@ from disc_grade.dicom.intake import intake
 logger = logging.getLogger(__name__)
 KEPT = (
     "inference_dicom_index",
-    "inference_series",
     "inference_grades",
     "submission",
     "inference_figures",
@@ -33,7 +32,6 @@ class Graded:
     submission: pd.DataFrame
     files: pd.DataFrame
     figures: dict
-    series: pd.DataFrame
 
 
 def _catalog(bundle: dict, staged: Path, params: dict[str, Any]):
@@ -109,5 +107,4 @@ def grade_inputs(inputs: list[Path], bundle: dict, workdir: Path, params: dict[s
         submission=out["submission"],
         files=file_fates(files, out["inference_dicom_index"]),
         figures=out["inference_figures"],
-        series=out["inference_series"],
     )
