@@ -119,7 +119,7 @@ def _fold_graders(encoder: dict, n_channels: int, identity: dict, n: int) -> dic
     """``n`` untrained fold models of ``scratch`` as ``fold_average.ship_fold_graders`` ships
     them; empty for none (the grader trained on the whole split ships)."""
     from disc_grade.models.components.networks import DiscGrader, encoder_from_params
-    from disc_grade.pipelines.condition.fold_average import SHIPPED_CALIBRATION
+    from disc_grade.selection.fold_average import SHIPPED_CALIBRATION
 
     if n <= 0:
         return {}

@@ -15,8 +15,8 @@ from disc_grade.models.grading.calibration import (
     paired_gain,
 )
 from disc_grade.models.grading.decision import calibrated_table, decide
-from disc_grade.pipelines.condition.choice import choose_grader, validation_figures
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS, SPINAL
+from disc_grade.selection.variants import choose_grader, validation_figures
 
 
 def _toy(n: int = 1500, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -16,8 +16,8 @@ from disc_grade.models.grading.decision import (
     decide_grades,
     share_won,
 )
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
+from disc_grade.selection.calibrate import calibrate_on_validation, validation_score
 
 PRIOR = np.array([0.7, 0.2, 0.1])
 

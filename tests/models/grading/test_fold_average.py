@@ -14,10 +14,10 @@ from disc_grade.evaluation.report_summary import shipped
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.grading.fold_average import averaged_table
 from disc_grade.pipelines.condition.bundle import scored_predictions
-from disc_grade.pipelines.condition.fold_average import fold_average, ship_fold_graders
-from disc_grade.pipelines.condition.site_choice import fold_average_setting
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
-from tests.pipelines.test_site_choice import CALIBRATION, PRIORS
+from disc_grade.selection.fold_average import fold_average, ship_fold_graders
+from disc_grade.selection.sites import fold_average_setting
+from tests.selection.test_sites import CALIBRATION, PRIORS
 
 KEYS = ["study_id", "condition", "level"]
 POINTS = {

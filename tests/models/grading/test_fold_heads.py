@@ -11,17 +11,17 @@ import pytest
 from disc_grade.models.grading import context_grading, fold_heads
 from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.context import _decision
-from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
-from disc_grade.pipelines.condition.fold_heads import (
+from disc_grade.pipelines.split.nodes import training_priors
+from disc_grade.rsna import CONDITIONS, LEVELS, SEVERITIES, SPINAL, label_column
+from disc_grade.selection.context import _decision
+from disc_grade.selection.heads import (
     left_out_site_verdict,
     out_of_fold_verdict,
     site_grader_rows,
     split_fold_features,
     with_fold_features,
 )
-from disc_grade.pipelines.split.nodes import training_priors
-from disc_grade.rsna import CONDITIONS, LEVELS, SEVERITIES, SPINAL, label_column
+from disc_grade.selection.out_of_fold import calibrated_left_out
 
 THRESHOLDS = (0.3, 1.1)
 PARAMS = {

@@ -10,10 +10,10 @@ import pytest
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.pipelines.condition.bundle import scored_predictions
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
-from disc_grade.pipelines.joint.nodes import grade_jointly
 from disc_grade.pipelines.split.nodes import training_priors
 from disc_grade.rsna import CONDITIONS, LEVELS, PROB_COLUMNS, SEVERITIES, SPINAL, label_column
+from disc_grade.selection.calibrate import calibrate_on_validation
+from disc_grade.selection.joint import grade_jointly
 
 RECESSES = ("left_subarticular_stenosis", "right_subarticular_stenosis")
 THRESHOLDS = (0.3, 1.1)

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.grading.stacker_sites import left_out_site_gains
-from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
-from disc_grade.pipelines.joint.stacking import stack_studies
+from disc_grade.selection.out_of_fold import OUT_OF_FOLD
+from disc_grade.selection.stacking import stack_studies
 from tests.models.grading.test_stacker import PARAMS, _cohort
 
 STACKER = {**PARAMS, "use": None}

@@ -88,3 +88,33 @@ def as_predictions(graded: pd.DataFrame, variant: str, size_px: int) -> pd.DataF
     for column in PROB_COLUMNS:
         table[column] = graded[column].to_numpy(dtype=float)
     return table.assign(predicted=graded["predicted"].to_numpy(dtype=np.int64))
+
+
+def empty_predictions() -> pd.DataFrame:
+    """The ``predictions`` contract without rows."""
+    rows = pd.DataFrame(
+        {
+            "study_id": pd.Series(dtype="int64"),
+            "condition": pd.Series(dtype=str),
+            "level": pd.Series(dtype=str),
+            "split": pd.Series(dtype=str),
+            "label": pd.Series(dtype="int64"),
+            "point_x": pd.Series(dtype=float),
+            "point_y": pd.Series(dtype=float),
+            "roi_mm_per_px": pd.Series(dtype=float),
+        }
+    )
+    return prediction_table(rows, np.zeros((0, len(PROB_COLUMNS))), np.zeros((0, 2)), "", 1)
+
+
+def combine_predictions(*tables: pd.DataFrame) -> pd.DataFrame:
+    """One ``predictions`` table with a ``variant`` column.
+
+    Raises:
+        ValueError: a (variant, study, condition, level) appears twice.
+    """
+    combined = pd.concat(tables, ignore_index=True)
+    keys = ["variant", "study_id", "condition", "level"]
+    if combined.duplicated(keys).any():
+        raise ValueError(f"predictions: a ({', '.join(keys)}) appears twice")
+    return combined

@@ -13,9 +13,9 @@ import pandas as pd
 
 from disc_grade.conditions import CONDITION_NAMES, spec_of
 from disc_grade.evaluation.report_summary import shipped
-from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.pipelines.condition.localise import find_settings
 from disc_grade.pipelines.condition.skip import is_skipped
+from disc_grade.selection.variants import by_variant
 from disc_grade.shipping.contents import figures, fingerprint, metadata
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from disc_grade.jsonable import json_ready
 from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.selection.out_of_fold import OUT_OF_FOLD
 
 RESULTS = (
     "status",
@@ -50,7 +51,6 @@ TABLES = (
     "pretraining_curve",
 )
 HELD_OUT = ("validation", "test", "external_test")
-OUT_OF_FOLD = "out_of_fold"  # the variant of the out-of-fold rows the study stacker reads
 
 
 def summarise_table(name: str, table: pd.DataFrame) -> dict:

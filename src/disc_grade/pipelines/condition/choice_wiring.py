@@ -3,16 +3,16 @@ models' average and out-of-fold rows, and the study-context head against it."""
 
 from kedro.pipeline import Node
 
-from disc_grade.pipelines.condition import context, fold_average, fold_choice, site_choice
+from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.pipelines.condition.fold_cells import no_study_folds
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
-    empty_predictions,
     nothing,
     skippable_node,
     skipped,
 )
+from disc_grade.selection import context, fold_average, out_of_fold, sites
 
 
 def choose() -> list[Node]:
@@ -20,7 +20,7 @@ def choose() -> list[Node]:
     study-context head against it."""
     return [
         skippable_node(
-            site_choice.choose_across_sites,
+            sites.choose_across_sites,
             [
                 "predictions",
                 "calibration",
@@ -62,7 +62,7 @@ def choose() -> list[Node]:
             dict,
         ),
         skippable_node(
-            fold_choice.shipped_out_of_fold,
+            out_of_fold.shipped_out_of_fold,
             [
                 "study_fold_predictions",
                 "label_priors",

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.models.training.finetune import VARIANTS
 from disc_grade.models.training.study_folds import fold_key, fold_numbers
-from disc_grade.pipelines.condition.skip import empty_predictions
 
 KEY = "fold_key"  # the column of a predictions partition that names what it was graded from
 

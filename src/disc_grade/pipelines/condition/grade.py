@@ -23,11 +23,6 @@ OFFSET_SPLITS = ("train", "validation")
 __all__ = ["VARIANTS", "pretrain_contrastive_encoder"]
 
 
-def by_variant(*per_variant):
-    """One value per variant, given in the order of ``VARIANTS``, keyed by the variant's name."""
-    return dict(zip(VARIANTS, per_variant, strict=True))
-
-
 def crop_rois(
     targets: pd.DataFrame, series: pd.DataFrame, images: DicomTree, params: dict[str, Any]
 ) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
@@ -89,19 +84,6 @@ def finetune_variant(
         curve.assign(variant=variant["name"]),
         predictions,
     )
-
-
-def combine_predictions(*tables: pd.DataFrame) -> pd.DataFrame:
-    """One ``predictions`` table with a ``variant`` column.
-
-    Raises:
-        ValueError: a (variant, study, condition, level) appears twice.
-    """
-    combined = pd.concat(tables, ignore_index=True)
-    keys = ["variant", "study_id", "condition", "level"]
-    if combined.duplicated(keys).any():
-        raise ValueError(f"predictions: a ({', '.join(keys)}) appears twice")
-    return combined
 
 
 def plot_finetuning_curves(*curves: pd.DataFrame):

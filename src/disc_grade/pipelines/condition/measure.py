@@ -18,8 +18,8 @@ from disc_grade.inference.grade_points import Grader, crop_points, grade_crops
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.predict import as_predictions, load_grader
 from disc_grade.models.grading.saliency import gradcam
-from disc_grade.pipelines.condition.grade import by_variant
 from disc_grade.rsna import SEVERITIES
+from disc_grade.selection.variants import by_variant
 
 logger = logging.getLogger(__name__)
 

@@ -3,28 +3,24 @@ Grad-CAM, and grading at the localiser's points (the choices between them: ``cho
 
 from kedro.pipeline import Node
 
-from disc_grade.pipelines.condition import (
-    bundle,
-    calibration_choice,
-    grade,
-    measure,
-)
+from disc_grade.models.grading.predict import empty_predictions
+from disc_grade.pipelines.condition import bundle, grade, measure
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
-    empty_predictions,
     nothing,
     skippable_node,
     skipped,
     skipped_figure,
 )
+from disc_grade.selection import calibration
 
 
 def gather() -> list[Node]:
     """Every variant's predictions calibrated on validation, in one table; their curves."""
     return [
         skippable_node(
-            calibration_choice.calibrate_predictions,
+            calibration.calibrate_predictions,
             [
                 "label_priors",
                 "params:calibration",

@@ -13,6 +13,7 @@ without a training target is skipped node by node (``skip``).
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
+from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.pipelines.condition import grade, localise, site_cells
 from disc_grade.pipelines.condition.choice_wiring import choose
 from disc_grade.pipelines.condition.fold_cells import (
@@ -26,7 +27,6 @@ from disc_grade.pipelines.condition.shared import SHARED
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
     empty_grids,
-    empty_predictions,
     nothing,
     skippable_node,
     skipped,

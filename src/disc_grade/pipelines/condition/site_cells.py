@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.models.training.checkpoint import fingerprint
 from disc_grade.models.training.site_folds import site_fold_index, site_plan
 from disc_grade.pipelines.condition.fold_cells import KEY, cells_key, no_fold_features
-from disc_grade.pipelines.condition.skip import empty_predictions
 
 
 def site_cell_name(k: int) -> str:

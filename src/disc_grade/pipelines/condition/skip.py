@@ -17,9 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from disc_grade.models.grading.predict import prediction_table
-from disc_grade.rsna import PROB_COLUMNS
-
 logger = logging.getLogger(__name__)
 SKIPPED = {"skipped": True, "reason": "no target of this condition in the training split"}
 
@@ -53,23 +50,6 @@ def skipped_when_empty(func: Callable, empty: Callable[[], Any], arg: int = 0) -
         return func(*args)
 
     return wrapper
-
-
-def empty_predictions() -> pd.DataFrame:
-    """The ``predictions`` contract without rows."""
-    rows = pd.DataFrame(
-        {
-            "study_id": pd.Series(dtype="int64"),
-            "condition": pd.Series(dtype=str),
-            "level": pd.Series(dtype=str),
-            "split": pd.Series(dtype=str),
-            "label": pd.Series(dtype="int64"),
-            "point_x": pd.Series(dtype=float),
-            "point_y": pd.Series(dtype=float),
-            "roi_mm_per_px": pd.Series(dtype=float),
-        }
-    )
-    return prediction_table(rows, np.zeros((0, len(PROB_COLUMNS))), np.zeros((0, 2)), "", 1)
 
 
 def empty_frame() -> pd.DataFrame:

@@ -7,7 +7,7 @@ refines the test studies' probabilities for the families its own cross-validatio
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.joint.stacking import grade_and_stack
+from disc_grade.selection.stacking import grade_and_stack
 
 
 def create_pipeline(**kwargs) -> Pipeline:

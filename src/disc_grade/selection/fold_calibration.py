@@ -13,8 +13,8 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.grading.decision import candidates, share_won
 from disc_grade.models.training.site_folds import SITE_OUT
-from disc_grade.pipelines.condition.fold_choice import calibrated_left_out
 from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.out_of_fold import calibrated_left_out
 
 KEYS = ["study_id", "condition", "level"]
 

@@ -24,15 +24,15 @@ import pandas as pd
 
 from disc_grade.models.grading.calibration import lowest_loss
 from disc_grade.models.grading.decision import candidates, rule_by_share
+from disc_grade.models.grading.predict import combine_predictions
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
-from disc_grade.pipelines.condition.fold_calibration import (
+from disc_grade.selection.calibrate import calibrate_on_validation
+from disc_grade.selection.fold_calibration import (
     left_out_site_figures,
     method_losses,
     rule_figures,
 )
-from disc_grade.pipelines.condition.fold_choice import as_shipped
-from disc_grade.pipelines.condition.grade import combine_predictions
+from disc_grade.selection.out_of_fold import as_shipped
 
 logger = logging.getLogger(__name__)
 

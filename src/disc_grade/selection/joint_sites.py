@@ -12,7 +12,7 @@ import pandas as pd
 
 from disc_grade.conditions import SPECS
 from disc_grade.models.grading.fold_heads import FOLD, joint_out_of_fold, too_small
-from disc_grade.pipelines.condition.fold_heads import (
+from disc_grade.selection.heads import (
     as_study_folds,
     judged_out_of_fold,
     site_fold_parts,

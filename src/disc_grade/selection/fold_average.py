@@ -19,9 +19,9 @@ from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.decision import row_priors
 from disc_grade.models.grading.fold_average import averaged_table
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
-from disc_grade.pipelines.condition.fold_choice import TEST_SPLITS, as_shipped
-from disc_grade.pipelines.condition.skip import empty_predictions
+from disc_grade.models.grading.predict import empty_predictions
+from disc_grade.selection.calibrate import calibrate_on_validation
+from disc_grade.selection.out_of_fold import TEST_SPLITS, as_shipped
 
 logger = logging.getLogger(__name__)
 ORDER = ["split", "study_id", "condition", "level"]

@@ -12,9 +12,9 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.training.site_folds import SITE_OUT
-from disc_grade.pipelines.condition.choice import choose_grader
-from disc_grade.pipelines.condition.fold_choice import left_out_by_variant, out_of_fold_scores
 from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.out_of_fold import left_out_by_variant, out_of_fold_scores
+from disc_grade.selection.variants import choose_grader
 
 logger = logging.getLogger(__name__)
 

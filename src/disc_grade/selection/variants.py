@@ -11,9 +11,9 @@ import pandas as pd
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
-from disc_grade.pipelines.condition.calibrate import validation_score
-from disc_grade.pipelines.condition.grade import VARIANTS
+from disc_grade.models.training.finetune import VARIANTS
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
+from disc_grade.selection.calibrate import validation_score
 from disc_grade.selection.gate import wins
 
 logger = logging.getLogger(__name__)
@@ -175,3 +175,8 @@ def choose_grader(
         " -- set by selection.variant" if override else "",
     )
     return result
+
+
+def by_variant(*per_variant):
+    """One value per variant, given in the order of ``VARIANTS``, keyed by the variant's name."""
+    return dict(zip(VARIANTS, per_variant, strict=True))

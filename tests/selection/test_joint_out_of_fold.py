@@ -12,14 +12,14 @@ import pytest
 from disc_grade.models.grading.fold_heads import head_rows
 from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
-from disc_grade.pipelines.condition.fold_heads import (
+from disc_grade.rsna import SPINAL
+from disc_grade.selection.heads import (
     joint_site_rows,
     site_grader_rows,
     with_fold_features,
 )
-from disc_grade.pipelines.joint.nodes import grade_jointly
-from disc_grade.rsna import SPINAL
+from disc_grade.selection.joint import grade_jointly
+from disc_grade.selection.out_of_fold import OUT_OF_FOLD
 from tests.models.grading.test_fold_heads import _shipped_out_of_fold
 from tests.models.grading.test_joint import PARAMS, RECESSES, _own_grader, _toy
 

@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.training.site_folds import ADAPTED_OUT, SITE_OUT
-from disc_grade.pipelines.condition.context import _fold_verdicts
-from disc_grade.pipelines.condition.fold_heads import (
+from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.context import _fold_verdicts
+from disc_grade.selection.heads import (
     SITE_SHIPPED,
     left_out_site_verdict,
     site_fold_parts,
     site_grader_rows,
 )
-from disc_grade.pipelines.condition.site_adapted import site_features_as_shipped
-from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.site_adapted import site_features_as_shipped
 from tests.models.grading.test_fold_heads import CALIBRATION, PARAMS, _site_fold
 
 GRADER = {"method": "temperature", "decision": "grader"}

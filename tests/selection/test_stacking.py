@@ -9,9 +9,9 @@ import pytest
 
 from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.inference.joint import stack_grades
-from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
-from disc_grade.pipelines.joint.stacking import STACKED, stack_studies
 from disc_grade.rsna import PROB_COLUMNS, SEVERITIES
+from disc_grade.selection.out_of_fold import OUT_OF_FOLD
+from disc_grade.selection.stacking import STACKED, stack_studies
 from tests.models.grading.test_stacker import PARAMS, _cohort
 
 JOINT = {"stacker": {**PARAMS, "use": None}}

@@ -11,15 +11,15 @@ import pytest
 from disc_grade.evaluation.log_loss import WEIGHTS
 from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.calibration_choice import (
+from disc_grade.pipelines.condition.fold_cells import no_study_folds
+from disc_grade.pipelines.condition.site_cells import no_folds
+from disc_grade.rsna import PROB_COLUMNS, SPINAL
+from disc_grade.selection.calibration import (
     calibrate_predictions,
     out_of_fold_calibration,
 )
-from disc_grade.pipelines.condition.fold_cells import no_study_folds
-from disc_grade.pipelines.condition.fold_choice import out_of_fold_scores
-from disc_grade.pipelines.condition.site_cells import no_folds
-from disc_grade.rsna import PROB_COLUMNS, SPINAL
-from tests.pipelines.test_site_choice import PRIORS
+from disc_grade.selection.out_of_fold import out_of_fold_scores
+from tests.selection.test_sites import PRIORS
 
 PARAMS = {
     "methods": ["as_trained", "reweighted"],
@@ -176,7 +176,7 @@ def test_unknown_methods_and_targets_left_out_twice_are_refused():
 def test_the_splits_calibration_refuses_what_the_fold_choice_refuses(bad):
     """One check of the methods and rules serves the split's calibration and the out-of-fold
     choice: an unknown or empty one is refused by both, named."""
-    from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
+    from disc_grade.selection.calibrate import calibrate_on_validation
 
     folds, table = _cohort()
     with pytest.raises(ValueError, match="calibration.methods / decisions"):

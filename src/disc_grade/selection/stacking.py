@@ -16,11 +16,10 @@ from disc_grade.models.grading.context_grading import KEYS
 from disc_grade.models.grading.stacker import apply_stacker, fit_stacker
 from disc_grade.models.grading.stacker_sites import SITE, left_out_site_gains
 from disc_grade.models.training.site_folds import SITE_OUT
-from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
-from disc_grade.pipelines.condition.fold_choice import TEST_SPLITS
-from disc_grade.pipelines.condition.fold_heads import site_fold_parts, site_veto
-from disc_grade.pipelines.joint.nodes import grade_jointly
 from disc_grade.rsna import PROB_COLUMNS, condition_family
+from disc_grade.selection.heads import site_fold_parts, site_veto
+from disc_grade.selection.joint import grade_jointly
+from disc_grade.selection.out_of_fold import OUT_OF_FOLD, TEST_SPLITS
 
 logger = logging.getLogger(__name__)
 STACKED = "stacked"  # the variant of the stacker's rows in ``scored_predictions``

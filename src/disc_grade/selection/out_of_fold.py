@@ -16,11 +16,12 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.grading.decision import calibrated_table
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
 from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.calibrate import calibrate_on_validation
 
 logger = logging.getLogger(__name__)
 TEST_SPLITS = ("test", EXTERNAL_TEST)  # graded by every fold model (their average ships)
+OUT_OF_FOLD = "out_of_fold"  # the variant of the out-of-fold rows the study stacker reads
 
 
 def as_shipped(params: dict[str, Any], fitted: dict | None) -> dict[str, Any]:

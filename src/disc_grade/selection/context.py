@@ -22,8 +22,9 @@ from disc_grade.models.grading.context_grading import (
 )
 from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation, validation_score
-from disc_grade.pipelines.condition.fold_heads import (
+from disc_grade.selection.calibrate import calibrate_on_validation, validation_score
+from disc_grade.selection.gate import wins
+from disc_grade.selection.heads import (
     joint_site_rows,
     left_out_site_verdict,
     out_of_fold_verdict,
@@ -31,10 +32,9 @@ from disc_grade.pipelines.condition.fold_heads import (
     site_veto,
     with_fold_features,
 )
-from disc_grade.pipelines.condition.grade import by_variant
-from disc_grade.pipelines.condition.paired import paired_on_validation, split_figures
-from disc_grade.pipelines.condition.site_adapted import site_features_as_shipped
-from disc_grade.selection.gate import wins
+from disc_grade.selection.paired import paired_on_validation, split_figures
+from disc_grade.selection.site_adapted import site_features_as_shipped
+from disc_grade.selection.variants import by_variant
 
 logger = logging.getLogger(__name__)
 

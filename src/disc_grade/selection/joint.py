@@ -15,16 +15,16 @@ from disc_grade.models.grading.context_grading import head_table, held_rows
 from disc_grade.models.grading.fold_heads import joint_out_of_fold
 from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
 from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
-from disc_grade.pipelines.condition.bundle import OUT_OF_FOLD
-from disc_grade.pipelines.condition.calibrate import calibrate_on_validation
-from disc_grade.pipelines.condition.fold_heads import site_veto, split_fold_features
-from disc_grade.pipelines.condition.paired import paired_on_validation, split_figures
-from disc_grade.pipelines.joint.left_out_sites import (
+from disc_grade.selection.calibrate import calibrate_on_validation
+from disc_grade.selection.gate import wins
+from disc_grade.selection.heads import site_veto, split_fold_features
+from disc_grade.selection.joint_sites import (
     foldable,
     judged_condition,
     left_out_site_verdicts,
 )
-from disc_grade.selection.gate import wins
+from disc_grade.selection.out_of_fold import OUT_OF_FOLD
+from disc_grade.selection.paired import paired_on_validation, split_figures
 
 logger = logging.getLogger(__name__)
 
