@@ -79,8 +79,9 @@ def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> d
     from disc_grade.localiser.model import build_localiser
     from disc_grade.models.components.networks import DiscGrader, encoder_from_params
     from disc_grade.models.grading.calibration import fit_method
-    from disc_grade.pipelines.bundle.nodes import ship_grader, ship_localiser
+    from disc_grade.pipelines.bundle.nodes import ship_localiser
     from disc_grade.pipelines.condition.grade import VARIANTS
+    from disc_grade.selection.shipped import ship_grader
 
     params = context.params
     identity = fit_method(np.zeros((0, 3)), np.zeros(0, dtype=int), "as_trained")

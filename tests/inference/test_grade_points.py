@@ -12,16 +12,15 @@ import pandas as pd
 import pytest
 import torch
 
-from disc_grade.datasets import DicomTree
-from disc_grade.inference.grade_points import Grader
+from disc_grade.datasets import DicomTree, TorchStateDataset
 from disc_grade.models.components.networks import DiscGrader, build_encoder
 from disc_grade.models.grading.calibration import fit_method
 from disc_grade.models.grading.context import ContextHead
-from disc_grade.pipelines.bundle.nodes import ship_grader
 from disc_grade.pipelines.condition.measure import grade_end_to_end
 from disc_grade.pipelines.inference.nodes import grade_condition
 from disc_grade.pipelines.split.nodes import training_priors
 from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.shipped import ship_grader
 from tests.conftest import align
 
 ROI = {"size_px": 24, "extent_mm": 60.0, "n_channels": 3, "offset_mm": 5.0, "offset_seed": 0}
@@ -83,10 +82,14 @@ def _held_out(small_cohort, tables):
     return tables, images, held, priors, graders, calibration
 
 
-def _bundle(chosen, graders, calibration, context, folds, priors) -> dict:
-    """A model bundle shipping the foramina's grader as the bundle pipeline ships it."""
-    grader = ship_grader(chosen, *graders.values(), calibration, context, folds, ROI, FINETUNING)
-    conditions = {"foraminal": {"localiser": {}, "grader": grader}}
+def _shipped(chosen, graders, calibration, context, folds) -> dict:
+    """The foramina's grader as the condition pipeline ships it."""
+    return ship_grader(chosen, *graders.values(), calibration, context, folds, ROI, FINETUNING)
+
+
+def _bundle(shipped: dict, priors) -> dict:
+    """A model bundle carrying the foramina's shipped grader as the bundle pipeline does."""
+    conditions = {"foraminal": {"localiser": {}, "grader": shipped}}
     return {"models": {"conditions": conditions, "joint": {}}, "label_priors": priors}
 
 
@@ -102,34 +105,36 @@ def _fold_graders(graders: dict, calibration: dict) -> dict:
 
 @pytest.mark.parametrize("grading", ["alone", "context", "folds"])
 def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
-    small_cohort, small_cohort_tables, grading
+    small_cohort, small_cohort_tables, grading, tmp_path, monkeypatch
 ):
+    """Inference grades with the shipped grader as saved (``TorchStateDataset``, loaded where
+    no ``conf/`` is): it describes its own network, ROI and calibration."""
     tables, images, held, priors, graders, calibration = _held_out(
         small_cohort, small_cohort_tables
     )
     context = _context_bundle(512 + 3) if grading == "context" else {"kept": False}
     folds = _fold_graders(graders, calibration) if grading == "folds" else {}
-    chosen = {"variant": "scratch"}
+    shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, context, folds)
     reported, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
         images,
         *graders.values(),
         calibration,
-        chosen,
-        context,
-        folds,
+        shipped_grader,
         priors,
-        ROI,
-        FINETUNING,
     )
     shipped = reported[reported["variant"] == "chosen"]
+    artefact = TorchStateDataset(str(tmp_path / "shipped_grader.pt"))
+    artefact.save(shipped_grader)
+    monkeypatch.chdir(tmp_path)
+    assert not (tmp_path / "conf").exists()
     inferred, features = grade_condition(
         held,
         pd.DataFrame(columns=["study_id", "condition", "level", "reason"]),
         tables.series,
         images,
-        _bundle(chosen, graders, calibration, context, folds, priors),
+        _bundle(artefact.load(), priors),
         "foraminal",
         {},
     )
@@ -159,26 +164,22 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
     tables, images, held, priors, graders, calibration = _held_out(
         small_cohort, small_cohort_tables
     )
-    chosen = {"variant": "scratch"}
+    shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, {"kept": False}, {})
     reported, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
         images,
         *graders.values(),
         calibration,
-        chosen,
-        {"kept": False},
-        {},
+        shipped_grader,
         priors,
-        ROI,
-        FINETUNING,
     )
     inferred, _ = grade_condition(
         held,
         pd.DataFrame(columns=["study_id", "condition", "level", "reason"]),
         tables.series,
         images,
-        _bundle(chosen, graders, calibration, {"kept": False}, {}, priors),
+        _bundle(shipped_grader, priors),
         "foraminal",
         {"adapt_batchnorm": True},
     )
@@ -195,9 +196,9 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
 def test_a_context_head_or_fold_models_of_another_variant_are_refused():
     calibration = {v: as_trained() for v in ("contrastive", "scratch", "frozen")}
     with pytest.raises(ValueError, match="fitted on 'frozen'"):
-        Grader.chosen(
-            _graders(), calibration, {"variant": "scratch"}, {"kept": True, "variant": "frozen"}
+        _shipped(
+            {"variant": "scratch"}, _graders(), calibration, {"kept": True, "variant": "frozen"}, {}
         )
     folds = {"variant": "frozen", "folds": {"0": {"weights": {}, "calibration": {}}}}
     with pytest.raises(ValueError, match="fold_graders are of 'frozen'"):
-        Grader.chosen(_graders(), calibration, {"variant": "scratch"}, {}, fold_graders=folds)
+        _shipped({"variant": "scratch"}, _graders(), calibration, {}, folds)

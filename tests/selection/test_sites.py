@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.training.site_folds import SITE_OUT, leave_site_out
-from disc_grade.pipelines.inference.nodes import adapts
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
+from disc_grade.selection.shipped import adapts
 from disc_grade.selection.sites import left_out_site_scores
 from disc_grade.selection.variants import choose_grader
 from tests.models.training.test_site_folds import CONTRASTIVE, _cohort

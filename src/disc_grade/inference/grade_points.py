@@ -57,42 +57,6 @@ class Grader:
             + ("+adabn" if self.adapt else "")
         )
 
-    @classmethod
-    def chosen(
-        cls,
-        graders: dict[str, dict],
-        calibration: dict,
-        chosen_grader: dict,
-        context_model: dict,
-        adapt: bool = False,
-        fold_graders: dict | None = None,
-    ) -> Grader:
-        """The grader validation chose (``chosen_grader``) with its calibration, its
-        study-context head where validation kept one, and its study-fold models where they ship
-        (``fold_graders``, ``fold_average.ship_fold_graders``; ``adapt``: see the class).
-
-        Raises:
-            ValueError: ``chosen_grader`` names no variant, or the context head or the fold
-                models were fitted on another variant.
-        """
-        variant = chosen_grader.get("variant")
-        if variant not in graders:
-            raise ValueError(f"chosen_grader names '{variant}', not one of {sorted(graders)}")
-        context = context_model if context_model.get("kept") else {}
-        if context and context.get("variant") != variant:
-            raise ValueError(
-                f"context_model was fitted on '{context.get('variant')}', chosen_grader names "
-                f"'{variant}': rerun the train pipeline"
-            )
-        folds = fold_graders or {}
-        if folds.get("folds") and folds.get("variant") != variant:
-            raise ValueError(
-                f"fold_graders are of '{folds.get('variant')}', chosen_grader names "
-                f"'{variant}': rerun the train pipeline"
-            )
-        shipped = tuple(folds["folds"][k] for k in sorted(folds.get("folds") or {}, key=int))
-        return cls(variant, graders[variant], calibration[variant], context, adapt, shipped)
-
 
 def crop_points(
     points: pd.DataFrame,

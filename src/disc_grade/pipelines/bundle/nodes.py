@@ -15,7 +15,6 @@ from disc_grade.conditions import CONDITION_NAMES, spec_of
 from disc_grade.evaluation.report_summary import shipped
 from disc_grade.pipelines.condition.localise import find_settings
 from disc_grade.pipelines.condition.skip import is_skipped
-from disc_grade.selection.variants import by_variant
 from disc_grade.shipping.contents import figures, fingerprint, metadata
 
 
@@ -30,42 +29,6 @@ def ship_localiser(
         "channels": list(localiser["channels"]),
         "n_maps": int(spec_of(name).n_maps),
         "find": find_settings(localiser, alignment, offsets),
-    }
-
-
-def ship_grader(
-    chosen_grader: dict,
-    contrastive: dict,
-    scratch: dict,
-    frozen: dict,
-    calibration: dict,
-    context_model: dict,
-    fold_graders: dict,
-    roi: dict[str, Any],
-    finetuning: dict[str, Any],
-) -> dict:
-    """The grader validation chose, with all it grades with ({} if the condition is skipped).
-
-    Raises:
-        ValueError: ``chosen_grader`` names a variant without weights or calibration.
-    """
-    variant = chosen_grader.get("variant")
-    if not variant:
-        return {}
-    weights = by_variant(contrastive, scratch, frozen).get(variant)
-    if not weights or variant not in calibration:
-        raise ValueError(f"chosen_grader names '{variant}', which has no weights or calibration")
-    folds = fold_graders if (fold_graders or {}).get("variant") == variant else {}
-    return {
-        "variant": variant,
-        "weights": weights,
-        "calibration": calibration[variant],
-        "chosen_grader": chosen_grader,
-        "context": context_model if (context_model or {}).get("kept") else {},
-        "folds": folds,
-        "roi": roi,
-        "encoder": finetuning["encoder"],
-        "device": finetuning.get("device", "auto"),
     }
 
 

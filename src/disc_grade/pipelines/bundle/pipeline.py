@@ -8,10 +8,8 @@ from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.bundle.nodes import (
     make_bundle,
     ship_condition,
-    ship_grader,
     ship_localiser,
 )
-from disc_grade.pipelines.condition.grade import VARIANTS
 
 
 def _condition(name: str) -> Pipeline:
@@ -21,20 +19,6 @@ def _condition(name: str) -> Pipeline:
             ["localiser_model", "offsets", "params:name", "params:localiser", "params:alignment"],
             "shipped_localiser",
             name="ship_localiser",
-        ),
-        Node(
-            ship_grader,
-            [
-                "chosen_grader",
-                *[f"{v}.grader_model" for v in VARIANTS],
-                "calibration",
-                "context_model",
-                "fold_graders",
-                "params:roi",
-                "params:finetuning",
-            ],
-            "shipped_grader",
-            name="ship_grader",
         ),
         Node(
             ship_condition,

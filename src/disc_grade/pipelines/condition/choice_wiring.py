@@ -12,7 +12,7 @@ from disc_grade.pipelines.condition.skip import (
     skippable_node,
     skipped,
 )
-from disc_grade.selection import context, fold_average, out_of_fold, sites
+from disc_grade.selection import context, fold_average, out_of_fold, shipped, sites
 
 
 def choose() -> list[Node]:
@@ -74,6 +74,20 @@ def choose() -> list[Node]:
             no_study_folds,
         ),
         _context_node(),
+        Node(
+            shipped.ship_grader,
+            [
+                "chosen_grader",
+                *[f"{v}.grader_model" for v in VARIANTS],
+                "calibration",
+                "context_model",
+                "fold_graders",
+                "params:roi",
+                "params:finetuning",
+            ],
+            "shipped_grader",
+            name="ship_grader",
+        ),
     ]
 
 

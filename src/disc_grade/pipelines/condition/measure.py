@@ -19,6 +19,7 @@ from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.predict import as_predictions, load_grader
 from disc_grade.models.grading.saliency import gradcam
 from disc_grade.rsna import SEVERITIES
+from disc_grade.selection.shipped import grader_of, network_of
 from disc_grade.selection.variants import by_variant
 
 logger = logging.getLogger(__name__)
@@ -140,26 +141,21 @@ def grade_end_to_end(
     scratch_model: dict,
     frozen_model: dict,
     calibration: dict,
-    chosen_grader: dict,
-    context_model: dict,
-    fold_graders: dict,
+    shipped_grader: dict,
     label_priors: pd.DataFrame,
-    roi: dict[str, Any],
-    finetuning: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The held-out targets graded where the localiser (no label) found them, by the function
     inference grades with (``inference.grade_points``): every variant as trained and calibrated,
-    and ``chosen``, what inference ships (the grader validation chose, with its study-context head
-    where validation kept one, its study-fold models averaged where they ship), and ``chosen+adabn``, the same with its BatchNorm statistics
+    and ``chosen``, the shipped grader (``selection.shipped``: what the bundle carries and
+    inference grades with), and ``chosen+adabn``, the same with its BatchNorm statistics
     re-estimated on each split's crops alone (``models.grading.adapt``: how far adaptation
     without labels recovers a new site). The localisation head's error is measured on these crops against
     the localiser's point (``the centre``). Targets not found or not cropped are listed."""
     rows, offsets = localised_crops(localiser_errors)
     graders = by_variant(contrastive_model, scratch_model, frozen_model)
     candidates = {v: Grader(v, w, calibration[v]) for v, w in graders.items()}
-    candidates["chosen"] = Grader.chosen(
-        graders, calibration, chosen_grader, context_model, fold_graders=fold_graders
-    )
+    candidates["chosen"] = grader_of(shipped_grader)
+    roi, finetuning = shipped_grader["roi"], network_of(shipped_grader)
     rois, index, excluded = crop_points(rows, series, images.root, roi, offsets)  # cut once
     tables = []
     for name, grader in candidates.items():

@@ -19,7 +19,7 @@ import pandas as pd
 from disc_grade.alignment.landmarks import landmarks_of
 from disc_grade.conditions import CONDITION_NAMES, SPECS, spec_of
 from disc_grade.datasets import DicomTree
-from disc_grade.inference.grade_points import Grader, grade_points
+from disc_grade.inference.grade_points import grade_points
 from disc_grade.inference.grading import graded_rows, target_table
 from disc_grade.inference.joint import mark_unlike_training, regrade, stack_grades
 from disc_grade.inference.studies import choose_series, submission_rows
@@ -27,6 +27,7 @@ from disc_grade.localiser.find import find_targets
 from disc_grade.localiser.model import load_localiser
 from disc_grade.pipelines.condition.skip import empty_frame
 from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.shipped import adapts, grader_of, network_of
 
 logger = logging.getLogger(__name__)
 
@@ -105,22 +106,6 @@ def locate_inference_landmarks(
     return landmarks_of(canal_targets, dicom_index)
 
 
-def adapts(inference: dict[str, Any], chosen_grader: dict) -> bool:
-    """Whether the grader's BatchNorm statistics adapt to the folder's crops:
-    ``inference.adapt_batchnorm`` where it is true or false, else (null) what the leave-site-out
-    folds decided for the chosen grader (``chosen_grader.adapt_batchnorm``; false without folds).
-
-    Raises:
-        ValueError: ``adapt_batchnorm`` is neither null nor a boolean.
-    """
-    setting = inference.get("adapt_batchnorm")
-    if setting is None:
-        return bool(chosen_grader.get("adapt_batchnorm", False))
-    if not isinstance(setting, bool):
-        raise ValueError(f"inference.adapt_batchnorm must be null, true or false, got {setting!r}")
-    return setting
-
-
 def grade_condition(
     targets: pd.DataFrame,
     missing: pd.DataFrame,
@@ -138,16 +123,7 @@ def grade_condition(
     shipped = _shipped(bundle, name, "grader")
     if not shipped:
         return empty_frame(), empty_frame()
-    variant = shipped["variant"]
-    grader = Grader.chosen(
-        {variant: shipped["weights"]},
-        {variant: shipped["calibration"]},
-        shipped["chosen_grader"],
-        shipped["context"],
-        adapt=adapts(inference, shipped["chosen_grader"]),
-        fold_graders=shipped["folds"],
-    )
-    finetuning = {"device": shipped["device"], "encoder": shipped["encoder"]}
+    grader = grader_of(shipped, adapt=adapts(inference, shipped["chosen_grader"]))
     graded, excluded, features = grade_points(
         targets,
         series,
@@ -155,7 +131,7 @@ def grade_condition(
         grader,
         bundle["label_priors"],
         shipped["roi"],
-        finetuning,
+        network_of(shipped),
         with_features=True,
     )
     flagged = pd.concat(
