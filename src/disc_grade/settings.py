@@ -14,6 +14,7 @@ CONFIG_LOADER_ARGS = {
 }
 
 from disc_grade.datasets.rank_local import RankZeroWritesHook  # noqa: E402
+from disc_grade.hooks import RecipeCheckHook  # noqa: E402
 
-# under torchrun only rank 0 writes the pipeline's outputs
-HOOKS = (RankZeroWritesHook(),)
+# under torchrun only rank 0 writes the pipeline's outputs; a recipe key no code reads is refused
+HOOKS = (RankZeroWritesHook(), RecipeCheckHook())

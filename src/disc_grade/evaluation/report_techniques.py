@@ -24,33 +24,6 @@ def _fixed_rows(name: str, settings: dict) -> list[tuple[str, str, str, str]]:
     if SPECS[name].sided:
         mirror = bool(settings.get("mirror_sides"))
         rows.append(("mirrored sides (`roi.mirror_sides`)", _on(mirror), FIXED, _on(mirror)))
-    shift = float(settings.get("slice_shift") or 0.0)
-    rows.append(
-        (
-            "slice jitter (`finetuning.augment.slice_shift`)",
-            f"{fmt(shift, 'pct')} of training crops",
-            FIXED,
-            _on(shift > 0),
-        )
-    )
-    n_slices, window = int(settings.get("n_slices", 3)), int(settings.get("window", 3))
-    rows.append(
-        (
-            "slices read as a sequence (`roi.n_channels`, `encoder.window`)",
-            f"{n_slices} slices, window {window}",
-            FIXED,
-            _on(window < n_slices),
-        )
-    )
-    average = float(settings.get("average_epochs") or 0.0)
-    rows.append(
-        (
-            "weight averaging (`finetuning.average_epochs`)",
-            f"{average:g} epochs",
-            FIXED,
-            _on(average > 0),
-        )
-    )
     return rows
 
 

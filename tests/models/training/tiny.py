@@ -52,8 +52,6 @@ PARAMS = {
     "probe_every": 0,
     "probe_failure_margin": 0.05,
     "supervised_weight": 0.0,
-    "slice_positives": False,
-    "recalibrate_batchnorm": False,
     "seed": 5,
     "device": "cpu",
     "augment": {"rotation_deg": 5.0},

@@ -26,8 +26,6 @@ class AugmentConfig:
     rotation_deg: float = 0.0
     scale: float = 0.0  # uniform in [1-s, 1+s]
     shift: float = 0.0  # fraction of the ROI half-width
-    # probability that a 2.5D stack is recentred one slice up or down (``jitter_slices``)
-    slice_shift: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict | None) -> AugmentConfig:
@@ -35,12 +33,7 @@ class AugmentConfig:
         unknown = set(params) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown augmentation parameter(s) {sorted(unknown)}")
-        cfg = cls(**{k: float(v) for k, v in params.items()})
-        if not 0.0 <= cfg.slice_shift <= 1.0:
-            raise ValueError(
-                f"augment.slice_shift is a probability in [0, 1], got {cfg.slice_shift}"
-            )
-        return cfg
+        return cls(**{k: float(v) for k, v in params.items()})
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator, device) -> torch.Tensor:
@@ -96,38 +89,6 @@ def _random_blur(x: torch.Tensor, max_sigma: float, generator: torch.Generator) 
     return flat.view(b, c, h, w)
 
 
-def _recentred(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """Each stack [B, C, H, W] of consecutive slices moved by ``shift`` [B, 1] slices, the edge
-    slice repeated where the stack ends (as ``dicom.roi.neighbour_ranks`` clamps at a series' end)."""
-    b, c = x.shape[:2]
-    source = (torch.arange(c, device=x.device).view(1, c) + shift).clamp(0, c - 1)  # [B, C]
-    return torch.take_along_dim(x, source.view(b, c, 1, 1), dim=1)
-
-
-def shift_slices(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Recentre each 2.5D stack [B, C, H, W] on a neighbouring slice of the same disc.
-
-    Channels are consecutive slices; each sample moves by -1, 0 or +1 slice, the edge slice
-    repeated where the stack ends (a positive pair that shares the disc, not only the image).
-    """
-    b, c = x.shape[:2]
-    if c < 2:
-        return x
-    return _recentred(x, torch.randint(-1, 2, (b, 1), generator=generator, device=x.device))
-
-
-def jitter_slices(x: torch.Tensor, probability: float, generator: torch.Generator) -> torch.Tensor:
-    """Slice jitter: with ``probability`` a 2.5D stack [B, C, H, W] is recentred one slice up or
-    down (evenly), as a crop whose point a reader or the localiser put one slice off; the
-    label stays. Nothing is drawn when ``probability`` is 0 or a stack has one slice."""
-    b, c = x.shape[:2]
-    if c < 2 or probability <= 0:
-        return x
-    moved = torch.rand(b, generator=generator, device=x.device) < probability
-    direction = torch.randint(0, 2, (b,), generator=generator, device=x.device) * 2 - 1
-    return _recentred(x, (moved.long() * direction).view(b, 1))
-
-
 def random_affine(b: int, cfg: AugmentConfig, generator: torch.Generator, device) -> torch.Tensor:
     """[B, 2, 3] matrices mapping output to input normalised coordinates (``affine_grid``'s ``theta``)."""
     angle = torch.deg2rad(_uniform(b, -cfg.rotation_deg, cfg.rotation_deg, generator, device))
@@ -151,9 +112,7 @@ def augmented(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A random geometry, then scanner appearance, on a batch; returns the batch and the affine
     ``theta`` drawn (to move points or target maps with it). Every training stage augments this
-    way, and the augmentation audit measures exactly this. With ``slice_shift`` the stack is
-    first recentred in the slice (``jitter_slices``)."""
-    x = jitter_slices(x, cfg.slice_shift, generator)
+    way, and the augmentation audit measures exactly this."""
     theta = random_affine(len(x), cfg, generator, x.device)
     return appearance(warp(x, theta), cfg, generator), theta
 

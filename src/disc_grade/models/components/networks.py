@@ -24,18 +24,14 @@ def build_encoder(depth: int = 18, in_channels: int = 3, stem_stride: int = 2) -
     )
 
 
-ENCODER_KEYS = ("depth", "stem_stride", "window")
+ENCODER_KEYS = ("depth", "stem_stride")
 
 
 def encoder_from_params(params: dict | None, in_channels: int) -> nn.Module:
-    """The encoder a stage's ``encoder`` block names (``depth``, ``stem_stride``, ``window``).
-
-    ``window`` (0 or absent: the whole stack is one 2.5D input) reads a stack of more slices
-    than that as a sequence of ``window``-slice 2.5D inputs (``SliceSequenceEncoder``).
+    """The encoder a stage's ``encoder`` block names (``depth``, ``stem_stride``).
 
     Raises:
-        ValueError: an unknown key, an unsupported depth, or a window that is not an odd
-            number of slices no larger than the stack.
+        ValueError: an unknown key or an unsupported depth.
     """
     params = dict(params or {})
     unknown = set(params) - set(ENCODER_KEYS)
@@ -43,55 +39,14 @@ def encoder_from_params(params: dict | None, in_channels: int) -> nn.Module:
         raise ValueError(
             f"unknown encoder parameter(s) {sorted(unknown)}; known: {', '.join(ENCODER_KEYS)}"
         )
-    window = int(params.pop("window", 0) or 0)
-    if window and (window % 2 == 0 or window > in_channels):
-        raise ValueError(
-            f"encoder.window must be 0 or an odd number of slices <= the ROI's {in_channels}, "
-            f"got {window}"
-        )
-    settings = {k: int(v) for k, v in params.items()}
-    if not window or window == in_channels:
-        return build_encoder(**settings, in_channels=in_channels)
-    backbone = build_encoder(**settings, in_channels=window)
-    return SliceSequenceEncoder(backbone, n_slices=in_channels, window=window)
+    return build_encoder(**{k: int(v) for k, v in params.items()}, in_channels=in_channels)
 
 
 def feature_size(encoder: nn.Module) -> int:
     """Width of the encoder's pooled features."""
-    if isinstance(encoder, SliceSequenceEncoder):
-        return feature_size(encoder.backbone)
     return int(
         encoder.layer4[-1].conv2.out_channels if hasattr(encoder.layer4[-1], "conv2") else 512
     )
-
-
-class SliceSequenceEncoder(nn.Module):
-    """A stack of ``n_slices`` consecutive slices [B, S, H, W] read as the sequence of its
-    ``window``-slice 2.5D inputs (S - window + 1 of them, one slice apart): one 2-D encoder for
-    all of them, each window's features marked with its place, then pooled by attention over
-    the windows into [B, F]. The stack's size is kept as a buffer, so saved weights name it."""
-
-    def __init__(self, backbone: nn.Module, n_slices: int, window: int) -> None:
-        super().__init__()
-        self.backbone = backbone
-        self.window = int(window)
-        self.register_buffer("n_slices", torch.tensor(int(n_slices)))
-        width = feature_size(backbone)
-        self.position = nn.Parameter(torch.zeros(int(n_slices) - self.window + 1, width))
-        self.attention = nn.Sequential(nn.Linear(width, 64), nn.Tanh(), nn.Linear(64, 1))
-
-    def windows(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, S, H, W] -> [B * n_windows, window, H, W], window by window within each sample."""
-        b, _, h, w = x.shape
-        return x.unfold(1, self.window, 1).permute(0, 1, 4, 2, 3).reshape(-1, self.window, h, w)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[1] != int(self.n_slices):
-            raise ValueError(f"expected {int(self.n_slices)} slices, got {x.shape[1]}")
-        features = self.backbone(self.windows(x)).view(len(x), len(self.position), -1)
-        features = features + self.position
-        weights = torch.softmax(self.attention(features), dim=1)  # [B, n_windows, 1]
-        return (weights * features).sum(dim=1)
 
 
 class ProjectionHead(nn.Module):

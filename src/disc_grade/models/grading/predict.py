@@ -20,13 +20,9 @@ def load_grader(
 ) -> DiscGrader:
     """A grader with ``weights`` loaded, in eval mode, on ``device`` (CPU by default).
 
-    The input channel count is read from the weights, so any ROI profile loads (a slice-
-    sequence encoder's stack from its ``n_slices`` buffer).
+    The input channel count is read from the weights, so any ROI profile loads.
     """
-    if "encoder.n_slices" in weights:
-        in_channels = int(weights["encoder.n_slices"])
-    else:
-        in_channels = int(weights["encoder.conv1.weight"].shape[1])
+    in_channels = int(weights["encoder.conv1.weight"].shape[1])
     model = DiscGrader(encoder_from_params(encoder_params, in_channels=in_channels))
     model.load_state_dict(weights)
     return model.to(device or torch.device("cpu")).eval()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from disc_grade.models.components.networks import DiscGrader, SliceSequenceEncoder
+from disc_grade.models.components.networks import DiscGrader
 
 
 class _SeverityOnly(torch.nn.Module):
@@ -23,14 +23,7 @@ def gradcam(model: DiscGrader, rois: np.ndarray, class_index: int = 2) -> np.nda
 
     if len(rois) == 0:
         return np.zeros((0,) + rois.shape[2:], dtype=np.float32)
-    sequence = isinstance(model.encoder, SliceSequenceEncoder)
-    layer = "grader.encoder.backbone.layer4" if sequence else "grader.encoder.layer4"
-    cam = GradCAM(nn_module=_SeverityOnly(model), target_layers=layer)
+    cam = GradCAM(nn_module=_SeverityOnly(model), target_layers="grader.encoder.layer4")
     x = torch.from_numpy(np.asarray(rois, dtype=np.float32))
-    maps = cam(x, class_idx=class_index)[:, 0]  # [n, H, W]; a sequence: [n * windows, H, W]
-    if sequence:  # one map per window: their mean, rescaled to [0, 1]
-        maps = maps.reshape(len(x), -1, *maps.shape[1:]).mean(dim=1)
-        low = maps.flatten(1).min(dim=1).values.view(-1, 1, 1)
-        high = maps.flatten(1).max(dim=1).values.view(-1, 1, 1)
-        maps = (maps - low) / (high - low).clamp_min(1e-8)
+    maps = cam(x, class_idx=class_index)[:, 0]  # [n, H, W]
     return maps.detach().numpy().astype(np.float32)

@@ -6,8 +6,6 @@
 - a checkpoint is written atomically after every ``checkpoint_every`` epochs and resumed only
   when its run key (inputs, weights handed in, parameters, code) matches;
 - early stopping on a validation score (higher is better), keeping the best weights;
-- optionally an exponential moving average of the weights (``average_epochs``) is what is
-  evaluated, kept and returned;
 - under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its shard of every epoch's
   batches and DistributedDataParallel averages the gradients; shards are padded to equal length,
   so every rank takes the same number of steps. One process works the same way.
@@ -26,7 +24,6 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from disc_grade.models.training.averaging import WeightAverage, weight_average
 from disc_grade.models.training.batches import epoch_batches
 from disc_grade.models.training.checkpoint import save_checkpoint
 from disc_grade.models.training.device import init_distributed, select_device, unwrap
@@ -55,11 +52,8 @@ def _autocast(device: torch.device):
     return torch.autocast("cpu", enabled=False)
 
 
-def _train_epoch(
-    train_model, step, optimizer, batches, generator, autocast, bar_desc, quiet, average=None
-):
-    """One pass over ``batches`` (each step folded into ``average`` when given); returns
-    (mean loss, samples seen, seconds)."""
+def _train_epoch(train_model, step, optimizer, batches, generator, autocast, bar_desc, quiet):
+    """One pass over ``batches``; returns (mean loss, samples seen, seconds)."""
     train_model.train()
     total, seen, start = 0.0, 0, time.perf_counter()
     bar = tqdm(batches, desc=bar_desc, unit="batch", disable=True if quiet else None, leave=False)
@@ -69,20 +63,10 @@ def _train_epoch(
             loss = step(train_model, idx, generator)
         loss.backward()
         optimizer.step()
-        if average is not None:
-            average.update(unwrap(train_model))
         total += float(loss.detach()) * len(idx)
         seen += len(idx)
         bar.set_postfix(loss=f"{total / max(seen, 1):.4f}")
     return total / max(seen, 1), seen, time.perf_counter() - start
-
-
-def _averaged(
-    model: nn.Module, config: LoopConfig, n_train: int, world: int
-) -> WeightAverage | None:
-    """The weight average over ``config.average_epochs`` epochs of this rank's steps, or None."""
-    steps = len(epoch_batches(n_train, config.batch_size, config.seed, 0, 0, world))
-    return weight_average(model, config.average_epochs, steps)
 
 
 def _validate(model, evaluate, autocast, world) -> dict[str, float]:
@@ -168,9 +152,7 @@ def fit(
     device = device or select_device(config.device)
     rank, world = init_distributed()
     train_model = _placed(model, device, world)
-    average = _averaged(model, config, n_train, world)
-    state, best_weights = resume(model, optimizer, scheduler, checkpoint, run_key, desc, average)
-    evaluated = average.module if average is not None else model
+    state, best_weights = resume(model, optimizer, scheduler, checkpoint, run_key, desc)
     autocast = _autocast(device)
     for done, epoch in enumerate(range(_first_epoch(config, state), config.epochs), start=1):
         generator = _seeded(config.seed, epoch, device)
@@ -184,23 +166,20 @@ def fit(
             autocast,
             f"{desc} {epoch + 1}/{config.epochs}",
             rank != 0,
-            average,
         )
         if scheduler is not None:
             scheduler.step()
         record = {
             "epoch": epoch + 1,
             "train_loss": loss,
-            **_validate(evaluated, evaluate, autocast, world),
+            **_validate(model, evaluate, autocast, world),
         }
         if improved(state, record, epoch):
-            best_weights = copy.deepcopy(evaluated.state_dict())
+            best_weights = copy.deepcopy(model.state_dict())
         _log_epoch(desc, record, seen * world / max(elapsed, 1e-9))
         stop = bool(config.patience and state.bad_epochs >= config.patience)
         if checkpoint is not None and rank == 0 and _due(config, epoch, stop):
-            payload = checkpoint_payload(
-                run_key, model, optimizer, scheduler, best_weights, state, average
-            )
+            payload = checkpoint_payload(run_key, model, optimizer, scheduler, best_weights, state)
             save_checkpoint(checkpoint, payload)
         if world > 1:
             dist.barrier()

@@ -23,9 +23,6 @@ class LoopConfig:
     patience: int = 0  # epochs without a better score before stopping; 0 = never stop early
     device: str = "auto"
     checkpoint_every: int = 1
-    # the weights evaluated, kept and returned: an exponential moving average over about this
-    # many epochs of steps (models/training/averaging.py); 0 = the last step's weights
-    average_epochs: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict) -> LoopConfig:
@@ -40,16 +37,10 @@ class LoopConfig:
         return cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
 
     def validate(self) -> None:
-        if (
-            self.epochs < 1
-            or self.batch_size < 1
-            or self.patience < 0
-            or self.checkpoint_every < 1
-            or self.average_epochs < 0
-        ):
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 0 or self.checkpoint_every < 1:
             raise ValueError(
                 "training needs epochs >= 1, batch_size >= 1, patience >= 0, "
-                f"checkpoint_every >= 1, average_epochs >= 0; got {asdict(self)}"
+                f"checkpoint_every >= 1; got {asdict(self)}"
             )
 
 
@@ -64,17 +55,12 @@ class TrainState:
     history: list[dict] = field(default_factory=list)
 
 
-def resume(
-    model, optimizer, scheduler, checkpoint, key, desc, average=None
-) -> tuple[TrainState, dict]:
-    """State and best weights from a matching checkpoint (the weight average too), or a fresh
-    start."""
+def resume(model, optimizer, scheduler, checkpoint, key, desc) -> tuple[TrainState, dict]:
+    """State and best weights from a matching checkpoint, or a fresh start."""
     saved = load_matching(checkpoint, key, desc)
     if saved is None:
         return TrainState(), copy.deepcopy(model.state_dict())
     model.load_state_dict(saved["model"])
-    if average is not None:
-        average.load_state_dict(saved["average"])
     optimizer.load_state_dict(saved["optimizer"])
     if scheduler is not None and saved.get("scheduler") is not None:
         scheduler.load_state_dict(saved["scheduler"])
@@ -83,9 +69,8 @@ def resume(
     return state, saved["best_model"]
 
 
-def checkpoint_payload(key, model, optimizer, scheduler, best_weights, state, average=None) -> dict:
+def checkpoint_payload(key, model, optimizer, scheduler, best_weights, state) -> dict:
     return {
-        "average": average.state_dict() if average is not None else None,
         "run_key": key,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),

@@ -3,7 +3,6 @@ a supervised contrastive term (positives share the grade) on the labelled ones."
 
 from __future__ import annotations
 
-import copy
 import itertools
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from disc_grade.models.components.augment import AugmentConfig, augmented, shift_slices
+from disc_grade.models.components.augment import AugmentConfig, augmented
 from disc_grade.models.components.losses import NTXent, SupCon
 from disc_grade.models.components.networks import (
     ContrastiveModel,
@@ -44,8 +43,8 @@ def pretrain_encoder(
 
     Args:
         params: ``encoder``, ``projection_hidden``, ``projection_dim``, ``temperature``, ``lr``,
-            ``weight_decay``, ``augment``, ``supervised_weight``, ``slice_positives``,
-            ``recalibrate_batchnorm`` and the loop's keys (``LoopConfig``).
+            ``weight_decay``, ``augment``, ``supervised_weight`` and the loop's keys
+            (``LoopConfig``).
         checkpoint: resumed when it was made from the same ROIs, parameters and code.
         probe_set: (every ROI, ``roi_index``) for a linear probe and a kNN on the frozen
             features every ``probe_every`` epochs (0: never), cross-validated by study over the
@@ -77,7 +76,7 @@ def pretrain_encoder(
         model,
         _contrastive_step(rois, grades, params, device),
         len(rois),
-        _probe_evaluator(rois, probe_set, params, loop.batch_size, device),
+        _probe_evaluator(probe_set, params, device),
         optimizer,
         loop,
         scheduler=cosine_schedule(optimizer, loop.epochs),
@@ -87,10 +86,7 @@ def pretrain_encoder(
         desc="pretraining",
     )
     curve = pd.DataFrame(state.history)
-    encoder = trained.encoder
-    if bool(params["recalibrate_batchnorm"]):
-        recalibrate_batchnorm(encoder, rois, loop.batch_size, device)
-    return {k: v.detach().cpu() for k, v in encoder.state_dict().items()}, curve
+    return {k: v.detach().cpu() for k, v in trained.encoder.state_dict().items()}, curve
 
 
 def _contrastive_step(rois: np.ndarray, grades: torch.Tensor, params: dict, device):
@@ -99,16 +95,11 @@ def _contrastive_step(rois: np.ndarray, grades: torch.Tensor, params: dict, devi
     weight = float(params["supervised_weight"])
     ntxent = NTXent(float(params["temperature"]))
     supcon = SupCon(float(params["temperature"]))
-    slice_positives = bool(params["slice_positives"])
     augment = AugmentConfig.from_params(params["augment"])
 
     def step(net, idx, generator):
         x = roi_batch(rois, idx, device)
-        views = []
-        for view in range(2):
-            if view and slice_positives:
-                x = shift_slices(x, generator)
-            views.append(augmented(x, augment, generator)[0])
+        views = [augmented(x, augment, generator)[0] for _ in range(2)]
         z = net(torch.cat(views))  # [2B, D]: one pass, BatchNorm sees both views
         z1, z2 = z[: len(idx)], z[len(idx) :]
         loss = ntxent(z1, z2) if weight < 1 else 0.0
@@ -119,7 +110,7 @@ def _contrastive_step(rois: np.ndarray, grades: torch.Tensor, params: dict, devi
     return step
 
 
-def _probe_evaluator(rois: np.ndarray, probe_set, params: dict, batch_size: int, device):
+def _probe_evaluator(probe_set, params: dict, device):
     """After each epoch: every ``probe_every`` epochs the probe of the frozen features."""
     probe_every = int(params["probe_every"])
     epochs = itertools.count(1)  # the epochs of this call (fit evaluates once after each)
@@ -128,11 +119,7 @@ def _probe_evaluator(rois: np.ndarray, probe_set, params: dict, batch_size: int,
         epoch = next(epochs)
         if probe_set is None or not probe_every or epoch % probe_every:
             return {}
-        encoder = unwrap(net).encoder
-        if bool(params["recalibrate_batchnorm"]):  # probe what pretraining would return now
-            encoder = copy.deepcopy(encoder)
-            recalibrate_batchnorm(encoder, rois, batch_size, device)
-        return probe_encoder(encoder, probe_set[0], probe_set[1], device)
+        return probe_encoder(unwrap(net).encoder, probe_set[0], probe_set[1], device)
 
     return evaluate
 
@@ -144,30 +131,3 @@ def drawn_labels(index: pd.DataFrame, drawn: pd.DataFrame) -> np.ndarray:
     train = index[index["split"] == "train"]
     kept = train["study_id"].isin(drawn.loc[drawn["split"] == "train", "study_id"])
     return np.where(kept, train["label"].to_numpy(dtype=np.int64), -1)
-
-
-def recalibrate_batchnorm(
-    encoder: torch.nn.Module, rois: np.ndarray, batch_size: int, device: torch.device
-) -> None:
-    """Re-estimate every BatchNorm's running statistics on the un-augmented ``rois``.
-
-    Pretraining's statistics are those of augmented views; a probe or a fine-tuning run then
-    normalises clean ROIs with the wrong mean and variance. This is a cumulative average over
-    one pass in a fixed order (deterministic), with no gradient and no weight changed.
-    """
-    norms = [m for m in encoder.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return
-    saved = [(m, m.momentum) for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative moving average
-    was_training = encoder.training
-    encoder.train()
-    with torch.no_grad():
-        n_batches = max(1, -(-len(rois) // batch_size))
-        for rows in np.array_split(np.arange(len(rois)), n_batches):  # none of one row
-            encoder(roi_batch(rois, rows, device))
-    for m, momentum in saved:
-        m.momentum = momentum
-    encoder.train(was_training)

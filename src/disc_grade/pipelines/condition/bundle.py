@@ -71,18 +71,10 @@ def summarise_table(name: str, table: pd.DataFrame) -> dict:
     return {"rows": len(table)}
 
 
-def techniques(roi: dict, finetuning: dict) -> dict:
+def techniques(roi: dict) -> dict:
     """The settings of the techniques fixed in conf rather than chosen by the run (mirrored
-    sides, slice jitter, five slices read as a sequence, weight averaging), for the report."""
-    encoder = finetuning.get("encoder") or {}
-    n_slices = int(roi.get("n_channels", 3))
-    return {
-        "mirror_sides": bool(roi.get("mirror_sides", False)),
-        "slice_shift": float((finetuning.get("augment") or {}).get("slice_shift", 0.0) or 0.0),
-        "n_slices": n_slices,
-        "window": int(encoder.get("window", 0) or 0) or n_slices,
-        "average_epochs": float(finetuning.get("average_epochs", 0) or 0),
-    }
+    sides), for the report."""
+    return {"mirror_sides": bool(roi.get("mirror_sides", False))}
 
 
 def bundle_results(*results) -> dict:

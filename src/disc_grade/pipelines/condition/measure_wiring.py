@@ -120,7 +120,7 @@ def bundle_nodes() -> list[Node]:
     return [
         Node(
             bundle.techniques,
-            ["params:roi", "finetuning_settings"],
+            "params:roi",
             "techniques",
             name="techniques",
         ),
