@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import pytest
@@ -14,10 +15,12 @@ from disc_grade.lineage import (
     PHANTOM_ROOT,
     STAGES,
     build,
+    params_with_folds,
     render,
     stage_cmd,
     stage_pipeline,
 )
+from disc_grade.lineage_stages import study_folds
 from tests.conftest import PROJECT_ROOT
 from tests.project_copy import merge, ran, run, tiny_copy
 
@@ -29,6 +32,20 @@ def generated():
 
 def test_dvc_yaml_is_up_to_date_with_the_registry(generated):
     assert (PROJECT_ROOT / "dvc.yaml").read_text() == render(generated), "run `make dvc-yaml`"
+
+
+def test_the_fold_matrix_is_derived_from_the_parameters(tmp_path):
+    """params.yaml's folds are every study fold of the environment that deals the most (the
+    paper profile's five), as ``make dvc-yaml`` writes them: a sixth fold there is a sixth cell."""
+    assert study_folds(PROJECT_ROOT / "conf") == [0, 1, 2, 3, 4]
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    assert params["folds"] == study_folds(PROJECT_ROOT / "conf"), "run `make dvc-yaml`"
+    conf = tmp_path / "conf"
+    shutil.copytree(PROJECT_ROOT / "conf", conf)
+    (conf / "paper" / "parameters_split.yml").write_text("split: {n_folds: 6}\n")
+    assert study_folds(conf) == list(range(6))
+    shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
+    assert yaml.safe_load(params_with_folds(tmp_path))["folds"] == list(range(6))
 
 
 def _read_params(pipeline, name: str) -> set[str]:

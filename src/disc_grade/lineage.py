@@ -40,6 +40,7 @@ from disc_grade.lineage_stages import (
     PHANTOM_ROOT,
     STAGES,
     chosen,
+    params_with_folds,
     stage_cmd,
     stage_pipeline,
 )
@@ -225,14 +226,16 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--write", action="store_true", help="update dvc.yaml")
     group.add_argument("--check", action="store_true", help="exit 1 when dvc.yaml is out of date")
     args = parser.parse_args(argv)
-    text = render(build(args.project.resolve()))
-    target = args.project / "dvc.yaml"
+    text, params = render(build(args.project.resolve())), params_with_folds(args.project)
+    target, dvc_params = args.project / "dvc.yaml", args.project / DVC_PARAMS
     if args.write:
         target.write_text(text)
+        dvc_params.write_text(params)
     elif args.check:
-        if not target.is_file() or target.read_text() != text:
+        if not target.is_file() or target.read_text() != text or dvc_params.read_text() != params:
             print(
-                "dvc.yaml is out of date with the Kedro registry: run `make dvc-yaml`",
+                "dvc.yaml or params.yaml's folds are out of date with the Kedro registry and "
+                "conf: run `make dvc-yaml`",
                 file=sys.stderr,
             )
             return 1

@@ -10,6 +10,9 @@ is written from the first condition's namespace, then templated (``chosen``).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.train.pipeline import TRAIN_STAGES
 
@@ -64,3 +67,29 @@ def stage_cmd(name: str) -> str:
     if name in NAMESPACED or name in CONDITION_NAMES:
         cmd += f" --namespaces={NAMESPACED.get(name, name)}"
     return cmd
+
+
+def study_folds(conf: Path) -> list[int]:
+    """``params.yaml``'s ``folds``: one cell per study fold of the Kedro environment that deals
+    the most (``split.n_folds`` of ``conf/base`` merged with each environment; one cell at
+    least, which writes empty partitions where there are no folds)."""
+    from kedro.config import OmegaConfigLoader
+
+    envs = [p.name for p in sorted(conf.iterdir()) if p.is_dir() and any(p.glob("parameters*"))]
+    most = 0
+    for env in envs:
+        loader = OmegaConfigLoader(
+            str(conf),
+            base_env="base",
+            default_run_env=env,
+            merge_strategy={"parameters": "soft", "globals": "soft"},
+        )
+        most = max(most, int((loader["parameters"].get("split") or {}).get("n_folds") or 0))
+    return list(range(max(most, 1)))
+
+
+def params_with_folds(project: Path) -> str:
+    """``params.yaml`` with its ``folds`` line derived from the parameters (``study_folds``)."""
+    text = (project / "params.yaml").read_text()
+    line = f"folds: {study_folds(project / 'conf')}"
+    return re.sub(r"^folds: .*$", line, text, count=1, flags=re.MULTILINE)

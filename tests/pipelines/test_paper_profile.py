@@ -24,7 +24,13 @@ ONE_EPOCH = {
 @pytest.mark.e2e
 def test_the_paper_profile_trains_every_condition_on_a_tiny_phantom(kedro_project):
     run_kedro(kedro_project, "phantom", {"phantom": TINY_PHANTOM})
-    params = {"ingestion": {"workers": 1}, **{name: ONE_EPOCH for name in CONDITION_NAMES}}
+    # the profile's five study folds are left out here (each would fine-tune every variant once
+    # more); the folds' own tests run them on the default profile
+    params = {
+        "ingestion": {"workers": 1},
+        "split": {"n_folds": 0},
+        **{name: ONE_EPOCH for name in CONDITION_NAMES},
+    }
     run_kedro(kedro_project, "train", params, env="paper")
     data = kedro_project / "data"
     for name in CONDITION_NAMES:
