@@ -55,9 +55,9 @@ def measure(root: Path) -> dict:
     """Seconds per stage on the cohort at ``root``, in this process."""
     import pandas as pd
 
+    from disc_grade.alignment.condition_targets import align_condition
     from disc_grade.conditions import CONDITION_NAMES
     from disc_grade.datasets import DicomTree
-    from disc_grade.pipelines.condition.align import align_condition
     from disc_grade.pipelines.condition.grade import crop_rois
     from disc_grade.pipelines.ingestion.nodes import scan_dicom_headers, summarise_series
     from disc_grade.pipelines.split.nodes import locate_landmarks, split_studies, training_priors

@@ -9,11 +9,11 @@ import pytest
 from disc_grade.evaluation.metrics import evaluate_split
 from disc_grade.evaluation.render import markdown_report
 from disc_grade.evaluation.report import condition_sections
+from disc_grade.evaluation.report_build import score_conditions
 from disc_grade.evaluation.report_limits import rsna_section
 from disc_grade.evaluation.rsna_score import condition_prior, rsna_score
 from disc_grade.evaluation.rsna_targets import labels_long, split_targets
 from disc_grade.pipelines.condition.bundle import scored_predictions
-from disc_grade.pipelines.report.nodes import score_conditions
 from disc_grade.rsna import CONDITIONS, LEVELS, PROB_COLUMNS, SEVERITIES, SPINAL, label_column
 
 NAMES = ("spinal", "foraminal", "subarticular")

@@ -153,8 +153,8 @@ def test_the_resample_rows_hold_what_the_summary_is_read_on():
 
 def test_the_summary_shows_the_gaps_only_where_the_latent_is_known():
     from disc_grade.evaluation.render import markdown_report
+    from disc_grade.evaluation.report_build import gaps_to_the_limit
     from disc_grade.evaluation.report_summary import summary_section
-    from disc_grade.pipelines.report.nodes import gaps_to_the_limit
 
     empty = pd.DataFrame()
     real, resamples = gaps_to_the_limit(empty, empty, empty, empty, empty, SETTINGS)

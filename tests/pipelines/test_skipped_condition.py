@@ -106,7 +106,7 @@ def test_without_any_sagittal_t2_the_canal_is_skipped_and_the_others_train(
 
 
 def test_a_run_where_no_condition_can_train_fails_naming_every_reason():
-    from disc_grade.pipelines.report.nodes import require_a_trained_condition
+    from disc_grade.evaluation.report_build import require_a_trained_condition
 
     states = {
         "spinal": {"trained": False, "reason": "no usable training target (no_sagittal_t2: 5)"},

@@ -20,10 +20,10 @@ from disc_grade.models.grading.context_grading import (
     held_rows,
     probe,
 )
+from disc_grade.models.grading.gate import wins
 from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
 from disc_grade.selection.calibrate import calibrate_on_validation, validation_score
-from disc_grade.selection.gate import wins
 from disc_grade.selection.heads import (
     joint_site_rows,
     left_out_site_verdict,

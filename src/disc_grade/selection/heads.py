@@ -15,10 +15,10 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.grading.context_grading import KEYS
 from disc_grade.models.grading.fold_heads import FOLD, context_out_of_fold, too_small
+from disc_grade.models.grading.gate import gate
 from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.rsna import PROB_COLUMNS
-from disc_grade.selection.gate import gate
 from disc_grade.selection.out_of_fold import as_shipped, calibrated_left_out
 
 logger = logging.getLogger(__name__)

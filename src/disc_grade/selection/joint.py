@@ -13,10 +13,10 @@ from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context_grading import head_table, held_rows
 from disc_grade.models.grading.fold_heads import joint_out_of_fold
+from disc_grade.models.grading.gate import wins
 from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
 from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
 from disc_grade.selection.calibrate import calibrate_on_validation
-from disc_grade.selection.gate import wins
 from disc_grade.selection.heads import site_veto, split_fold_features
 from disc_grade.selection.joint_sites import (
     foldable,

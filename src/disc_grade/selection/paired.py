@@ -1,7 +1,7 @@
 """A head against the grader it would replace, on the validation split: each cross-validated by
 study with its own calibration method, then compared study resample by study resample
 (``models.grading.calibration.paired_gain``); the study-context head and the joint head are
-both judged so (``selection.gate`` gives the verdict)."""
+both judged so (``models.grading.gate`` gives the verdict)."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ import pandas as pd
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
+from disc_grade.models.grading.gate import wins
 from disc_grade.models.training.finetune import VARIANTS
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
 from disc_grade.selection.calibrate import validation_score
-from disc_grade.selection.gate import wins
 
 logger = logging.getLogger(__name__)
 CRITERIA = ("log_loss", "balanced_accuracy")

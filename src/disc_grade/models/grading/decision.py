@@ -26,8 +26,8 @@ from disc_grade.models.grading.calibration import (
     study_folds,
     study_resampled_sums,
 )
+from disc_grade.models.grading.gate import wins
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
-from disc_grade.selection.gate import wins
 
 DECISIONS = ("grader", "posterior")  # the grader's own argmax, or argmax q / prior
 

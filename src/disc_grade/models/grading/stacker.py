@@ -26,8 +26,8 @@ from disc_grade.evaluation.log_loss import WEIGHTS, weighted_log_loss
 from disc_grade.evaluation.rsna_score import any_severe_spinal_loss
 from disc_grade.models.grading.any_severe import canal_terms_gain
 from disc_grade.models.grading.calibration import paired_gain, study_folds
+from disc_grade.models.grading.gate import wins
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
-from disc_grade.selection.gate import wins
 
 KEYS = ["study_id", "condition", "level"]
 SIDES = ("left", "right")

@@ -18,13 +18,13 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.any_severe import canal_terms_gain
 from disc_grade.models.grading.calibration import paired_gain
+from disc_grade.models.grading.gate import wins
 from disc_grade.models.grading.stacker import (
     corrected_probabilities,
     fit_correction,
     stack_inputs,
 )
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
-from disc_grade.selection.gate import wins
 
 SITE = "fold_site"
 

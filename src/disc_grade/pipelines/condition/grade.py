@@ -15,12 +15,11 @@ from disc_grade.dicom.gallery import roi_gallery
 from disc_grade.dicom.headers import cpu_workers
 from disc_grade.models.training.curves import curve_figure
 from disc_grade.models.training.finetune import VARIANTS, finetune_grader
-from disc_grade.pipelines.condition.pretrain import pretrain_contrastive_encoder
 
 logger = logging.getLogger(__name__)
 OFFSET_SPLITS = ("train", "validation")
 
-__all__ = ["VARIANTS", "pretrain_contrastive_encoder"]
+__all__ = ["VARIANTS"]
 
 
 def crop_rois(

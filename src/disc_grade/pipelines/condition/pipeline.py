@@ -14,6 +14,7 @@ from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.models.grading.predict import empty_predictions
+from disc_grade.models.training import contrastive_stage
 from disc_grade.pipelines.condition import grade, localise, site_cells
 from disc_grade.pipelines.condition.choice_wiring import choose
 from disc_grade.pipelines.condition.fold_cells import (
@@ -109,7 +110,7 @@ def _grade() -> list[Node]:
         ),
         Node(grade.settings, "params:finetuning", "finetuning_settings", name="settings"),
         skippable_node(
-            grade.pretrain_contrastive_encoder,
+            contrastive_stage.pretrain_contrastive_encoder,
             ["disc_rois", "roi_index", "phantom_truth", "params:pretraining"],
             ["encoder", "pretraining_curve", "pretraining_curves_figure", "encoder_probe"],
             skipped(dict, empty_frame, skipped_figure, nothing),

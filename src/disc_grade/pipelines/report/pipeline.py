@@ -9,7 +9,7 @@ table (``scored_predictions``, with what inference ships as ``chosen``) and its 
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.report.nodes import (
+from disc_grade.evaluation.report_build import (
     require_a_trained_condition,
     score_test_splits,
     write_report,

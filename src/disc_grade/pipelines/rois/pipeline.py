@@ -7,8 +7,9 @@ stage of its own: under each condition's namespace (``kedro run --pipelines=rois
 
 from kedro.pipeline import Node, Pipeline
 
+from disc_grade.alignment import condition_targets as align
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.condition import align, grade
+from disc_grade.pipelines.condition import grade
 from disc_grade.pipelines.condition.shared import SHARED
 from disc_grade.pipelines.condition.skip import (
     empty_rois,

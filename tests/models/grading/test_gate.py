@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from disc_grade.models.grading.calibration import paired_gain
-from disc_grade.selection.gate import gate, wins
+from disc_grade.models.grading.gate import gate, wins
 
 
 def _tables(n_better: int, n_worse: int):
