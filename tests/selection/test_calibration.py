@@ -11,14 +11,14 @@ import pytest
 from disc_grade.evaluation.log_loss import WEIGHTS
 from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.models.training.study_folds import FOLD_OUT
-from disc_grade.pipelines.condition.fold_cells import no_study_folds
-from disc_grade.pipelines.condition.site_cells import no_folds
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 from disc_grade.selection.calibration import (
     calibrate_predictions,
     out_of_fold_calibration,
 )
 from disc_grade.selection.out_of_fold import out_of_fold_scores
+from disc_grade.selection.site_cells import no_folds
+from disc_grade.selection.study_cells import no_study_folds
 from tests.selection.test_sites import PRIORS
 
 PARAMS = {

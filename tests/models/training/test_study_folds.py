@@ -10,11 +10,11 @@ import pytest
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.training.study_folds import FOLD_OUT, fold_numbers, out_of_fold
-from disc_grade.pipelines.condition.fold_cells import no_study_folds
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.calibrate import calibrate_on_validation
 from disc_grade.selection.fold_average import fold_average
 from disc_grade.selection.out_of_fold import out_of_fold_scores
+from disc_grade.selection.study_cells import no_study_folds
 from disc_grade.selection.variants import choose_grader
 from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
 from tests.models.training.tiny import PARAMS, VARIANT, tiny_rois

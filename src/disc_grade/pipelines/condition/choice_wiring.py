@@ -4,7 +4,6 @@ models' average and out-of-fold rows, and the study-context head against it."""
 from kedro.pipeline import Node
 
 from disc_grade.models.grading.predict import empty_predictions
-from disc_grade.pipelines.condition.fold_cells import no_study_folds
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -13,6 +12,7 @@ from disc_grade.pipelines.condition.skip import (
     skipped,
 )
 from disc_grade.selection import context, fold_average, out_of_fold, shipped, sites
+from disc_grade.selection.study_cells import no_study_folds
 
 
 def choose() -> list[Node]:

@@ -15,13 +15,8 @@ from kedro.pipeline import Node, Pipeline
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.models.training import contrastive_stage
-from disc_grade.pipelines.condition import grade, localise, site_cells
+from disc_grade.pipelines.condition import grade, localise
 from disc_grade.pipelines.condition.choice_wiring import choose
-from disc_grade.pipelines.condition.fold_cells import (
-    gather_fold_cells,
-    no_fold_features,
-    no_study_folds,
-)
 from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.measure_wiring import bundle_nodes, gather, measure_nodes
 from disc_grade.pipelines.condition.shared import SHARED
@@ -32,6 +27,12 @@ from disc_grade.pipelines.condition.skip import (
     skippable_node,
     skipped,
     skipped_figure,
+)
+from disc_grade.selection import site_cells
+from disc_grade.selection.study_cells import (
+    gather_fold_cells,
+    no_fold_features,
+    no_study_folds,
 )
 
 

@@ -1,7 +1,7 @@
 """Node of the folds pipeline: a condition's study folds (``models.training.study_folds``) as
 partitions ``k<fold>`` of three partitioned datasets (the fold models' predictions, features and
 weights), one fold at a time or all in turn; the condition reads them back
-(``condition.fold_cells``).
+(``selection.study_cells``).
 
 A fold reads only the condition's crops, their index and its settings, so DVC runs each fold as
 a cell of its own (``dvc.yaml``'s ``folds`` stage, one cell per entry of ``params.yaml``'s
@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.training.study_folds import fold_numbers, one_fold
-from disc_grade.pipelines.condition.fold_cells import (
-    KEY,
-    cell_name,
+from disc_grade.selection.cells import KEY, cell_name
+from disc_grade.selection.study_cells import (
     cells_key,
     no_fold_features,
     no_study_folds,
@@ -61,7 +60,7 @@ def grade_fold_cells(
         else:
             logger.info("%s: study fold %d: the split deals no such fold (%s)", name, k, numbers)
             table, described, states = no_study_folds(), no_fold_features(), {}
-        tables[cell_name(k)] = table.assign(**{KEY: key})
-        features[cell_name(k)] = described
-        weights[cell_name(k)] = states
+        tables[cell_name("study", k)] = table.assign(**{KEY: key})
+        features[cell_name("study", k)] = described
+        weights[cell_name("study", k)] = states
     return tables, features, weights

@@ -1,7 +1,7 @@
 """Node of the site_folds pipeline: a condition's leave-site-out folds
 (``models.training.site_folds``) as partitions ``s<fold>`` of two partitioned datasets (the fold
 models' predictions and features), one fold at a time or all in turn; the condition reads them
-back (``condition.site_cells``).
+back (``selection.site_cells``).
 
 A fold reads only the condition's crops, their index, the studies' sites and its settings, so
 DVC runs each fold as a cell of its own (``dvc.yaml``'s ``site_folds`` stage, one cell per entry
@@ -17,19 +17,18 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.training.site_folds import one_site
-from disc_grade.pipelines.condition.fold_cells import (
-    KEY,
-    cells_key,
-    ordered_variants,
-    wanted_cells,
-)
-from disc_grade.pipelines.condition.site_cells import (
+from disc_grade.selection.cells import KEY, cell_name
+from disc_grade.selection.site_cells import (
     no_site_cell,
     no_site_features,
     planned_sites,
     row_sites,
     site_cell_key,
-    site_cell_name,
+)
+from disc_grade.selection.study_cells import (
+    cells_key,
+    ordered_variants,
+    wanted_cells,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def grade_site_cells(
     base = cells_key(rois, roi_index, pretraining, finetuning, variants) if plan else ""
     cells, features = {}, {}
     for k in wanted_cells(site_fold, list(range(len(plan))), "site_fold"):
-        cell = site_cell_name(k)
+        cell = cell_name("site", k)
         cells[cell], features[cell] = no_site_cell(), no_site_features()
         if k >= len(plan):
             logger.info("%s: leave-site-out fold %d: no such fold (sites %s)", name, k, plan)

@@ -7,7 +7,7 @@ out the second site of the plan (``site_folds.site_plan``: the largest training 
 with ``site_fold`` null (the default, and ``kedro run --pipelines=train``) every fold in turn.
 DVC's ``site_folds`` stage runs one cell per fold (``params.yaml``: ``site_folds``), so that a
 team spreads them over several GPUs or machines; the condition's stage reads them back
-(``condition.site_cells.gather_site_cells``).
+(``selection.site_cells.gather_site_cells``).
 """
 
 from kedro.pipeline import Node, Pipeline

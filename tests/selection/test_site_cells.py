@@ -10,12 +10,12 @@ import pytest
 from disc_grade.models.grading.adapt import MIN_CROPS
 from disc_grade.models.training import checkpoint
 from disc_grade.models.training.site_folds import ADAPTED_OUT, leave_site_out
-from disc_grade.pipelines.condition.fold_cells import KEY
-from disc_grade.pipelines.condition.site_cells import gather_site_cells
 from disc_grade.pipelines.site_folds.nodes import grade_site_cells
+from disc_grade.selection.cells import KEY
+from disc_grade.selection.site_cells import gather_site_cells
 from tests.models.training.test_site_folds import CONTRASTIVE, _cohort
 from tests.models.training.tiny import PARAMS, VARIANT
-from tests.pipelines.test_fold_cells import _lazy
+from tests.selection.test_study_cells import _lazy
 
 VARIANTS = {"contrastive": CONTRASTIVE, "scratch": VARIANT, "frozen": {**VARIANT, "name": "frozen"}}
 TWO = {"max_sites": 2}
@@ -82,7 +82,7 @@ def test_a_missing_or_stale_site_fold_is_refused_by_name(apart, monkeypatch):
     missing = [{k: v for k, v in c.items() if k != "s1"} for c in cells]
     with pytest.raises(
         ValueError,
-        match=r"spinal: leave-site-out fold 1 \(site 'B'\) has no partition.*"
+        match=r"spinal: leave-site-out fold 1 \(site 'B'\) has no predictions partition.*"
         r"site_fold=1.*site_folds@spinal-1",
     ):
         _gather(missing, rois, index, splits)

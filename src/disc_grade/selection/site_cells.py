@@ -1,8 +1,8 @@
 """A condition's leave-site-out folds read back from the partitions the site_folds pipeline
 writes (``pipelines/site_folds``): ``s<fold>`` of two partitioned datasets (the fold models'
-predictions and features), fold ``k`` leaving out the ``k``-th site of ``site_folds.site_plan``.
-Each predictions partition carries the key of what it was graded from (``site_cell_key``); a
-missing or stale fold is refused, by name, with the command that grades it.
+predictions and features), fold ``k`` leaving out the ``k``-th site of ``site_folds.site_plan``,
+each through the one cell reader (``selection.cells.read_cell``), which refuses a missing or
+stale fold by name. The key of a fold's cells is ``site_cell_key``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,8 @@ import pandas as pd
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.models.training.checkpoint import fingerprint
 from disc_grade.models.training.site_folds import site_fold_index, site_plan
-from disc_grade.pipelines.condition.fold_cells import KEY, cells_key, no_fold_features
-
-
-def site_cell_name(k: int) -> str:
-    """The partition of leave-site-out fold ``k`` (``s0``, ``s1``, ...), as ``dvc.yaml`` spells
-    it."""
-    return f"s{int(k)}"
+from disc_grade.selection.cells import KEY, read_cell
+from disc_grade.selection.study_cells import cells_key, no_fold_features
 
 
 def row_sites(roi_index: pd.DataFrame, study_splits: pd.DataFrame) -> pd.Series:
@@ -72,14 +67,6 @@ def no_site_features() -> pd.DataFrame:
     return no_fold_features().drop(columns="fold_left_out").assign(fold_site=pd.Series(dtype=str))
 
 
-def _refused(name: str, k: int, why: str) -> ValueError:
-    return ValueError(
-        f"{name}: leave-site-out fold {k} {why}; grade it with `kedro run --pipelines=site_folds "
-        f"--namespaces={name} --params=site_fold={k}` or `dvc repro site_folds@{name}-{k}` "
-        "(params.yaml's site_folds must list every fold of leave_site_out.max_sites)"
-    )
-
-
 def gather_site_cells(
     cells: dict[str, Callable[[], pd.DataFrame]],
     feature_cells: dict[str, Callable[[], pd.DataFrame]],
@@ -109,21 +96,10 @@ def gather_site_cells(
     for k, site in enumerate(planned_sites(roi_index, study_splits, leave_site_out)):
         if site_fold_index(roi_index, sites, site) is None:
             continue
-        if site_cell_name(k) not in cells:
-            raise _refused(name, k, f"(site '{site}') has no partition ({site_cell_name(k)})")
-        table = cells[site_cell_name(k)]()
+        label = f"(site '{site}') "
         key = site_cell_key(base, sites, site)
-        if table.empty or set(table[KEY]) != {key}:
-            raise _refused(
-                name,
-                k,
-                f"(site '{site}') was graded from other crops, sites, settings or training code "
-                "than this run's",
-            )
-        tables.append(table.drop(columns=[KEY]))
-        if site_cell_name(k) not in feature_cells:
-            raise _refused(name, k, f"(site '{site}') has no features partition")
-        described.append(feature_cells[site_cell_name(k)]())
+        tables.append(read_cell(cells, "site", k, name, "predictions", key, label))
+        described.append(read_cell(feature_cells, "site", k, name, "features", label=label))
     if not tables:
         return no_folds(), no_site_features()
     return pd.concat(tables, ignore_index=True), pd.concat(described, ignore_index=True)

@@ -1,8 +1,7 @@
 """A condition's study folds read back from the partitions the folds pipeline writes
 (``pipelines/folds``): ``k<fold>`` of three partitioned datasets (the fold models' predictions,
-features and weights). Each predictions partition carries the key of what it was graded from
-(``study_folds.fold_key``); a missing or stale fold is refused, by name, with the command that
-grades it.
+features and weights), each through the one cell reader (``selection.cells.read_cell``), which
+refuses a missing or stale fold by name. The key of a fold's cells is ``cells_key``.
 """
 
 from __future__ import annotations
@@ -16,13 +15,7 @@ import pandas as pd
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.models.training.finetune import VARIANTS
 from disc_grade.models.training.study_folds import fold_key, fold_numbers
-
-KEY = "fold_key"  # the column of a predictions partition that names what it was graded from
-
-
-def cell_name(k: int) -> str:
-    """The partition of study fold ``k`` (``k0``, ``k1``, ...), as ``dvc.yaml`` spells it."""
-    return f"k{int(k)}"
+from disc_grade.selection.cells import read_cell
 
 
 def wanted_cells(value: Any, numbers: list[int], parameter: str) -> list[int]:
@@ -70,17 +63,6 @@ def no_fold_features() -> pd.DataFrame:
     return keys.assign(variant=pd.Series(dtype=str), fold_left_out=pd.Series(dtype="int64"))
 
 
-def _cell(parts: dict[str, Callable[[], Any]], k: int, what: str, name: str) -> Any:
-    if cell_name(k) not in parts:
-        raise ValueError(
-            f"{name}: study fold {k} has no {what} partition ({cell_name(k)}); grade it with "
-            f"`kedro run --pipelines=folds --namespaces={name} --params=study_fold={k}` or "
-            f"`dvc repro folds@{name}-{k}` (params.yaml's folds must list every fold of "
-            "split.n_folds)"
-        )
-    return parts[cell_name(k)]()
-
-
 def gather_fold_cells(
     predictions: dict[str, Callable[[], pd.DataFrame]],
     features: dict[str, Callable[[], pd.DataFrame]],
@@ -107,18 +89,9 @@ def gather_fold_cells(
     key = cells_key(disc_rois, roi_index, pretraining, finetuning, variants)
     tables, described, graders = [], [], {}
     for k in numbers:
-        table = _cell(predictions, k, "predictions", name)
-        if table.empty or set(table[KEY]) != {key}:
-            raise ValueError(
-                f"{name}: study fold {k} was graded from other crops, folds, settings or "
-                f"training code than this run's (or before the split dealt it); grade it again "
-                f"with `kedro run "
-                f"--pipelines=folds --namespaces={name} --params=study_fold={k}` or `dvc repro "
-                f"folds@{name}-{k}`"
-            )
-        tables.append(table.drop(columns=[KEY]))
-        described.append(_cell(features, k, "features", name))
-        for variant, state in _cell(weights, k, "weights", name).items():
+        tables.append(read_cell(predictions, "study", k, name, "predictions", key))
+        described.append(read_cell(features, "study", k, name, "features"))
+        for variant, state in read_cell(weights, "study", k, name, "weights").items():
             graders.setdefault(variant, {})[str(k)] = state
     return (
         pd.concat(tables, ignore_index=True),

@@ -9,8 +9,9 @@ import torch
 
 from disc_grade.models.training import checkpoint
 from disc_grade.models.training.study_folds import out_of_fold
-from disc_grade.pipelines.condition.fold_cells import KEY, cell_name, gather_fold_cells
 from disc_grade.pipelines.folds.nodes import grade_fold_cells
+from disc_grade.selection.cells import KEY, cell_name
+from disc_grade.selection.study_cells import gather_fold_cells
 from tests.models.training.test_site_folds import CONTRASTIVE
 from tests.models.training.test_study_folds import _cohort
 from tests.models.training.tiny import PARAMS, VARIANT
@@ -80,7 +81,7 @@ def test_a_missing_or_stale_fold_is_refused_by_name(apart, monkeypatch):
 def test_a_cell_past_the_splits_folds_writes_empty_partitions_and_none_are_read():
     rois, index = _cohort(n_folds=2)
     tables, features, weights = grade_fold_cells(rois, index, PARAMS, PARAMS, VARIANTS, 2, "spinal")
-    assert list(tables) == [cell_name(2)] and tables["k2"].empty and KEY in tables["k2"]
+    assert list(tables) == [cell_name("study", 2)] and tables["k2"].empty and KEY in tables["k2"]
     assert features["k2"].empty and weights["k2"] == {}
     # no folds (the CPU demo): one empty partition, and the condition reads no fold
     none = grade_fold_cells(rois, index.assign(fold=-1), PARAMS, PARAMS, VARIANTS, None, "spinal")
