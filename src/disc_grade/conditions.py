@@ -211,3 +211,25 @@ def spec_of(name: str) -> ConditionSpec:
     if name not in SPECS:
         raise ValueError(f"condition must be one of {list(SPECS)}, got '{name}'")
     return SPECS[name]
+
+
+def level_neighbours(condition: str) -> list[list[str]]:
+    """The same-level targets a target of ``condition`` is read beside, by role (a role of
+    several is averaged; what the study stacker reads): the canal, each sided family's two
+    sides; a sided target, the canal, its family's other side, then the other sided family's
+    same side and other side.
+
+    Raises:
+        ValueError: no spec grades ``condition``.
+    """
+    spec = spec_of_condition(condition)
+    sided = [s for s in SPECS.values() if s.sided]
+    if not spec.sided:
+        return [list(s.conditions) for s in sided]
+    side = spec.side_of_condition(condition)
+    other = next(s for s in sided if s.name != spec.name)
+
+    def on(family: ConditionSpec, same: bool) -> list[str]:
+        return [c for c in family.conditions if (family.side_of_condition(c) == side) == same]
+
+    return [list(SPECS[CANAL].conditions), on(spec, False), on(other, True), on(other, False)]

@@ -88,3 +88,26 @@ def test_a_missing_neighbour_reads_as_no_evidence_and_bad_settings_are_named():
     assert np.isfinite(stack_inputs(study[study["condition"] == CONDITIONS[0]], study)).all()
     with pytest.raises(ValueError, match="joint.stacker"):
         fit_stacker(study, {**PARAMS, "folds": 1})
+
+
+def test_a_levels_neighbours_come_from_the_condition_specs():
+    """The stacker's roles are the specs' (``conditions.level_neighbours``), not its own
+    reading of condition names: every target's neighbours are its level's other targets, each
+    once, and a sided target's roles keep its side first in the other family."""
+    from disc_grade.conditions import level_neighbours
+    from disc_grade.rsna import CONDITIONS, SPINAL
+
+    for condition in CONDITIONS:
+        roles = level_neighbours(condition)
+        named = [c for role in roles for c in role]
+        assert sorted(named) == sorted(set(CONDITIONS) - {condition}), condition
+    assert level_neighbours(SPINAL) == [
+        ["left_neural_foraminal_narrowing", "right_neural_foraminal_narrowing"],
+        ["left_subarticular_stenosis", "right_subarticular_stenosis"],
+    ]
+    assert level_neighbours("left_subarticular_stenosis") == [
+        [SPINAL],
+        ["right_subarticular_stenosis"],
+        ["left_neural_foraminal_narrowing"],
+        ["right_neural_foraminal_narrowing"],
+    ]

@@ -3,7 +3,8 @@ on out-of-fold predictions (as the best RSNA 2024 solutions stacked theirs).
 
 Per family (canal, foramina, recesses) a multinomial logistic correction to a target's own
 calibrated log-probabilities (ridge-shrunk towards none, so that with nothing to learn the given
-probabilities stay) reads its own log-probabilities; those of its level's other targets by role (a sided
+probabilities stay) reads its own log-probabilities; those of its level's other targets by role
+(``conditions.level_neighbours``: a sided
 target: the canal, the other side of its family, the same and the other side of the other
 sided family; the canal: each sided family's mean over both sides); and the mean over its own
 condition's other levels. Left and right share one model (roles, not sides). It is fitted on the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from disc_grade.conditions import level_neighbours
 from disc_grade.evaluation.log_loss import WEIGHTS, weighted_log_loss
 from disc_grade.evaluation.rsna_score import any_severe_spinal_loss
 from disc_grade.models.grading.any_severe import canal_terms_gain
@@ -30,19 +32,7 @@ from disc_grade.models.grading.gate import wins
 from disc_grade.rsna import FAMILIES, PROB_COLUMNS, SPINAL, condition_family
 
 KEYS = ["study_id", "condition", "level"]
-SIDES = ("left", "right")
-SIDED = {"foraminal": "neural_foraminal_narrowing", "subarticular": "subarticular_stenosis"}
 MISSING = float(np.log(1.0 / 3.0))  # a neighbour not graded reads as no evidence
-
-
-def _roles(condition: str) -> list[list[str]]:
-    """The same-level neighbours a target reads, by role; a role of several is averaged."""
-    if condition == SPINAL:
-        return [[f"{side}_{suffix}" for side in SIDES] for suffix in SIDED.values()]
-    side, own = condition.split("_", 1)
-    other_side = SIDES[1 - SIDES.index(side)]
-    other = next(s for s in SIDED.values() if s != own)
-    return [[SPINAL], [f"{other_side}_{own}"], [f"{side}_{other}"], [f"{other_side}_{other}"]]
 
 
 def _log_probs(table: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +46,7 @@ def _role_means(rows: pd.DataFrame, logs: pd.DataFrame, role: int) -> np.ndarray
     """[len(rows), 3] the mean log-probabilities of each row's neighbours in ``role``."""
     wanted = rows[["study_id", "level"]].assign(
         row=np.arange(len(rows)),
-        condition=[(_roles(c) + [[]] * 4)[role] for c in rows["condition"]],
+        condition=[(level_neighbours(c) + [[]] * 4)[role] for c in rows["condition"]],
     )
     wanted = wanted.explode("condition").dropna(subset=["condition"])
     found = wanted.merge(logs, on=KEYS, how="inner")
@@ -91,7 +81,7 @@ def stack_inputs(rows: pd.DataFrame, study_table: pd.DataFrame) -> np.ndarray:
     graded = np.isfinite(study_table[PROB_COLUMNS].to_numpy(dtype=float)).all(axis=1)
     logs = _log_probs(study_table[graded])
     own = _log_probs(rows)[["l0", "l1", "l2"]].to_numpy(dtype=float)
-    n_roles = len(_roles(str(rows["condition"].iloc[0]))) if len(rows) else 0
+    n_roles = len(level_neighbours(str(rows["condition"].iloc[0]))) if len(rows) else 0
     parts = [own, *[_role_means(rows, logs, r) for r in range(n_roles)]]
     return np.concatenate([*parts, _other_levels(rows, logs)], axis=1)
 
