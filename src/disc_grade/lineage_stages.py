@@ -75,15 +75,12 @@ def study_folds(conf: Path) -> list[int]:
     least, which writes empty partitions where there are no folds)."""
     from kedro.config import OmegaConfigLoader
 
+    from disc_grade.settings import CONFIG_LOADER_ARGS
+
     envs = [p.name for p in sorted(conf.iterdir()) if p.is_dir() and any(p.glob("parameters*"))]
     most = 0
     for env in envs:
-        loader = OmegaConfigLoader(
-            str(conf),
-            base_env="base",
-            default_run_env=env,
-            merge_strategy={"parameters": "soft", "globals": "soft"},
-        )
+        loader = OmegaConfigLoader(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
         most = max(most, int((loader["parameters"].get("split") or {}).get("n_folds") or 0))
     return list(range(max(most, 1)))
 

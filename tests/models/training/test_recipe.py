@@ -12,15 +12,12 @@ from kedro.config import OmegaConfigLoader
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.models.training.recipe import check_recipes
+from disc_grade.settings import CONFIG_LOADER_ARGS
 
 
 def _parameters(env: str) -> dict:
-    loader = OmegaConfigLoader(
-        "conf",
-        base_env="base",
-        default_run_env=env,
-        merge_strategy={"parameters": "soft", "globals": "soft"},
-    )
+    """``conf/base`` merged with ``env`` as the project's settings merge them."""
+    loader = OmegaConfigLoader("conf", **{**CONFIG_LOADER_ARGS, "default_run_env": env})
     return loader["parameters"]
 
 
