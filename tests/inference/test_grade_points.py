@@ -25,6 +25,7 @@ from tests.conftest import align
 
 ROI = {"size_px": 24, "extent_mm": 60.0, "n_channels": 3, "offset_mm": 5.0, "offset_seed": 0}
 FINETUNING = {"device": "cpu", "encoder": {"depth": 10, "stem_stride": 2}}
+EVALUATION = {"n_resamples": 20, "seed": 0, "n_bins": 10}
 SPACING = ["pixel_spacing_col", "pixel_spacing_row"]
 
 
@@ -84,7 +85,7 @@ def _held_out(small_cohort, tables):
 
 def _shipped(chosen, graders, calibration, context, folds) -> dict:
     """The foramina's grader as the condition pipeline ships it."""
-    return ship_grader(chosen, *graders.values(), calibration, context, folds, ROI, FINETUNING)
+    return ship_grader(chosen, graders, calibration, context, folds, ROI, FINETUNING)
 
 
 def _bundle(shipped: dict, priors) -> dict:
@@ -115,14 +116,15 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     context = _context_bundle(512 + 3) if grading == "context" else {"kept": False}
     folds = _fold_graders(graders, calibration) if grading == "folds" else {}
     shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, context, folds)
-    reported, _ = grade_end_to_end(
+    reported, _, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
         images,
-        *graders.values(),
+        graders,
         calibration,
         shipped_grader,
         priors,
+        EVALUATION,
     )
     shipped = reported[reported["variant"] == "chosen"]
     artefact = TorchStateDataset(str(tmp_path / "shipped_grader.pt"))
@@ -165,14 +167,15 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
         small_cohort, small_cohort_tables
     )
     shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, {"kept": False}, {})
-    reported, _ = grade_end_to_end(
+    reported, _, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
         images,
-        *graders.values(),
+        graders,
         calibration,
         shipped_grader,
         priors,
+        EVALUATION,
     )
     inferred, _ = grade_condition(
         held,

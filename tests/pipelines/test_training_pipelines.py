@@ -33,16 +33,13 @@ def test_a_conditions_parameters_are_its_own_block():
         assert params and all(p.startswith(f"params:{name}.") for p in params), params
 
 
-def test_each_variant_has_its_own_namespace_inside_its_condition():
+def test_every_variant_is_fine_tuned_by_one_node_with_its_own_settings():
     pipeline = for_condition("foraminal")
-    for variant in VARIANTS:
-        nodes = [n for n in pipeline.nodes if n.namespace == f"foraminal.{variant}"]
-        assert len(nodes) == 1
-        assert set(nodes[0].outputs) == {
-            f"foraminal.{variant}.{d}"
-            for d in ("grader_model", "training_curve", "variant_predictions")
-        }
-        assert f"params:foraminal.finetuning_variants.{variant}" in nodes[0].inputs
+    nodes = [n for n in pipeline.nodes if n.name == "foraminal.finetune_variants"]
+    assert len(nodes) == 1
+    assert {"foraminal.grader_models", "foraminal.variant_predictions"} <= set(nodes[0].outputs)
+    assert {f"foraminal.{v}.training_curve" for v in VARIANTS} <= set(nodes[0].outputs)
+    assert "params:foraminal.finetuning_variants" in nodes[0].inputs
     outputs = [o for n in pipeline.nodes for o in n.outputs]
     assert len(outputs) == len(set(outputs)), "no output is shared between nodes"
 
@@ -56,5 +53,5 @@ def test_train_is_the_default_and_never_contains_the_phantom():
     assert "make_phantom_cohort" not in names
     assert {"scan_dicom_headers", "split_studies", "write_report"} <= names
     for name in CONDITION_NAMES:
-        assert {f"{name}.align_condition", f"{name}.contrastive.finetune_variant"} <= names
+        assert {f"{name}.align_condition", f"{name}.finetune_variants"} <= names
     assert pipelines["__default__"].nodes == train.nodes

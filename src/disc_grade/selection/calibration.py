@@ -136,15 +136,17 @@ def calibrate_predictions(
     study_fold_predictions: pd.DataFrame,
     site_fold_predictions: pd.DataFrame,
     leave_site_out: dict[str, Any],
-    *variant_predictions: pd.DataFrame,
+    variant_predictions: pd.DataFrame,
 ) -> tuple[dict, pd.DataFrame]:
-    """Per variant its calibration (the method and rule out of fold with study folds, the
-    left-out sites weighing in on the method with ``leave_site_out.weight`` where there are site
-    folds; fitted on validation), and every variant's predictions calibrated by it."""
+    """Per variant (in the order ``variant_predictions`` names them) its calibration (the method
+    and rule out of fold with study folds, the left-out sites weighing in on the method with
+    ``leave_site_out.weight`` where there are site folds; fitted on validation), and every
+    variant's predictions calibrated by it."""
     calibration, tables = {}, []
     weight = float(leave_site_out.get("weight", 0.5))
-    for table in variant_predictions:
-        variant = str(table["variant"].iloc[0])
+    for variant in variant_predictions["variant"].astype(str).unique():
+        table = variant_predictions[variant_predictions["variant"] == variant]
+        table = table.reset_index(drop=True)
         folds = study_fold_predictions[study_fold_predictions["variant"] == variant]
         site_folds = site_fold_predictions[site_fold_predictions["variant"] == variant]
         sites = left_out_site_figures(site_folds, label_priors, params, weight)

@@ -34,7 +34,6 @@ from disc_grade.selection.heads import (
 )
 from disc_grade.selection.paired import paired_on_validation, split_figures
 from disc_grade.selection.site_adapted import site_features_as_shipped
-from disc_grade.selection.variants import by_variant
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +131,7 @@ def grade_in_context(
     predictions: pd.DataFrame,
     calibration: dict,
     chosen_grader: dict,
+    grader_models: dict[str, dict],
     study_fold_features: pd.DataFrame,
     out_of_fold_predictions: pd.DataFrame,
     site_fold_features: pd.DataFrame,
@@ -142,7 +142,6 @@ def grade_in_context(
     selection: dict[str, Any],
     evaluation: dict[str, Any],
     finetuning: dict[str, Any],
-    *grader_models: dict,
 ) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
     """The chosen grader's features of every ROI; a per-target and a study-context head fitted on
     them (training split, stopped on validation) and calibrated on validation; the context head
@@ -155,7 +154,7 @@ def grade_in_context(
     (``fold_heads.with_fold_features``): what the joint head reads and is chosen on."""
     variant = chosen_grader["variant"]
     device = select_device(finetuning["device"])
-    grader = load_grader(by_variant(*grader_models)[variant], finetuning["encoder"], device)
+    grader = load_grader(grader_models[variant], finetuning["encoder"], device)
     index = roi_index.reset_index(drop=True)
     features = grader_features(grader, np.asarray(disc_rois), device)
     fitted = fit_heads(features, index, params)

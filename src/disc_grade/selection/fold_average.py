@@ -21,7 +21,7 @@ from disc_grade.models.grading.decision import row_priors
 from disc_grade.models.grading.fold_average import averaged_table
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.selection.calibrate import calibrate_on_validation
-from disc_grade.selection.out_of_fold import TEST_SPLITS, as_shipped
+from disc_grade.selection.out_of_fold import TEST_SPLITS, as_shipped, shipped_out_of_fold
 
 logger = logging.getLogger(__name__)
 ORDER = ["split", "study_id", "condition", "level"]
@@ -117,3 +117,33 @@ def ship_fold_graders(
     }
     logger.info("fold average: %d fold models of '%s' ship", len(shipped), variant)
     return {"variant": variant, "folds": shipped}
+
+
+def study_fold_choices(
+    study_fold_predictions: pd.DataFrame,
+    study_fold_graders: dict[str, dict],
+    chosen_grader: dict,
+    calibration: dict[str, dict],
+    label_priors: pd.DataFrame,
+    calibration_params: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> tuple[dict, pd.DataFrame, dict, pd.DataFrame]:
+    """What the study folds give the chosen grader: every variant's fold models averaged on the
+    test studies (``fold_average``: figures and rows), the fold models that ship where
+    ``chosen_grader['fold_average']`` (``ship_fold_graders``), and the chosen variant's
+    out-of-fold rows as it ships (``out_of_fold.shipped_out_of_fold``)."""
+    figures, averaged = fold_average(
+        study_fold_predictions, label_priors, calibration_params, evaluation, calibration
+    )
+    shipped = ship_fold_graders(
+        study_fold_graders,
+        study_fold_predictions,
+        chosen_grader,
+        calibration,
+        label_priors,
+        calibration_params,
+    )
+    folded = shipped_out_of_fold(
+        study_fold_predictions, label_priors, calibration_params, calibration, chosen_grader
+    )
+    return figures, averaged, shipped, folded

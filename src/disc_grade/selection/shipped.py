@@ -12,21 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from disc_grade.inference.grade_points import Grader
-from disc_grade.selection.variants import by_variant
 
 
 def ship_grader(
     chosen_grader: dict,
-    contrastive: dict,
-    scratch: dict,
-    frozen: dict,
+    grader_models: dict[str, dict],
     calibration: dict,
     context_model: dict,
     fold_graders: dict,
     roi: dict[str, Any],
     finetuning: dict[str, Any],
 ) -> dict:
-    """The grader validation chose, with all it grades with ({} if the condition is skipped).
+    """The grader validation chose, with all it grades with ({} if the condition is skipped);
+    ``grader_models``: every variant's weights, by name.
 
     Raises:
         ValueError: ``chosen_grader`` names a variant without weights or calibration, or the
@@ -35,7 +33,7 @@ def ship_grader(
     variant = chosen_grader.get("variant")
     if not variant:
         return {}
-    weights = by_variant(contrastive, scratch, frozen).get(variant)
+    weights = grader_models.get(variant)
     if not weights or variant not in calibration:
         raise ValueError(f"chosen_grader names '{variant}', which has no weights or calibration")
     context = context_model if (context_model or {}).get("kept") else {}
@@ -61,6 +59,33 @@ def ship_grader(
         "encoder": finetuning["encoder"],
         "device": finetuning.get("device", "auto"),
     }
+
+
+def ship(
+    chosen_grader: dict,
+    grader_models: dict[str, dict],
+    calibration: dict,
+    context_model: dict,
+    context_metrics: dict,
+    fold_graders: dict,
+    fold_average_metrics: dict,
+    roi: dict[str, Any],
+    finetuning: dict[str, Any],
+) -> tuple[dict, dict]:
+    """The shipped grader (``ship_grader``) and the record of the decisions it was made from, as
+    the report reads them: every variant's ``calibration``, the ``chosen_grader``, the
+    study-context head's verdict (``context_metrics``) and the fold models' average
+    (``fold_average_metrics``)."""
+    shipped = ship_grader(
+        chosen_grader, grader_models, calibration, context_model, fold_graders, roi, finetuning
+    )
+    decisions = {
+        "calibration": calibration,
+        "chosen_grader": chosen_grader,
+        "context_metrics": context_metrics,
+        "fold_average_metrics": fold_average_metrics,
+    }
+    return shipped, decisions
 
 
 def adapts(inference: dict[str, Any], chosen_grader: dict) -> bool:

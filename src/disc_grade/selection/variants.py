@@ -175,8 +175,3 @@ def choose_grader(
         " -- set by selection.variant" if override else "",
     )
     return result
-
-
-def by_variant(*per_variant):
-    """One value per variant, given in the order of ``VARIANTS``, keyed by the variant's name."""
-    return dict(zip(VARIANTS, per_variant, strict=True))

@@ -1,12 +1,11 @@
 """Nodes: what a condition hands the report, as a few well-named outputs.
 
 A condition's many results travel as one summary (``results``: its status, metrics, ceiling,
-calibration, choices, context decision, localiser and end-to-end figures, and what each of its
-reporting tables holds: exclusions by reason, the reconciliation of label cells, the test
-confusions, the last epoch of each curve), one partitioned set of report figures
-(``report_figures``) and the held-out predictions the RSNA score reads (``scored_predictions``:
-every variant's, and ``chosen``, what inference ships). The tables stay files of their own (DVC
-plots them); the summary reads them so that the condition hands the next stage three datasets.
+calibration, choices, context decision, localiser and end-to-end figures), one partitioned set
+of report figures (``report_figures``) and the held-out predictions the RSNA score reads
+(``scored_predictions``: every variant's, and ``chosen``, what inference ships). Its reporting
+tables (exclusions, reconciliation, confusions, curves) stay files of their own, which DVC
+plots.
 """
 
 from __future__ import annotations
@@ -14,21 +13,18 @@ from __future__ import annotations
 import pandas as pd
 
 from disc_grade.jsonable import json_ready
-from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.selection.out_of_fold import OUT_OF_FOLD
 
+# what ``bundle_results`` reads: the condition's summaries and the decisions of what ships
 RESULTS = (
     "status",
     "metrics",
     "ceiling",
     "end_to_end_metrics",
     "encoder_probe",
-    "calibration",
-    "chosen_grader",
-    "context_metrics",
     "localiser_metrics",
-    "techniques",
-    "fold_average_metrics",
+    "decisions",
+    "params:roi",
 )
 # the report's figures: each drawn in memory as ``<name>_figure``, saved as ``figures/<name>.png``
 REPORT_FIGURES = (
@@ -40,35 +36,7 @@ REPORT_FIGURES = (
     "finetuning_curves",
     "pretraining_curves",
 )
-# the condition's reporting tables, summarised into ``results`` (``summarise_table``)
-TABLES = (
-    "alignment_reconciliation",
-    "alignment_exclusions",
-    "roi_exclusions",
-    "end_to_end_exclusions",
-    *(f"{variant}_confusion" for variant in VARIANTS),
-    "localiser_curve",
-    "pretraining_curve",
-)
 HELD_OUT = ("validation", "test", "external_test")
-
-
-def summarise_table(name: str, table: pd.DataFrame) -> dict:
-    """What a reporting table holds, in a few numbers: rows by ``reason`` (exclusions), the
-    label cells and whether they reconcile, the confusion counts, a curve's last epoch."""
-    if "reason" in table:
-        return {"rows": len(table), "by_reason": table["reason"].value_counts().to_dict()}
-    if "balanced" in table:
-        return {
-            "label_cells": int(table["label_cells"].sum()),
-            "balanced": bool(table["balanced"].all()),
-        }
-    if {"actual", "predicted"} <= set(table.columns):
-        counts = table.groupby(["actual", "predicted"]).size()
-        return {f"{a} as {p}": int(n) for (a, p), n in counts.items()}
-    if "epoch" in table and len(table):
-        return {"epochs": len(table), "last": table.iloc[-1].to_dict()}
-    return {"rows": len(table)}
 
 
 def techniques(roi: dict) -> dict:
@@ -77,13 +45,34 @@ def techniques(roi: dict) -> dict:
     return {"mirror_sides": bool(roi.get("mirror_sides", False))}
 
 
-def bundle_results(*results) -> dict:
-    """One JSON of every summary in ``RESULTS`` order (a skipped step's as it left it), then
-    each of ``TABLES`` summarised (``tables``)."""
-    summaries, tables = results[: len(RESULTS)], results[len(RESULTS) :]
-    out = dict(zip(RESULTS, summaries, strict=True))
-    out["tables"] = {n: summarise_table(n, t) for n, t in zip(TABLES, tables, strict=True)}
-    return json_ready(out)
+def bundle_results(
+    status: dict,
+    metrics: dict,
+    ceiling: dict,
+    end_to_end_metrics: dict,
+    encoder_probe: dict,
+    localiser_metrics: dict,
+    decisions: dict,
+    roi: dict,
+) -> dict:
+    """One JSON of the condition's summaries (a skipped step's as it left it), the decisions of
+    what ships (``selection.shipped.ship``: calibration, chosen grader, context head, fold
+    average) and the techniques fixed in conf (``techniques``)."""
+    return json_ready(
+        {
+            "status": status,
+            "metrics": metrics,
+            "ceiling": ceiling,
+            "end_to_end_metrics": end_to_end_metrics,
+            "encoder_probe": encoder_probe,
+            "calibration": decisions.get("calibration"),
+            "chosen_grader": decisions.get("chosen_grader"),
+            "context_metrics": decisions.get("context_metrics"),
+            "localiser_metrics": localiser_metrics,
+            "techniques": techniques(roi),
+            "fold_average_metrics": decisions.get("fold_average_metrics"),
+        }
+    )
 
 
 def bundle_figures(*figures) -> dict:

@@ -4,14 +4,13 @@ models' average and out-of-fold rows, and the study-context head against it."""
 from kedro.pipeline import Node
 
 from disc_grade.models.grading.predict import empty_predictions
-from disc_grade.pipelines.condition.grade import VARIANTS
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
     nothing,
     skippable_node,
     skipped,
 )
-from disc_grade.selection import context, fold_average, out_of_fold, shipped, sites
+from disc_grade.selection import context, fold_average, shipped, sites
 from disc_grade.selection.study_cells import no_study_folds
 
 
@@ -37,55 +36,39 @@ def choose() -> list[Node]:
             name="choose_grader",
         ),
         skippable_node(
-            fold_average.fold_average,
+            fold_average.study_fold_choices,
             [
                 "study_fold_predictions",
+                "study_fold_graders",
+                "chosen_grader",
+                "calibration",
                 "label_priors",
                 "params:calibration",
                 "params:evaluation",
-                "calibration",
             ],
-            ["fold_average_metrics", "fold_average_predictions"],
-            skipped(nothing, fold_average.no_fold_average),
-        ),
-        skippable_node(
-            fold_average.ship_fold_graders,
             [
-                "study_fold_graders",
-                "study_fold_predictions",
-                "chosen_grader",
-                "calibration",
-                "label_priors",
-                "params:calibration",
+                "fold_average_metrics",
+                "fold_average_predictions",
+                "fold_graders",
+                "out_of_fold_predictions",
             ],
-            "fold_graders",
-            dict,
-        ),
-        skippable_node(
-            out_of_fold.shipped_out_of_fold,
-            [
-                "study_fold_predictions",
-                "label_priors",
-                "params:calibration",
-                "calibration",
-                "chosen_grader",
-            ],
-            "out_of_fold_predictions",
-            no_study_folds,
+            skipped(nothing, fold_average.no_fold_average, dict, no_study_folds),
         ),
         _context_node(),
         Node(
-            shipped.ship_grader,
+            shipped.ship,
             [
                 "chosen_grader",
-                *[f"{v}.grader_model" for v in VARIANTS],
+                "grader_models",
                 "calibration",
                 "context_model",
+                "context_metrics",
                 "fold_graders",
+                "fold_average_metrics",
                 "params:roi",
                 "params:finetuning",
             ],
-            "shipped_grader",
+            ["shipped_grader", "decisions"],
             name="ship_grader",
         ),
     ]
@@ -101,6 +84,7 @@ def _context_node() -> Node:
             "predictions",
             "calibration",
             "chosen_grader",
+            "grader_models",
             "study_fold_features",
             "out_of_fold_predictions",
             "site_fold_features",
@@ -111,7 +95,6 @@ def _context_node() -> Node:
             "params:selection",
             "params:evaluation",
             "params:finetuning",
-            *[f"{v}.grader_model" for v in VARIANTS],
         ],
         ["context_model", "context_metrics", "context_predictions", "joint_features"],
         skipped(dict, nothing, empty_predictions, empty_frame),

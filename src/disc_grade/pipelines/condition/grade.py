@@ -53,19 +53,15 @@ def plot_roi_gallery(disc_rois: np.ndarray, roi_index: pd.DataFrame):
     return roi_gallery(disc_rois, roi_index)
 
 
-def settings(params: dict[str, Any]) -> dict[str, Any]:
-    """The condition's fine-tuning settings, as the dataset its variants read."""
-    return dict(params)
-
-
-def finetune_variant(
+def _finetune_one(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
     pretrained_encoder: dict,
     params: dict[str, Any],
     variant: dict[str, Any],
-):
-    """Fine-tune one variant (contrastive, scratch or frozen); predictions for the held-out splits."""
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """One variant fine-tuned (its checkpoint under ``checkpoint_dir``, by name): its weights,
+    its curve (with ``variant``) and its predictions for the held-out splits."""
     checkpoint_dir = params.get("checkpoint_dir")
     checkpoint = Path(checkpoint_dir) / f"{variant['name']}.ckpt" if checkpoint_dir else None
     model, curve, predictions = finetune_grader(
@@ -85,6 +81,24 @@ def finetune_variant(
     )
 
 
-def plot_finetuning_curves(*curves: pd.DataFrame):
-    """Loss and validation balanced accuracy of every variant."""
-    return curve_figure({c["variant"].iloc[0]: c for c in curves}, "Fine-tuning")
+def finetune_variants(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    pretrained_encoder: dict,
+    params: dict[str, Any],
+    variants: dict[str, dict[str, Any]],
+):
+    """Every variant (``VARIANTS``: contrastive, scratch, frozen; ``variants`` their settings)
+    fine-tuned in turn: their weights by variant (``{variant: state_dict}``), each one's curve,
+    their predictions for the held-out splits in one table, and the figure of their curves."""
+    models, curves, tables = {}, [], []
+    for name in VARIANTS:
+        if name not in variants:
+            raise ValueError(f"finetuning_variants has no '{name}' (it names {sorted(variants)})")
+        models[name], curve, predictions = _finetune_one(
+            disc_rois, roi_index, pretrained_encoder, params, variants[name]
+        )
+        curves.append(curve)
+        tables.append(predictions)
+    figure = curve_figure({c["variant"].iloc[0]: c for c in curves}, "Fine-tuning")
+    return models, *curves, pd.concat(tables, ignore_index=True), figure

@@ -18,9 +18,10 @@ from disc_grade.inference.grade_points import Grader, crop_points, grade_crops
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.predict import as_predictions, load_grader
 from disc_grade.models.grading.saliency import gradcam
+from disc_grade.models.training.finetune import VARIANTS
+from disc_grade.pipelines.condition.skip import nothing
 from disc_grade.rsna import SEVERITIES
 from disc_grade.selection.shipped import grader_of, network_of
-from disc_grade.selection.variants import by_variant
 
 logger = logging.getLogger(__name__)
 
@@ -50,45 +51,50 @@ def compute_ceiling(phantom_truth: pd.DataFrame, predictions: pd.DataFrame, name
     return json_ready(ceilings(truth_of(phantom_truth, spec_of(name).conditions), predictions))
 
 
-def confusion_pairs(predictions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Per variant, the (actual, predicted) class names of its test targets (``dvc plots``)."""
+def confusion_pairs(predictions: pd.DataFrame) -> list[pd.DataFrame]:
+    """Per variant (``VARIANTS`` order), the (actual, predicted) class names of its test targets
+    (``dvc plots``)."""
     names = np.array(SEVERITIES)
     test = predictions[predictions["split"] == "test"]
-    return {
-        f"{variant}_confusion": pd.DataFrame(
+    return [
+        pd.DataFrame(
             {
                 "actual": names[test.loc[test["variant"] == variant, "label"].to_numpy()],
                 "predicted": names[test.loc[test["variant"] == variant, "predicted"].to_numpy()],
             }
         )
-        for variant in ("contrastive", "scratch", "frozen")
-    }
+        for variant in VARIANTS
+    ]
 
 
-def plot_confusion(predictions: pd.DataFrame):
-    return figures.confusion_figure(predictions)
-
-
-def plot_per_level(metrics: dict):
-    return figures.per_level_figure(metrics)
-
-
-def plot_reliability(predictions: pd.DataFrame, params: dict[str, Any]):
-    return figures.reliability_figure(predictions, n_bins=int(params["n_bins"]))
+def measure_predictions(
+    predictions: pd.DataFrame, phantom_truth: pd.DataFrame, params: dict[str, Any], name: str
+) -> tuple:
+    """What the calibrated predictions score: every figure by variant and split
+    (``compute_metrics``), the ceiling where the latent is known (``compute_ceiling``), each
+    variant's test confusion pairs (``confusion_pairs``), and the confusion, per-level and
+    reliability figures."""
+    metrics = compute_metrics(predictions, params)
+    return (
+        metrics,
+        compute_ceiling(phantom_truth, predictions, name),
+        *confusion_pairs(predictions),
+        figures.confusion_figure(predictions),
+        figures.per_level_figure(metrics),
+        figures.reliability_figure(predictions, n_bins=int(params["n_bins"])),
+    )
 
 
 def plot_worst_errors(
     predictions: pd.DataFrame,
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
-    contrastive_model: dict,
-    scratch_model: dict,
-    frozen_model: dict,
+    models: dict[str, dict],
     finetuning: dict[str, Any],
     params: dict[str, Any],
 ):
-    """Truly Severe test targets with the lowest P(Severe), with the Grad-CAM of their variant."""
-    models = by_variant(contrastive_model, scratch_model, frozen_model)
+    """Truly Severe test targets with the lowest P(Severe), with the Grad-CAM of their variant
+    (``models``: every variant's weights, by name)."""
     severe = predictions[(predictions["split"] == "test") & (predictions["label"] == 2)]
     worst = severe.sort_values("p_severe").head(int(params["worst_k"])).reset_index(drop=True)
     n_missed = int((severe["predicted"] == 0).sum())
@@ -137,23 +143,22 @@ def grade_end_to_end(
     localiser_errors: pd.DataFrame,
     series: pd.DataFrame,
     images: DicomTree,
-    contrastive_model: dict,
-    scratch_model: dict,
-    frozen_model: dict,
+    grader_models: dict[str, dict],
     calibration: dict,
     shipped_grader: dict,
     label_priors: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    evaluation: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The held-out targets graded where the localiser (no label) found them, by the function
     inference grades with (``inference.grade_points``): every variant as trained and calibrated,
     and ``chosen``, the shipped grader (``selection.shipped``: what the bundle carries and
     inference grades with), and ``chosen+adabn``, the same with its BatchNorm statistics
     re-estimated on each split's crops alone (``models.grading.adapt``: how far adaptation
     without labels recovers a new site). The localisation head's error is measured on these crops against
-    the localiser's point (``the centre``). Targets not found or not cropped are listed."""
+    the localiser's point (``the centre``). Targets not found or not cropped are listed; every
+    figure of the graded rows (``compute_metrics`` with ``evaluation``)."""
     rows, offsets = localised_crops(localiser_errors)
-    graders = by_variant(contrastive_model, scratch_model, frozen_model)
-    candidates = {v: Grader(v, w, calibration[v]) for v, w in graders.items()}
+    candidates = {v: Grader(v, grader_models[v], calibration[v]) for v in VARIANTS}
     candidates["chosen"] = grader_of(shipped_grader)
     roi, finetuning = shipped_grader["roi"], network_of(shipped_grader)
     rois, index, excluded = crop_points(rows, series, images.root, roi, offsets)  # cut once
@@ -179,4 +184,6 @@ def grade_end_to_end(
         candidates["chosen"].name,
         len(excluded),
     )
-    return pd.concat(tables, ignore_index=True), excluded.reset_index(drop=True)
+    graded = pd.concat(tables, ignore_index=True)
+    metrics = compute_metrics(graded, evaluation) if len(graded) else nothing()
+    return graded, excluded.reset_index(drop=True), metrics

@@ -1,8 +1,7 @@
 """condition: one modular pipeline, instantiated per condition with ``namespace=``.
 
 After ``rois`` (alignment, crops) and ``folds`` (the study folds, read back here):
-localise (train, evaluate) -> encoder -> three fine-tuned variants (nested
-namespaces) -> calibration (fitted on validation) -> metrics, ceiling, figures, Grad-CAM,
+localise (train, evaluate) -> encoder -> three fine-tuned variants -> calibration (fitted on validation) -> metrics, ceiling, figures, Grad-CAM,
 end-to-end grading at the localiser's points -> the grader validation chooses.
 Kedro's "reuse pipelines with namespaces": the spinal canal, the foramina and the recesses are
 ``spinal``, ``foraminal`` and ``subarticular``; what differs between them is their parameter block
@@ -18,7 +17,7 @@ from disc_grade.models.training import contrastive_stage
 from disc_grade.pipelines.condition import grade, localise
 from disc_grade.pipelines.condition.choice_wiring import choose
 from disc_grade.pipelines.condition.grade import VARIANTS
-from disc_grade.pipelines.condition.measure_wiring import bundle_nodes, gather, measure_nodes
+from disc_grade.pipelines.condition.measure_wiring import bundle_nodes, measure_nodes
 from disc_grade.pipelines.condition.shared import SHARED
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
@@ -34,28 +33,6 @@ from disc_grade.selection.study_cells import (
     no_fold_features,
     no_study_folds,
 )
-
-
-def _variant(name: str) -> Pipeline:
-    """One fine-tuning variant under its own namespace inside the condition's: it reads the
-    condition's fine-tuning settings (a dataset) and its variant's parameters."""
-    base = Pipeline(
-        [
-            skippable_node(
-                grade.finetune_variant,
-                ["disc_rois", "roi_index", "encoder", "finetuning_settings", "params:variant"],
-                ["grader_model", "training_curve", "variant_predictions"],
-                skipped(dict, empty_frame, empty_predictions),
-                arg=1,
-            )
-        ]
-    )
-    return Pipeline(
-        base,
-        namespace=name,
-        inputs={"disc_rois", "roi_index", "encoder", "finetuning_settings"},
-        parameters={"params:variant": f"params:finetuning_variants.{name}"},
-    )
 
 
 def _localise() -> list[Node]:
@@ -109,12 +86,29 @@ def _grade() -> list[Node]:
             skipped_figure,
             arg=1,
         ),
-        Node(grade.settings, "params:finetuning", "finetuning_settings", name="settings"),
         skippable_node(
             contrastive_stage.pretrain_contrastive_encoder,
             ["disc_rois", "roi_index", "phantom_truth", "params:pretraining"],
             ["encoder", "pretraining_curve", "pretraining_curves_figure", "encoder_probe"],
             skipped(dict, empty_frame, skipped_figure, nothing),
+            arg=1,
+        ),
+        skippable_node(
+            grade.finetune_variants,
+            [
+                "disc_rois",
+                "roi_index",
+                "encoder",
+                "params:finetuning",
+                "params:finetuning_variants",
+            ],
+            [
+                "grader_models",
+                *[f"{v}.training_curve" for v in VARIANTS],
+                "variant_predictions",
+                "finetuning_curves_figure",
+            ],
+            skipped(dict, *[empty_frame for _ in VARIANTS], empty_predictions, skipped_figure),
             arg=1,
         ),
         skippable_node(
@@ -157,12 +151,7 @@ def _grade() -> list[Node]:
 
 def condition_pipeline() -> Pipeline:
     """The modular pipeline every condition instantiates (its datasets not yet namespaced)."""
-    variants = sum((_variant(v) for v in VARIANTS), start=Pipeline([]))
-    return (
-        Pipeline([*_localise(), *_grade()])
-        + variants
-        + Pipeline([*gather(), *measure_nodes(), *choose(), *bundle_nodes()])
-    )
+    return Pipeline([*_localise(), *_grade(), *measure_nodes(), *choose(), *bundle_nodes()])
 
 
 def for_condition(name: str) -> Pipeline:
