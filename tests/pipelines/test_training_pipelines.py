@@ -39,7 +39,9 @@ def test_every_variant_is_fine_tuned_by_one_node_with_its_own_settings():
     assert len(nodes) == 1
     assert {"foraminal.grader_models", "foraminal.variant_predictions"} <= set(nodes[0].outputs)
     assert {f"foraminal.{v}.training_curve" for v in VARIANTS} <= set(nodes[0].outputs)
-    assert "params:foraminal.finetuning_variants" in nodes[0].inputs
+    assert "foraminal.recipe" in nodes[0].inputs  # the variants' settings, parsed once
+    (settings,) = [n for n in pipeline.nodes if "foraminal.recipe" in n.outputs]
+    assert "params:foraminal.finetuning_variants" in settings.inputs
     outputs = [o for n in pipeline.nodes for o in n.outputs]
     assert len(outputs) == len(set(outputs)), "no output is shared between nodes"
 

@@ -16,6 +16,7 @@ from disc_grade.selection.calibration import (
     calibrate_predictions,
     out_of_fold_calibration,
 )
+from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import out_of_fold_scores
 from disc_grade.selection.site_cells import no_folds
 from disc_grade.selection.study_cells import no_study_folds
@@ -29,6 +30,11 @@ PARAMS = {
     "confidence": 0.9,
 }
 LEVELS = ["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"]
+
+
+def _judging(calibration: dict, leave_site_out: dict) -> Judging:
+    """The settings a condition's calibration reads: its calibration and leave-site-out blocks."""
+    return Judging({}, calibration, {}, {}, leave_site_out)
 
 
 PRIOR = np.array([0.6, 0.3, 0.1])
@@ -92,7 +98,9 @@ def test_the_method_and_rule_are_chosen_on_the_studies_the_folds_left_out():
 
     # the shipped grader is fitted on validation with the method and rule chosen out of fold,
     # though the validation split alone would choose otherwise
-    calibration, predictions = calibrate_predictions(PRIORS, PARAMS, folds, no_folds(), {}, table)
+    calibration, predictions = calibrate_predictions(
+        table, folds, no_folds(), PRIORS, _judging(PARAMS, {})
+    )
     fitted = calibration["scratch"]
     assert fitted["chosen_on_split"]["method"] == "as_trained"
     assert fitted["method"] == "reweighted" and fitted["decision"] == "posterior"
@@ -100,7 +108,9 @@ def test_the_method_and_rule_are_chosen_on_the_studies_the_folds_left_out():
     assert fitted["out_of_fold"] == chosen
     assert np.allclose(predictions[[f"raw_{c}" for c in PROB_COLUMNS]], table[PROB_COLUMNS])
     # without folds, the split's own choice
-    alone, _ = calibrate_predictions(PRIORS, PARAMS, no_study_folds(), no_folds(), {}, table)
+    alone, _ = calibrate_predictions(
+        table, no_study_folds(), no_folds(), PRIORS, _judging(PARAMS, {})
+    )
     assert alone["scratch"]["method"] == "as_trained" and "out_of_fold" not in alone["scratch"]
 
     # the variant's out-of-fold score is that of the method and rule it ships with
@@ -130,7 +140,9 @@ def _sites(weighted, seed: int = 1) -> pd.DataFrame:
 def test_the_left_out_sites_weigh_in_on_the_method():
     folds, table = _cohort()  # out of fold: reweighted; on the split: as_trained
     sites = _sites(weighted=True)  # on sites never trained on: as_trained
-    calibration, _ = calibrate_predictions(PRIORS, PARAMS, folds, sites, {"weight": 1.0}, table)
+    calibration, _ = calibrate_predictions(
+        table, folds, sites, PRIORS, _judging(PARAMS, {"weight": 1.0})
+    )
     fitted = calibration["scratch"]
     seen = fitted["left_out_sites"]
     assert (
@@ -142,23 +154,27 @@ def test_the_left_out_sites_weigh_in_on_the_method():
         < fitted["out_of_fold"]["log_loss"]["as_trained"]
     )
     # weight 0: the sites say nothing
-    unweighed, _ = calibrate_predictions(PRIORS, PARAMS, folds, sites, {"weight": 0.0}, table)
+    unweighed, _ = calibrate_predictions(
+        table, folds, sites, PRIORS, _judging(PARAMS, {"weight": 0.0})
+    )
     assert unweighed["scratch"]["method"] == "reweighted"
     # no study folds: the split's losses, the sites weighing in
     alone, _ = calibrate_predictions(
-        PRIORS, PARAMS, no_study_folds(), _sites(weighted=False), {"weight": 1.0}, table
+        table, no_study_folds(), _sites(weighted=False), PRIORS, _judging(PARAMS, {"weight": 1.0})
     )
     assert alone["scratch"]["method"] == "reweighted"
     assert alone["scratch"]["chosen_on_split"]["method"] == "as_trained"
     # the rule: a posterior over the prior that loses on the left-out sites is not kept there
     balanced, params = _sites(weighted="balanced"), {**PARAMS, "confidence": 0.8}
-    ruled, _ = calibrate_predictions(PRIORS, params, folds, balanced, {"weight": 1.0}, table)
+    ruled, _ = calibrate_predictions(
+        table, folds, balanced, PRIORS, _judging(params, {"weight": 1.0})
+    )
     fitted = ruled["scratch"]
     assert fitted["out_of_fold"]["posterior_won"] >= 0.8  # in-site, it would be kept
     assert fitted["left_out_sites"]["posterior_won"][fitted["method"]] < 0.5
     assert fitted["decision"] == "grader"
     with pytest.raises(ValueError, match="weight"):
-        calibrate_predictions(PRIORS, PARAMS, folds, sites, {"weight": 2.0}, table)
+        calibrate_predictions(table, folds, sites, PRIORS, _judging(PARAMS, {"weight": 2.0}))
 
 
 def test_unknown_methods_and_targets_left_out_twice_are_refused():

@@ -6,8 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from disc_grade.models.training.recipe import Recipe
 from disc_grade.selection import cells, site_cells, study_cells
 from disc_grade.selection.cells import KEY, cell_name, read_cell
+
+RECIPE = Recipe({}, {}, {})
 
 
 def _parts(kind: str, k: int, key: str) -> dict:
@@ -47,12 +50,12 @@ def test_the_study_and_site_readers_go_through_read_cell(monkeypatch):
     monkeypatch.setattr(study_cells, "fold_numbers", lambda roi_index: [0, 1])
     monkeypatch.setattr(study_cells, "cells_key", lambda *a: "key")
     with pytest.raises(LookupError):
-        study_cells.gather_fold_cells({}, {}, {}, None, index, {}, {}, {}, "spinal")
+        study_cells.gather_fold_cells({}, {}, {}, None, index, RECIPE, "spinal")
     monkeypatch.setattr(site_cells, "planned_sites", lambda *a: ["A"])
     monkeypatch.setattr(site_cells, "row_sites", lambda *a: pd.Series(["A"] * 4))
     monkeypatch.setattr(site_cells, "site_fold_index", lambda *a: [0])
     monkeypatch.setattr(site_cells, "cells_key", lambda *a: "key")
     with pytest.raises(LookupError):
-        site_cells.gather_site_cells({}, {}, None, index, None, {}, {}, {}, {}, "spinal")
+        site_cells.gather_site_cells({}, {}, None, index, None, RECIPE, {}, "spinal")
     assert seen == [("study", "predictions"), ("site", "predictions")]
     assert cells.KINDS["study"].prefix == "k" and cells.KINDS["site"].prefix == "s"

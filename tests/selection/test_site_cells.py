@@ -9,6 +9,7 @@ import pytest
 
 from disc_grade.models.grading.adapt import MIN_CROPS
 from disc_grade.models.training import checkpoint
+from disc_grade.models.training.recipe import Recipe
 from disc_grade.models.training.site_folds import ADAPTED_OUT, leave_site_out
 from disc_grade.pipelines.site_folds.nodes import grade_site_cells
 from disc_grade.selection.cells import KEY
@@ -45,7 +46,7 @@ def apart():
 
 def _gather(cells, rois, index, splits, params=PARAMS, lso=TWO):
     return gather_site_cells(
-        *map(_lazy, cells), rois, index, splits, params, params, VARIANTS, lso, "spinal"
+        *map(_lazy, cells), rois, index, splits, Recipe(params, params, VARIANTS), lso, "spinal"
     )
 
 

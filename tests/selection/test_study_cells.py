@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from disc_grade.models.training import checkpoint
+from disc_grade.models.training.recipe import Recipe
 from disc_grade.models.training.study_folds import out_of_fold
 from disc_grade.pipelines.folds.nodes import grade_fold_cells
 from disc_grade.selection.cells import KEY, cell_name
@@ -45,7 +46,7 @@ def test_folds_graded_apart_are_the_folds_graded_together(apart):
     rois, index, cells = apart
     assert set(cells[0]) == {"k0", "k1"}
     table, features, graders = gather_fold_cells(
-        *map(_lazy, cells), rois, index, PARAMS, PARAMS, VARIANTS, "spinal"
+        *map(_lazy, cells), rois, index, Recipe(PARAMS, PARAMS, VARIANTS), "spinal"
     )
     together, described, weights = out_of_fold(
         rois, index, PARAMS, PARAMS, [CONTRASTIVE, VARIANT, FROZEN]
@@ -65,17 +66,25 @@ def test_a_missing_or_stale_fold_is_refused_by_name(apart, monkeypatch):
     with pytest.raises(
         ValueError, match=r"spinal: study fold 1 has no predictions.*study_fold=1.*folds@spinal-1"
     ):
-        gather_fold_cells(*map(_lazy, missing), rois, index, PARAMS, PARAMS, VARIANTS, "spinal")
+        gather_fold_cells(
+            *map(_lazy, missing), rois, index, Recipe(PARAMS, PARAMS, VARIANTS), "spinal"
+        )
     changed = {**PARAMS, "lr": PARAMS["lr"] * 2}  # settings the folds were not graded with
     with pytest.raises(ValueError, match="spinal: study fold 0 was graded from other"):
-        gather_fold_cells(*map(_lazy, cells), rois, index, changed, PARAMS, VARIANTS, "spinal")
+        gather_fold_cells(
+            *map(_lazy, cells), rois, index, Recipe(changed, PARAMS, VARIANTS), "spinal"
+        )
     monkeypatch.setattr(checkpoint, "code_version", lambda: "other training code")
     with pytest.raises(ValueError, match="study fold 0 was graded from other"):
-        gather_fold_cells(*map(_lazy, cells), rois, index, PARAMS, PARAMS, VARIANTS, "spinal")
+        gather_fold_cells(
+            *map(_lazy, cells), rois, index, Recipe(PARAMS, PARAMS, VARIANTS), "spinal"
+        )
     monkeypatch.undo()
     refolded = index.assign(fold=index["fold"].where(index["fold"] < 0, 1 - index["fold"]))
     with pytest.raises(ValueError, match="study fold 0 was graded from other"):
-        gather_fold_cells(*map(_lazy, cells), rois, refolded, PARAMS, PARAMS, VARIANTS, "spinal")
+        gather_fold_cells(
+            *map(_lazy, cells), rois, refolded, Recipe(PARAMS, PARAMS, VARIANTS), "spinal"
+        )
 
 
 def test_a_cell_past_the_splits_folds_writes_empty_partitions_and_none_are_read():
@@ -87,7 +96,7 @@ def test_a_cell_past_the_splits_folds_writes_empty_partitions_and_none_are_read(
     none = grade_fold_cells(rois, index.assign(fold=-1), PARAMS, PARAMS, VARIANTS, None, "spinal")
     assert [list(p) for p in none] == [["k0"]] * 3 and none[0]["k0"].empty
     table, _, graders = gather_fold_cells(
-        *map(_lazy, none), rois, index.assign(fold=-1), PARAMS, PARAMS, VARIANTS, "spinal"
+        *map(_lazy, none), rois, index.assign(fold=-1), Recipe(PARAMS, PARAMS, VARIANTS), "spinal"
     )
     assert table.empty and graders == {}
     for bad in (-1, "1", True):

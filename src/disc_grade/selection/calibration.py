@@ -32,6 +32,7 @@ from disc_grade.selection.fold_calibration import (
     method_losses,
     rule_figures,
 )
+from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import as_shipped
 
 logger = logging.getLogger(__name__)
@@ -131,19 +132,19 @@ def _calibrated(
 
 
 def calibrate_predictions(
-    label_priors: pd.DataFrame,
-    params: dict[str, Any],
+    variant_predictions: pd.DataFrame,
     study_fold_predictions: pd.DataFrame,
     site_fold_predictions: pd.DataFrame,
-    leave_site_out: dict[str, Any],
-    variant_predictions: pd.DataFrame,
+    label_priors: pd.DataFrame,
+    judging: Judging,
 ) -> tuple[dict, pd.DataFrame]:
     """Per variant (in the order ``variant_predictions`` names them) its calibration (the method
     and rule out of fold with study folds, the left-out sites weighing in on the method with
-    ``leave_site_out.weight`` where there are site folds; fitted on validation), and every
+    ``leave_site_out.weight`` (``judging``) where there are site folds; fitted on validation), and every
     variant's predictions calibrated by it."""
     calibration, tables = {}, []
-    weight = float(leave_site_out.get("weight", 0.5))
+    params = judging.calibration
+    weight = float(judging.leave_site_out.get("weight", 0.5))
     for variant in variant_predictions["variant"].astype(str).unique():
         table = variant_predictions[variant_predictions["variant"] == variant]
         table = table.reset_index(drop=True)

@@ -11,7 +11,9 @@ import pandas as pd
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context_grading import (
     HEADS,
+    KEYS,
     as_bundle,
+    features_of,
     features_table,
     fit_heads,
     grader_features,
@@ -23,6 +25,7 @@ from disc_grade.models.grading.context_grading import (
 from disc_grade.models.grading.gate import wins
 from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
+from disc_grade.models.training.recipe import Recipe
 from disc_grade.selection.calibrate import calibrate_on_validation, validation_score
 from disc_grade.selection.heads import (
     joint_site_rows,
@@ -32,6 +35,7 @@ from disc_grade.selection.heads import (
     site_veto,
     with_fold_features,
 )
+from disc_grade.selection.judging import Judging
 from disc_grade.selection.paired import paired_on_validation, split_figures
 from disc_grade.selection.site_adapted import site_features_as_shipped
 
@@ -125,41 +129,50 @@ def _fold_verdicts(
     return folded, marked, joint_site_rows(site_features, site_shipped, variant)
 
 
-def grade_in_context(
+def chosen_features(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
+    grader_models: dict[str, dict],
+    chosen_grader: dict,
+    recipe: Recipe,
+) -> pd.DataFrame:
+    """The chosen grader's features of every ROI with their image statistics
+    (``features_table``): what the study-context head is fitted on and the joint head reads."""
+    device = select_device(recipe.network["device"])
+    grader = load_grader(grader_models[chosen_grader["variant"]], recipe.network["encoder"], device)
+    rois = np.asarray(disc_rois)
+    index = roi_index.reset_index(drop=True)
+    return features_table(grader_features(grader, rois, device), index, rois)
+
+
+def grade_in_context(
+    chosen_features: pd.DataFrame,
     predictions: pd.DataFrame,
     calibration: dict,
     chosen_grader: dict,
-    grader_models: dict[str, dict],
     study_fold_features: pd.DataFrame,
     out_of_fold_predictions: pd.DataFrame,
     site_fold_features: pd.DataFrame,
     site_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
-    params: dict[str, Any],
-    calibration_params: dict[str, Any],
-    selection: dict[str, Any],
-    evaluation: dict[str, Any],
-    finetuning: dict[str, Any],
+    judging: Judging,
 ) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
-    """The chosen grader's features of every ROI; a per-target and a study-context head fitted on
-    them (training split, stopped on validation) and calibrated on validation; the context head
+    """On the chosen grader's features of every ROI (``chosen_features``), a per-target and a
+    study-context head fitted (training split, stopped on validation) and calibrated on validation; the context head
     kept as the validation split, or the study folds, say, unless the leave-site-out folds
     say it grades a new site worse than the grader (``_decision``). Returns the kept head (or
     none), every figure of the three per split, the context head's calibrated
     predictions (variant ``context``) for the held-out splits, and the chosen grader's features
-    of every ROI (``features_table``, with the variant and the calibration method of what the
+    of every ROI (with the variant and the calibration method of what the
     condition ships) followed by the study and leave-site-out fold models'
     (``fold_heads.with_fold_features``): what the joint head reads and is chosen on."""
     variant = chosen_grader["variant"]
-    device = select_device(finetuning["device"])
-    grader = load_grader(grader_models[variant], finetuning["encoder"], device)
-    index = roi_index.reset_index(drop=True)
-    features = grader_features(grader, np.asarray(disc_rois), device)
+    params, calibration_params = judging.context, judging.calibration
+    index = chosen_features[[*KEYS, "split", "label"]]
+    features = features_of(chosen_features)
     fitted = fit_heads(features, index, params)
     base = predictions[predictions["variant"] == variant]
-    by = selection.get("by", "log_loss")
+    by = judging.by
     tables, calibrations, scores = _calibrated_heads(
         fitted, features, index, base, label_priors, calibration_params, by
     )
@@ -188,7 +201,9 @@ def grade_in_context(
         "epochs": {n: fitted["heads"][n]["epochs"] for n in HEADS},
         "calibration": {n: c["method"] for n, c in calibrations.items()},
         "feature_probe_balanced_accuracy": probe(features, index),
-        "figures": {name: split_figures(table, evaluation) for name, table in tables.items()},
+        "figures": {
+            name: split_figures(table, judging.evaluation) for name, table in tables.items()
+        },
     }
     logger.info("context: %s %s; %s -> %s", by, scores, folded or paired, "kept" if kept else "no")
     model = as_bundle(fitted, "context", calibrations["context"], params) if kept else {}
@@ -197,7 +212,7 @@ def grade_in_context(
         json_ready(metrics),
         tables["context"].reset_index(drop=True),
         with_fold_features(
-            features_table(features, index, np.asarray(disc_rois)).assign(
+            chosen_features.assign(
                 shipped_variant=variant, shipped_method=methods["context" if kept else "grader"]
             ),
             study_fold_features,

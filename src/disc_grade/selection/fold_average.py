@@ -21,6 +21,7 @@ from disc_grade.models.grading.decision import row_priors
 from disc_grade.models.grading.fold_average import averaged_table
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.selection.calibrate import calibrate_on_validation
+from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import TEST_SPLITS, as_shipped, shipped_out_of_fold
 
 logger = logging.getLogger(__name__)
@@ -125,15 +126,15 @@ def study_fold_choices(
     chosen_grader: dict,
     calibration: dict[str, dict],
     label_priors: pd.DataFrame,
-    calibration_params: dict[str, Any],
-    evaluation: dict[str, Any],
+    judging: Judging,
 ) -> tuple[dict, pd.DataFrame, dict, pd.DataFrame]:
     """What the study folds give the chosen grader: every variant's fold models averaged on the
     test studies (``fold_average``: figures and rows), the fold models that ship where
     ``chosen_grader['fold_average']`` (``ship_fold_graders``), and the chosen variant's
     out-of-fold rows as it ships (``out_of_fold.shipped_out_of_fold``)."""
+    calibration_params = judging.calibration
     figures, averaged = fold_average(
-        study_fold_predictions, label_priors, calibration_params, evaluation, calibration
+        study_fold_predictions, label_priors, calibration_params, judging.evaluation, calibration
     )
     shipped = ship_fold_graders(
         study_fold_graders,

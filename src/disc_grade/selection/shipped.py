@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from disc_grade.inference.grade_points import Grader
+from disc_grade.models.training.recipe import Recipe
 
 
 def ship_grader(
@@ -70,14 +71,14 @@ def ship(
     fold_graders: dict,
     fold_average_metrics: dict,
     roi: dict[str, Any],
-    finetuning: dict[str, Any],
+    recipe: Recipe,
 ) -> tuple[dict, dict]:
     """The shipped grader (``ship_grader``) and the record of the decisions it was made from, as
     the report reads them: every variant's ``calibration``, the ``chosen_grader``, the
     study-context head's verdict (``context_metrics``) and the fold models' average
     (``fold_average_metrics``)."""
     shipped = ship_grader(
-        chosen_grader, grader_models, calibration, context_model, fold_graders, roi, finetuning
+        chosen_grader, grader_models, calibration, context_model, fold_graders, roi, recipe.network
     )
     decisions = {
         "calibration": calibration,

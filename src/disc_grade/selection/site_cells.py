@@ -15,6 +15,7 @@ import pandas as pd
 
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.models.training.checkpoint import fingerprint
+from disc_grade.models.training.recipe import Recipe
 from disc_grade.models.training.site_folds import site_fold_index, site_plan
 from disc_grade.selection.cells import KEY, read_cell
 from disc_grade.selection.study_cells import cells_key, no_fold_features
@@ -73,9 +74,7 @@ def gather_site_cells(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
     study_splits: pd.DataFrame,
-    pretraining: dict[str, Any],
-    finetuning: dict[str, Any],
-    variants: dict[str, dict],
+    recipe: Recipe,
     leave_site_out: dict[str, Any],
     name: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -91,7 +90,7 @@ def gather_site_cells(
     """
     rois = np.asarray(disc_rois)
     sites = row_sites(roi_index, study_splits)
-    base = cells_key(rois, roi_index, pretraining, finetuning, variants)
+    base = cells_key(rois, roi_index, recipe)
     tables, described = [], []
     for k, site in enumerate(planned_sites(roi_index, study_splits, leave_site_out)):
         if site_fold_index(roi_index, sites, site) is None:

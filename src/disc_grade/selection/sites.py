@@ -13,6 +13,7 @@ from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS
+from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import left_out_by_variant, out_of_fold_scores
 from disc_grade.selection.variants import choose_grader
 
@@ -77,25 +78,23 @@ def left_out_site_scores(
 def choose_across_sites(
     predictions: pd.DataFrame,
     calibration: dict,
-    selection: dict[str, Any],
     site_fold_predictions: pd.DataFrame,
     study_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
-    calibration_params: dict[str, Any],
-    evaluation: dict[str, Any],
-    leave_site_out_params: dict[str, Any],
+    judging: Judging,
 ) -> dict:
     """The grader validation chooses (``choice.choose_grader``): out of fold where there are
     study folds, the left-out sites' log loss weighing in where there are site folds; with
     whether its study-fold models' average ships (``fold_average_setting``)."""
     scores = left_out_site_scores(
-        site_fold_predictions, label_priors, calibration_params, evaluation, calibration
+        site_fold_predictions, label_priors, judging.calibration, judging.evaluation, calibration
     )
     fold_scores = out_of_fold_scores(
-        study_fold_predictions, label_priors, calibration_params, calibration
+        study_fold_predictions, label_priors, judging.calibration, calibration
     )
+    selection = judging.selection
     chosen = choose_grader(
-        predictions, calibration, selection, scores, leave_site_out_params, fold_scores
+        predictions, calibration, selection, scores, judging.leave_site_out, fold_scores
     )
     return {**chosen, **fold_average_setting(selection, fold_scores)}
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from disc_grade.models.grading.predict import empty_predictions
-from disc_grade.models.training.finetune import VARIANTS
+from disc_grade.models.training.recipe import Recipe
 from disc_grade.models.training.study_folds import fold_key, fold_numbers
 from disc_grade.selection.cells import read_cell
 
@@ -32,22 +32,11 @@ def wanted_cells(value: Any, numbers: list[int], parameter: str) -> list[int]:
     return [value]
 
 
-def ordered_variants(variants: dict[str, dict]) -> list[dict]:
-    """The variants' settings in the order every fold trains them (``VARIANTS``)."""
-    return [variants[v] for v in VARIANTS]
-
-
-def cells_key(
-    disc_rois: np.ndarray,
-    roi_index: pd.DataFrame,
-    pretraining: dict[str, Any],
-    finetuning: dict[str, Any],
-    variants: dict[str, dict],
-) -> str:
+def cells_key(disc_rois: np.ndarray, roi_index: pd.DataFrame, recipe: Recipe) -> str:
     """The key a fold's partitions are written with and checked against (``fold_key``), one
     function for the writer and the reader so that the two cannot compute it apart."""
     rois = np.asarray(disc_rois)
-    return fold_key(rois, roi_index, pretraining, finetuning, ordered_variants(variants))
+    return fold_key(rois, roi_index, recipe.pretraining, recipe.finetuning, recipe.ordered)
 
 
 def no_study_folds() -> pd.DataFrame:
@@ -69,9 +58,7 @@ def gather_fold_cells(
     weights: dict[str, Callable[[], dict]],
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
-    pretraining: dict[str, Any],
-    finetuning: dict[str, Any],
-    variants: dict[str, dict],
+    recipe: Recipe,
     name: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, dict]]]:
     """Condition ``name``'s study folds read back from their partitions, as
@@ -86,7 +73,7 @@ def gather_fold_cells(
     numbers = fold_numbers(roi_index)
     if not numbers:
         return no_study_folds(), no_fold_features(), {}
-    key = cells_key(disc_rois, roi_index, pretraining, finetuning, variants)
+    key = cells_key(disc_rois, roi_index, recipe)
     tables, described, graders = [], [], {}
     for k in numbers:
         tables.append(read_cell(predictions, "study", k, name, "predictions", key))

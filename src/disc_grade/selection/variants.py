@@ -12,7 +12,7 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.grading.gate import wins
-from disc_grade.models.training.finetune import VARIANTS
+from disc_grade.models.training.recipe import VARIANTS
 from disc_grade.rsna import PROB_COLUMNS, RAW_PROB_COLUMNS
 from disc_grade.selection.calibrate import validation_score
 

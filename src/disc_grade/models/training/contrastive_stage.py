@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,7 @@ from disc_grade.models.training.curves import curve_figure
 from disc_grade.models.training.device import select_device
 from disc_grade.models.training.pretrain import pretrain_encoder
 from disc_grade.models.training.probe import CHANCE, compromise_per_roi, probe_weights
+from disc_grade.models.training.recipe import Recipe
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +23,10 @@ def pretrain_contrastive_encoder(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
     phantom_truth: pd.DataFrame,
-    params: dict[str, Any],
+    recipe: Recipe,
 ):
-    """Pretrain on the train split only (no validation or test ROI is seen).
+    """Pretrain on the train split only (no validation or test ROI is seen), with the recipe's
+    ``pretraining`` block.
 
     Labels are read only with ``supervised_weight`` above 0 (the SupCon term), and then only
     the train split's.
@@ -36,6 +37,7 @@ def pretrain_contrastive_encoder(
     ``pretraining_probe.json``. The views are audited first: an augmentation that moves the
     canal compromise a reader sees by more than ``augment_audit_bound`` is named in the log.
     """
+    params = recipe.pretraining
     rows = np.flatnonzero(roi_index["split"].to_numpy() == "train")
     if len(rows) < 4:
         raise ValueError(f"pretraining needs at least 4 train-split ROIs, got {len(rows)}")

@@ -28,7 +28,6 @@ from disc_grade.models.training.device import select_device, unwrap
 from disc_grade.models.training.engine import LoopConfig, cosine_schedule, fit
 
 logger = logging.getLogger(__name__)
-VARIANTS = ("contrastive", "scratch", "frozen")  # the fine-tuning variants every condition trains
 
 # the roi_index columns a grader's training depends on (its checkpoint key hashes them)
 TRAINING_COLUMNS = ["study_id", "level", "label", "split", "point_x", "point_y"]

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from disc_grade.models.components.augment import AugmentConfig
 from disc_grade.models.components.networks import ENCODER_KEYS
 from disc_grade.models.training.loop_state import LoopConfig
 
+VARIANTS = ("contrastive", "scratch", "frozen")  # the fine-tuning variants every condition trains
 LOOP_KEYS = frozenset(LoopConfig.__dataclass_fields__)
 PRETRAINING_KEYS = LOOP_KEYS | {
     "encoder",
@@ -92,3 +95,44 @@ def check_recipes(parameters: Mapping, conditions: Iterable[str]) -> None:
             "unknown training parameter(s), read by no code (misspelt, or retired: "
             "docs/results-log.md): " + "; ".join(errors)
         )
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A condition's training recipe, parsed once per run (``parse_recipe``): its ``pretraining``
+    and ``finetuning`` blocks and its variants' settings by name, in ``VARIANTS`` order. Every
+    node that trains, or loads what was trained, takes it."""
+
+    pretraining: dict[str, Any]
+    finetuning: dict[str, Any]
+    variants: dict[str, dict[str, Any]]
+
+    @property
+    def ordered(self) -> list[dict[str, Any]]:
+        """The variants' settings in the order every run trains them (``VARIANTS``)."""
+        return [self.variants[v] for v in VARIANTS]
+
+    @property
+    def network(self) -> dict[str, Any]:
+        """What a grader's weights are loaded into: the encoder description and the device."""
+        return {
+            "device": self.finetuning.get("device", "auto"),
+            "encoder": self.finetuning["encoder"],
+        }
+
+
+def parse_recipe(
+    pretraining: Mapping[str, Any], finetuning: Mapping[str, Any], variants: Mapping[str, Mapping]
+) -> Recipe:
+    """The condition's ``Recipe``. Its keys were checked by name before the run started
+    (``check_recipes``, the project's hook).
+
+    Raises:
+        ValueError: ``finetuning_variants`` lacks one of ``VARIANTS``.
+    """
+    missing = [v for v in VARIANTS if v not in (variants or {})]
+    if missing:
+        raise ValueError(
+            f"finetuning_variants has no {missing} (it names {sorted(variants or {})})"
+        )
+    return Recipe(dict(pretraining), dict(finetuning), {v: dict(variants[v]) for v in VARIANTS})

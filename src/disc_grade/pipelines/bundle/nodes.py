@@ -7,33 +7,19 @@ models where they ship; not the other variants.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from disc_grade.conditions import CONDITION_NAMES, spec_of
+from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.evaluation.report_summary import shipped
-from disc_grade.pipelines.condition.localise import find_settings
 from disc_grade.pipelines.condition.skip import is_skipped
 from disc_grade.shipping.contents import figures, fingerprint, metadata
 
 
-def ship_localiser(
-    weights: dict, offsets: dict, name: str, localiser: dict[str, Any], alignment: dict[str, Any]
-) -> dict:
-    """The condition's localiser with its network's shape and its find settings ({} if skipped)."""
-    if is_skipped(weights):
-        return {}
-    return {
-        "weights": weights,
-        "channels": list(localiser["channels"]),
-        "n_maps": int(spec_of(name).n_maps),
-        "find": find_settings(localiser, alignment, offsets),
-    }
-
-
 def ship_condition(localiser: dict, grader: dict, results: dict) -> dict:
-    """A condition's shipped models and its test figures (``report_summary.shipped``)."""
+    """A condition's shipped models (the localiser as ``train_localiser`` ships it, the grader
+    as ``selection.shipped`` does; {} where the condition was skipped) and its test figures
+    (``report_summary.shipped``)."""
+    localiser = {} if is_skipped(localiser) else localiser
     name, by_split = shipped(results) if grader else ("not trained", {})
     return {"localiser": localiser, "grader": grader, "figures": {"grader": name, **by_split}}
 

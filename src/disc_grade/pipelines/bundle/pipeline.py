@@ -5,24 +5,14 @@ grade`` read."""
 from kedro.pipeline import Node, Pipeline
 
 from disc_grade.conditions import CONDITION_NAMES
-from disc_grade.pipelines.bundle.nodes import (
-    make_bundle,
-    ship_condition,
-    ship_localiser,
-)
+from disc_grade.pipelines.bundle.nodes import make_bundle, ship_condition
 
 
 def _condition(name: str) -> Pipeline:
     nodes = [
         Node(
-            ship_localiser,
-            ["localiser_model", "offsets", "params:name", "params:localiser", "params:alignment"],
-            "shipped_localiser",
-            name="ship_localiser",
-        ),
-        Node(
             ship_condition,
-            ["shipped_localiser", "shipped_grader", "results"],
+            ["localiser_model", "shipped_grader", "results"],
             "shipped",
             name="ship_condition",
         ),

@@ -23,13 +23,10 @@ def choose() -> list[Node]:
             [
                 "predictions",
                 "calibration",
-                "params:selection",
                 "site_fold_predictions",
                 "study_fold_predictions",
                 "label_priors",
-                "params:calibration",
-                "params:evaluation",
-                "params:leave_site_out",
+                "judging",
             ],
             "chosen_grader",
             nothing,
@@ -43,8 +40,7 @@ def choose() -> list[Node]:
                 "chosen_grader",
                 "calibration",
                 "label_priors",
-                "params:calibration",
-                "params:evaluation",
+                "judging",
             ],
             [
                 "fold_average_metrics",
@@ -54,7 +50,7 @@ def choose() -> list[Node]:
             ],
             skipped(nothing, fold_average.no_fold_average, dict, no_study_folds),
         ),
-        _context_node(),
+        *_context_nodes(),
         Node(
             shipped.ship,
             [
@@ -66,7 +62,7 @@ def choose() -> list[Node]:
                 "fold_graders",
                 "fold_average_metrics",
                 "params:roi",
-                "params:finetuning",
+                "recipe",
             ],
             ["shipped_grader", "decisions"],
             name="ship_grader",
@@ -74,29 +70,32 @@ def choose() -> list[Node]:
     ]
 
 
-def _context_node() -> Node:
-    """The study-context head against the chosen grader (``context.grade_in_context``)."""
-    return skippable_node(
-        context.grade_in_context,
-        [
-            "disc_rois",
-            "roi_index",
-            "predictions",
-            "calibration",
-            "chosen_grader",
-            "grader_models",
-            "study_fold_features",
-            "out_of_fold_predictions",
-            "site_fold_features",
-            "site_fold_predictions",
-            "label_priors",
-            "params:context",
-            "params:calibration",
-            "params:selection",
-            "params:evaluation",
-            "params:finetuning",
-        ],
-        ["context_model", "context_metrics", "context_predictions", "joint_features"],
-        skipped(dict, nothing, empty_predictions, empty_frame),
-        arg=1,
-    )
+def _context_nodes() -> list[Node]:
+    """The study-context head against the chosen grader, on its features
+    (``context.chosen_features``, ``context.grade_in_context``)."""
+    return [
+        skippable_node(
+            context.chosen_features,
+            ["disc_rois", "roi_index", "grader_models", "chosen_grader", "recipe"],
+            "chosen_features",
+            empty_frame,
+            arg=1,
+        ),
+        skippable_node(
+            context.grade_in_context,
+            [
+                "chosen_features",
+                "predictions",
+                "calibration",
+                "chosen_grader",
+                "study_fold_features",
+                "out_of_fold_predictions",
+                "site_fold_features",
+                "site_fold_predictions",
+                "label_priors",
+                "judging",
+            ],
+            ["context_model", "context_metrics", "context_predictions", "joint_features"],
+            skipped(dict, nothing, empty_predictions, empty_frame),
+        ),
+    ]

@@ -14,7 +14,8 @@ from disc_grade.dicom.extract import RoiSpec, crop_offsets, extract_rois
 from disc_grade.dicom.gallery import roi_gallery
 from disc_grade.dicom.headers import cpu_workers
 from disc_grade.models.training.curves import curve_figure
-from disc_grade.models.training.finetune import VARIANTS, finetune_grader
+from disc_grade.models.training.finetune import finetune_grader
+from disc_grade.models.training.recipe import VARIANTS, Recipe
 
 logger = logging.getLogger(__name__)
 OFFSET_SPLITS = ("train", "validation")
@@ -85,18 +86,15 @@ def finetune_variants(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
     pretrained_encoder: dict,
-    params: dict[str, Any],
-    variants: dict[str, dict[str, Any]],
+    recipe: Recipe,
 ):
-    """Every variant (``VARIANTS``: contrastive, scratch, frozen; ``variants`` their settings)
-    fine-tuned in turn: their weights by variant (``{variant: state_dict}``), each one's curve,
-    their predictions for the held-out splits in one table, and the figure of their curves."""
+    """Every variant of the recipe (``VARIANTS``: contrastive, scratch, frozen) fine-tuned in
+    turn: their weights by variant (``{variant: state_dict}``), each one's curve, their
+    predictions for the held-out splits in one table, and the figure of their curves."""
     models, curves, tables = {}, [], []
-    for name in VARIANTS:
-        if name not in variants:
-            raise ValueError(f"finetuning_variants has no '{name}' (it names {sorted(variants)})")
-        models[name], curve, predictions = _finetune_one(
-            disc_rois, roi_index, pretrained_encoder, params, variants[name]
+    for variant in recipe.ordered:
+        models[variant["name"]], curve, predictions = _finetune_one(
+            disc_rois, roi_index, pretrained_encoder, recipe.finetuning, variant
         )
         curves.append(curve)
         tables.append(predictions)

@@ -66,11 +66,15 @@ def train_localiser(
     grids: np.ndarray,
     index: pd.DataFrame,
     units: pd.DataFrame,
+    offsets: dict,
     name: str,
     params: dict[str, Any],
+    alignment: dict[str, Any],
 ) -> tuple[dict, pd.DataFrame]:
     """The localiser, fitted on the train units and selected on the validation units' point
-    error on their labelled slices."""
+    error on their labelled slices, as it ships: its weights, its network's shape (``channels``,
+    ``n_maps``) and the settings it finds targets with (``find_settings``), so that what
+    evaluates it, the bundle and inference read it without the training parameters."""
     spec = spec_of(name)
     slices = np.asarray(grids)
     model, curve = fit_localiser(
@@ -82,7 +86,13 @@ def train_localiser(
         lambda net, val: labelled_slice_error(net, slices, val),
         desc=f"{name} localiser",
     )
-    return {k: v.detach().cpu() for k, v in model.state_dict().items()}, curve
+    shipped = {
+        "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "channels": list(params["channels"]),
+        "n_maps": int(spec.n_maps),
+        "find": find_settings(params, alignment, offsets),
+    }
+    return shipped, curve
 
 
 def find_settings(params: dict[str, Any], alignment: dict[str, Any], offsets: dict) -> dict:
@@ -97,8 +107,7 @@ def find_settings(params: dict[str, Any], alignment: dict[str, Any], offsets: di
 
 
 def evaluate_localiser(
-    weights: dict,
-    offsets: dict,
+    localiser: dict,
     targets: pd.DataFrame,
     series: pd.DataFrame,
     dicom_index: pd.DataFrame,
@@ -107,9 +116,9 @@ def evaluate_localiser(
     landmarks: pd.DataFrame,
     name: str,
     params: dict[str, Any],
-    alignment: dict[str, Any],
 ) -> tuple[dict, pd.DataFrame]:
-    """Where the localiser finds the held-out studies' targets, against the reader's.
+    """Where the localiser (as ``train_localiser`` ships it) finds the held-out studies'
+    targets, against the reader's.
 
     The series are chosen as inference chooses them; the foramina's midline and the recesses'
     disc planes come from the labelled canal points. Per split: targets, found, median and
@@ -121,7 +130,7 @@ def evaluate_localiser(
     """
     spec = spec_of(name)
     held_out = targets[targets["split"].isin(HELD_OUT_SPLITS)]
-    model = load_localiser(weights, params["channels"], spec.n_maps)
+    model = load_localiser(localiser["weights"], localiser["channels"], localiser["n_maps"])
     found, _ = find_targets(
         spec,
         model,
@@ -131,12 +140,13 @@ def evaluate_localiser(
         dicom_index,
         landmarks,
         sorted(set(held_out["study_id"])),
-        find_settings(params, alignment, offsets),
+        localiser["find"],
     )
     errors = target_errors(found, held_out, dicom_index)
     within = float(params["within_mm"])
     metrics = {split: error_summary(rows, within) for split, rows in errors.groupby("split")}
-    decoded = decoding_figures(found, held_out, dicom_index, offsets.get("level_spacing_mm"))
+    spacing = localiser["find"]["offsets"].get("level_spacing_mm")
+    decoded = decoding_figures(found, held_out, dicom_index, spacing)
     for split, figures in decoded.items():
         metrics.setdefault(split, {}).update(figures)
     test = metrics.get("test", {})

@@ -18,7 +18,7 @@ from disc_grade.inference.grade_points import Grader, crop_points, grade_crops
 from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.predict import as_predictions, load_grader
 from disc_grade.models.grading.saliency import gradcam
-from disc_grade.models.training.finetune import VARIANTS
+from disc_grade.models.training.recipe import VARIANTS, Recipe
 from disc_grade.pipelines.condition.skip import nothing
 from disc_grade.rsna import SEVERITIES
 from disc_grade.selection.shipped import grader_of, network_of
@@ -68,12 +68,19 @@ def confusion_pairs(predictions: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 def measure_predictions(
-    predictions: pd.DataFrame, phantom_truth: pd.DataFrame, params: dict[str, Any], name: str
+    predictions: pd.DataFrame,
+    phantom_truth: pd.DataFrame,
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    grader_models: dict[str, dict],
+    recipe: Recipe,
+    params: dict[str, Any],
+    name: str,
 ) -> tuple:
     """What the calibrated predictions score: every figure by variant and split
     (``compute_metrics``), the ceiling where the latent is known (``compute_ceiling``), each
-    variant's test confusion pairs (``confusion_pairs``), and the confusion, per-level and
-    reliability figures."""
+    variant's test confusion pairs (``confusion_pairs``), and the confusion, per-level,
+    reliability and worst-errors figures (``plot_worst_errors``)."""
     metrics = compute_metrics(predictions, params)
     return (
         metrics,
@@ -82,6 +89,7 @@ def measure_predictions(
         figures.confusion_figure(predictions),
         figures.per_level_figure(metrics),
         figures.reliability_figure(predictions, n_bins=int(params["n_bins"])),
+        plot_worst_errors(predictions, disc_rois, roi_index, grader_models, recipe, params),
     )
 
 
@@ -90,7 +98,7 @@ def plot_worst_errors(
     disc_rois: np.ndarray,
     roi_index: pd.DataFrame,
     models: dict[str, dict],
-    finetuning: dict[str, Any],
+    recipe: Recipe,
     params: dict[str, Any],
 ):
     """Truly Severe test targets with the lowest P(Severe), with the Grad-CAM of their variant
@@ -106,7 +114,7 @@ def plot_worst_errors(
     rois = np.asarray(disc_rois[where.loc[keys].to_numpy()], dtype=np.float32)
     saliency = np.zeros(rois.shape[:1] + rois.shape[2:], dtype=np.float32)
     for variant, group in worst.groupby("variant"):
-        model = load_grader(models[variant], finetuning["encoder"])
+        model = load_grader(models[variant], recipe.network["encoder"])
         saliency[group.index.to_numpy()] = gradcam(model, rois[group.index.to_numpy()])
     return figures.worst_errors_figure(rois, worst, saliency, title)
 

@@ -1,5 +1,5 @@
-"""The condition pipeline's second half: calibration, what the predictions score, the worst
-errors' Grad-CAM, grading at the localiser's points (the choices between them:
+"""The condition pipeline's second half: calibration, what the predictions score (the worst
+errors' Grad-CAM among the figures), grading at the localiser's points (the choices between them:
 ``choice_wiring``), and what the condition hands the report."""
 
 from kedro.pipeline import Node
@@ -23,6 +23,7 @@ MEASURES = (
     "confusion_figure",
     "per_level_figure",
     "reliability_figure",
+    "worst_errors_figure",
 )
 
 
@@ -33,35 +34,29 @@ def measure_nodes() -> list[Node]:
         skippable_node(
             calibration.calibrate_predictions,
             [
-                "label_priors",
-                "params:calibration",
+                "variant_predictions",
                 "study_fold_predictions",
                 "site_fold_predictions",
-                "params:leave_site_out",
-                "variant_predictions",
+                "label_priors",
+                "judging",
             ],
             ["calibration", "predictions"],
             skipped(nothing, empty_predictions),
-            arg=5,
         ),
         skippable_node(
             measure.measure_predictions,
-            ["predictions", "phantom_truth", "params:evaluation", "params:name"],
-            list(MEASURES),
-            skipped(nothing, nothing, *[empty_frame for _ in VARIANTS], *[skipped_figure] * 3),
-        ),
-        skippable_node(
-            measure.plot_worst_errors,
             [
                 "predictions",
+                "phantom_truth",
                 "disc_rois",
                 "roi_index",
                 "grader_models",
-                "params:finetuning",
+                "recipe",
                 "params:evaluation",
+                "params:name",
             ],
-            "worst_errors_figure",
-            skipped_figure,
+            list(MEASURES),
+            skipped(nothing, nothing, *[empty_frame for _ in VARIANTS], *[skipped_figure] * 4),
         ),
         skippable_node(
             measure.grade_end_to_end,

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.models.training.recipe import parse_recipe
 from disc_grade.models.training.study_folds import fold_numbers, one_fold
 from disc_grade.selection.cells import KEY, cell_name
 from disc_grade.selection.study_cells import (
     cells_key,
     no_fold_features,
     no_study_folds,
-    ordered_variants,
     wanted_cells,
 )
 
@@ -48,14 +48,14 @@ def grade_fold_cells(
         ValueError: ``study_fold`` is neither null nor a fold number.
     """
     rois = np.asarray(disc_rois)
-    ordered = ordered_variants(variants)
+    recipe = parse_recipe(pretraining, finetuning, variants)
     numbers = fold_numbers(roi_index)
-    key = cells_key(rois, roi_index, pretraining, finetuning, variants)
+    key = cells_key(rois, roi_index, recipe)
     tables, features, weights = {}, {}, {}
     for k in wanted_cells(study_fold, numbers, "study_fold"):
         if k in numbers:
             table, described, states = one_fold(
-                rois, roi_index, k, pretraining, finetuning, ordered
+                rois, roi_index, k, recipe.pretraining, recipe.finetuning, recipe.ordered
             )
         else:
             logger.info("%s: study fold %d: the split deals no such fold (%s)", name, k, numbers)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disc_grade.models.training.recipe import parse_recipe
 from disc_grade.models.training.site_folds import one_site
 from disc_grade.selection.cells import KEY, cell_name
 from disc_grade.selection.site_cells import (
@@ -27,7 +28,6 @@ from disc_grade.selection.site_cells import (
 )
 from disc_grade.selection.study_cells import (
     cells_key,
-    ordered_variants,
     wanted_cells,
 )
 
@@ -58,7 +58,8 @@ def grade_site_cells(
     rois = np.asarray(disc_rois)
     plan = planned_sites(roi_index, study_splits, leave_site_out)
     sites = row_sites(roi_index, study_splits) if plan else None
-    base = cells_key(rois, roi_index, pretraining, finetuning, variants) if plan else ""
+    recipe = parse_recipe(pretraining, finetuning, variants)
+    base = cells_key(rois, roi_index, recipe) if plan else ""
     cells, features = {}, {}
     for k in wanted_cells(site_fold, list(range(len(plan))), "site_fold"):
         cell = cell_name("site", k)
@@ -68,7 +69,7 @@ def grade_site_cells(
             continue
         logger.info("%s: leave-site-out fold %d/%d: '%s'", name, k + 1, len(plan), plan[k])
         table, described = one_site(
-            rois, roi_index, sites, plan[k], pretraining, finetuning, ordered_variants(variants)
+            rois, roi_index, sites, plan[k], recipe.pretraining, recipe.finetuning, recipe.ordered
         )
         if len(table):
             key = site_cell_key(base, sites, plan[k])

@@ -1,0 +1,70 @@
+"""How a condition's candidates are judged and chosen, parsed once per run beside its training
+recipe: the settings every choice of the selection room reads.
+
+``condition_settings`` turns a condition's parameter blocks into its ``Recipe``
+(``models.training.recipe``) and its ``Judging``, so that each choice node takes one settings
+object instead of five blocks, and a bad value is refused once, by its parameter's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from disc_grade.models.training.recipe import Recipe, parse_recipe
+from disc_grade.selection.variants import CRITERIA
+
+
+@dataclass(frozen=True)
+class Judging:
+    """The settings the selection room's choices read, each block as conf gives it:
+    ``selection`` (the criterion, a forced variant, the fold average), ``calibration`` (methods,
+    rules, the gate's confidence), ``context`` (the study-context head), ``evaluation``
+    (bootstrap resamples, bins) and ``leave_site_out`` (how many sites, their weight)."""
+
+    selection: dict[str, Any]
+    calibration: dict[str, Any]
+    context: dict[str, Any]
+    evaluation: dict[str, Any]
+    leave_site_out: dict[str, Any]
+
+    @property
+    def by(self) -> str:
+        """The criterion every choice compares candidates by (``selection.by``)."""
+        return str(self.selection.get("by", "log_loss"))
+
+
+def parse_judging(
+    selection: Mapping[str, Any],
+    calibration: Mapping[str, Any],
+    context: Mapping[str, Any],
+    evaluation: Mapping[str, Any],
+    leave_site_out: Mapping[str, Any],
+) -> Judging:
+    """The condition's ``Judging``.
+
+    Raises:
+        ValueError: ``selection.by`` is not a criterion (refused before anything trains).
+    """
+    judging = Judging(
+        dict(selection), dict(calibration), dict(context), dict(evaluation), dict(leave_site_out)
+    )
+    if judging.by not in CRITERIA:
+        raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got {judging.by!r}")
+    return judging
+
+
+def condition_settings(
+    pretraining: Mapping[str, Any],
+    finetuning: Mapping[str, Any],
+    variants: Mapping[str, Mapping],
+    selection: Mapping[str, Any],
+    calibration: Mapping[str, Any],
+    context: Mapping[str, Any],
+    evaluation: Mapping[str, Any],
+    leave_site_out: Mapping[str, Any],
+) -> tuple[Recipe, Judging]:
+    """A condition's ``Recipe`` (``parse_recipe``) and ``Judging`` (``parse_judging``)."""
+    recipe = parse_recipe(pretraining, finetuning, variants)
+    return recipe, parse_judging(selection, calibration, context, evaluation, leave_site_out)
