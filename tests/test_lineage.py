@@ -20,7 +20,7 @@ from disc_grade.lineage import (
     stage_cmd,
     stage_pipeline,
 )
-from disc_grade.lineage_stages import study_folds
+from disc_grade.lineage_stages import site_folds, study_folds
 from tests.conftest import PROJECT_ROOT
 from tests.project_copy import merge, ran, run, tiny_copy
 
@@ -46,6 +46,24 @@ def test_the_fold_matrix_is_derived_from_the_parameters(tmp_path):
     assert study_folds(conf) == list(range(6))
     shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
     assert yaml.safe_load(params_with_folds(tmp_path))["folds"] == list(range(6))
+
+
+def test_the_site_fold_matrix_is_derived_from_the_parameters(tmp_path):
+    """params.yaml's site_folds are the leave-site-out folds of the condition and environment
+    that leaves the most sites out: three sites in one environment are three cells; a null
+    max_sites (every site) is refused by name, since DVC's matrix needs a number."""
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    assert params["site_folds"] == site_folds(PROJECT_ROOT / "conf"), "run `make dvc-yaml`"
+    conf = tmp_path / "conf"
+    shutil.copytree(PROJECT_ROOT / "conf", conf)
+    extra = conf / "local" / "parameters_sites.yml"
+    extra.write_text("foraminal: {leave_site_out: {max_sites: 3}}\n")
+    assert site_folds(conf) == [0, 1, 2]
+    shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
+    assert yaml.safe_load(params_with_folds(tmp_path))["site_folds"] == [0, 1, 2]
+    extra.write_text("foraminal: {leave_site_out: {max_sites: null}}\n")
+    with pytest.raises(ValueError, match=r"foraminal\.leave_site_out\.max_sites is null"):
+        site_folds(conf)
 
 
 def _read_params(pipeline, name: str) -> set[str]:

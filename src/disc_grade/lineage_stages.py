@@ -69,24 +69,54 @@ def stage_cmd(name: str) -> str:
     return cmd
 
 
-def study_folds(conf: Path) -> list[int]:
-    """``params.yaml``'s ``folds``: one cell per study fold of the Kedro environment that deals
-    the most (``split.n_folds`` of ``conf/base`` merged with each environment; one cell at
-    least, which writes empty partitions where there are no folds)."""
+def _environments(conf: Path) -> list[dict]:
+    """The merged parameters of ``conf/base`` with each Kedro environment that has parameters."""
     from kedro.config import OmegaConfigLoader
 
     from disc_grade.settings import CONFIG_LOADER_ARGS
 
     envs = [p.name for p in sorted(conf.iterdir()) if p.is_dir() and any(p.glob("parameters*"))]
+    loaders = (
+        OmegaConfigLoader(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
+        for env in envs
+    )
+    return [loader["parameters"] for loader in loaders]
+
+
+def study_folds(conf: Path) -> list[int]:
+    """``params.yaml``'s ``folds``: one cell per study fold of the Kedro environment that deals
+    the most (``split.n_folds`` of ``conf/base`` merged with each environment; one cell at
+    least, which writes empty partitions where there are no folds)."""
+    most = max(int((p.get("split") or {}).get("n_folds") or 0) for p in _environments(conf))
+    return list(range(max(most, 1)))
+
+
+def site_folds(conf: Path) -> list[int]:
+    """``params.yaml``'s ``site_folds``: one cell per leave-site-out fold of the condition and
+    environment that leaves the most sites out (``leave_site_out.max_sites``; one cell at least).
+
+    Raises:
+        ValueError: a condition's ``max_sites`` is null (every training site: DVC's matrix needs
+            a number).
+    """
     most = 0
-    for env in envs:
-        loader = OmegaConfigLoader(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
-        most = max(most, int((loader["parameters"].get("split") or {}).get("n_folds") or 0))
+    for params in _environments(conf):
+        for name in CONDITION_NAMES:
+            value = ((params.get(name) or {}).get("leave_site_out") or {}).get("max_sites", 0)
+            if value is None:
+                raise ValueError(
+                    f"{name}.leave_site_out.max_sites is null (every training site): name a "
+                    "number for DVC's site_folds matrix"
+                )
+            most = max(most, int(value))
     return list(range(max(most, 1)))
 
 
 def params_with_folds(project: Path) -> str:
-    """``params.yaml`` with its ``folds`` line derived from the parameters (``study_folds``)."""
+    """``params.yaml`` with its ``folds`` and ``site_folds`` lines derived from the parameters
+    (``study_folds``, ``site_folds``)."""
     text = (project / "params.yaml").read_text()
-    line = f"folds: {study_folds(project / 'conf')}"
-    return re.sub(r"^folds: .*$", line, text, count=1, flags=re.MULTILINE)
+    conf = project / "conf"
+    for key, cells in (("folds", study_folds(conf)), ("site_folds", site_folds(conf))):
+        text = re.sub(rf"^{key}: .*$", f"{key}: {cells}", text, count=1, flags=re.MULTILINE)
+    return text
