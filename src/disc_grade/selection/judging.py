@@ -3,7 +3,8 @@ recipe: the settings every choice of the selection room reads.
 
 ``condition_settings`` turns a condition's parameter blocks into its ``Recipe``
 (``models.training.recipe``) and its ``Judging``, so that each choice node takes one settings
-object instead of five blocks, and a bad value is refused once, by its parameter's name.
+object instead of five blocks, and a bad criterion is refused once, by its parameter's name,
+before anything trains.
 """
 
 from __future__ import annotations
@@ -35,26 +36,6 @@ class Judging:
         return str(self.selection.get("by", "log_loss"))
 
 
-def parse_judging(
-    selection: Mapping[str, Any],
-    calibration: Mapping[str, Any],
-    context: Mapping[str, Any],
-    evaluation: Mapping[str, Any],
-    leave_site_out: Mapping[str, Any],
-) -> Judging:
-    """The condition's ``Judging``.
-
-    Raises:
-        ValueError: ``selection.by`` is not a criterion (refused before anything trains).
-    """
-    judging = Judging(
-        dict(selection), dict(calibration), dict(context), dict(evaluation), dict(leave_site_out)
-    )
-    if judging.by not in CRITERIA:
-        raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got {judging.by!r}")
-    return judging
-
-
 def condition_settings(
     pretraining: Mapping[str, Any],
     finetuning: Mapping[str, Any],
@@ -65,6 +46,14 @@ def condition_settings(
     evaluation: Mapping[str, Any],
     leave_site_out: Mapping[str, Any],
 ) -> tuple[Recipe, Judging]:
-    """A condition's ``Recipe`` (``parse_recipe``) and ``Judging`` (``parse_judging``)."""
-    recipe = parse_recipe(pretraining, finetuning, variants)
-    return recipe, parse_judging(selection, calibration, context, evaluation, leave_site_out)
+    """A condition's ``Recipe`` (``parse_recipe``) and its ``Judging``.
+
+    Raises:
+        ValueError: ``selection.by`` is not a criterion (refused before anything trains), or
+            the recipe's variants are incomplete (``parse_recipe``).
+    """
+    blocks = (selection, calibration, context, evaluation, leave_site_out)
+    judging = Judging(*(dict(block) for block in blocks))
+    if judging.by not in CRITERIA:
+        raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got {judging.by!r}")
+    return parse_recipe(pretraining, finetuning, variants), judging

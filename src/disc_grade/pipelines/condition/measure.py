@@ -80,7 +80,7 @@ def measure_predictions(
     """What the calibrated predictions score: every figure by variant and split
     (``compute_metrics``), the ceiling where the latent is known (``compute_ceiling``), each
     variant's test confusion pairs (``confusion_pairs``), and the confusion, per-level,
-    reliability and worst-errors figures (``plot_worst_errors``)."""
+    reliability and worst-errors figures (``worst_errors``)."""
     metrics = compute_metrics(predictions, params)
     return (
         metrics,
@@ -89,22 +89,16 @@ def measure_predictions(
         figures.confusion_figure(predictions),
         figures.per_level_figure(metrics),
         figures.reliability_figure(predictions, n_bins=int(params["n_bins"])),
-        plot_worst_errors(predictions, disc_rois, roi_index, grader_models, recipe, params),
+        worst_errors(predictions, (disc_rois, roi_index), grader_models, recipe, params["worst_k"]),
     )
 
 
-def plot_worst_errors(
-    predictions: pd.DataFrame,
-    disc_rois: np.ndarray,
-    roi_index: pd.DataFrame,
-    models: dict[str, dict],
-    recipe: Recipe,
-    params: dict[str, Any],
-):
-    """Truly Severe test targets with the lowest P(Severe), with the Grad-CAM of their variant
-    (``models``: every variant's weights, by name)."""
+def worst_errors(predictions: pd.DataFrame, crops: tuple, models: dict, recipe: Recipe, k: int):
+    """The ``k`` truly Severe test targets with the lowest P(Severe), with the Grad-CAM of their
+    variant (``crops``: the ROIs and their index; ``models``: every variant's weights)."""
+    disc_rois, roi_index = crops
     severe = predictions[(predictions["split"] == "test") & (predictions["label"] == 2)]
-    worst = severe.sort_values("p_severe").head(int(params["worst_k"])).reset_index(drop=True)
+    worst = severe.sort_values("p_severe").head(int(k)).reset_index(drop=True)
     n_missed = int((severe["predicted"] == 0).sum())
     title = f"Truly Severe test targets with the lowest P(Severe) ({n_missed} graded Normal/Mild)"
     if worst.empty:
