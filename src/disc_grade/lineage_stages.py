@@ -71,13 +71,11 @@ def stage_cmd(name: str) -> str:
 
 def _environments(conf: Path) -> list[dict]:
     """The merged parameters of ``conf/base`` with each Kedro environment that has parameters."""
-    from kedro.config import OmegaConfigLoader
-
-    from disc_grade.settings import CONFIG_LOADER_ARGS
+    from disc_grade.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
 
     envs = [p.name for p in sorted(conf.iterdir()) if p.is_dir() and any(p.glob("parameters*"))]
     loaders = (
-        OmegaConfigLoader(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
+        CONFIG_LOADER_CLASS(str(conf), **{**CONFIG_LOADER_ARGS, "default_run_env": env})
         for env in envs
     )
     return [loader["parameters"] for loader in loaders]

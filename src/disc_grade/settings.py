@@ -1,12 +1,13 @@
 """Project settings: the OmegaConf loader reads ``conf/base`` then the run environment.
 
 Parameters merge softly: an environment such as ``conf/paper`` overrides only the keys it
-names and keeps the rest of ``conf/base``.
+names and keeps the rest of ``conf/base``. The YAML templates of the parameters (top-level keys
+starting with ``_``) are not parameters (``config_loader.TemplateFreeConfigLoader``).
 """
 
-from kedro.config import OmegaConfigLoader
+from disc_grade.config_loader import TemplateFreeConfigLoader
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_CLASS = TemplateFreeConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

@@ -67,26 +67,16 @@ def ship(
     grader_models: dict[str, dict],
     calibration: dict,
     context_model: dict,
-    context_metrics: dict,
     fold_graders: dict,
-    fold_average_metrics: dict,
     roi: dict[str, Any],
     recipe: Recipe,
 ) -> tuple[dict, dict]:
-    """The shipped grader (``ship_grader``) and the record of the decisions it was made from, as
-    the report reads them: every variant's ``calibration``, the ``chosen_grader``, the
-    study-context head's verdict (``context_metrics``) and the fold models' average
-    (``fold_average_metrics``)."""
+    """The shipped grader (``ship_grader``) and the record of the choices it was made from, as
+    the report reads them: every variant's ``calibration`` and the ``chosen_grader``."""
     shipped = ship_grader(
         chosen_grader, grader_models, calibration, context_model, fold_graders, roi, recipe.network
     )
-    decisions = {
-        "calibration": calibration,
-        "chosen_grader": chosen_grader,
-        "context_metrics": context_metrics,
-        "fold_average_metrics": fold_average_metrics,
-    }
-    return shipped, decisions
+    return shipped, {"calibration": calibration, "chosen_grader": chosen_grader}
 
 
 def adapts(inference: dict[str, Any], chosen_grader: dict) -> bool:

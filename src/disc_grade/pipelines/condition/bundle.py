@@ -24,6 +24,8 @@ RESULTS = (
     "encoder_probe",
     "localiser_metrics",
     "decisions",
+    "context_metrics",
+    "fold_average_metrics",
     "params:roi",
 )
 # the report's figures: each drawn in memory as ``<name>_figure``, saved as ``figures/<name>.png``
@@ -53,11 +55,13 @@ def bundle_results(
     encoder_probe: dict,
     localiser_metrics: dict,
     decisions: dict,
+    context_metrics: dict,
+    fold_average_metrics: dict,
     roi: dict,
 ) -> dict:
-    """One JSON of the condition's summaries (a skipped step's as it left it), the decisions of
-    what ships (``selection.shipped.ship``: calibration, chosen grader, context head, fold
-    average) and the techniques fixed in conf (``techniques``)."""
+    """One JSON of the condition's summaries (a skipped step's as it left it), the choices of
+    what ships (``selection.shipped.ship``: calibration, chosen grader; the context head's
+    verdict; the fold models' average) and the techniques fixed in conf (``techniques``)."""
     return json_ready(
         {
             "status": status,
@@ -67,10 +71,10 @@ def bundle_results(
             "encoder_probe": encoder_probe,
             "calibration": decisions.get("calibration"),
             "chosen_grader": decisions.get("chosen_grader"),
-            "context_metrics": decisions.get("context_metrics"),
+            "context_metrics": context_metrics,
             "localiser_metrics": localiser_metrics,
             "techniques": techniques(roi),
-            "fold_average_metrics": decisions.get("fold_average_metrics"),
+            "fold_average_metrics": fold_average_metrics,
         }
     )
 
