@@ -16,6 +16,7 @@ from disc_grade.datasets import DicomTree, TorchStateDataset
 from disc_grade.models.components.networks import DiscGrader, build_encoder
 from disc_grade.models.grading.calibration import fit_method
 from disc_grade.models.grading.context import ContextHead
+from disc_grade.models.training.recipe import Recipe
 from disc_grade.pipelines.condition.measure import grade_end_to_end
 from disc_grade.pipelines.inference.nodes import grade_condition
 from disc_grade.pipelines.split.nodes import training_priors
@@ -85,7 +86,8 @@ def _held_out(small_cohort, tables):
 
 def _shipped(chosen, graders, calibration, context, folds) -> dict:
     """The foramina's grader as the condition pipeline ships it."""
-    return ship_grader(chosen, graders, calibration, context, folds, ROI, FINETUNING)
+    recipe = Recipe({}, FINETUNING, {})
+    return ship_grader(chosen, graders, calibration, context, folds, ROI, recipe)[0]
 
 
 def _bundle(shipped: dict, priors) -> dict:

@@ -22,18 +22,21 @@ def ship_grader(
     context_model: dict,
     fold_graders: dict,
     roi: dict[str, Any],
-    finetuning: dict[str, Any],
-) -> dict:
-    """The grader validation chose, with all it grades with ({} if the condition is skipped);
-    ``grader_models``: every variant's weights, by name.
+    recipe: Recipe,
+) -> tuple[dict, dict]:
+    """The grader validation chose, with all it grades with ({} if the condition is skipped;
+    ``grader_models``: every variant's weights, by name; its network: ``recipe.network``), and
+    the record of the choices it was made from, as the report reads them: every variant's
+    ``calibration`` and the ``chosen_grader``.
 
     Raises:
         ValueError: ``chosen_grader`` names a variant without weights or calibration, or the
             context head or the fold models were fitted on another variant.
     """
     variant = chosen_grader.get("variant")
+    decisions = {"calibration": calibration, "chosen_grader": chosen_grader}
     if not variant:
-        return {}
+        return {}, decisions
     weights = grader_models.get(variant)
     if not weights or variant not in calibration:
         raise ValueError(f"chosen_grader names '{variant}', which has no weights or calibration")
@@ -49,7 +52,7 @@ def ship_grader(
             f"fold_graders are of '{folds.get('variant')}', chosen_grader names "
             f"'{variant}': rerun the train pipeline"
         )
-    return {
+    shipped = {
         "variant": variant,
         "weights": weights,
         "calibration": calibration[variant],
@@ -57,26 +60,9 @@ def ship_grader(
         "context": context,
         "folds": folds,
         "roi": roi,
-        "encoder": finetuning["encoder"],
-        "device": finetuning.get("device", "auto"),
+        **recipe.network,
     }
-
-
-def ship(
-    chosen_grader: dict,
-    grader_models: dict[str, dict],
-    calibration: dict,
-    context_model: dict,
-    fold_graders: dict,
-    roi: dict[str, Any],
-    recipe: Recipe,
-) -> tuple[dict, dict]:
-    """The shipped grader (``ship_grader``) and the record of the choices it was made from, as
-    the report reads them: every variant's ``calibration`` and the ``chosen_grader``."""
-    shipped = ship_grader(
-        chosen_grader, grader_models, calibration, context_model, fold_graders, roi, recipe.network
-    )
-    return shipped, {"calibration": calibration, "chosen_grader": chosen_grader}
+    return shipped, decisions
 
 
 def adapts(inference: dict[str, Any], chosen_grader: dict) -> bool:

@@ -60,7 +60,7 @@ def bundle_results(
     roi: dict,
 ) -> dict:
     """One JSON of the condition's summaries (a skipped step's as it left it), the choices of
-    what ships (``selection.shipped.ship``: calibration, chosen grader; the context head's
+    what ships (``selection.shipped.ship_grader``: calibration, chosen grader; the context head's
     verdict; the fold models' average) and the techniques fixed in conf (``techniques``)."""
     return json_ready(
         {

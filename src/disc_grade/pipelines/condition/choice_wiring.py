@@ -52,7 +52,7 @@ def choose() -> list[Node]:
         ),
         *_context_nodes(),
         Node(
-            shipped.ship,
+            shipped.ship_grader,
             [
                 "chosen_grader",
                 "grader_models",
