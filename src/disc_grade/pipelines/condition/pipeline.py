@@ -1,8 +1,10 @@
 """condition: one modular pipeline, instantiated per condition with ``namespace=``.
 
 After ``rois`` (alignment, crops) and ``folds`` (the study folds, read back here):
-localise (train, evaluate) -> encoder -> three fine-tuned variants -> calibration (fitted on validation) -> metrics, ceiling, figures, Grad-CAM,
-end-to-end grading at the localiser's points -> the grader validation chooses.
+localise (train, evaluate) -> the recipe and how choices are judged, parsed once -> encoder ->
+three fine-tuned variants (one node) -> calibration (fitted on validation) -> metrics, ceiling,
+figures, Grad-CAM, end-to-end grading at the localiser's points -> the grader validation
+chooses -> the shipped grader (docs/architecture.md lists the twenty nodes).
 Kedro's "reuse pipelines with namespaces": the spinal canal, the foramina and the recesses are
 ``spinal``, ``foraminal`` and ``subarticular``; what differs between them is their parameter block
 (``conf/base/parameters_conditions.yml``) and their spec (``disc_grade.conditions``). A condition
