@@ -79,8 +79,8 @@ def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> d
     from disc_grade.localiser.model import build_localiser
     from disc_grade.models.components.networks import DiscGrader, encoder_from_params
     from disc_grade.models.grading.calibration import fit_method
-    from disc_grade.pipelines.bundle.nodes import ship_localiser
-    from disc_grade.pipelines.condition.grade import VARIANTS
+    from disc_grade.models.training.recipe import VARIANTS, Recipe
+    from disc_grade.pipelines.condition.localise import shipped_localiser
     from disc_grade.selection.shipped import ship_grader
 
     params = context.params
@@ -91,22 +91,23 @@ def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> d
         encoder, n_channels = own["finetuning"]["encoder"], int(own["roi"]["n_channels"])
         localiser = build_localiser(own["localiser"]["channels"], spec_of(name).n_maps)
         offsets = {"lateral_mm": 15.0 if spec_of(name).sided else 0.0}
-        graders = [
-            DiscGrader(encoder_from_params(encoder, n_channels)).state_dict() for _ in VARIANTS
-        ]
+        graders = {
+            v: DiscGrader(encoder_from_params(encoder, n_channels)).state_dict() for v in VARIANTS
+        }
+        grader, _ = ship_grader(
+            {"variant": "scratch"},
+            graders,
+            {v: {**identity, "decision": "grader"} for v in VARIANTS},
+            {"kept": False},
+            _fold_graders(encoder, n_channels, identity, n_fold_models),
+            own["roi"],
+            Recipe({}, own["finetuning"], {}),
+        )
         conditions[name] = {
-            "localiser": ship_localiser(
-                localiser.state_dict(), offsets, name, own["localiser"], own["alignment"]
+            "localiser": shipped_localiser(
+                localiser.state_dict(), name, own["localiser"], own["alignment"], offsets
             ),
-            "grader": ship_grader(
-                {"variant": "scratch"},
-                *graders,
-                {v: {**identity, "decision": "grader"} for v in VARIANTS},
-                {"kept": False},
-                _fold_graders(encoder, n_channels, identity, n_fold_models),
-                own["roi"],
-                own["finetuning"],
-            ),
+            "grader": grader,
         }
     bundle = {"metadata": {}, "models": {"conditions": conditions, "joint": {}}}
     models: dict[str, Any] = {"model_bundle": {**bundle, "label_priors": priors}}

@@ -56,13 +56,14 @@ def test_every_condition_writes_its_predictions_and_figures(trained, name):
 
 def test_each_variant_starts_from_the_encoder_as_it_should(trained):
     models = trained.data / "06_models"
-    weights = {v: torch.load(models / f"spinal/{v}/grader.pt", weights_only=True) for v in VARIANTS}
+    weights = torch.load(models / "spinal/graders.pt", weights_only=True)
+    assert set(weights) == set(VARIANTS)
     key = "encoder.conv1.weight"
     assert not torch.equal(weights["contrastive"][key], weights["scratch"][key])
     encoder = torch.load(models / "spinal/encoder.pt", weights_only=True)
     assert torch.equal(weights["frozen"][key], encoder["conv1.weight"]), "frozen keeps it"
     assert not torch.equal(weights["contrastive"][key], encoder["conv1.weight"]), "tuned"
-    own = torch.load(models / "foraminal/contrastive/grader.pt", weights_only=True)
+    own = torch.load(models / "foraminal/graders.pt", weights_only=True)["contrastive"]
     assert not torch.equal(own[key], weights["contrastive"][key]), "each condition its own grader"
 
 

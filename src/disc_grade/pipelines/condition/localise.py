@@ -86,13 +86,21 @@ def train_localiser(
         lambda net, val: labelled_slice_error(net, slices, val),
         desc=f"{name} localiser",
     )
-    shipped = {
-        "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return shipped_localiser(weights, name, params, alignment, offsets), curve
+
+
+def shipped_localiser(
+    weights: dict, name: str, params: dict[str, Any], alignment: dict[str, Any], offsets: dict
+) -> dict:
+    """A localiser as it ships: its ``weights``, its network's shape (``channels``, ``n_maps``)
+    and the settings it finds targets with (``find_settings``)."""
+    return {
+        "weights": weights,
         "channels": list(params["channels"]),
-        "n_maps": int(spec.n_maps),
+        "n_maps": int(spec_of(name).n_maps),
         "find": find_settings(params, alignment, offsets),
     }
-    return shipped, curve
 
 
 def find_settings(params: dict[str, Any], alignment: dict[str, Any], offsets: dict) -> dict:
