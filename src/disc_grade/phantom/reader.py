@@ -83,17 +83,3 @@ class ReaderModel:
             return np.eye(3)[self.grade(z, 0.0)]
         below = [norm.cdf((t - z) / self.noise) for t in self.thresholds]
         return np.stack([below[0], below[1] - below[0], 1 - below[1]], axis=1)
-
-
-def bayes_ceiling(model: ReaderModel, z: np.ndarray, labels: np.ndarray) -> float:
-    """Balanced accuracy of the best grader that knows each disc's latent exactly.
-
-    For balanced accuracy the Bayes rule predicts ``argmax_k P(k | z) / P(k)``; ``labels`` are
-    the grades the readers gave (their frequencies are ``P(k)``).
-    """
-    labels = np.asarray(labels).reshape(-1)
-    prior = np.bincount(labels, minlength=3) / len(labels)
-    with np.errstate(divide="ignore"):
-        predicted = (model.probabilities(z) / np.where(prior > 0, prior, np.inf)).argmax(1)
-    recalls = [np.mean(predicted[labels == k] == k) for k in range(3) if (labels == k).any()]
-    return float(np.mean(recalls))
