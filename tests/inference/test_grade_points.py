@@ -26,7 +26,6 @@ from tests.conftest import align
 
 ROI = {"size_px": 24, "extent_mm": 60.0, "n_channels": 3, "offset_mm": 5.0, "offset_seed": 0}
 FINETUNING = {"device": "cpu", "encoder": {"depth": 10, "stem_stride": 2}}
-EVALUATION = {"n_resamples": 20, "seed": 0, "n_bins": 10}
 SPACING = ["pixel_spacing_col", "pixel_spacing_row"]
 
 
@@ -118,7 +117,7 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     context = _context_bundle(512 + 3) if grading == "context" else {"kept": False}
     folds = _fold_graders(graders, calibration) if grading == "folds" else {}
     shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, context, folds)
-    reported, _, _ = grade_end_to_end(
+    reported, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
         images,
@@ -126,7 +125,6 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
         calibration,
         shipped_grader,
         priors,
-        EVALUATION,
     )
     shipped = reported[reported["variant"] == "chosen"]
     artefact = TorchStateDataset(str(tmp_path / "shipped_grader.pt"))
@@ -169,7 +167,7 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
         small_cohort, small_cohort_tables
     )
     shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, {"kept": False}, {})
-    reported, _, _ = grade_end_to_end(
+    reported, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
         images,
@@ -177,7 +175,6 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
         calibration,
         shipped_grader,
         priors,
-        EVALUATION,
     )
     inferred, _ = grade_condition(
         held,

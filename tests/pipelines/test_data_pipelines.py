@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from disc_grade.dicom.gallery import roi_gallery
 from disc_grade.dicom.headers import OK
 from disc_grade.phantom.dicom_writer import PHANTOM_PATIENT_NAME
-from disc_grade.pipelines.condition.grade import plot_roi_gallery
 from tests.conftest import bundled_pydicom_files, run_kedro
 
 
@@ -68,7 +68,7 @@ def test_each_pipeline_runs_alone_on_the_one_before(small_cohort, kedro_project)
     assert {"train", "validation", "test"} <= set(splits["split"])
     assert set(out["discs"]["split"]) <= set(splits["split"])
     # the gallery is drawn in memory and saved with the condition's report figures
-    gallery = plot_roi_gallery(rois, out["roi_index"])
+    gallery = roi_gallery(rois, out["roi_index"])
     assert len(gallery.axes) >= 3
     for name in (
         "dicom_index",

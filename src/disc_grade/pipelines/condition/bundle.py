@@ -1,11 +1,11 @@
 """Nodes: what a condition hands the report, as a few well-named outputs.
 
 A condition's many results travel as one summary (``results``: its status, metrics, ceiling,
-calibration, choices, context decision, localiser and end-to-end figures), one partitioned set
-of report figures (``report_figures``) and the held-out predictions the RSNA score reads
-(``scored_predictions``: every variant's, and ``chosen``, what inference ships). Its reporting
-tables (exclusions, reconciliation, confusions, curves) stay files of their own, which DVC
-plots.
+calibration, choices, context decision, localiser and end-to-end figures, and what each of its
+reporting tables holds), one partitioned set of report figures (``report_figures``) and the
+held-out predictions the RSNA score reads (``scored_predictions``: every variant's, and
+``chosen``, what inference ships). The tables stay files of their own (DVC plots them); the
+summary and the figures read them, so that the condition hands the next stage three datasets.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from __future__ import annotations
 import pandas as pd
 
 from disc_grade.jsonable import json_ready
+from disc_grade.models.training.curves import curve_figure
+from disc_grade.models.training.recipe import VARIANTS
+from disc_grade.pipelines.condition.skip import skipped_figure
 from disc_grade.selection.out_of_fold import OUT_OF_FOLD
 
 # what ``bundle_results`` reads: the condition's summaries and the decisions of what ships
 RESULTS = (
-    "status",
+    "table_summaries",
     "metrics",
     "ceiling",
     "end_to_end_metrics",
@@ -28,7 +31,8 @@ RESULTS = (
     "fold_average_metrics",
     "params:roi",
 )
-# the report's figures: each drawn in memory as ``<name>_figure``, saved as ``figures/<name>.png``
+# the report's figures: each drawn in memory as ``<name>_figure`` (the fine-tuning curves drawn
+# here, from the variants' curves), saved as ``figures/<name>.png``
 REPORT_FIGURES = (
     "roi_gallery",
     "confusion",
@@ -37,6 +41,17 @@ REPORT_FIGURES = (
     "worst_errors",
     "finetuning_curves",
     "pretraining_curves",
+)
+DRAWN = tuple(f for f in REPORT_FIGURES if f != "finetuning_curves")
+# the condition's reporting tables (files DVC plots), summarised into ``results``
+TABLES = (
+    "alignment_reconciliation",
+    "alignment_exclusions",
+    "roi_exclusions",
+    "end_to_end_exclusions",
+    *(f"{variant}_confusion" for variant in VARIANTS),
+    "localiser_curve",
+    "pretraining_curve",
 )
 HELD_OUT = ("validation", "test", "external_test")
 
@@ -47,8 +62,35 @@ def techniques(roi: dict) -> dict:
     return {"mirror_sides": bool(roi.get("mirror_sides", False))}
 
 
+def summarise_table(table: pd.DataFrame) -> dict:
+    """What a reporting table holds, in a few numbers: rows by ``reason`` (exclusions), the
+    label cells and whether they reconcile, the confusion counts, a curve's last epoch."""
+    if "reason" in table:
+        return {"rows": len(table), "by_reason": table["reason"].value_counts().to_dict()}
+    if "balanced" in table:
+        return {
+            "label_cells": int(table["label_cells"].sum()),
+            "balanced": bool(table["balanced"].all()),
+        }
+    if {"actual", "predicted"} <= set(table.columns):
+        counts = table.groupby(["actual", "predicted"]).size()
+        return {f"{a} as {p}": int(n) for (a, p), n in counts.items()}
+    if "epoch" in table and len(table):
+        return {"epochs": len(table), "last": table.iloc[-1].to_dict()}
+    return {"rows": len(table)}
+
+
+def summarise_tables(status: dict, *tables: pd.DataFrame) -> dict:
+    """The condition's alignment ``status`` and each of ``TABLES`` summarised
+    (``summarise_table``), for ``results``."""
+    return {
+        "status": status,
+        "tables": {n: summarise_table(t) for n, t in zip(TABLES, tables, strict=True)},
+    }
+
+
 def bundle_results(
-    status: dict,
+    table_summaries: dict,
     metrics: dict,
     ceiling: dict,
     end_to_end_metrics: dict,
@@ -64,7 +106,7 @@ def bundle_results(
     verdict; the fold models' average) and the techniques fixed in conf (``techniques``)."""
     return json_ready(
         {
-            "status": status,
+            "status": table_summaries["status"],
             "metrics": metrics,
             "ceiling": ceiling,
             "end_to_end_metrics": end_to_end_metrics,
@@ -75,13 +117,23 @@ def bundle_results(
             "localiser_metrics": localiser_metrics,
             "techniques": techniques(roi),
             "fold_average_metrics": fold_average_metrics,
+            "tables": table_summaries["tables"],
         }
     )
 
 
-def bundle_figures(*figures) -> dict:
-    """The report's figures in ``REPORT_FIGURES`` order, keyed by name (one PNG each)."""
-    return dict(zip(REPORT_FIGURES, figures, strict=True))
+def bundle_figures(*figures_and_curves) -> dict:
+    """The report's figures keyed by name (one PNG each): those drawn already (``DRAWN``
+    order), then the fine-tuning curves' figure drawn from the variants' curves (in
+    ``VARIANTS`` order, after them)."""
+    drawn, curves = figures_and_curves[: len(DRAWN)], figures_and_curves[len(DRAWN) :]
+    figures = dict(zip(DRAWN, drawn, strict=True))
+    if any(len(c) == 0 or "variant" not in c for c in curves):  # a skipped condition
+        figures["finetuning_curves"] = skipped_figure()
+    else:
+        by_variant = {str(c["variant"].iloc[0]): c for c in curves}
+        figures["finetuning_curves"] = curve_figure(by_variant, "Fine-tuning")
+    return {name: figures[name] for name in REPORT_FIGURES}
 
 
 def scored_predictions(

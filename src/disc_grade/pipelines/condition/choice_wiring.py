@@ -1,54 +1,71 @@
 """The condition pipeline's choices: the grader validation (or the folds) chooses, its study-fold
 models' average and out-of-fold rows, and the study-context head against it."""
 
+import pandas as pd
 from kedro.pipeline import Node
 
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
+    is_skipped,
     nothing,
     skippable_node,
     skipped,
 )
 from disc_grade.selection import context, fold_average, shipped, sites
+from disc_grade.selection.judging import Judging
 from disc_grade.selection.study_cells import no_study_folds
+
+
+def choose_grader(
+    predictions: pd.DataFrame,
+    calibration: dict,
+    site_fold_predictions: pd.DataFrame,
+    study_fold_predictions: pd.DataFrame,
+    study_fold_graders: dict,
+    label_priors: pd.DataFrame,
+    judging: Judging,
+) -> tuple:
+    """The grader validation (or the folds) chooses (``sites.choose_across_sites``), then what
+    its study folds give it (``fold_average.study_fold_choices``; skipped without study folds)."""
+    chosen = sites.choose_across_sites(
+        predictions,
+        calibration,
+        site_fold_predictions,
+        study_fold_predictions,
+        label_priors,
+        judging,
+    )
+    if is_skipped(study_fold_predictions):
+        return chosen, nothing(), fold_average.no_fold_average(), {}, no_study_folds()
+    return chosen, *fold_average.study_fold_choices(
+        study_fold_predictions, study_fold_graders, chosen, calibration, label_priors, judging
+    )
 
 
 def choose() -> list[Node]:
     """The grader validation chooses, its fold models' average and out-of-fold rows, then the
-    study-context head against it."""
+    study-context head against it, then what ships."""
     return [
         skippable_node(
-            sites.choose_across_sites,
+            choose_grader,
             [
                 "predictions",
                 "calibration",
                 "site_fold_predictions",
                 "study_fold_predictions",
-                "label_priors",
-                "judging",
-            ],
-            "chosen_grader",
-            nothing,
-            name="choose_grader",
-        ),
-        skippable_node(
-            fold_average.study_fold_choices,
-            [
-                "study_fold_predictions",
                 "study_fold_graders",
-                "chosen_grader",
-                "calibration",
                 "label_priors",
                 "judging",
             ],
             [
+                "chosen_grader",
                 "fold_average_metrics",
                 "fold_average_predictions",
                 "fold_graders",
                 "out_of_fold_predictions",
             ],
-            skipped(nothing, fold_average.no_fold_average, dict, no_study_folds),
+            skipped(nothing, nothing, fold_average.no_fold_average, dict, no_study_folds),
         ),
         *_context_nodes(),
         Node(

@@ -11,9 +11,7 @@ import pandas as pd
 
 from disc_grade.datasets import DicomTree
 from disc_grade.dicom.extract import RoiSpec, crop_offsets, extract_rois
-from disc_grade.dicom.gallery import roi_gallery
 from disc_grade.dicom.headers import cpu_workers
-from disc_grade.models.training.curves import curve_figure
 from disc_grade.models.training.finetune import finetune_grader
 from disc_grade.models.training.recipe import VARIANTS, Recipe
 
@@ -47,11 +45,6 @@ def crop_rois(
         int(index["neighbour_replaced"].sum()),
     )
     return rois, index, exclusions
-
-
-def plot_roi_gallery(disc_rois: np.ndarray, roi_index: pd.DataFrame):
-    """ROIs by severity, for kedro-viz and the report."""
-    return roi_gallery(disc_rois, roi_index)
 
 
 def _finetune_one(
@@ -89,8 +82,8 @@ def finetune_variants(
     recipe: Recipe,
 ):
     """Every variant of the recipe (``VARIANTS``: contrastive, scratch, frozen) fine-tuned in
-    turn: their weights by variant (``{variant: state_dict}``), each one's curve, their
-    predictions for the held-out splits in one table, and the figure of their curves."""
+    turn: their weights by variant (``{variant: state_dict}``), each one's curve and their
+    predictions for the held-out splits in one table."""
     models, curves, tables = {}, [], []
     for variant in recipe.ordered:
         models[variant["name"]], curve, predictions = _finetune_one(
@@ -98,5 +91,4 @@ def finetune_variants(
         )
         curves.append(curve)
         tables.append(predictions)
-    figure = curve_figure({c["variant"].iloc[0]: c for c in curves}, "Fine-tuning")
-    return models, *curves, pd.concat(tables, ignore_index=True), figure
+    return models, *curves, pd.concat(tables, ignore_index=True)

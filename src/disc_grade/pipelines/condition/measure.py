@@ -11,6 +11,7 @@ import pandas as pd
 
 from disc_grade.conditions import spec_of
 from disc_grade.datasets import DicomTree
+from disc_grade.dicom.gallery import roi_gallery
 from disc_grade.evaluation import figures
 from disc_grade.evaluation.ceiling import ceilings, truth_of
 from disc_grade.evaluation.metrics import evaluate_split
@@ -19,7 +20,6 @@ from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.predict import as_predictions, load_grader
 from disc_grade.models.grading.saliency import gradcam
 from disc_grade.models.training.recipe import VARIANTS, Recipe
-from disc_grade.pipelines.condition.skip import nothing
 from disc_grade.rsna import SEVERITIES
 from disc_grade.selection.shipped import grader_of, network_of
 
@@ -80,9 +80,11 @@ def measure_predictions(
     """What the calibrated predictions score: every figure by variant and split
     (``compute_metrics``), the ceiling where the latent is known (``compute_ceiling``), each
     variant's test confusion pairs (``confusion_pairs``), and the confusion, per-level,
-    reliability and worst-errors figures (``worst_errors``)."""
+    reliability and worst-errors figures (``worst_errors``); and the gallery of the crops by
+    severity (``roi_gallery``)."""
     metrics = compute_metrics(predictions, params)
     return (
+        roi_gallery(disc_rois, roi_index),
         metrics,
         compute_ceiling(phantom_truth, predictions, name),
         *confusion_pairs(predictions),
@@ -149,16 +151,14 @@ def grade_end_to_end(
     calibration: dict,
     shipped_grader: dict,
     label_priors: pd.DataFrame,
-    evaluation: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The held-out targets graded where the localiser (no label) found them, by the function
     inference grades with (``inference.grade_points``): every variant as trained and calibrated,
     and ``chosen``, the shipped grader (``selection.shipped``: what the bundle carries and
     inference grades with), and ``chosen+adabn``, the same with its BatchNorm statistics
     re-estimated on each split's crops alone (``models.grading.adapt``: how far adaptation
     without labels recovers a new site). The localisation head's error is measured on these crops against
-    the localiser's point (``the centre``). Targets not found or not cropped are listed; every
-    figure of the graded rows (``compute_metrics`` with ``evaluation``)."""
+    the localiser's point (``the centre``). Targets not found or not cropped are listed."""
     rows, offsets = localised_crops(localiser_errors)
     candidates = {v: Grader(v, grader_models[v], calibration[v]) for v in VARIANTS}
     candidates["chosen"] = grader_of(shipped_grader)
@@ -186,6 +186,4 @@ def grade_end_to_end(
         candidates["chosen"].name,
         len(excluded),
     )
-    graded = pd.concat(tables, ignore_index=True)
-    metrics = compute_metrics(graded, evaluation) if len(graded) else nothing()
-    return graded, excluded.reset_index(drop=True), metrics
+    return pd.concat(tables, ignore_index=True), excluded.reset_index(drop=True)

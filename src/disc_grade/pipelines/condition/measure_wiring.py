@@ -17,6 +17,7 @@ from disc_grade.pipelines.condition.skip import (
 from disc_grade.selection import calibration
 
 MEASURES = (
+    "roi_gallery_figure",
     "metrics",
     "ceiling",
     *(f"{v}_confusion" for v in VARIANTS),
@@ -56,7 +57,13 @@ def measure_nodes() -> list[Node]:
                 "params:name",
             ],
             list(MEASURES),
-            skipped(nothing, nothing, *[empty_frame for _ in VARIANTS], *[skipped_figure] * 4),
+            skipped(
+                skipped_figure,
+                nothing,
+                nothing,
+                *[empty_frame for _ in VARIANTS],
+                *[skipped_figure] * 4,
+            ),
         ),
         skippable_node(
             measure.grade_end_to_end,
@@ -68,10 +75,16 @@ def measure_nodes() -> list[Node]:
                 "calibration",
                 "shipped_grader",
                 "label_priors",
-                "params:evaluation",
             ],
-            ["end_to_end_predictions", "end_to_end_exclusions", "end_to_end_metrics"],
-            skipped(empty_predictions, empty_frame, nothing),
+            ["end_to_end_predictions", "end_to_end_exclusions"],
+            skipped(empty_predictions, empty_frame),
+        ),
+        skippable_node(
+            measure.compute_metrics,
+            ["end_to_end_predictions", "params:evaluation"],
+            "end_to_end_metrics",
+            nothing,
+            name="compute_end_to_end_metrics",
         ),
     ]
 
@@ -80,10 +93,19 @@ def bundle_nodes() -> list[Node]:
     """What the condition hands the report: one summary, one set of figures, the predictions the
     RSNA score reads (``bundle``)."""
     return [
+        Node(
+            bundle.summarise_tables,
+            ["status", *bundle.TABLES],
+            "table_summaries",
+            name="summarise_tables",
+        ),
         Node(bundle.bundle_results, list(bundle.RESULTS), "results", name="bundle_results"),
         Node(
             bundle.bundle_figures,
-            [f"{name}_figure" for name in bundle.REPORT_FIGURES],
+            [
+                *[f"{name}_figure" for name in bundle.DRAWN],
+                *[f"{v}.training_curve" for v in VARIANTS],
+            ],
             "report_figures",
             name="bundle_figures",
         ),

@@ -82,13 +82,6 @@ def _localise() -> list[Node]:
 
 def _grade() -> list[Node]:
     return [
-        skippable_node(
-            grade.plot_roi_gallery,
-            ["disc_rois", "roi_index"],
-            "roi_gallery_figure",
-            skipped_figure,
-            arg=1,
-        ),
         Node(
             condition_settings,
             [
@@ -118,9 +111,8 @@ def _grade() -> list[Node]:
                 "grader_models",
                 *[f"{v}.training_curve" for v in VARIANTS],
                 "variant_predictions",
-                "finetuning_curves_figure",
             ],
-            skipped(dict, *[empty_frame for _ in VARIANTS], empty_predictions, skipped_figure),
+            skipped(dict, *[empty_frame for _ in VARIANTS], empty_predictions),
             arg=1,
         ),
         skippable_node(
