@@ -57,3 +57,14 @@ def test_train_is_the_default_and_never_contains_the_phantom():
     for name in CONDITION_NAMES:
         assert {f"{name}.align_condition", f"{name}.finetune_variants"} <= names
     assert pipelines["__default__"].nodes == train.nodes
+
+
+def test_a_condition_hands_on_only_what_the_next_stages_read():
+    """Every dataset a condition writes is read inside it or by a later stage, so that kedro-viz
+    opens with each condition collapsed to the few datasets it hands on (the browser test checks
+    the screen itself where Chromium is installed)."""
+    from kedro.framework.project import configure_project, pipelines
+
+    configure_project("disc_grade")
+    free = sorted(o for o in pipelines["train"].outputs() if o.split(".")[0] in CONDITION_NAMES)
+    assert not free, f"read by no node: {free}"
