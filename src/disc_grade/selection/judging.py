@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from disc_grade.models.training.recipe import Recipe, parse_recipe
-from disc_grade.selection.variants import CRITERIA
+from disc_grade.selection.variants import criterion
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class Judging:
 
     @property
     def by(self) -> str:
-        """The criterion every choice compares candidates by (``selection.by``)."""
-        return str(self.selection.get("by", "log_loss"))
+        """The criterion every choice compares candidates by (``variants.criterion``)."""
+        return criterion(self.selection)
 
 
 def condition_settings(
@@ -53,7 +53,6 @@ def condition_settings(
             the recipe's variants are incomplete (``parse_recipe``).
     """
     blocks = (selection, calibration, context, evaluation, leave_site_out)
+    criterion(selection)  # a bad criterion is refused here, before anything trains
     judging = Judging(*(dict(block) for block in blocks))
-    if judging.by not in CRITERIA:
-        raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got {judging.by!r}")
     return parse_recipe(pretraining, finetuning, variants), judging

@@ -20,6 +20,18 @@ logger = logging.getLogger(__name__)
 CRITERIA = ("log_loss", "balanced_accuracy")
 
 
+def criterion(selection: dict[str, Any]) -> str:
+    """``selection.by``, the criterion every choice compares candidates by (log loss unless set).
+
+    Raises:
+        ValueError: it is not one of ``CRITERIA``.
+    """
+    by = selection.get("by", "log_loss")
+    if by not in CRITERIA:
+        raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got '{by}'")
+    return str(by)
+
+
 def validation_figures(predictions: pd.DataFrame) -> dict[str, dict]:
     """Per variant, its validation rows' balanced accuracy (the calibrated decision) and weighted
     log loss, calibrated and as the grader output it."""
@@ -126,9 +138,7 @@ def choose_grader(
     Raises:
         ValueError: an unknown criterion or variant, or a weight outside [0, 1].
     """
-    by = params.get("by", "log_loss")
-    if by not in CRITERIA:
-        raise ValueError(f"selection.by must be one of {list(CRITERIA)}, got '{by}'")
+    by = criterion(params)
     figures = validation_figures(predictions)
     split_scores = {}
     for variant in VARIANTS:
