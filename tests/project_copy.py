@@ -57,8 +57,7 @@ def tiny_copy(target: Path) -> Path:
     (target / "dvc.lock").unlink(missing_ok=True)
     params = yaml.safe_load((target / "params.yaml").read_text())
     params["study"] = {**params["study"], "fractions": [0.5, 1.0], "seeds": [0]}  # two cells
-    params["folds"] = [0]  # one fold cell per condition (the tiny split deals no fold)
-    params["site_folds"] = [0]  # one leave-site-out cell per condition (max_sites 0: none)
+    params["folds"] = ["k0"]  # one fold cell per condition (the tiny split deals no fold)
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for args in (
         ["init", "-q"],

@@ -20,7 +20,7 @@ from disc_grade.lineage import (
     stage_cmd,
     stage_pipeline,
 )
-from disc_grade.lineage_stages import site_folds, study_folds
+from disc_grade.lineage_stages import fold_cells
 from tests.conftest import PROJECT_ROOT
 from tests.project_copy import merge, ran, run, tiny_copy
 
@@ -36,34 +36,25 @@ def test_dvc_yaml_is_up_to_date_with_the_registry(generated):
 
 def test_the_fold_matrix_is_derived_from_the_parameters(tmp_path):
     """params.yaml's folds are every study fold of the environment that deals the most (the
-    paper profile's five), as ``make dvc-yaml`` writes them: a sixth fold there is a sixth cell."""
-    assert study_folds(PROJECT_ROOT / "conf") == [0, 1, 2, 3, 4]
+    paper profile's five), then every leave-site-out fold of the condition and environment that
+    leaves the most sites out, as ``make dvc-yaml`` writes them: a sixth study fold is a sixth
+    cell, three sites three more; a null max_sites (every site) is refused by name, since DVC's
+    matrix needs a number."""
+    assert fold_cells(PROJECT_ROOT / "conf") == ["k0", "k1", "k2", "k3", "k4"]
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
-    assert params["folds"] == study_folds(PROJECT_ROOT / "conf"), "run `make dvc-yaml`"
+    assert params["folds"] == fold_cells(PROJECT_ROOT / "conf"), "run `make dvc-yaml`"
     conf = tmp_path / "conf"
     shutil.copytree(PROJECT_ROOT / "conf", conf)
-    (conf / "paper" / "parameters_split.yml").write_text("split: {n_folds: 6}\n")
-    assert study_folds(conf) == list(range(6))
     shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
-    assert yaml.safe_load(params_with_folds(tmp_path))["folds"] == list(range(6))
-
-
-def test_the_site_fold_matrix_is_derived_from_the_parameters(tmp_path):
-    """params.yaml's site_folds are the leave-site-out folds of the condition and environment
-    that leaves the most sites out: three sites in one environment are three cells; a null
-    max_sites (every site) is refused by name, since DVC's matrix needs a number."""
-    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
-    assert params["site_folds"] == site_folds(PROJECT_ROOT / "conf"), "run `make dvc-yaml`"
-    conf = tmp_path / "conf"
-    shutil.copytree(PROJECT_ROOT / "conf", conf)
+    (conf / "paper" / "parameters_split.yml").write_text("split: {n_folds: 6}\n")
     extra = conf / "local" / "parameters_sites.yml"
     extra.write_text("foraminal: {leave_site_out: {max_sites: 3}}\n")
-    assert site_folds(conf) == [0, 1, 2]
-    shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
-    assert yaml.safe_load(params_with_folds(tmp_path))["site_folds"] == [0, 1, 2]
+    cells = [f"k{k}" for k in range(6)] + ["s0", "s1", "s2"]
+    assert fold_cells(conf) == cells
+    assert yaml.safe_load(params_with_folds(tmp_path))["folds"] == cells
     extra.write_text("foraminal: {leave_site_out: {max_sites: null}}\n")
     with pytest.raises(ValueError, match=r"foraminal\.leave_site_out\.max_sites is null"):
-        site_folds(conf)
+        fold_cells(conf)
 
 
 def _read_params(pipeline, name: str) -> set[str]:
@@ -127,17 +118,11 @@ def test_every_output_input_and_parameter_is_tracked(generated):
             elif dep == "data/07_model_output/${study.condition}/study":  # the grid's cells
                 assert any(p.startswith(dep + "/") and s == "study" for p, s in produced.items())
             elif (
-                dep.startswith("data/") and "/study_folds" in dep
+                dep.startswith("data/") and "/folds" in dep
             ):  # a condition's fold folder: the folds cells' partitions
-                cell = dep.replace(f"/{name}/", "/${item.condition}/") + "/k${item.fold}"
+                cell = dep.replace(f"/{name}/", "/${item.condition}/") + "/${item.fold}"
                 assert any(p.startswith(cell) and s == "folds" for p, s in produced.items()), dep
                 assert STAGES.index("folds") < STAGES.index(name)
-            elif (
-                dep.startswith("data/") and "/site_folds" in dep
-            ):  # a condition's leave-site-out folder: the site_folds cells' partitions
-                cell = dep.replace(f"/{name}/", "/${item.condition}/") + "/s${item.site}"
-                assert any(p.startswith(cell) and s == "site_folds" for p, s in produced.items())
-                assert STAGES.index("site_folds") < STAGES.index(name)
             elif dep.startswith("data/") and "${" in dep:  # a chosen condition's file
                 for chosen in ("${study.condition}", "${ablation_condition}", "${item.condition}"):
                     dep = dep.replace(chosen, "spinal")
@@ -212,7 +197,6 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
     # foramina and recesses are untouched
     downstream = {
         "folds",
-        "site_folds",
         "spinal",
         "joint",
         "report",
@@ -223,8 +207,7 @@ def test_dvc_repro_reproduces_make_run_and_reruns_only_downstream(tmp_path):
     }
     changed = {name.split("@")[0] for name in status}  # the others change once their inputs do
     assert changed == downstream - {"study_report", "report", "joint", "bundle"}, status
-    assert {n for n in status if n.startswith("folds@")} == {"folds@spinal-0"}, status
-    assert {n for n in status if n.startswith("site_folds@")} == {"site_folds@spinal-0"}, status
+    assert {n for n in status if n.startswith("folds@")} == {"folds@spinal-k0"}, status
     # what a repro would run (dry: the stages changed and everything below them; the rerun
     # itself is the same `dvc repro` as above, so it is not paid for twice)
     dry = run(["dvc", "repro", "--dry", "--force-downstream"], repro)

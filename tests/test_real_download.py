@@ -31,7 +31,6 @@ TRAIN_STAGES = {
     "split",
     "rois",
     "folds",
-    "site_folds",
     "spinal",
     "foraminal",
     "subarticular",
@@ -179,11 +178,11 @@ def test_the_readmes_dvc_walk_through_on_a_foreign_cohort_never_touches_it(
     # what the README's repro would rerun (dry: the stages changed and everything below them;
     # running them is the same command as above, not paid for twice)
     again = as_user(project, [activate, f"{second} --dry --force-downstream"], {})
-    rerun = {"folds", "site_folds", "foraminal", "joint", "report", "bundle"}
+    rerun = {"folds", "foraminal", "joint", "report", "bundle"}
     assert ran(again) == rerun, "the others are untouched"
     running = [line for line in again.splitlines() if line.startswith("Running stage '")]
     cells = {line.split("'")[1] for line in running if "folds@" in line}
-    assert cells == {"folds@foraminal-0", "site_folds@foraminal-0"}, "only the foramina's cells"
+    assert cells == {"folds@foraminal-k0"}, "only the foramina's cells"
     # a change in the environment's folder re-runs every stage that reads the configuration
     (project / "conf" / "local" / "parameters_evaluation.yml").write_text(
         "evaluation:\n  n_resamples: 60\n"

@@ -1,7 +1,7 @@
 """Generate ``dvc.yaml`` from the Kedro registry and catalog, so the two cannot drift.
 
 One DVC stage per Kedro pipeline, each condition a stage of its own, each condition's study fold
-a cell of the ``folds`` matrix and each leave-site-out fold one of the ``site_folds`` matrix:
+and leave-site-out fold a cell of the ``folds`` matrix:
 - cmd: ``kedro run --pipelines=<name> --env=${kedro_env} --params=raw_root=${raw_root}``, the raw
   root and environment taken from ``params.yaml`` (DVC's templating), so ``dvc repro`` runs on
   whatever data that file names; the phantom stage always writes to its own folder. The
@@ -134,10 +134,8 @@ def _stage(name: str, pipeline, catalog, owners: dict, project: Path, src: Path)
             path = PHANTOM_ROOT  # the phantom's folder is one out, its marker included
         if name == "study":  # one cell of the grid: its partition of the study folder
             path = f"{path}/f${{item.fraction}}_s${{item.seed}}.parquet"
-        if name == "folds":  # one study fold: its partition of each fold folder
-            path = f"{path}/k${{item.fold}}{partition_suffix(catalog, output)}"
-        if name == "site_folds":  # one leave-site-out fold: its partition of the folder
-            path = f"{path}/s${{item.site}}{partition_suffix(catalog, output)}"
+        if name == "folds":  # one fold: its partition of each fold folder
+            path = f"{path}/${{item.fold}}{partition_suffix(catalog, output)}"
         path = chosen(path, name)
         if output in METRICS:
             metrics.append({path: {"cache": False}})

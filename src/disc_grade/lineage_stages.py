@@ -1,9 +1,8 @@
 """The DVC stages generated from the Kedro registry and the command each runs.
 
 The phantom makes its cohort; train's stages follow: every condition's crops (``rois``), its study
-folds (``folds``, a DVC matrix of one cell per condition and fold, ``params.yaml``'s ``folds``),
-its leave-site-out folds (``site_folds``, one cell per condition and fold, ``site_folds``),
-each condition's grading, the joint head and the report; then the label-efficiency study (a DVC matrix of (fraction, seed) cells) and its report, and the
+and leave-site-out folds (``folds``, a DVC matrix of one cell per condition and fold,
+``params.yaml``'s ``folds``), each condition's grading, the joint head and the report; then the label-efficiency study (a DVC matrix of (fraction, seed) cells) and its report, and the
 contrastive-pretraining ablation, each for the one condition ``params.yaml`` names: such a stage
 is written from the first condition's namespace, then templated (``chosen``).
 """
@@ -15,21 +14,20 @@ from pathlib import Path
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.pipelines.train.pipeline import TRAIN_STAGES
+from disc_grade.selection.cells import cell_name
 
 PHANTOM_ROOT = "data/01_raw/phantom"  # the phantom's own folder, whatever params.yaml names
 STAGES = ("phantom", *TRAIN_STAGES, "study", "study_report", "ablation")
 STUDY_MATRIX = {"fraction": "${study.fractions}", "seed": "${study.seeds}"}
-# one cell per condition and study fold, each can run on a machine of its own
+# one cell per condition and fold (study or leave-site-out), each can run on a machine of its own
 FOLD_MATRIX = {"condition": list(CONDITION_NAMES), "fold": "${folds}"}
-# one cell per condition and leave-site-out fold
-SITE_MATRIX = {"condition": list(CONDITION_NAMES), "site": "${site_folds}"}
-MATRICES = {"study": STUDY_MATRIX, "folds": FOLD_MATRIX, "site_folds": SITE_MATRIX}
+MATRICES = {"study": STUDY_MATRIX, "folds": FOLD_MATRIX}
 CHOSEN = {
     "study": "${study.condition}",
     "study_report": "${study.condition}",
     "ablation": "${ablation_condition}",
 }
-PER_CELL = {"folds": "${item.condition}", "site_folds": "${item.condition}"}  # a cell's own
+PER_CELL = {"folds": "${item.condition}"}  # a cell's own
 NAMESPACED = {**CHOSEN, **PER_CELL}
 MODEL = CONDITION_NAMES[0]  # the namespace a chosen-condition stage is written from
 
@@ -60,10 +58,8 @@ def stage_cmd(name: str) -> str:
         cmd += ",{c}.study.fraction=${{item.fraction}},{c}.study.seed=${{item.seed}}".format(
             c=CHOSEN[name]
         )
-    if name == "folds":  # one study fold of one condition
-        cmd += ",study_fold=${item.fold}"
-    if name == "site_folds":  # one leave-site-out fold of one condition
-        cmd += ",site_fold=${item.site}"
+    if name == "folds":  # one fold of one condition
+        cmd += ",fold=${item.fold}"
     if name in NAMESPACED or name in CONDITION_NAMES:
         cmd += f" --namespaces={NAMESPACED.get(name, name)}"
     return cmd
@@ -81,40 +77,41 @@ def _environments(conf: Path) -> list[dict]:
     return [loader["parameters"] for loader in loaders]
 
 
-def study_folds(conf: Path) -> list[int]:
-    """``params.yaml``'s ``folds``: one cell per study fold of the Kedro environment that deals
-    the most (``split.n_folds`` of ``conf/base`` merged with each environment; one cell at
-    least, which writes empty partitions where there are no folds)."""
-    most = max(int((p.get("split") or {}).get("n_folds") or 0) for p in _environments(conf))
-    return list(range(max(most, 1)))
-
-
-def site_folds(conf: Path) -> list[int]:
-    """``params.yaml``'s ``site_folds``: one cell per leave-site-out fold of the condition and
-    environment that leaves the most sites out (``leave_site_out.max_sites``; one cell at least).
+def _most(conf: Path, block: str, key: str, names: tuple) -> int:
+    """The largest ``<name>.<block>.<key>`` (or ``<block>.<key>`` where ``names`` is empty) over
+    the Kedro environments.
 
     Raises:
-        ValueError: a condition's ``max_sites`` is null (every training site: DVC's matrix needs
-            a number).
+        ValueError: one is null (every fold: DVC's matrix needs a number).
     """
     most = 0
     for params in _environments(conf):
-        for name in CONDITION_NAMES:
-            value = ((params.get(name) or {}).get("leave_site_out") or {}).get("max_sites", 0)
+        for name in names or ("",):
+            value = ((params.get(name, {}) if name else params).get(block) or {}).get(key, 0)
             if value is None:
-                raise ValueError(
-                    f"{name}.leave_site_out.max_sites is null (every training site): name a "
-                    "number for DVC's site_folds matrix"
-                )
+                where = f"{name}.{block}.{key}" if name else f"{block}.{key}"
+                raise ValueError(f"{where} is null: name a number for DVC's folds matrix")
             most = max(most, int(value))
-    return list(range(max(most, 1)))
+    return most
+
+
+def fold_cells(conf: Path) -> list[str]:
+    """``params.yaml``'s ``folds``: one cell per study fold of the environment that deals the
+    most (``split.n_folds``, ``k0``, ``k1``, ...), then one per leave-site-out fold of the
+    condition and environment that leaves the most sites out (``leave_site_out.max_sites``,
+    ``s0``, ...); ``k0`` at least, which writes empty partitions where there are no folds.
+
+    Raises:
+        ValueError: a condition's ``max_sites`` is null (every training site).
+    """
+    studies = _most(conf, "split", "n_folds", ())
+    sites = _most(conf, "leave_site_out", "max_sites", CONDITION_NAMES)
+    cells = [cell_name("study", k) for k in range(studies)]
+    return cells + [cell_name("site", k) for k in range(sites)] or [cell_name("study", 0)]
 
 
 def params_with_folds(project: Path) -> str:
-    """``params.yaml`` with its ``folds`` and ``site_folds`` lines derived from the parameters
-    (``study_folds``, ``site_folds``)."""
+    """``params.yaml`` with its ``folds`` line derived from the parameters (``fold_cells``)."""
     text = (project / "params.yaml").read_text()
-    conf = project / "conf"
-    for key, cells in (("folds", study_folds(conf)), ("site_folds", site_folds(conf))):
-        text = re.sub(rf"^{key}: .*$", f"{key}: {cells}", text, count=1, flags=re.MULTILINE)
-    return text
+    cells = ", ".join(fold_cells(project / "conf"))
+    return re.sub(r"^folds: .*$", f"folds: [{cells}]", text, count=1, flags=re.MULTILINE)

@@ -9,8 +9,8 @@ from kedro.pipeline import Pipeline
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
-    ``rois``, ``folds``, ``site_folds`` and ``condition`` hold every condition as a namespace
-    (``kedro run --pipelines=rois,folds,site_folds,condition --namespaces=foraminal`` runs one);
+    ``rois``, ``folds`` and ``condition`` hold every condition as a namespace
+    (``kedro run --pipelines=rois,folds,condition --namespaces=foraminal`` runs one);
     ``train`` chains the stages after the raw data and is the default.
     """
     pipelines = find_pipelines(raise_errors=True)  # Kedro may load only the requested ones

@@ -83,9 +83,10 @@ def trained(tmp_path_factory, worker_id):
     )
 
 
-def cells(folder) -> pd.DataFrame:
-    """A folds folder's partitions (one parquet file per fold cell), as one table."""
-    parts = [pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))]
+def cells(folder, prefix: str) -> pd.DataFrame:
+    """A folds folder's partitions of one kind (one parquet file per fold cell, ``k<fold>`` a
+    study fold, ``s<fold>`` a leave-site-out fold), as one table."""
+    parts = [pd.read_parquet(path) for path in sorted(folder.glob(f"{prefix}*.parquet"))]
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 

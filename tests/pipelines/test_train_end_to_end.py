@@ -96,7 +96,7 @@ def test_the_rsna_score_and_its_gaps(trained):
 def test_the_canal_weighs_its_leave_site_out_fold(trained):
     chosen = chosen_graders(trained.data)
     assert all(c["variant"] in VARIANTS and not c["overridden"] for c in chosen.values())
-    folds = cells(trained.data / "07_model_output/spinal/site_folds/predictions")
+    folds = cells(trained.data / "07_model_output/spinal/folds/predictions", "s")
     left_out = folds.loc[folds["split"] == "site_out", "study_id"]
     test = set(trained.splits.index[trained.splits["split"] == "test"])
     assert len(left_out) and not set(left_out) & test
@@ -108,7 +108,7 @@ def test_the_canal_weighs_its_leave_site_out_fold(trained):
 def test_the_choice_is_made_out_of_fold_and_the_fold_models_ship(trained, name):
     data, test_ids = trained.data, held_out_ids(trained)
     chosen = chosen_graders(data)[name]
-    oof = cells(data / f"07_model_output/{name}/study_folds/predictions")
+    oof = cells(data / f"07_model_output/{name}/folds/predictions", "k")
     left_out = oof[oof["split"] == "fold_out"]
     assert set(left_out["fold_left_out"]) == {0, 1} and not set(left_out["study_id"]) & test_ids
     for _, rows in left_out.groupby("variant"):
@@ -129,13 +129,13 @@ def test_a_fold_graded_alone_writes_what_train_wrote(trained, tmp_path):
     """As a DVC cell grades it: one study fold of one condition (in a copy of the run)."""
     project = tmp_path / "project"
     shutil.copytree(trained.project, project)
-    cell = project / "data/07_model_output/foraminal/study_folds/predictions/k1.parquet"
+    cell = project / "data/07_model_output/foraminal/folds/predictions/k1.parquet"
     together = pd.read_parquet(cell)
     assert set(together["fold_left_out"]) == {1} and len(together)
     cell.unlink()
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project)
-        alone = {**trained.params, "study_fold": 1}
+        alone = {**trained.params, "fold": "k1"}
         run_kedro(project, "folds", alone, namespaces=["foraminal"])
     pd.testing.assert_frame_equal(pd.read_parquet(cell), together)
 

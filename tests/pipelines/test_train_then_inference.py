@@ -40,7 +40,7 @@ def test_the_joint_head_and_the_warning_reach_inference(trained):
     assert set(joint) == set(CONDITION_NAMES)
     assert all(joint[n]["decided_on"] == "out_of_fold" for n in CONDITION_NAMES), joint
     # the canal's one leave-site-out fold reaches the joint stage; the other conditions have none
-    folds = cells(data / "07_model_output/spinal/site_folds/predictions")
+    folds = cells(data / "07_model_output/spinal/folds/predictions", "s")
     features = pd.read_parquet(data / "07_model_output/spinal/joint_features.parquet")
     assert set(features.loc[features["fold_left_out"] == -2, "fold_site"]) == set(
         folds["fold_site"]

@@ -9,17 +9,15 @@ import pandas as pd
 import pytest
 
 from disc_grade.evaluation.log_loss import WEIGHTS
-from disc_grade.models.training.site_folds import SITE_OUT
-from disc_grade.models.training.study_folds import FOLD_OUT
+from disc_grade.models.training.fold_plan import FOLD_OUT, SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 from disc_grade.selection.calibration import (
     calibrate_predictions,
     out_of_fold_calibration,
 )
+from disc_grade.selection.fold_cells import no_folds, no_study_folds
 from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import out_of_fold_scores
-from disc_grade.selection.site_cells import no_folds
-from disc_grade.selection.study_cells import no_study_folds
 from tests.selection.test_sites import PRIORS
 
 PARAMS = {
@@ -99,7 +97,7 @@ def test_the_method_and_rule_are_chosen_on_the_studies_the_folds_left_out():
     # the shipped grader is fitted on validation with the method and rule chosen out of fold,
     # though the validation split alone would choose otherwise
     calibration, predictions = calibrate_predictions(
-        table, folds, no_folds(), PRIORS, _judging(PARAMS, {})
+        table, folds, no_folds("site"), PRIORS, _judging(PARAMS, {})
     )
     fitted = calibration["scratch"]
     assert fitted["chosen_on_split"]["method"] == "as_trained"
@@ -109,7 +107,7 @@ def test_the_method_and_rule_are_chosen_on_the_studies_the_folds_left_out():
     assert np.allclose(predictions[[f"raw_{c}" for c in PROB_COLUMNS]], table[PROB_COLUMNS])
     # without folds, the split's own choice
     alone, _ = calibrate_predictions(
-        table, no_study_folds(), no_folds(), PRIORS, _judging(PARAMS, {})
+        table, no_study_folds(), no_folds("site"), PRIORS, _judging(PARAMS, {})
     )
     assert alone["scratch"]["method"] == "as_trained" and "out_of_fold" not in alone["scratch"]
 

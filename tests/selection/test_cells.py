@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.training.recipe import Recipe
-from disc_grade.selection import cells, site_cells, study_cells
+from disc_grade.selection import cells, fold_cells
 from disc_grade.selection.cells import KEY, cell_name, read_cell
 
 RECIPE = Recipe({}, {}, {})
@@ -21,8 +21,8 @@ def _parts(kind: str, k: int, key: str) -> dict:
 @pytest.mark.parametrize(
     ("kind", "cell", "command"),
     [
-        ("study", "k3", "--pipelines=folds --namespaces=spinal --params=study_fold=3"),
-        ("site", "s3", "--pipelines=site_folds --namespaces=spinal --params=site_fold=3"),
+        ("study", "k3", "--pipelines=folds --namespaces=spinal --params=fold=k3"),
+        ("site", "s3", "--pipelines=folds --namespaces=spinal --params=fold=s3"),
     ],
 )
 def test_both_kinds_are_read_and_refused_by_the_one_reader(kind, cell, command):
@@ -36,26 +36,35 @@ def test_both_kinds_are_read_and_refused_by_the_one_reader(kind, cell, command):
         read_cell(parts, kind, 3, "spinal", "predictions", "another key")
 
 
-def test_the_study_and_site_readers_go_through_read_cell(monkeypatch):
-    """Both gatherers call the one reader (a reader of their own would pass this by)."""
+def test_both_kinds_are_gathered_through_read_cell(monkeypatch):
+    """The one gatherer reads a study fold and a site fold through the one reader (a reader of
+    its own would pass this by)."""
     seen = []
 
     def spy(parts, kind, k, name, what, key=None, label=""):
-        seen.append((kind, what))
-        raise LookupError("read")
+        seen.append((kind, k, what))
+        return {"predictions": pd.DataFrame({"study_id": [1]}), "weights": {}}.get(
+            what, pd.DataFrame()
+        )
 
-    monkeypatch.setattr(study_cells, "read_cell", spy)
-    monkeypatch.setattr(site_cells, "read_cell", spy)
-    index = pd.DataFrame({"study_id": [1, 2, 3, 4], "fold": [0, 1, 0, 1]})
-    monkeypatch.setattr(study_cells, "fold_numbers", lambda roi_index: [0, 1])
-    monkeypatch.setattr(study_cells, "cells_key", lambda *a: "key")
-    with pytest.raises(LookupError):
-        study_cells.gather_fold_cells({}, {}, {}, None, index, RECIPE, "spinal")
-    monkeypatch.setattr(site_cells, "planned_sites", lambda *a: ["A"])
-    monkeypatch.setattr(site_cells, "row_sites", lambda *a: pd.Series(["A"] * 4))
-    monkeypatch.setattr(site_cells, "site_fold_index", lambda *a: [0])
-    monkeypatch.setattr(site_cells, "cells_key", lambda *a: "key")
-    with pytest.raises(LookupError):
-        site_cells.gather_site_cells({}, {}, None, index, None, RECIPE, {}, "spinal")
-    assert seen == [("study", "predictions"), ("site", "predictions")]
+    monkeypatch.setattr(fold_cells, "read_cell", spy)
+    index = pd.DataFrame({"study_id": [1, 2, 3, 4], "fold": [0, 1, 0, 1], "split": ["train"] * 4})
+    splits = pd.DataFrame({"study_id": [1, 2, 3, 4], "site": ["A", "B", "A", "B"]})
+    monkeypatch.setattr(fold_cells, "cells_key", lambda *a: "key")
+    monkeypatch.setattr(fold_cells, "fold_index", lambda *a: (None, None))
+    fold_cells.gather_cells({}, {}, {}, None, index, splits, RECIPE, {"max_sites": 1}, "spinal")
+    assert [s for s in seen if s[2] == "predictions"] == [
+        ("study", 0, "predictions"),
+        ("study", 1, "predictions"),
+        ("site", 0, "predictions"),
+    ]
     assert cells.KINDS["study"].prefix == "k" and cells.KINDS["site"].prefix == "s"
+
+
+def test_a_fold_value_is_a_cell_name():
+    assert cells.wanted_cells("s2", ["k0"]) == ["s2"]
+    assert cells.wanted_cells(None, ["k0", "k1", "s0"]) == ["k0", "k1", "s0"]
+    assert cells.wanted_cells(None, []) == ["k0"]
+    for bad in (2, "2", "k", "z0", True, "k-1"):
+        with pytest.raises(ValueError, match="fold must be null"):
+            cells.wanted_cells(bad, ["k0"])

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.grading.fold_heads import head_rows
-from disc_grade.models.training.site_folds import SITE_OUT
-from disc_grade.models.training.study_folds import FOLD_OUT
+from disc_grade.models.training.fold_plan import FOLD_OUT, SITE_OUT
 from disc_grade.rsna import SPINAL
 from disc_grade.selection.heads import (
     joint_site_rows,
@@ -37,7 +36,7 @@ def _fold_features(own: pd.DataFrame) -> pd.DataFrame:
 
 
 def _site_rows(own: pd.DataFrame, out: pd.DataFrame, method: str, priors) -> pd.DataFrame:
-    """One leave-site-out fold ('C') of a condition as the site_folds cells and the condition
+    """One leave-site-out fold ('C') of a condition as the folds cells and the condition
     hand it to the joint stage: the other sites' training and validation rows (``own``'s) and
     the left-out site's (``out``), with what the fold's grader (a logistic regression on the
     target's own features, calibrated as it ships) gives the left-out site."""

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disc_grade.models.training.site_folds import ADAPTED_OUT, SITE_OUT
+from disc_grade.models.training.fold_plan import ADAPTED_OUT, SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.context import _fold_verdicts
 from disc_grade.selection.heads import (

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disc_grade.models.training.site_folds import SITE_OUT, leave_site_out
+from disc_grade.models.training.fold_plan import SITE_OUT
+from disc_grade.models.training.folds import every_fold
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 from disc_grade.selection.shipped import adapts
 from disc_grade.selection.sites import left_out_site_scores
@@ -102,7 +103,7 @@ def test_without_folds_the_choice_is_in_site_and_says_why():
 
 def test_the_folds_scores_are_the_left_out_rows_calibrated_as_shipped():
     rois, index, sites = _cohort()
-    folds = leave_site_out(rois, index, sites, PARAMS, PARAMS, [VARIANT, CONTRASTIVE], 2)
+    folds = every_fold(rois, index, sites, PARAMS, PARAMS, [VARIANT, CONTRASTIVE], 2)["site"][0]
     scores = left_out_site_scores(folds, PRIORS, CALIBRATION, {"n_resamples": 50})
     assert set(scores) == {"scratch", "contrastive"}
     left_out = folds[(folds["split"] == SITE_OUT) & ~folds["adapted"]]

@@ -25,7 +25,6 @@ import pandas as pd
 from disc_grade.models.grading.calibration import lowest_loss
 from disc_grade.models.grading.decision import candidates, rule_by_share
 from disc_grade.models.grading.predict import combine_predictions
-from disc_grade.models.training.study_folds import FOLD_OUT
 from disc_grade.selection.calibrate import calibrate_on_validation
 from disc_grade.selection.fold_calibration import (
     left_out_site_figures,
@@ -75,9 +74,9 @@ def out_of_fold_calibration(
         ValueError: an unknown method or rule, or a target left out twice.
     """
     _, rules = candidates(params)
-    losses, rows = method_losses(folds, label_priors, params, "fold_left_out", FOLD_OUT)
+    losses, rows = method_losses(folds, label_priors, params, "study")
     method = _weighed(losses, sites or {})
-    accuracy, won = rule_figures(folds, label_priors, params, method, "fold_left_out", FOLD_OUT)
+    accuracy, won = rule_figures(folds, label_priors, params, method, "study")
     confidence = float(params.get("confidence", 0.9))
     rule = _rule(rules, won, sites or {}, method, confidence)
     return {

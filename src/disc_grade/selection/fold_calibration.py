@@ -12,36 +12,33 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.grading.decision import candidates, share_won
-from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.out_of_fold import calibrated_left_out
 
 KEYS = ["study_id", "condition", "level"]
 
 
-def _left_out(folds, label_priors, params: dict, method: str, rule: str, group: str, out: str):
+def _left_out(folds, label_priors, params: dict, method: str, rule: str, kind: str):
     """One variant's left-out rows, every fold model calibrated by ``method`` and ``rule``."""
     narrowed = {**params, "methods": [method], "decisions": [rule]}
-    plain, _ = calibrated_left_out(folds, group, out, label_priors, narrowed)
+    plain, _ = calibrated_left_out(folds, kind, label_priors, narrowed)
     return plain.sort_values(KEYS, ignore_index=True)
 
 
 def method_losses(
-    folds: pd.DataFrame, label_priors: pd.DataFrame, params: dict, group: str, out: str
+    folds: pd.DataFrame, label_priors: pd.DataFrame, params: dict, kind: str
 ) -> tuple[dict[str, float], pd.DataFrame]:
-    """Each method's weighted log loss on the rows ``folds`` left out (split ``out``, folds by
-    ``group``), every fold model calibrated by it on its own validation rows; the left-out rows.
+    """Each method's weighted log loss on the rows ``folds`` (of ``kind``) left out, every fold
+    model calibrated by it on its own validation rows; the left-out rows.
 
     Raises:
         ValueError: a target left out twice.
     """
     methods, rules = candidates(params)
-    by_method = {
-        m: _left_out(folds, label_priors, params, m, rules[0], group, out) for m in methods
-    }
+    by_method = {m: _left_out(folds, label_priors, params, m, rules[0], kind) for m in methods}
     rows = by_method[methods[0]]
     if rows.duplicated(KEYS).any():
-        raise ValueError(f"fold predictions ({group}): a target is left out twice")
+        raise ValueError(f"{kind} fold predictions: a target is left out twice")
     labels = rows["label"].to_numpy(dtype=int)
     losses = {
         m: weighted_log_loss(labels, t[PROB_COLUMNS].to_numpy(float)) for m, t in by_method.items()
@@ -50,13 +47,13 @@ def method_losses(
 
 
 def rule_figures(
-    folds: pd.DataFrame, label_priors, params: dict, method: str, group: str, out: str
+    folds: pd.DataFrame, label_priors, params: dict, method: str, kind: str
 ) -> tuple[dict[str, float], float]:
     """Under ``method``, each rule's balanced accuracy on the rows ``folds`` left out, and the
     share of their study resamples in which the posterior rule beat the grader's own argmax
     (NaN unless both rules are allowed)."""
     _, rules = candidates(params)
-    tables = {r: _left_out(folds, label_priors, params, method, r, group, out) for r in rules}
+    tables = {r: _left_out(folds, label_priors, params, method, r, kind) for r in rules}
     rows = next(iter(tables.values()))
     labels, studies = rows["label"].to_numpy(dtype=int), rows["study_id"].to_numpy()
     grades = {r: t["predicted"].to_numpy(dtype=int) for r, t in tables.items()}
@@ -82,10 +79,8 @@ def left_out_site_figures(
     plain = site_folds[~site_folds["adapted"].astype(bool)] if len(site_folds) else site_folds
     if plain.empty or weight == 0:
         return {}
-    losses, rows = method_losses(plain, label_priors, params, "fold_site", SITE_OUT)
-    won = {
-        m: rule_figures(plain, label_priors, params, m, "fold_site", SITE_OUT)[1] for m in losses
-    }
+    losses, rows = method_losses(plain, label_priors, params, "site")
+    won = {m: rule_figures(plain, label_priors, params, m, "site")[1] for m in losses}
     return {
         "log_loss": losses,
         "posterior_won": won,

@@ -16,8 +16,7 @@ from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.grading.context_grading import KEYS
 from disc_grade.models.grading.fold_heads import FOLD, context_out_of_fold, too_small
 from disc_grade.models.grading.gate import gate
-from disc_grade.models.training.site_folds import SITE_OUT
-from disc_grade.models.training.study_folds import FOLD_OUT
+from disc_grade.models.training.fold_plan import FOLD_OUT, SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.out_of_fold import as_shipped, calibrated_left_out
 
@@ -44,7 +43,7 @@ def judged_out_of_fold(
     if head_rows.empty or shipped.empty:
         return None
     rows = head_rows.assign(adapted=False)
-    plain, _ = calibrated_left_out(rows, FOLD, FOLD_OUT, label_priors, calibration)
+    plain, _ = calibrated_left_out(rows, "study", label_priors, calibration)
     both = plain.merge(
         shipped[[*KEYS, *PROB_COLUMNS]], on=KEYS, suffixes=("", "_shipped"), validate="1:1"
     )
@@ -192,9 +191,8 @@ def site_grader_rows(
     own = site_fold_predictions[site_fold_predictions["variant"] == variant]
     if own.empty:
         return pd.DataFrame()
-    shipped, adapted_rows = calibrated_left_out(
-        own, "fold_site", SITE_OUT, label_priors, as_shipped(calibration_params, grader_calibration)
-    )
+    params = as_shipped(calibration_params, grader_calibration)
+    shipped, adapted_rows = calibrated_left_out(own, "site", label_priors, params)
     return adapted_rows if adapted else shipped
 
 

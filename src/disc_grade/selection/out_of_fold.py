@@ -1,4 +1,4 @@
-"""Nodes: study folds (``models.training.study_folds``) and what they say of each candidate: its
+"""Nodes: study folds (``models.training.folds``) and what they say of each candidate: its
 calibrated log loss on the studies its fold models never saw, over every training and
 validation study instead of the validation split alone. What the fold models' average ships
 with is ``fold_average``'s."""
@@ -15,7 +15,7 @@ from disc_grade.alignment.split import EXTERNAL_TEST
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.evaluation.metrics import balanced_accuracy, confusion
 from disc_grade.models.grading.decision import calibrated_table
-from disc_grade.models.training.study_folds import FOLD_OUT
+from disc_grade.models.training.fold_plan import RULES
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.calibrate import calibrate_on_validation
 
@@ -35,21 +35,22 @@ def as_shipped(params: dict[str, Any], fitted: dict | None) -> dict[str, Any]:
 
 def calibrated_left_out(
     folds: pd.DataFrame,
-    group: str,
-    out_split: str,
+    kind: str,
     label_priors: pd.DataFrame,
     calibration: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One variant's left-out rows over every fold (grouped by ``group``), calibrated as it
-    ships: per fold, fitted on that fold model's own validation rows, then applied to its
-    ``out_split`` rows as trained and, where the fold has them, as adapted (empty otherwise;
-    inference calibrates an adapted grader with its unadapted calibration too)."""
+    """One variant's left-out rows over every fold of ``kind`` (``study`` or ``site``, grouped by
+    the kind's fold column), calibrated as it ships: per fold, fitted on that fold model's own
+    validation rows, then applied to the rows it left out as trained and, where the fold has
+    them, as adapted (empty otherwise; inference calibrates an adapted grader with its
+    unadapted calibration too)."""
+    rule = RULES[kind]
     plain, adapted = [], []
-    extra = [group, "adapted"]
-    for _, fold in folds.groupby(group, sort=True):
+    extra = [rule.column, "adapted"]
+    for _, fold in folds.groupby(rule.column, sort=True):
         own = fold[~fold["adapted"]].drop(columns=extra)
         fitted, calibrated = calibrate_on_validation(own, label_priors, calibration)
-        plain.append(calibrated[calibrated["split"] == out_split])
+        plain.append(calibrated[calibrated["split"] == rule.out_split])
         rows = fold[fold["adapted"]].drop(columns=extra)
         adapted.append(calibrated_table(rows, fitted, label_priors))
     return pd.concat(plain, ignore_index=True), pd.concat(adapted, ignore_index=True)
@@ -57,18 +58,19 @@ def calibrated_left_out(
 
 def left_out_by_variant(
     table: pd.DataFrame,
-    group: str,
-    out_split: str,
+    kind: str,
     label_priors: pd.DataFrame,
     calibration: dict[str, Any],
     fitted: dict[str, dict] | None = None,
 ) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
-    """Per variant of a folds table: its name and its left-out rows calibrated as it ships (by
-    its method and rule in ``fitted``, the ``calibration`` node's output, where given), as
-    trained and adapted (``calibrated_left_out``)."""
+    """Per variant of a table of ``kind``'s folds: its name and its left-out rows calibrated as
+    it ships (by its method and rule in ``fitted``, the ``calibration`` node's output, where
+    given), as trained and adapted (``calibrated_left_out``); nothing without rows."""
+    if table.empty:
+        return
     for variant, folds in table.groupby("variant", sort=False):
         params = as_shipped(calibration, (fitted or {}).get(str(variant)))
-        plain, adapted = calibrated_left_out(folds, group, out_split, label_priors, params)
+        plain, adapted = calibrated_left_out(folds, kind, label_priors, params)
         yield str(variant), plain, adapted
 
 
@@ -85,11 +87,9 @@ def out_of_fold_scores(
     Raises:
         ValueError: a study graded out of fold twice for one variant.
     """
-    if study_fold_predictions.empty:
-        return {}
     scores = {}
     by_variant = left_out_by_variant(
-        study_fold_predictions, "fold_left_out", FOLD_OUT, label_priors, calibration, fitted
+        study_fold_predictions, "study", label_priors, calibration, fitted
     )
     for variant, left_out, _ in by_variant:
         keys = ["study_id", "condition", "level"]
@@ -133,5 +133,5 @@ def shipped_out_of_fold(
     if folds.empty:
         return folds.drop(columns=["adapted"])
     params = as_shipped(calibration_params, calibration.get(variant))
-    plain, _ = calibrated_left_out(folds, "fold_left_out", FOLD_OUT, label_priors, params)
+    plain, _ = calibrated_left_out(folds, "study", label_priors, params)
     return plain.reset_index(drop=True)

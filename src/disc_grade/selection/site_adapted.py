@@ -10,7 +10,7 @@ import logging
 
 import pandas as pd
 
-from disc_grade.models.training.site_folds import ADAPTED_OUT, SITE_OUT
+from disc_grade.models.training.fold_plan import ADAPTED_OUT, SITE_OUT
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""Nodes: what the leave-site-out folds (``models.training.site_folds``, read back by
-``site_cells``) say of each candidate: its log loss on sites it never trained on, as trained and
+"""Nodes: what the leave-site-out folds (``models.training.folds``, read back by
+``fold_cells``) say of each candidate: its log loss on sites it never trained on, as trained and
 with BatchNorm adapted."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import pandas as pd
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
-from disc_grade.models.training.site_folds import SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import left_out_by_variant, out_of_fold_scores
@@ -31,11 +30,9 @@ def left_out_site_scores(
     out, as trained and adapted, and the share of study resamples in which adapting lowered it;
     each fold model calibrated by the variant's method and rule (``fitted``, where given).
     Empty without folds."""
-    if site_fold_predictions.empty:
-        return {}
     scores = {}
     by_variant = left_out_by_variant(
-        site_fold_predictions, "fold_site", SITE_OUT, label_priors, calibration, fitted
+        site_fold_predictions, "site", label_priors, calibration, fitted
     )
     for variant, plain, adapted in by_variant:
         folds = site_fold_predictions[site_fold_predictions["variant"] == variant]

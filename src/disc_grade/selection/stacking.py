@@ -15,7 +15,7 @@ from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context_grading import KEYS
 from disc_grade.models.grading.stacker import apply_stacker, fit_stacker
 from disc_grade.models.grading.stacker_sites import SITE, left_out_site_gains
-from disc_grade.models.training.site_folds import SITE_OUT
+from disc_grade.models.training.fold_plan import SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS, condition_family
 from disc_grade.selection.heads import site_fold_parts, site_veto
 from disc_grade.selection.joint import grade_jointly

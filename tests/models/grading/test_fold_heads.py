@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.grading import context_grading, fold_heads
-from disc_grade.models.training.site_folds import SITE_OUT
-from disc_grade.models.training.study_folds import FOLD_OUT
+from disc_grade.models.training.fold_plan import FOLD_OUT, SITE_OUT
 from disc_grade.pipelines.split.nodes import training_priors
 from disc_grade.rsna import CONDITIONS, LEVELS, SEVERITIES, SPINAL, label_column
 from disc_grade.selection.context import _decision
@@ -116,7 +115,7 @@ def _shipped_out_of_fold(features: pd.DataFrame, priors: pd.DataFrame) -> pd.Dat
             )
         )
     plain, _ = calibrated_left_out(
-        pd.concat(parts, ignore_index=True), "fold_left_out", FOLD_OUT, priors, CALIBRATION
+        pd.concat(parts, ignore_index=True), "study", priors, CALIBRATION
     )
     return plain
 
@@ -200,7 +199,7 @@ def _site_fold(shared_out: bool):
     """One leave-site-out fold: the other sites' training and validation studies share a cause
     across a study's levels; the left-out site's studies share it (``shared_out``) or not. The
     fold's features and its grader's rows (a logistic regression on the target's own features,
-    fitted on the fold's training rows), as the site_folds cells leave them."""
+    fitted on the fold's training rows), as the folds cells leave them."""
     from sklearn.linear_model import LogisticRegression
 
     inside = _canal(shared=True, seed=1)

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import disc_grade.models.training.site_folds as site_folds
-from disc_grade.models.training.site_folds import SITE_OUT, fold_sites, leave_site_out
+import disc_grade.models.training.folds as folds
+from disc_grade.models.training.fold_plan import SITE_OUT, fold_sites
+from disc_grade.models.training.folds import every_fold
 from tests.models.training.tiny import PARAMS, VARIANT, tiny_rois
 
 CONTRASTIVE = {**VARIANT, "name": "contrastive", "init": "pretrained", "encoder_lr_scale": 0.3}
@@ -39,7 +40,7 @@ def spy_on_training(monkeypatch) -> list[tuple[str, object]]:
     """What every fold trains: ("finetune", its index) and ("pretrain", its number of ROIs), in
     order, while the folds train as they do."""
     seen = []
-    real_finetune, real_pretrain = site_folds.finetune_grader, site_folds.pretrain_encoder
+    real_finetune, real_pretrain = folds.finetune_grader, folds.pretrain_encoder
 
     def finetune(fold_rois, fold_index, encoder, params, variant, **kwargs):
         seen.append(("finetune", fold_index.copy()))
@@ -49,15 +50,15 @@ def spy_on_training(monkeypatch) -> list[tuple[str, object]]:
         seen.append(("pretrain", len(train_rois)))
         return real_pretrain(train_rois, params, **kwargs)
 
-    monkeypatch.setattr(site_folds, "finetune_grader", finetune)
-    monkeypatch.setattr(site_folds, "pretrain_encoder", pretrain)
+    monkeypatch.setattr(folds, "finetune_grader", finetune)
+    monkeypatch.setattr(folds, "pretrain_encoder", pretrain)
     return seen
 
 
 def test_a_fold_never_trains_or_stops_on_the_site_it_scores(monkeypatch):
     rois, index, sites = _cohort()
     seen = spy_on_training(monkeypatch)
-    table = leave_site_out(rois, index, sites, PARAMS, PARAMS, [VARIANT, CONTRASTIVE], None)
+    table = every_fold(rois, index, sites, PARAMS, PARAMS, [VARIANT, CONTRASTIVE], None)["site"][0]
 
     site_of = dict(zip(index["study_id"], sites, strict=False))
     by_site = {s: set(index.loc[sites == s, "study_id"]) for s in "ABC"}
@@ -84,4 +85,4 @@ def test_a_fold_never_trains_or_stops_on_the_site_it_scores(monkeypatch):
 def test_without_two_training_sites_nothing_is_left_out():
     rois, index = tiny_rois(36)
     one = pd.Series("A", index=index.index)
-    assert leave_site_out(rois, index, one, PARAMS, PARAMS, [VARIANT], None).empty
+    assert every_fold(rois, index, one, PARAMS, PARAMS, [VARIANT], None)["site"][0].empty

@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
-from disc_grade.models.training.study_folds import FOLD_OUT, fold_numbers, out_of_fold
+from disc_grade.models.training.fold_plan import FOLD_OUT, fold_numbers
+from disc_grade.models.training.folds import every_fold
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.calibrate import calibrate_on_validation
 from disc_grade.selection.fold_average import fold_average
+from disc_grade.selection.fold_cells import no_study_folds
 from disc_grade.selection.out_of_fold import out_of_fold_scores
-from disc_grade.selection.study_cells import no_study_folds
 from disc_grade.selection.variants import choose_grader
 from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
 from tests.models.training.tiny import PARAMS, VARIANT, tiny_rois
@@ -47,7 +48,9 @@ def test_fold_numbers_need_two_folds_and_a_fold_for_every_row():
 def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
     rois, index = _cohort()
     seen = spy_on_training(monkeypatch)
-    table, features, graders = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT, CONTRASTIVE])
+    table, features, graders = every_fold(
+        rois, index, None, PARAMS, PARAMS, [VARIANT, CONTRASTIVE]
+    )["study"]
 
     test_studies = set(index.loc[index["split"] == "test", "study_id"])
     finetunes = [i for kind, i in seen if kind == "finetune"]
@@ -90,7 +93,7 @@ def test_no_fold_trains_or_stops_on_the_studies_it_grades(monkeypatch):
 
 def test_the_out_of_fold_scores_see_every_non_test_study_once():
     rois, index = _cohort()
-    table, _, _ = out_of_fold(rois, index, PARAMS, PARAMS, [VARIANT])
+    table, _, _ = every_fold(rois, index, None, PARAMS, PARAMS, [VARIANT])["study"]
     scores = out_of_fold_scores(table, PRIORS, CALIBRATION)
     assert set(scores) == {"scratch"}
     figures = scores["scratch"]
@@ -123,7 +126,9 @@ def test_the_out_of_fold_scores_see_every_non_test_study_once():
 
 def test_without_folds_nothing_is_trained_again():
     rois, index = _cohort()
-    table, features, graders = out_of_fold(rois, index.assign(fold=-1), PARAMS, PARAMS, [VARIANT])
+    table, features, graders = every_fold(
+        rois, index.assign(fold=-1), None, PARAMS, PARAMS, [VARIANT]
+    )["study"]
     assert table.empty and features.empty and graders == {}
 
 

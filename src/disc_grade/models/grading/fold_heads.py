@@ -2,7 +2,7 @@
 of fold so that their choice sees every training and validation study.
 
 A head is fitted on a grader's features of the training split and judged on validation. With
-study folds (``models.training.study_folds``) each fold model's features of its own training,
+study folds (``models.training.folds``) each fold model's features of its own training,
 validation and left-out rows are kept; here the head is fitted once per fold on that fold
 model's features of the fold's training rows (stopped on a share of them, as on the split) and
 grades the fold's validation rows (to calibrate it) and its left-out rows. Every training and

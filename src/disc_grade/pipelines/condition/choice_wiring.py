@@ -13,8 +13,8 @@ from disc_grade.pipelines.condition.skip import (
     skipped,
 )
 from disc_grade.selection import context, fold_average, shipped, sites
+from disc_grade.selection.fold_cells import no_study_folds
 from disc_grade.selection.judging import Judging
-from disc_grade.selection.study_cells import no_study_folds
 
 
 def choose_grader(

@@ -1,6 +1,6 @@
 """condition: one modular pipeline, instantiated per condition with ``namespace=``.
 
-After ``rois`` (alignment, crops) and ``folds`` (the study folds, read back here):
+After ``rois`` (alignment, crops) and ``folds`` (the study and site folds, read back here):
 localise (train, evaluate) -> the recipe and how choices are judged, parsed once -> encoder ->
 three fine-tuned variants (one node) -> calibration (fitted on validation) -> metrics, ceiling,
 figures, Grad-CAM, end-to-end grading at the localiser's points -> the grader validation
@@ -10,6 +10,8 @@ Kedro's "reuse pipelines with namespaces": the spinal canal, the foramina and th
 (``conf/base/parameters_conditions.yml``) and their spec (``disc_grade.conditions``). A condition
 without a training target is skipped node by node (``skip``).
 """
+
+from functools import partial
 
 from kedro.pipeline import Node, Pipeline
 
@@ -29,13 +31,8 @@ from disc_grade.pipelines.condition.skip import (
     skipped,
     skipped_figure,
 )
-from disc_grade.selection import site_cells
+from disc_grade.selection.fold_cells import gather_cells, no_features, no_folds
 from disc_grade.selection.judging import condition_settings
-from disc_grade.selection.study_cells import (
-    gather_fold_cells,
-    no_fold_features,
-    no_study_folds,
-)
 
 
 def _localise() -> list[Node]:
@@ -116,10 +113,11 @@ def _grade() -> list[Node]:
             arg=1,
         ),
         skippable_node(
-            site_cells.gather_site_cells,
+            gather_cells,
             [
-                "site_fold_cells",
-                "site_fold_feature_cells",
+                "fold_cells",
+                "fold_feature_cells",
+                "fold_weight_cells",
                 "disc_rois",
                 "roi_index",
                 "study_splits",
@@ -127,23 +125,20 @@ def _grade() -> list[Node]:
                 "params:leave_site_out",
                 "params:name",
             ],
-            ["site_fold_predictions", "site_fold_features"],
-            skipped(site_cells.no_folds, site_cells.no_site_features),
-            arg=3,
-        ),
-        skippable_node(
-            gather_fold_cells,
             [
-                "study_fold_cells",
-                "study_fold_feature_cells",
-                "study_fold_weight_cells",
-                "disc_rois",
-                "roi_index",
-                "recipe",
-                "params:name",
+                "study_fold_predictions",
+                "study_fold_features",
+                "study_fold_graders",
+                "site_fold_predictions",
+                "site_fold_features",
             ],
-            ["study_fold_predictions", "study_fold_features", "study_fold_graders"],
-            skipped(no_study_folds, no_fold_features, dict),
+            skipped(
+                partial(no_folds, "study"),
+                partial(no_features, "study"),
+                dict,
+                partial(no_folds, "site"),
+                partial(no_features, "site"),
+            ),
             arg=4,
         ),
     ]

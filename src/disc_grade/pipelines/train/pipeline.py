@@ -1,5 +1,5 @@
 """train = ingestion + split + every condition (spinal, foraminal, subarticular: its crops, its study
-folds, its leave-site-out folds, its grading) + joint + report + bundle (what ships, as one folder).
+and leave-site-out folds, its grading) + joint + report + bundle (what ships, as one folder).
 
 A package of its own so that Kedro's pipeline discovery finds it by name
 (``kedro run --pipeline=train``). It never includes the phantom, so it runs unchanged on the
@@ -18,19 +18,17 @@ from disc_grade.pipelines import (
     joint,
     report,
     rois,
-    site_folds,
     split,
 )
 
 # the stages that turn raw studies into results, in order (dvc.yaml has one stage for each;
-# rois crops every condition, folds is one cell per study fold, site_folds one per leave-site-out
-# fold, a condition's stage runs its namespace of the condition pipeline)
+# rois crops every condition, folds is one cell per study or leave-site-out fold, a condition's
+# stage runs its namespace of the condition pipeline)
 TRAIN_STAGES = (
     "ingestion",
     "split",
     "rois",
     "folds",
-    "site_folds",
     *CONDITION_NAMES,
     "joint",
     "report",
@@ -42,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return sum(
         (
             m.create_pipeline()
-            for m in (ingestion, split, rois, folds, site_folds, condition, joint, report, bundle)
+            for m in (ingestion, split, rois, folds, condition, joint, report, bundle)
         ),
         start=Pipeline([]),
     )
