@@ -69,8 +69,7 @@ def trained_models(context) -> dict[str, Any]:
 def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> dict[str, Any]:
     """The model bundle ``inference`` reads, its networks freshly initialised at the configured
     sizes (the cost of inference, not its grades), shipped as the bundle pipeline ships them:
-    each condition grades with ``scratch`` as trained, without a study-context head or the
-    joint head; ``priors`` are the ``label_priors``. With
+    each condition grades with ``scratch`` as trained, without the joint head; ``priors`` are the ``label_priors``. With
     ``n_fold_models``, each condition ships that many study-fold models of ``scratch`` to average
     in place of the whole-split grader (what a run with ``split.n_folds`` ships)."""
     import numpy as np
@@ -98,7 +97,6 @@ def untrained_models(context, priors: pd.DataFrame, n_fold_models: int = 0) -> d
             {"variant": "scratch"},
             graders,
             {v: {**identity, "decision": "grader"} for v in VARIANTS},
-            {"kept": False},
             _fold_graders(encoder, n_channels, identity, n_fold_models),
             own["roi"],
             Recipe({}, own["finetuning"], {}),

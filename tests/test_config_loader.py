@@ -18,7 +18,7 @@ def test_the_parameters_hold_no_template_and_every_condition_its_merged_blocks()
     params = _loader()["parameters"]
     assert not [k for k in params if str(k).startswith("_")]
     for name in CONDITION_NAMES:  # the templates still reach the conditions that merge them
-        assert {"pretraining", "finetuning", "calibration", "context"} <= set(params[name])
+        assert {"pretraining", "finetuning", "calibration", "leave_site_out"} <= set(params[name])
         assert (
             params[name]["calibration"]["confidence"]
             == params["spinal"]["calibration"]["confidence"]

@@ -1,5 +1,5 @@
 """A condition's sections of the report: its localiser, why a skipped one was skipped, the
-ladder and the context table from the chosen grader's figures, every candidate validation scored."""
+ladder from the chosen grader's figures, every candidate validation scored."""
 
 from __future__ import annotations
 
@@ -31,9 +31,8 @@ def test_a_conditions_section_states_its_localiser_and_a_skipped_one_why():
     assert "Subarticular stenosis: skipped" in skipped and "(x: 100)" in skipped
 
 
-def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
+def test_the_ladder_reads_the_chosen_graders_figures():
     from disc_grade.evaluation.report_choices import ladder_section
-    from disc_grade.evaluation.report_heads import context_section
 
     side = "balanced_accuracy_left_neural_foraminal_narrowing"
     results = {
@@ -55,15 +54,7 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
             "chosen": {"test": {"balanced_accuracy": 0.59}},
             "chosen+adabn": {"test": {"balanced_accuracy": 0.57}},
         },
-        "context_metrics": {
-            "kept": False,
-            "validation_score": {"grader": -0.5, "per_target": -0.52, "context": -0.51},
-            "feature_probe_balanced_accuracy": {"validation": 0.8, "test": 0.67},
-            "figures": {
-                h: {"validation": {"balanced_accuracy": b}, "test": {"balanced_accuracy": b}}
-                for h, b in (("grader", 0.78), ("per_target", 0.74), ("context", 0.75))
-            },
-        },
+        "feature_probe": {"feature_probe_balanced_accuracy": {"validation": 0.8, "test": 0.67}},
     }
     ladder = markdown_report([ladder_section({"foraminal": results})])
     lines = [line for line in ladder.splitlines() if line.startswith("| Neural foraminal")]
@@ -75,7 +66,6 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
         ("labelled point", "78.0%", "66.0%"),
         ("left neural foraminal", "71.0%", "61.0%"),
         ("right neural foraminal", "", ""),
-        ("study-context head", "75.0%", "75.0%"),
         ("as inference grades", "", "59.0%"),
         ("BatchNorm adapted", "", "57.0%"),
     ]
@@ -84,8 +74,6 @@ def test_the_ladder_and_the_context_table_read_the_chosen_graders_figures():
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert step in cells[1] and cells[2] == (val or cells[2]) and cells[3] == (test or cells[3])
     assert "11.0%" not in ladder  # another variant's figures are not the chosen grader's
-    table = markdown_report([context_section({"foraminal": results})])
-    assert "| study-context head | -0.510 |" in table and "| no |" in table
 
 
 def test_the_choices_section_lists_every_candidate_validation_scored():
@@ -104,9 +92,7 @@ def test_the_choices_section_lists_every_candidate_validation_scored():
             "overridden": False,
             "validation": {"scratch": {"score": -0.47}, "frozen": {"score": -0.58}},
         },
-        "context_metrics": {"kept": False, "validation_score": {"grader": -0.47, "context": -0.49}},
     }
     text = markdown_report([choices_section({"foraminal": results})])
     assert "as_trained 0.610; vector 0.470 | vector |" in text
     assert "scratch -0.470; frozen -0.580 | scratch |" in text
-    assert "grader -0.470; context -0.490 | per-target grader |" in text

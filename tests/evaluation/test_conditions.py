@@ -95,10 +95,7 @@ def test_full_score_beats_the_prior_only_when_the_grader_knows():
             _predictions(train, CONDITIONS[3:], "scratch", split_of, confident),
         ]
         scored = pd.concat(
-            [
-                scored_predictions(t, t.iloc[:0], {"variant": "scratch"}, {}, t.iloc[:0])
-                for t in tables
-            ]
+            [scored_predictions(t, {"variant": "scratch"}, t.iloc[:0]) for t in tables]
         )
         out = score_conditions(train, splits, _priors(train, split_of), pd.DataFrame(), scored)
         assert set(out) == {"test"}, "no study of the held-out site: no such table"
@@ -179,7 +176,7 @@ def test_family_ceiling_reads_its_own_conditions_from_the_truth():
     assert spinal["test"] < 0.6  # the canal's own (uninformative) truth, not the foramina's
 
 
-def test_a_kept_context_head_is_what_the_chosen_score_grades_with():
+def test_the_chosen_score_grades_each_condition_with_its_chosen_variant():
     train = _train(12)
     split_of = {s: ("test" if s % 3 == 0 else "train") for s in train["study_id"]}
     splits = pd.DataFrame({"study_id": list(split_of), "split": list(split_of.values())})
@@ -187,10 +184,13 @@ def test_a_kept_context_head_is_what_the_chosen_score_grades_with():
     scored = pd.concat(
         [
             scored_predictions(
-                _predictions(train, conditions, "scratch", split_of, False),
-                _predictions(train, conditions, "context", split_of, True),
-                {"variant": "scratch"},
-                {"kept": name == "foraminal"},
+                pd.concat(
+                    [
+                        _predictions(train, conditions, "scratch", split_of, False),
+                        _predictions(train, conditions, "frozen", split_of, True),
+                    ]
+                ),
+                {"variant": "frozen" if name == "foraminal" else "scratch"},
                 pd.DataFrame(),  # no study folds
             )
             for name, conditions in zip(NAMES, groups, strict=True)

@@ -30,44 +30,44 @@ def test_a_head_chosen_out_of_fold_says_so_and_what_the_split_said():
 
 
 def test_a_head_chosen_on_the_split_says_validation():
-    context = {
+    head = {
         "kept": True,
         "decided_on": "validation",
         "paired": {"gain": 0.02, "share_won": 0.95},
     }
-    said = kept_verdict(context)
+    said = kept_verdict(head)
     assert said.startswith("yes (validation log loss 0.020 below the grader's")
     assert "out-of-fold" not in said
-    assert kept_verdict({**context, "overridden": True}).endswith("(set)")
+    assert kept_verdict({**head, "overridden": True}).endswith("(set)")
 
 
 def test_a_head_the_left_out_sites_vetoed_says_so():
     sites = {"gain": -0.031, "sites": ["site_a", "site_b"], "n_studies": 80}
-    context = {
+    head = {
         "kept": False,
         "decided_on": "out_of_fold",
         "out_of_fold": {**FOLDED, "gain": 0.02, "share_won": 0.95},
         "left_out_sites": sites,
         "site_veto": True,
     }
-    said = kept_verdict(context)
+    said = kept_verdict(head)
     assert said.startswith("no (out-of-fold log loss 0.020 below")
     assert said.endswith(
         "; on the sites its folds left out (site_a, site_b, 80 studies) log loss 0.031 above "
         "the grader's, so not kept"
     )
     kept = kept_verdict(
-        {**context, "kept": True, "site_veto": False, "left_out_sites": {**sites, "gain": 0.01}}
+        {**head, "kept": True, "site_veto": False, "left_out_sites": {**sites, "gain": 0.01}}
     )
     assert kept.endswith("log loss 0.010 below the grader's")
-    adapted = {**context, "left_out_sites": {**sites, "adapted": True}}  # as inference reads
+    adapted = {**head, "left_out_sites": {**sites, "adapted": True}}  # as inference reads
     assert kept_verdict(adapted).endswith(
         "the grader's, both with BatchNorm adapted to the site, so not kept"
     )
-    assert "left out" not in kept_verdict({**context, "left_out_sites": None})
+    assert "left out" not in kept_verdict({**head, "left_out_sites": None})
     # the joint head is judged in-site against what the condition ships, on the sites against
     # the folds' graders
-    joint = kept_verdict(context, "what it ships")
+    joint = kept_verdict(head, "what it ships")
     assert "0.020 below what it ships" in joint and joint.endswith(
         "above the grader's, so not kept"
     )

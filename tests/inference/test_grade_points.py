@@ -2,7 +2,7 @@
 
 The same points go through the condition pipeline's end-to-end node (as the localiser's found
 points of held-out studies) and through inference's grading node (as the targets its localiser
-found); with a kept study-context head too, the 'chosen' rows and inference's grades agree.
+found); with fold models too, the 'chosen' rows and inference's grades agree.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import torch
 from disc_grade.datasets import DicomTree, TorchStateDataset
 from disc_grade.models.components.networks import DiscGrader, build_encoder
 from disc_grade.models.grading.calibration import fit_method
-from disc_grade.models.grading.context import ContextHead
 from disc_grade.models.training.recipe import Recipe
 from disc_grade.pipelines.condition.measure import grade_end_to_end
 from disc_grade.pipelines.inference.nodes import grade_condition
@@ -40,22 +39,6 @@ def _graders() -> dict[str, dict]:
         torch.manual_seed(k)
         out[variant] = DiscGrader(build_encoder(10, 3, 2)).state_dict()
     return out
-
-
-def _context_bundle(n_features: int) -> dict:
-    torch.manual_seed(7)
-    head = ContextHead(n_features, width=8, attention=True, dropout=0.0)
-    return {
-        "head": "context",
-        "mean": torch.zeros(n_features),
-        "std": torch.ones(n_features),
-        "n_features": n_features,
-        "params": {"width": 8, "dropout": 0.0},
-        "state": head.state_dict(),
-        "calibration": {"method": "temperature", "temperature": 1.7, "bias": [0.0, 0.0, 0.0]},
-        "kept": True,
-        "variant": "scratch",
-    }
 
 
 def _as_found(targets: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
@@ -83,10 +66,10 @@ def _held_out(small_cohort, tables):
     return tables, images, held, priors, graders, calibration
 
 
-def _shipped(chosen, graders, calibration, context, folds) -> dict:
+def _shipped(chosen, graders, calibration, folds) -> dict:
     """The foramina's grader as the condition pipeline ships it."""
     recipe = Recipe({}, FINETUNING, {})
-    return ship_grader(chosen, graders, calibration, context, folds, ROI, recipe)[0]
+    return ship_grader(chosen, graders, calibration, folds, ROI, recipe)[0]
 
 
 def _bundle(shipped: dict, priors) -> dict:
@@ -105,7 +88,7 @@ def _fold_graders(graders: dict, calibration: dict) -> dict:
     return {"variant": "scratch", "folds": folds}
 
 
-@pytest.mark.parametrize("grading", ["alone", "context", "folds"])
+@pytest.mark.parametrize("grading", ["alone", "folds"])
 def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     small_cohort, small_cohort_tables, grading, tmp_path, monkeypatch
 ):
@@ -114,9 +97,8 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     tables, images, held, priors, graders, calibration = _held_out(
         small_cohort, small_cohort_tables
     )
-    context = _context_bundle(512 + 3) if grading == "context" else {"kept": False}
     folds = _fold_graders(graders, calibration) if grading == "folds" else {}
-    shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, context, folds)
+    shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, folds)
     reported, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
@@ -149,13 +131,13 @@ def test_the_end_to_end_rows_and_inference_grade_the_same_points_alike(
     order = both.set_index(keys).index
     report = both[[f"{c}_report" for c in PROB_COLUMNS]].to_numpy()
     same = np.allclose(by_variant["scratch"].loc[order, PROB_COLUMNS].to_numpy(), report)
-    assert same == (grading == "alone"), "the chosen rows are the head's or the folds' there"
+    assert same == (grading == "alone"), "the chosen rows are the folds' there"
     if grading == "folds":  # the fold models' submitted probabilities, averaged
         each = [
             by_variant[v].loc[order, PROB_COLUMNS].to_numpy() for v in ("contrastive", "frozen")
         ]
         np.testing.assert_allclose(report, np.mean(each, axis=0), atol=1e-6)
-    name = {"alone": "scratch", "context": "scratch+context", "folds": "scratch+2folds"}[grading]
+    name = {"alone": "scratch", "folds": "scratch+2folds"}[grading]
     assert (inferred["variant"] == name).all()
     assert len(features) == len(held) and features.filter(like="f").shape[1] == 512 + 3
 
@@ -166,7 +148,7 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
     tables, images, held, priors, graders, calibration = _held_out(
         small_cohort, small_cohort_tables
     )
-    shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, {"kept": False}, {})
+    shipped_grader = _shipped({"variant": "scratch"}, graders, calibration, {})
     reported, _ = grade_end_to_end(
         _as_found(held, tables.series),
         tables.series,
@@ -195,12 +177,8 @@ def test_inference_adapted_to_its_folder_grades_as_the_reports_adapted_rows(
     assert (inferred["variant"] == "scratch+adabn").all()
 
 
-def test_a_context_head_or_fold_models_of_another_variant_are_refused():
+def test_fold_models_of_another_variant_are_refused():
     calibration = {v: as_trained() for v in ("contrastive", "scratch", "frozen")}
-    with pytest.raises(ValueError, match="fitted on 'frozen'"):
-        _shipped(
-            {"variant": "scratch"}, _graders(), calibration, {"kept": True, "variant": "frozen"}, {}
-        )
     folds = {"variant": "frozen", "folds": {"0": {"weights": {}, "calibration": {}}}}
     with pytest.raises(ValueError, match="fold_graders are of 'frozen'"):
-        _shipped({"variant": "scratch"}, _graders(), calibration, {}, folds)
+        _shipped({"variant": "scratch"}, _graders(), calibration, folds)

@@ -35,11 +35,9 @@ def _train_and_infer(project: Path) -> dict:
     )
     assert len(no_t2) == 1
     site = truth.loc[truth["study_id"] == no_t2[0], "site"].iloc[0]
-    # the foramina's study-context head grades whatever validation says (context.use: true);
     # the canal's choice weighs a leave-site-out fold
     params = {
         **params,
-        "foraminal": {**params["foraminal"], "context": {"use": True}},
         "spinal": {**params["spinal"], "leave_site_out": {"max_sites": 1}},
     }
     # two study folds (a validation study in each): the variant is chosen out of fold
@@ -97,11 +95,6 @@ def read_json(path: Path) -> dict:
 def chosen_graders(data: Path) -> dict:
     """Per condition its ``chosen_grader.json``."""
     return {n: read_json(data / f"06_models/{n}/chosen_grader.json") for n in CONDITION_NAMES}
-
-
-def context_heads(data: Path) -> dict:
-    """Per condition its study-context head's report (``context.json``)."""
-    return {n: read_json(data / f"08_reporting/{n}/context.json") for n in CONDITION_NAMES}
 
 
 def held_out_ids(run) -> set:

@@ -19,7 +19,6 @@ from tests.conftest import run_kedro
 from tests.pipelines.conftest import (
     cells,
     chosen_graders,
-    context_heads,
     held_out_ids,
     read_json,
 )
@@ -166,22 +165,3 @@ def test_the_report_has_every_section_in_order(trained):
     ):
         assert title in report, title
     assert report.index("## Summary") < report.index("## Contents") < report.index("## Data")
-
-
-def test_the_context_head_is_chosen_out_of_fold_and_grades_where_kept(trained):
-    data = trained.data
-    context = context_heads(data)
-    assert context["foraminal"]["kept"] and context["foraminal"]["overridden"]
-    for name in CONDITION_NAMES:  # with study folds the heads are chosen out of fold
-        assert context[name]["decided_on"] == "out_of_fold", name
-        assert context[name]["out_of_fold"]["n_studies"] >= 5, name
-        assert set(context[name]["figures"]) == {"grader", "per_target", "context"}, name
-        assert context[name]["kept"] == (
-            context[name]["kept_by_validation"] if name != "foraminal" else True
-        )
-    scores = read_json(data / "08_reporting/rsna_score.json")
-    heads = pd.read_parquet(data / "07_model_output/foraminal/context_predictions.parquet")
-    variant = chosen_graders(data)["foraminal"]["variant"]
-    for split, score in scores.items():  # the kept head is what 'chosen' grades the foramina with
-        assert set(heads["variant"]) == {"context"} and split in set(heads["split"])
-        assert score["chosen"]["foraminal_log_loss"] != score[variant]["foraminal_log_loss"]

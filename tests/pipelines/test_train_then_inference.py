@@ -10,7 +10,7 @@ import pytest
 
 from disc_grade.conditions import CONDITION_NAMES
 from disc_grade.rsna import PROB_COLUMNS
-from tests.pipelines.conftest import cells, chosen_graders, context_heads, read_json
+from tests.pipelines.conftest import cells, chosen_graders, read_json
 
 pytestmark = pytest.mark.e2e
 
@@ -55,13 +55,12 @@ def test_the_joint_head_and_the_warning_reach_inference(trained):
 @pytest.mark.parametrize("name", CONDITION_NAMES)
 def test_inference_grades_with_what_validation_chose(trained, name):
     data = trained.data
-    chosen, context = chosen_graders(data)[name], context_heads(data)[name]
+    chosen = chosen_graders(data)[name]
     joint = read_json(data / "08_reporting/joint.json")["conditions"][name]
     own = pd.read_csv(trained.inference / name / "grades.csv")
-    used = chosen["variant"] + ("+context" if context["kept"] else "")
     # the chosen variant's two fold models average (split.n_folds 2, selection.fold_average)
     assert chosen["fold_average"] and chosen["n_folds"] == 2, chosen
-    used += "+2folds" if not context["kept"] else ""
+    used = chosen["variant"] + "+2folds"
     used += "+adabn" if chosen.get("adapt_batchnorm") else ""
     used += "+joint" if joint["kept"] else ""
     assert set(own.loc[own["graded"], "variant"]) == {used}, name
@@ -86,9 +85,8 @@ def test_the_end_to_end_rows_grade_as_inference_does(trained):
 def _same_points_same_grades(data, inference_grades, name: str) -> int:
     """The end-to-end 'chosen' rows and inference's grades agree wherever a target was found at
     the same point (the foramina's and recesses' localisers find from the labelled canal points
-    in evaluation and from the found ones in inference, so a few points differ); where a
-    study-context head grades, a study's every target must agree, as it reads them all. Returns
-    how many targets were compared."""
+    in evaluation and from the found ones in inference, so a few points differ). Returns how
+    many targets were compared."""
     keys = ["study_id", "condition", "level"]
     where = ["series_id", "slice_rank", "x", "y"]
     errors = pd.read_csv(data / f"07_model_output/{name}/localiser_errors.csv")
@@ -101,12 +99,6 @@ def _same_points_same_grades(data, inference_grades, name: str) -> int:
     same = np.ones(len(both), dtype=bool)
     for column in where:
         same &= np.isclose(both[f"{column}_report"], both[f"{column}_inference"], atol=1e-3)
-    context = read_json(data / f"08_reporting/{name}/context.json")
-    if context["kept"]:
-        graded = inferred.groupby("study_id").size()
-        agree = both.assign(same=same).groupby("study_id")["same"].agg(["all", "size"])
-        whole = agree.index[agree["all"] & (agree["size"] == graded.reindex(agree.index))]
-        same &= both["study_id"].isin(whole).to_numpy()
     for column in PROB_COLUMNS:
         np.testing.assert_allclose(
             both.loc[same, f"{column}_report"],

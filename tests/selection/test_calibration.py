@@ -32,7 +32,7 @@ LEVELS = ["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"]
 
 def _judging(calibration: dict, leave_site_out: dict) -> Judging:
     """The settings a condition's calibration reads: its calibration and leave-site-out blocks."""
-    return Judging({}, calibration, {}, {}, leave_site_out)
+    return Judging({}, calibration, {}, leave_site_out)
 
 
 PRIOR = np.array([0.6, 0.3, 0.1])

@@ -1,5 +1,5 @@
-"""The left-out-site verdicts read the site as inference would: where the chosen grader adapts
-its BatchNorm to a new folder, the heads are judged on the fold models' adapted features and
+"""The left-out sites are read as inference would read them: where the chosen grader adapts its
+BatchNorm to a new folder, the joint head is judged on the fold models' adapted features and
 against the fold grader's adapted rows; otherwise, and for folds graded before adapted features
 were kept, as trained."""
 
@@ -13,15 +13,10 @@ import pytest
 
 from disc_grade.models.training.fold_plan import ADAPTED_OUT, SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS
-from disc_grade.selection.context import _fold_verdicts
-from disc_grade.selection.heads import (
-    SITE_SHIPPED,
-    left_out_site_verdict,
-    site_fold_parts,
-    site_grader_rows,
-)
+from disc_grade.selection.chosen_features import site_rows_as_shipped
+from disc_grade.selection.heads import SITE_SHIPPED, site_fold_parts, site_grader_rows
 from disc_grade.selection.site_adapted import site_features_as_shipped
-from tests.models.grading.test_fold_heads import CALIBRATION, PARAMS, _site_fold
+from tests.models.grading.test_fold_heads import CALIBRATION, _site_fold
 
 GRADER = {"method": "temperature", "decision": "grader"}
 KEYS = ["study_id", "condition", "level"]
@@ -58,18 +53,17 @@ def test_the_adapted_rows_replace_the_left_out_site_only_where_the_grader_adapts
 
 
 @pytest.mark.parametrize("adapt", [True, False])
-def test_the_verdicts_read_what_inference_would_ship(adapt):
+def test_the_joint_heads_site_rows_read_what_inference_would_ship(adapt):
     features, scrambled, table, predictions, priors = _adapted_fold()
     chosen = {"variant": "scratch", "adapt_batchnorm": adapt}
-    empty = pd.DataFrame()
-    _, sites, rows = _fold_verdicts(
-        (empty, empty), (table, predictions), chosen, GRADER, priors, (PARAMS, CALIBRATION)
+    rows = site_rows_as_shipped(table, predictions, chosen, GRADER, priors, CALIBRATION)
+    read, carried = site_fold_parts(rows.assign(fold_left_out=-2))
+    expected = (features if adapt else scrambled).drop(columns="variant")
+    out = read[read["split"] == SITE_OUT].sort_values(KEYS)[["f0", "f1"]].to_numpy()
+    np.testing.assert_allclose(
+        out, expected[expected["split"] == SITE_OUT].sort_values(KEYS)[["f0", "f1"]].to_numpy()
     )
     given = site_grader_rows(predictions, "scratch", GRADER, priors, CALIBRATION, adapt)
-    read = features if adapt else scrambled
-    expected = left_out_site_verdict(read, given, "scratch", priors, PARAMS, CALIBRATION)
-    assert sites == {**expected, "adapted": adapt}
-    _, carried = site_fold_parts(rows.assign(fold_left_out=-2))
     both = carried.merge(given, on=KEYS, suffixes=("", "_given"))
     assert len(both) == len(given)
     np.testing.assert_allclose(

@@ -13,7 +13,6 @@ from disc_grade.conditions import CANAL, SPECS
 from disc_grade.evaluation.render import Section, contents, fmt
 from disc_grade.evaluation.report_choices import choices_section, ladder_section
 from disc_grade.evaluation.report_conditions import ba, condition_sections, s2n, variants
-from disc_grade.evaluation.report_heads import context_section
 from disc_grade.evaluation.report_joint import joint_section, stacker_section
 from disc_grade.evaluation.report_limits import limits_section, rsna_section
 from disc_grade.evaluation.report_scanner import (
@@ -57,7 +56,7 @@ def sections(
     gaps: dict | None = None,
 ) -> list[Section]:
     """The report's sections in order: the summary, the contents, the data, the paper's
-    comparison, each condition, the limits, the ladder, the context heads, the choices, the RSNA
+    comparison, each condition, the limits, the ladder, the choices, the RSNA
     score, and where the label-efficiency study is."""
     intro = Section(
         "Data",
@@ -73,7 +72,6 @@ def sections(
     parts += [
         limits_section(conditions),
         ladder_section(conditions),
-        context_section(conditions),
         joint_section(conditions),
         stacker_section(joint or {}),
         novelty_section(joint or {}),

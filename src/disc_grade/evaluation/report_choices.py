@@ -12,7 +12,6 @@ def _ladder_rows(name: str, results: dict) -> list[tuple[str, dict]]:
     """(step, {split: balanced accuracy}) from the ceiling down to grading at found points."""
     chosen = results["chosen_grader"]["variant"]
     metrics = results["metrics"].get(chosen, {})
-    context = results.get("context_metrics") or {}
     probe = results.get("probe") or {}
     ceiling = results.get("ceiling") or {}
     steps = [
@@ -30,7 +29,7 @@ def _ladder_rows(name: str, results: dict) -> list[tuple[str, dict]]:
         ),
         (
             "chosen grader's features: linear probe (fitted on train)",
-            context.get("feature_probe_balanced_accuracy") or {},
+            (results.get("feature_probe") or {}).get("feature_probe_balanced_accuracy") or {},
         ),
         (
             "chosen grader at the labelled point and slice",
@@ -43,12 +42,6 @@ def _ladder_rows(name: str, results: dict) -> list[tuple[str, dict]]:
             s: metrics.get(s, {}).get(f"balanced_accuracy_{side}") for s in ("validation", "test")
         }
         steps.append((f"  {side.replace('_', ' ')} alone", by_split))
-    heads = context.get("figures", {})
-    if "context" in heads:
-        by_split = {
-            s: heads["context"].get(s, {}).get("balanced_accuracy") for s in ("validation", "test")
-        }
-        steps.append(("study-context head at the labelled point", by_split))
     joint = (results.get("joint") or {}).get("figures", {}).get("joint")
     if joint:
         by_split = {s: joint.get(s, {}).get("balanced_accuracy") for s in ("validation", "test")}
@@ -147,15 +140,6 @@ def _choice_rows(results: dict) -> list[tuple[str, dict, str]]:
                 f"grader ({where} {chosen.get('by')}; higher is better)",
                 scores,
                 chosen["variant"] + (" (set)" if chosen.get("overridden") else ""),
-            )
-        )
-    context = results.get("context_metrics") or {}
-    if context.get("validation_score"):
-        rows.append(
-            (
-                "study context (the same score)",
-                context["validation_score"],
-                "context head" if context.get("kept") else "per-target grader",
             )
         )
     return rows

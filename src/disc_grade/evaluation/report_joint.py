@@ -10,8 +10,8 @@ from disc_grade.evaluation.report_limits import interval
 
 
 def joint_section(conditions: dict[str, dict]) -> Section | None:
-    """Per trained condition: the joint head against what the condition ships alone (its grader,
-    or its study-context head), each calibrated on validation."""
+    """Per trained condition: the joint head against what the condition ships alone (its
+    grader), each calibrated on validation."""
     header = [
         "condition",
         "grader",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from disc_grade.conditions import CONDITION_NAMES, SPECS
 from disc_grade.evaluation.render import Section, fmt
-from disc_grade.evaluation.report_summary import shipped
+from disc_grade.evaluation.report_summary import by_split, shipped
 
 SPLIT_NAMES = {"test": "in-site test", "external_test": "held-out-site test"}
 BASELINES = {
@@ -57,13 +57,10 @@ def limits_section(conditions: dict[str, dict]) -> Section | None:
             continue
         ceiling = results.get("ceiling") or {}
         floors = ceiling.get("log_loss_floor") or {}
-        label, figures = shipped(results)  # the joint or context head where kept
+        label, figures = shipped(results)  # the joint head where kept
         if results["chosen_grader"].get("overridden"):
             label += " (set by selection.variant)"
-        for split, split_name in SPLIT_NAMES.items():
-            m = figures.get(split)
-            if not m:
-                continue
+        for split, split_name, m in by_split(figures, SPLIT_NAMES):
             rows.append(
                 [
                     SPECS[name].title,
@@ -123,7 +120,7 @@ def rsna_section(score: dict) -> list[Section]:
             "studies (lower is better): a log loss per condition with sample weights 1/2/4, the "
             "any-severe-spinal term, and their mean. Each variant grades every condition with its "
             "own fine-tuned model; the first row grades each as inference does: with the variant "
-            "validation chose for it, and its study-context head where validation kept it.",
+            "validation chose for it (its fold models averaged where they ship).",
             f"{fmt(first.get('n_studies'), 'int')} studies, "
             f"{fmt(first.get('n_scored_targets'), 'int')} scored targets, "
             f"{fmt(first.get('n_at_prior'), 'int')} of them at the best constant because they "

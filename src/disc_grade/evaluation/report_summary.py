@@ -1,8 +1,8 @@
 """The report's first screen: what the run achieves, beside what a trivial grader scores and what
 the data allow, with the paper's figures for orientation.
 
-Per condition the grader inference ships (the variant validation chose, with its study-context
-head where validation kept it, its study-fold models averaged where they ship): its balanced accuracy with the study-bootstrap interval beside
+Per condition the grader inference ships (the variant validation chose, its study-fold models
+averaged where they ship): its balanced accuracy with the study-bootstrap interval beside
 chance and the Bayes ceiling, and its severe-to-normal rate; then the RSNA score over all 25
 targets beside the best constant and the floor.
 """
@@ -19,19 +19,21 @@ PAPER = {"balanced_accuracy": 0.781, "severe_to_normal_rate": 0.0213, "loc_rmse_
 
 def shipped(results: dict) -> tuple[str, dict]:
     """(name, figures by split) of what inference grades a condition with: the joint head where
-    validation kept it, else the study-context head where kept, else the chosen grader: its
+    validation kept it, else the chosen grader: its
     study-fold models averaged where they ship, else the grader trained on the whole split."""
     chosen = (results.get("chosen_grader") or {}).get("variant")
     averaged = (results.get("fold_average_metrics") or {}).get(chosen) or {}
-    context = results.get("context_metrics") or {}
     joint = results.get("joint") or {}
     if joint.get("kept"):
         return f"joint head on {chosen}", joint["figures"]["joint"]
-    if context.get("kept"):
-        return f"{chosen} + study context", context["figures"]["context"]
     if (results.get("chosen_grader") or {}).get("fold_average") and averaged.get("n_folds"):
         return f"{chosen}, {averaged['n_folds']} fold models averaged", averaged
     return str(chosen), (results.get("metrics") or {}).get(chosen, {})
+
+
+def by_split(figures: dict, names: dict[str, str]) -> list[tuple[str, str, dict]]:
+    """(split, its name, its figures) for each split of ``names`` that ``figures`` has."""
+    return [(split, name, figures[split]) for split, name in names.items() if figures.get(split)]
 
 
 def balanced_accuracy_text(m: dict) -> str:
@@ -58,10 +60,7 @@ def _condition_rows(conditions: dict[str, dict]) -> list[list[str]]:
             continue
         grader, figures = shipped(results)
         ceiling = results.get("ceiling") or {}
-        for split, split_name in SPLITS.items():
-            m = figures.get(split)
-            if not m:
-                continue
+        for split, split_name, m in by_split(figures, SPLITS):
             rows.append(
                 [
                     SPECS[name].title,

@@ -161,11 +161,6 @@ def _calibration_rows(fitted: dict) -> list[tuple[str, str, str, str]]:
 def _head_rows(results: dict, fitted: dict) -> list[tuple[str, str, str, str]]:
     """Calibration, the rule that calls a grade, and the heads over a study's targets."""
     rows = _calibration_rows(fitted)
-    context = results.get("context_metrics") or {}
-    if context.get("figures"):
-        rows.append(
-            ("study-context head", "the chosen grader's features", "", kept_verdict(context))
-        )
     joint = results.get("joint") or {}
     if joint.get("figures"):
         rows.append(
@@ -202,10 +197,10 @@ def techniques_section(conditions: dict[str, dict]) -> Section | None:
         "of it and whether the run kept it. Out of fold (`split.n_folds` >= 2), the grader's "
         "variant is scored on every training and validation study by fold models that never "
         "saw it, and so are the calibration method and the rule that calls a grade (then "
-        "fitted on the validation split), and so are the study-context and joint heads (fitted "
-        "once per fold on the fold models' features); with leave-site-out folds, the sites "
-        "never trained on weigh in on the variant, the calibration method and the rule, and "
-        "can drop a study-context head that grades them worse. Without folds every choice is "
+        "fitted on the validation split), and so is the joint head (fitted once per fold on the "
+        "fold models' features); with leave-site-out folds, the sites never trained on weigh "
+        "in on the variant, the calibration method and the rule, and can drop a joint head "
+        "that grades them worse. Without folds every choice is "
         "made on the validation split. Techniques fixed in conf are not compared by the run.",
     ]
     return Section("What each technique bought", text, header, rows)

@@ -1,5 +1,5 @@
-"""The one way a condition's points are graded: crop, grader, study-context head, calibration,
-the rule that calls the grade.
+"""The one way a condition's points are graded: crop, grader (or its study-fold models together),
+calibration, the rule that calls the grade.
 
 Inference grades the points its localisers find with it, and the condition pipeline's end-to-end
 rows grade the held-out studies' found points with it, so the report's end-to-end figure measures
@@ -8,7 +8,7 @@ exactly what inference ships.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,7 @@ import pandas as pd
 
 from disc_grade.dicom.extract import RoiSpec, extract_rois
 from disc_grade.models.grading.adapt import adapt_batchnorm
-from disc_grade.models.grading.context_grading import (
-    features_table,
-    graded_in_context,
-    grader_features,
-)
+from disc_grade.models.grading.context_grading import features_table, grader_features
 from disc_grade.models.grading.decision import calibrated_table, row_priors
 from disc_grade.models.grading.fold_average import averaged_table
 from disc_grade.models.grading.predict import load_grader, predict
@@ -31,29 +27,26 @@ from disc_grade.rsna import PROB_COLUMNS
 
 @dataclass(frozen=True)
 class Grader:
-    """What grades a condition's crops: the fine-tuned variant's weights and calibration, and the
-    study-context head validation kept over it (``context``: its bundle, or empty for none);
+    """What grades a condition's crops: the fine-tuned variant's weights and calibration;
     ``adapt``: its BatchNorm statistics re-estimated on the crops it grades, all of one call
     (``models.grading.adapt``: a new scanner's studies, without labels); ``folds``: the
     variant's study-fold models, each ``{"weights", "calibration"}``, which grade together
-    (``models.grading.fold_average``) where the study-context head does not, the whole-split
-    grader still giving the features (the joint head and the novelty warning read them)."""
+    (``models.grading.fold_average``) where there are some, the whole-split grader still giving
+    the features (the joint head and the novelty warning read them)."""
 
     variant: str
     weights: dict
     calibration: dict
-    context: dict = field(default_factory=dict)
     adapt: bool = False
     folds: tuple = ()
 
     @property
     def name(self) -> str:
-        """The variant, ``+context`` where the study-context head grades, ``+adabn`` where the
-        grader adapts to the crops it grades."""
+        """The variant, ``+<n>folds`` where its fold models grade, ``+adabn`` where the grader
+        adapts to the crops it grades."""
         return (
             self.variant
-            + ("+context" if self.context.get("kept") else "")
-            + (f"+{len(self.folds)}folds" if self.folds and not self.context else "")
+            + (f"+{len(self.folds)}folds" if self.folds else "")
             + ("+adabn" if self.adapt else "")
         )
 
@@ -117,10 +110,10 @@ def grade_crops(
     that adapts (``Grader.adapt``) adapts to these crops, each of its fold models too where they
     grade together (``Grader.folds``)."""
     device = select_device(finetuning["device"])
-    by_folds = bool(grader.folds) and not grader.context
-    needed = grader.context or with_features or not by_folds
+    by_folds = bool(grader.folds)
+    needed = with_features or not by_folds
     model = _loaded(grader.weights, rois, grader.adapt, finetuning, device) if needed else None
-    features = grader_features(model, rois, device) if grader.context or with_features else None
+    features = grader_features(model, rois, device) if with_features else None
     if by_folds:
         tables = [
             _graded(
@@ -134,10 +127,6 @@ def grade_crops(
         ]
         rule = grader.folds[0]["calibration"]["decision"]
         table = averaged_table(tables, rule, row_priors(index["condition"], label_priors))
-    elif grader.context:
-        probs = graded_in_context(grader.context, features, index)
-        _, where = predict(model, rois, np.arange(len(rois)), device)
-        table = _calibrated(index, probs, where, grader.context["calibration"], label_priors)
     else:
         table = _graded(model, rois, index, grader.calibration, label_priors)
     return table, (features_table(features, index, rois) if with_features else None)

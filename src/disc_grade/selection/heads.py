@@ -1,11 +1,10 @@
-"""A head that reads a grader's features (study context, joint) judged out of fold: its fold
-rows (``models.grading.fold_heads``) calibrated per fold on the fold's validation rows, then its
-left-out rows compared with what the condition ships, graded out of fold too; and, where there
-are leave-site-out folds, the same on the sites its folds left out (``left_out_site_verdict``)."""
+"""A head that reads a grader's features (the joint head) judged out of fold: its fold rows
+(``models.grading.fold_heads``) calibrated per fold on the fold's validation rows, then its
+left-out rows compared with what the condition ships, graded out of fold too; and the tables
+that carry the fold models' features and the leave-site-out folds' rows to the joint stage."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -14,13 +13,12 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.models.grading.context_grading import KEYS
-from disc_grade.models.grading.fold_heads import FOLD, context_out_of_fold, too_small
+from disc_grade.models.grading.fold_heads import FOLD
 from disc_grade.models.grading.gate import gate
 from disc_grade.models.training.fold_plan import FOLD_OUT, SITE_OUT
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.out_of_fold import as_shipped, calibrated_left_out
 
-logger = logging.getLogger(__name__)
 SHIPPED_ROWS = -1  # ``fold_left_out`` of the shipped grader's rows in ``joint_features``
 SITE_ROWS = -2  # ``fold_left_out`` of the leave-site-out fold models' rows there
 SITE_SHIPPED = [f"site_grader_{c}" for c in PROB_COLUMNS]  # the fold's grader on its left-out site
@@ -133,34 +131,6 @@ def site_veto(in_site: bool, sites: dict | None) -> bool:
     return bool(in_site and sites is not None and (sites.get("gain") or 0.0) < 0)
 
 
-def out_of_fold_verdict(
-    fold_features: pd.DataFrame,
-    variant: str,
-    shipped: pd.DataFrame,
-    label_priors: pd.DataFrame,
-    params: dict[str, Any],
-    calibration_params: dict[str, Any],
-) -> dict | None:
-    """The context head fitted per study fold on ``variant``'s rows of ``fold_features``
-    (``models.grading.fold_heads``), judged on its left-out rows against the grader's
-    out-of-fold rows ``shipped`` (``fold_heads.judged_out_of_fold``); None without folds."""
-    if fold_features.empty or "variant" not in fold_features:
-        return None
-    own = fold_features[fold_features["variant"] == variant]
-    if reason := too_small(own):
-        logger.warning("context: not chosen out of fold, %s; the validation split decides", reason)
-        return None
-    rows = context_out_of_fold(own, params)
-    return judged_out_of_fold(
-        rows,
-        shipped,
-        label_priors,
-        calibration_params,
-        int(params["seed"]),
-        float(params["confidence"]),
-    )
-
-
 def as_study_folds(
     site_fold_features: pd.DataFrame, sites: list[str] | None = None
 ) -> pd.DataFrame:
@@ -194,35 +164,3 @@ def site_grader_rows(
     params = as_shipped(calibration_params, grader_calibration)
     shipped, adapted_rows = calibrated_left_out(own, "site", label_priors, params)
     return adapted_rows if adapted else shipped
-
-
-def left_out_site_verdict(
-    site_fold_features: pd.DataFrame,
-    site_shipped: pd.DataFrame,
-    variant: str,
-    label_priors: pd.DataFrame,
-    params: dict[str, Any],
-    calibration_params: dict[str, Any],
-) -> dict | None:
-    """The context head fitted per leave-site-out fold on ``variant``'s fold features (the other
-    sites' training rows) and judged on the site the fold left out against that fold's grader
-    on the same rows (``site_shipped``: ``site_grader_rows``; ``judged_out_of_fold``, with
-    ``sites``). None without site folds or where a fold is too small to fit a head on."""
-    if site_fold_features.empty or "variant" not in site_fold_features or site_shipped.empty:
-        return None
-    variant_rows = site_fold_features[site_fold_features["variant"] == variant]
-    own = as_study_folds(variant_rows)
-    if own.empty or (reason := too_small(own)):
-        logger.warning("context: not judged on the left-out sites, %s", reason or "no fold")
-        return None
-    verdict = judged_out_of_fold(
-        context_out_of_fold(own, params),
-        site_shipped,
-        label_priors,
-        calibration_params,
-        int(params["seed"]),
-        float(params["confidence"]),
-    )
-    if verdict is not None:
-        verdict["sites"] = sorted(variant_rows["fold_site"].astype(str).unique())
-    return verdict

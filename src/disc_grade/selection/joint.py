@@ -121,7 +121,7 @@ def grade_jointly(
 ) -> tuple[dict, dict, pd.DataFrame]:
     """The joint head fitted on every condition's chosen-grader features (``models.grading.
     joint``), calibrated on validation and judged per condition against what the condition ships
-    (its grader, or its study-context head): out of fold where the conditions' fold models'
+    (its grader): out of fold where the conditions' fold models'
     features are there (the head fitted once per study fold, ``models.grading.fold_heads``,
     against the condition's out-of-fold rows), else on the validation split; not kept where the
     leave-site-out folds say it grades a new site worse than the grader (``left_out_sites``).

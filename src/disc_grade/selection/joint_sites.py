@@ -1,7 +1,7 @@
 """The joint head judged on the sites the leave-site-out folds left out: fitted once per such
 fold on every condition's fold features (the other sites' training rows), calibrated on the
 fold's validation rows, and compared per condition with that fold's grader on the left-out
-site's rows, as the study-context head is (``condition.fold_heads.left_out_site_verdict``)."""
+site's rows (``selection.heads.judged_out_of_fold``)."""
 
 from __future__ import annotations
 

@@ -21,12 +21,10 @@ from disc_grade.selection.variants import criterion
 class Judging:
     """The settings the selection room's choices read, each block as conf gives it:
     ``selection`` (the criterion, a forced variant, the fold average), ``calibration`` (methods,
-    rules, the gate's confidence), ``context`` (the study-context head), ``evaluation``
-    (bootstrap resamples, bins) and ``leave_site_out`` (how many sites, their weight)."""
+    rules, the gate's confidence), ``evaluation`` (bootstrap resamples, bins) and ``leave_site_out`` (how many sites, their weight)."""
 
     selection: dict[str, Any]
     calibration: dict[str, Any]
-    context: dict[str, Any]
     evaluation: dict[str, Any]
     leave_site_out: dict[str, Any]
 
@@ -42,7 +40,6 @@ def condition_settings(
     variants: Mapping[str, Mapping],
     selection: Mapping[str, Any],
     calibration: Mapping[str, Any],
-    context: Mapping[str, Any],
     evaluation: Mapping[str, Any],
     leave_site_out: Mapping[str, Any],
 ) -> tuple[Recipe, Judging]:
@@ -52,7 +49,7 @@ def condition_settings(
         ValueError: ``selection.by`` is not a criterion (refused before anything trains), or
             the recipe's variants are incomplete (``parse_recipe``).
     """
-    blocks = (selection, calibration, context, evaluation, leave_site_out)
+    blocks = (selection, calibration, evaluation, leave_site_out)
     criterion(selection)  # a bad criterion is refused here, before anything trains
     judging = Judging(*(dict(block) for block in blocks))
     return parse_recipe(pretraining, finetuning, variants), judging

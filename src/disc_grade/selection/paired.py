@@ -1,7 +1,7 @@
 """A head against the grader it would replace, on the validation split: each cross-validated by
 study with its own calibration method, then compared study resample by study resample
-(``models.grading.calibration.paired_gain``); the study-context head and the joint head are
-both judged so (``models.grading.gate`` gives the verdict)."""
+(``models.grading.calibration.paired_gain``); the joint head is judged so
+(``models.grading.gate`` gives the verdict)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def split_figures(table: pd.DataFrame, evaluation: dict[str, Any]) -> dict[str, 
 def paired_on_validation(
     tables: dict[str, pd.DataFrame], methods: dict[str, str], params: dict[str, Any], seed: int
 ) -> dict:
-    """The context head's weighted log loss against the chosen grader's on the validation targets
+    """The head's (``context``: the attention head) weighted log loss against the chosen grader's on the validation targets
     both grade, each cross-validated by study with its own calibration method
     (``models.calibration.paired_gain``: the gain and the share of study resamples it wins)."""
     val = {n: tables[n][tables[n]["split"] == "validation"] for n in ("grader", "context")}

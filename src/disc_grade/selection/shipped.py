@@ -1,8 +1,7 @@
 """What ships for a condition: the selection room's decisions turned into one shipped grader.
 
 ``ship_grader`` writes it once, in the condition pipeline: the variant validation (or the folds)
-chose, its weights, its calibration and rule, the study-context head where the gate kept it, the
-study-fold models where they ship, the ROI it crops and the network its weights are. The model
+chose, its weights, its calibration and rule, the study-fold models where they ship, the ROI it crops and the network its weights are. The model
 bundle carries it as it is; ``grader_of`` turns it into the ``Grader`` that grades, for the
 report's end-to-end rows and for inference alike, so neither rebuilds the choice.
 """
@@ -19,7 +18,6 @@ def ship_grader(
     chosen_grader: dict,
     grader_models: dict[str, dict],
     calibration: dict,
-    context_model: dict,
     fold_graders: dict,
     roi: dict[str, Any],
     recipe: Recipe,
@@ -31,7 +29,7 @@ def ship_grader(
 
     Raises:
         ValueError: ``chosen_grader`` names a variant without weights or calibration, or the
-            context head or the fold models were fitted on another variant.
+            fold models are of another variant.
     """
     variant = chosen_grader.get("variant")
     decisions = {"calibration": calibration, "chosen_grader": chosen_grader}
@@ -40,12 +38,6 @@ def ship_grader(
     weights = grader_models.get(variant)
     if not weights or variant not in calibration:
         raise ValueError(f"chosen_grader names '{variant}', which has no weights or calibration")
-    context = context_model if (context_model or {}).get("kept") else {}
-    if context and context.get("variant") != variant:
-        raise ValueError(
-            f"context_model was fitted on '{context.get('variant')}', chosen_grader names "
-            f"'{variant}': rerun the train pipeline"
-        )
     folds = fold_graders or {}
     if folds.get("folds") and folds.get("variant") != variant:
         raise ValueError(
@@ -57,7 +49,6 @@ def ship_grader(
         "weights": weights,
         "calibration": calibration[variant],
         "chosen_grader": chosen_grader,
-        "context": context,
         "folds": folds,
         "roi": roi,
         **recipe.network,
@@ -88,7 +79,6 @@ def grader_of(shipped: dict, adapt: bool = False) -> Grader:
         shipped["variant"],
         shipped["weights"],
         shipped["calibration"],
-        shipped["context"],
         adapt,
         tuple(folds[k] for k in sorted(folds, key=int)),
     )

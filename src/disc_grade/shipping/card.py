@@ -79,7 +79,7 @@ def model_card(meta: dict) -> str:
         grader = parts["grader"]
         lines.append(
             f"- {SPECS[name].title}: grader `{grader['variant']}` (ResNet-{(grader['encoder'] or {}).get('depth')}, "
-            f"{grader['fold_models']} fold models, study-context head: {grader['study_context_head']}), "
+            f"{grader['fold_models']} fold models), "
             f"localiser with {parts['localiser']['n_maps']} maps"
         )
     lines += [

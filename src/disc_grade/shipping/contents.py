@@ -2,7 +2,7 @@
 
 A bundle holds, per condition, the localiser (its weights, network and the settings that turn
 its maps into targets) and the grader validation chose (its weights, network, calibration, its
-study-context head and study-fold models where they ship, the ROI settings), the joint head,
+study-fold models where they ship, the ROI settings), the joint head,
 the grade frequencies targets without a grade get, and the metadata: format, package version,
 the training data's fingerprint (phantom or not, ``train.csv`` hash, studies, sites) and the
 test figures with their intervals. Grading reads only a bundle.
@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # 2: the shipped grader has no study-context head
 PHANTOM_WARNING = (
     "trained on the phantom (synthetic studies): its grades of real scans mean nothing; "
     "for testing the software only"
@@ -98,7 +98,6 @@ def describe(parts: dict) -> dict:
             "variant": grader["variant"],
             "encoder": grader["encoder"],
             "roi": grader["roi"],
-            "study_context_head": bool(grader["context"]),
             "fold_models": len((grader["folds"] or {}).get("folds") or {}),
             "calibration": {
                 k: v for k, v in grader["calibration"].items() if not isinstance(v, dict | list)

@@ -155,16 +155,15 @@ def test_the_scored_test_rows_are_the_fold_average_where_it_ships():
     whole = folds[folds["fold_left_out"] == 0].drop(columns=["adapted", "fold_left_out"])
     whole = whole.assign(p_normal_mild=1 / 3, p_moderate=1 / 3, p_severe=1 / 3)
     chosen = {"variant": "scratch", "fold_average": True}
-    no_head = {"kept": False}
     empty = pd.DataFrame()
-    scored = scored_predictions(whole, empty, chosen, no_head, empty, averaged)
+    scored = scored_predictions(whole, chosen, empty, averaged)
     rows = scored[scored["variant"] == "chosen"].set_index(["split", *KEYS])
     test = rows.loc["test"].sort_index()
     expected = averaged.set_index(KEYS).sort_index()
     np.testing.assert_allclose(test[PROB_COLUMNS], expected[PROB_COLUMNS])
     # validation keeps the whole-split grader's rows (the fold models stopped on those studies)
     np.testing.assert_allclose(rows.loc["validation", PROB_COLUMNS].to_numpy(), 1 / 3)
-    alone = scored_predictions(whole, empty, {"variant": "scratch"}, no_head, empty, averaged)
+    alone = scored_predictions(whole, {"variant": "scratch"}, empty, averaged)
     np.testing.assert_allclose(
         alone.loc[alone["variant"] == "chosen", PROB_COLUMNS].to_numpy(), 1 / 3
     )

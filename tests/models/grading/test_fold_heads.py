@@ -1,6 +1,6 @@
-"""The heads that read a grader's features, graded out of fold: no fold's head fits or stops on
-a study it grades, every training and validation study is graded once, and the choice made on
-those rows keeps a head only where a study's targets share a cause."""
+"""The joint head, which reads a grader's features, graded out of fold: no fold's head fits or
+stops on a study it grades, every training and validation study is graded once, and the fold
+features travel to the joint stage and back."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disc_grade.models.grading import context_grading, fold_heads
+from disc_grade.models.grading import fold_heads
 from disc_grade.models.training.fold_plan import FOLD_OUT, SITE_OUT
 from disc_grade.pipelines.split.nodes import training_priors
 from disc_grade.rsna import CONDITIONS, LEVELS, SEVERITIES, SPINAL, label_column
-from disc_grade.selection.context import _decision
-from disc_grade.selection.heads import (
-    left_out_site_verdict,
-    out_of_fold_verdict,
-    site_grader_rows,
-    split_fold_features,
-    with_fold_features,
-)
+from disc_grade.selection.heads import split_fold_features, with_fold_features
 from disc_grade.selection.out_of_fold import calibrated_left_out
 
 THRESHOLDS = (0.3, 1.1)
@@ -123,14 +116,14 @@ def _shipped_out_of_fold(features: pd.DataFrame, priors: pd.DataFrame) -> pd.Dat
 def test_no_fold_head_fits_or_stops_on_a_study_it_grades(monkeypatch):
     features = _fold_features(_canal(shared=True))
     seen = []
-    real = context_grading.fit_heads
+    real = fold_heads.fit_joint
 
-    def spy(x, index, params):
-        seen.append(index)
-        return real(x, index, {**params, "epochs": 3})
+    def spy(tables, params):
+        seen.append(tables["spinal"])
+        return real(tables, {**params, "epochs": 3})
 
-    monkeypatch.setattr(fold_heads, "fit_heads", spy)
-    rows = fold_heads.context_out_of_fold(features, PARAMS)
+    monkeypatch.setattr(fold_heads, "fit_joint", spy)
+    rows = fold_heads.joint_out_of_fold({"spinal": features}, PARAMS)
     assert len(seen) == 3
     for k, index in enumerate(seen):
         fitted_on = set(index.loc[index["split"].isin(["train", "validation"]), "study_id"])
@@ -142,25 +135,6 @@ def test_no_fold_head_fits_or_stops_on_a_study_it_grades(monkeypatch):
     assert not out.duplicated(["study_id", "condition", "level"]).any()
     inside = features.drop_duplicates("study_id")
     assert set(out["study_id"]) == set(inside["study_id"])  # every non-test study, once
-
-
-@pytest.mark.parametrize("shared", [True, False])
-def test_the_context_head_is_kept_out_of_fold_only_where_a_study_shares_its_cause(shared):
-    table = _canal(shared)
-    features = _fold_features(table)
-    priors = _priors(table)
-    shipped = _shipped_out_of_fold(features, priors)
-    verdict = out_of_fold_verdict(features, "scratch", shipped, priors, PARAMS, CALIBRATION)
-    n_inside = table.loc[table["split"] != "test", "study_id"].nunique()
-    assert verdict["n_studies"] == n_inside and verdict["folds"] == 3
-    if shared:
-        assert verdict["kept"] and verdict["head_log_loss"] < verdict["shipped_log_loss"] - 0.05
-    else:
-        assert not verdict["kept"], verdict
-    assert (
-        out_of_fold_verdict(features.iloc[:0], "scratch", table, _priors(table), PARAMS, {}) is None
-    )
-    assert out_of_fold_verdict(features, "frozen", table, _priors(table), PARAMS, {}) is None
 
 
 def test_joint_features_carry_the_fold_models_rows_and_split_back():
@@ -188,11 +162,8 @@ def test_a_fold_too_small_for_a_head_is_named():
     small = features[(features["split"] != "train") | one]
     assert fold_heads.too_small(features) is None
     assert "training studies" in fold_heads.too_small(small)
-    with pytest.raises(ValueError, match="a head needs 2"):
-        fold_heads.context_out_of_fold(small, PARAMS)
     with pytest.raises(ValueError, match="spinal's fold"):
         fold_heads.joint_out_of_fold({"spinal": small}, PARAMS)
-    assert out_of_fold_verdict(small, "scratch", small, _priors(_canal(True)), PARAMS, {}) is None
 
 
 def _site_fold(shared_out: bool):
@@ -217,21 +188,3 @@ def _site_fold(shared_out: bool):
     rows = graded.assign(fold_site="C", adapted=False)
     adapted = rows[rows["split"] == SITE_OUT].assign(adapted=True)
     return features, pd.concat([rows, adapted], ignore_index=True), _priors(table)
-
-
-@pytest.mark.parametrize("shared_out", [True, False])
-def test_a_head_that_grades_a_new_site_worse_than_the_grader_is_not_kept(shared_out):
-    features, predictions, priors = _site_fold(shared_out)
-    grader = {"method": "temperature", "decision": "grader"}
-    given = site_grader_rows(predictions, "scratch", grader, priors, CALIBRATION)
-    sites = left_out_site_verdict(features, given, "scratch", priors, PARAMS, CALIBRATION)
-    assert sites["sites"] == ["C"] and sites["n_studies"] == 120
-    in_site = {"kept": True}
-    decision = _decision(True, in_site, sites, {"use": None})
-    if shared_out:  # the cause holds on the new site too: the head stays
-        assert sites["gain"] > 0 and decision["kept"] and not decision["site_veto"]
-    else:  # the cause does not hold there: reading the other levels only adds their noise
-        assert sites["gain"] < 0 and not decision["kept"] and decision["site_veto"], sites
-    assert not _decision(False, {"kept": False}, sites, {"use": None})["site_veto"]
-    assert _decision(True, in_site, None, {"use": None})["kept"]  # no site folds: in-site rules
-    assert left_out_site_verdict(features.iloc[:0], given, "scratch", priors, PARAMS, {}) is None

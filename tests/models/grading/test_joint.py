@@ -104,9 +104,7 @@ def _own_grader(features: pd.DataFrame, priors: pd.DataFrame) -> tuple[pd.DataFr
         mm_per_px=1.0,
     )
     fitted, calibrated = calibrate_on_validation(table, priors, PARAMS["calibration"])
-    scored = scored_predictions(
-        calibrated, calibrated.iloc[:0], {"variant": "scratch"}, {}, calibrated.iloc[:0]
-    )
+    scored = scored_predictions(calibrated, {"variant": "scratch"}, calibrated.iloc[:0])
     return scored, fitted["method"]
 
 

@@ -56,6 +56,15 @@ def test_a_misspelt_or_retired_key_is_refused_by_its_full_name(path, named):
     assert named in str(refused.value)
 
 
+def test_the_retired_study_context_head_block_is_refused_by_name():
+    parameters = copy.deepcopy(_parameters("local"))
+    parameters["foraminal"]["context"] = {"use": True}
+    with pytest.raises(
+        ValueError, match=r"foraminal\.context \(the study-context head was retired"
+    ):
+        check_recipes(parameters, CONDITION_NAMES)
+
+
 def test_an_ablation_recipe_override_is_checked_too():
     parameters = copy.deepcopy(_parameters("local"))
     parameters["spinal"]["ablation"]["recipes"]["simclr"]["pretraining"]["temprature"] = 0.2

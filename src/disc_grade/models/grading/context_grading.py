@@ -1,10 +1,11 @@
-"""A condition's targets graded in the context of their study, beside a per-target head.
+"""A grader's features, and the heads that read them: an attention head over a study's targets
+beside a per-target head (``models.grading.context``), as the joint head fits them.
 
-Both heads (``models.context``) read the same fixed inputs: the chosen grader's encoder features
-and logits for every ROI, standardised on the training split. They are trained on the training
-split and stopped on a fifth of its studies held back; each is then calibrated on validation
-like any grader (``models.calibration``), and which one grades is decided on validation, which
-neither head has seen.
+Both heads read the same fixed inputs: a grader's encoder features and logits for every ROI,
+standardised on the training split. They are trained on the training split and stopped on a
+fifth of its studies held back; each is then calibrated on validation like any grader
+(``models.calibration``), and whether one grades is decided on validation (or out of fold),
+which neither head has seen.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from disc_grade.jsonable import json_ready
-from disc_grade.models.grading.context import ContextHead, fit_head, head_probabilities
+from disc_grade.models.grading.context import fit_head
 from disc_grade.models.grading.image_statistics import STATISTICS, image_statistics
 from disc_grade.models.training.probe import encode
 
@@ -103,45 +103,6 @@ def fit_heads(features: np.ndarray, index: pd.DataFrame, params: dict) -> dict:
     return {"mean": mean, "std": std, "heads": heads}
 
 
-def head_raw(
-    fitted: dict, name: str, features: np.ndarray, index: pd.DataFrame, rows: np.ndarray
-) -> np.ndarray:
-    """[len(rows), 3] head ``name``'s probabilities, each row with its study's other rows."""
-    x = ((features - fitted["mean"]) / fitted["std"]).astype(np.float32)
-    return head_probabilities(fitted["heads"][name]["model"], x, index, rows)
-
-
-def as_bundle(fitted: dict, name: str, calibration: dict, params: dict) -> dict:
-    """What inference needs to grade with head ``name``: plain arrays and tensors."""
-    model: ContextHead = fitted["heads"][name]["model"]
-    return {
-        "head": name,
-        "mean": torch.as_tensor(np.asarray(fitted["mean"], dtype=np.float32)),
-        "std": torch.as_tensor(np.asarray(fitted["std"], dtype=np.float32)),
-        "n_features": int(len(fitted["mean"])),
-        "params": dict(params),
-        "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "calibration": json_ready(calibration),
-    }
-
-
-def from_bundle(bundle: dict) -> dict:
-    """The inverse of ``as_bundle``: a ``fit_heads``-like result with the one head."""
-    params = bundle["params"]
-    model = ContextHead(
-        bundle["n_features"],
-        int(params["width"]),
-        bundle["head"] == "context",
-        dropout=float(params["dropout"]),
-    )
-    model.load_state_dict(bundle["state"])
-    return {
-        "mean": np.asarray(bundle["mean"]),
-        "std": np.asarray(bundle["std"]),
-        "heads": {bundle["head"]: {"model": model.eval()}},
-    }
-
-
 def head_table(
     base: pd.DataFrame, index: pd.DataFrame, rows: np.ndarray, raw: np.ndarray, name: str
 ) -> pd.DataFrame:
@@ -159,12 +120,6 @@ def head_table(
     for k, column in enumerate(PROB_COLUMNS):
         table[column] = raw[:, k]
     return table.assign(predicted=raw.argmax(1).astype(np.int64), variant=name)
-
-
-def graded_in_context(bundle: dict, features: np.ndarray, index: pd.DataFrame) -> np.ndarray:
-    """[n, 3] the kept context head's (uncalibrated) probabilities for every row of ``index``
-    (a study's found targets graded together), from the chosen grader's ``features``."""
-    return head_raw(from_bundle(bundle), bundle["head"], features, index, np.arange(len(index)))
 
 
 def features_table(

@@ -1,5 +1,5 @@
-"""The heads that read a grader's features (the study-context head, the joint head), graded out
-of fold so that their choice sees every training and validation study.
+"""The head that reads a grader's features (the joint head), graded out of fold so that its
+choice sees every training and validation study.
 
 A head is fitted on a grader's features of the training split and judged on validation. With
 study folds (``models.training.folds``) each fold model's features of its own training,
@@ -18,9 +18,6 @@ import pandas as pd
 
 from disc_grade.models.grading.context_grading import (
     KEYS,
-    features_of,
-    fit_heads,
-    head_raw,
     held_rows,
 )
 from disc_grade.models.grading.joint import HEAD, fit_joint, joint_raw
@@ -66,27 +63,6 @@ def head_rows(index: pd.DataFrame, rows: np.ndarray, raw: np.ndarray, name: str)
     for k, column in enumerate(PROB_COLUMNS):
         table[column] = raw[:, k]
     return table.assign(predicted=raw.argmax(1).astype(np.int64), variant=name)
-
-
-def context_out_of_fold(features: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """The study-context head fitted per fold on one condition's fold features (``params``: the
-    ``context`` block) and its rows for each fold's validation and left-out targets.
-
-    Raises:
-        ValueError: a fold too small to fit a head on (``too_small``).
-    """
-    reason = too_small(features)
-    if reason:
-        raise ValueError(f"context: {reason}")
-    tables = []
-    for k in fold_numbers_of(features):
-        fold = of_fold(features, k)
-        x = features_of(fold)
-        fitted = fit_heads(x, fold, params)
-        held = held_rows(fold)
-        raw = head_raw(fitted, "context", x, fold, held)
-        tables.append(head_rows(fold, held, raw, "context").assign(**{FOLD: k}))
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
 def joint_out_of_fold(features: dict[str, pd.DataFrame], params: dict) -> pd.DataFrame:

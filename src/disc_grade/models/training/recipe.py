@@ -19,6 +19,11 @@ from disc_grade.models.components.networks import ENCODER_KEYS
 from disc_grade.models.training.loop_state import LoopConfig
 
 VARIANTS = ("contrastive", "scratch", "frozen")  # the fine-tuning variants every condition trains
+# a condition's parameter blocks that no code reads any more, and why
+RETIRED_BLOCKS = {
+    "context": "the study-context head was retired: never kept out of fold, the joint head grades "
+    "a study's targets together",
+}
 LOOP_KEYS = frozenset(LoopConfig.__dataclass_fields__)
 PRETRAINING_KEYS = LOOP_KEYS | {
     "encoder",
@@ -76,7 +81,7 @@ def recipe_errors(where: str, block: Mapping | None, known: frozenset[str]) -> l
 
 def check_recipes(parameters: Mapping, conditions: Iterable[str]) -> None:
     """Refuse a key no code reads in any condition's recipe blocks (and the ablation recipes'
-    overrides of them).
+    overrides of them), and a retired block of a condition (``RETIRED_BLOCKS``).
 
     Raises:
         ValueError: naming every unknown key by its full parameter path.
@@ -84,6 +89,9 @@ def check_recipes(parameters: Mapping, conditions: Iterable[str]) -> None:
     errors: list[str] = []
     for name in conditions:
         own = parameters.get(name) or {}
+        errors += [
+            f"{name}.{block} ({why})" for block, why in RETIRED_BLOCKS.items() if block in own
+        ]
         for block, known in BLOCKS.items():
             errors += recipe_errors(f"{name}.{block}", own.get(block), known)
         for recipe, spec in ((own.get("ablation") or {}).get("recipes") or {}).items():

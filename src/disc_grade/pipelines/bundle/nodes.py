@@ -1,8 +1,7 @@
 """Nodes of the bundle pipeline: each condition's shipped localiser and grader, then the bundle.
 
 Only what grading needs ships: the localiser and its find settings, the variant validation
-chose with its calibration, its study-context head where validation kept it, its study-fold
-models where they ship; not the other variants.
+chose with its calibration, its study-fold models where they ship; not the other variants.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Nodes: what a condition hands the report, as a few well-named outputs.
 
 A condition's many results travel as one summary (``results``: its status, metrics, ceiling,
-calibration, choices, context decision, localiser and end-to-end figures, and what each of its
+calibration, choices, the probe of the chosen grader's features, localiser and end-to-end figures, and what each of its
 reporting tables holds), one partitioned set of report figures (``report_figures``) and the
 held-out predictions the RSNA score reads (``scored_predictions``: every variant's, and
 ``chosen``, what inference ships). The tables stay files of their own (DVC plots them); the
@@ -27,7 +27,7 @@ RESULTS = (
     "encoder_probe",
     "localiser_metrics",
     "decisions",
-    "context_metrics",
+    "feature_probe",
     "fold_average_metrics",
     "params:roi",
 )
@@ -97,13 +97,13 @@ def bundle_results(
     encoder_probe: dict,
     localiser_metrics: dict,
     decisions: dict,
-    context_metrics: dict,
+    feature_probe: dict,
     fold_average_metrics: dict,
     roi: dict,
 ) -> dict:
     """One JSON of the condition's summaries (a skipped step's as it left it), the choices of
-    what ships (``selection.shipped.ship_grader``: calibration, chosen grader; the context head's
-    verdict; the fold models' average) and the techniques fixed in conf (``techniques``)."""
+    what ships (``selection.shipped.ship_grader``: calibration, chosen grader; the fold models'
+    average), what the chosen grader's features hold (``feature_probe``) and the techniques fixed in conf (``techniques``)."""
     return json_ready(
         {
             "status": table_summaries["status"],
@@ -113,7 +113,7 @@ def bundle_results(
             "encoder_probe": encoder_probe,
             "calibration": decisions.get("calibration"),
             "chosen_grader": decisions.get("chosen_grader"),
-            "context_metrics": context_metrics,
+            "feature_probe": feature_probe,
             "localiser_metrics": localiser_metrics,
             "techniques": techniques(roi),
             "fold_average_metrics": fold_average_metrics,
@@ -138,25 +138,22 @@ def bundle_figures(*figures_and_curves) -> dict:
 
 def scored_predictions(
     predictions: pd.DataFrame,
-    context_predictions: pd.DataFrame,
     chosen_grader: dict,
-    context_model: dict,
     out_of_fold_predictions: pd.DataFrame,
     fold_average_predictions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The held-out rows of every variant's calibrated predictions, and the same targets as
-    ``chosen`` grades them: the variant validation chose, or its study-context head where
-    validation kept it, or on the test studies its study-fold models averaged where they ship
+    ``chosen`` grades them: the variant validation chose, or on the test studies its
+    study-fold models averaged where they ship
     (``chosen_grader['fold_average']``; as inference grades); then the chosen variant's
     out-of-fold rows (variant ``OUT_OF_FOLD``, split ``fold_out``), which the joint stage's study
     stacker learns from and takes out before the report."""
-    kept = bool(context_model.get("kept"))
     variant = chosen_grader.get("variant")
     own = predictions[predictions["variant"] == variant]
-    if not kept and chosen_grader.get("fold_average") and fold_average_predictions is not None:
+    if chosen_grader.get("fold_average") and fold_average_predictions is not None:
         averaged = fold_average_predictions[fold_average_predictions["variant"] == variant]
         own = pd.concat([own[~own["split"].isin(averaged["split"].unique())], averaged])
-    chosen = (context_predictions if kept else own).assign(variant="chosen")
+    chosen = own.assign(variant="chosen")
     table = pd.concat([predictions, chosen], ignore_index=True)
     table = table[table["split"].isin(HELD_OUT)]
     if len(out_of_fold_predictions):

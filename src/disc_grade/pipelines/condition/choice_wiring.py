@@ -1,10 +1,9 @@
 """The condition pipeline's choices: the grader validation (or the folds) chooses, its study-fold
-models' average and out-of-fold rows, and the study-context head against it."""
+models' average and out-of-fold rows, the features the joint head reads, and what ships."""
 
 import pandas as pd
 from kedro.pipeline import Node
 
-from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
     is_skipped,
@@ -12,7 +11,7 @@ from disc_grade.pipelines.condition.skip import (
     skippable_node,
     skipped,
 )
-from disc_grade.selection import context, fold_average, shipped, sites
+from disc_grade.selection import chosen_features, fold_average, shipped, sites
 from disc_grade.selection.fold_cells import no_study_folds
 from disc_grade.selection.judging import Judging
 
@@ -45,7 +44,7 @@ def choose_grader(
 
 def choose() -> list[Node]:
     """The grader validation chooses, its fold models' average and out-of-fold rows, then the
-    study-context head against it, then what ships."""
+    features the joint head reads, then what ships."""
     return [
         skippable_node(
             choose_grader,
@@ -67,14 +66,13 @@ def choose() -> list[Node]:
             ],
             skipped(nothing, nothing, fold_average.no_fold_average, dict, no_study_folds),
         ),
-        *_context_nodes(),
+        *_feature_nodes(),
         Node(
             shipped.ship_grader,
             [
                 "chosen_grader",
                 "grader_models",
                 "calibration",
-                "context_model",
                 "fold_graders",
                 "params:roi",
                 "recipe",
@@ -85,32 +83,30 @@ def choose() -> list[Node]:
     ]
 
 
-def _context_nodes() -> list[Node]:
-    """The study-context head against the chosen grader, on its features
-    (``context.chosen_features``, ``context.grade_in_context``)."""
+def _feature_nodes() -> list[Node]:
+    """The chosen grader's features, and those the joint head reads
+    (``chosen_features.chosen_features``, ``chosen_features.joint_features``)."""
     return [
         skippable_node(
-            context.chosen_features,
+            chosen_features.chosen_features,
             ["disc_rois", "roi_index", "grader_models", "chosen_grader", "recipe"],
             "chosen_features",
             empty_frame,
             arg=1,
         ),
         skippable_node(
-            context.grade_in_context,
+            chosen_features.joint_features,
             [
                 "chosen_features",
-                "predictions",
                 "calibration",
                 "chosen_grader",
                 "study_fold_features",
-                "out_of_fold_predictions",
                 "site_fold_features",
                 "site_fold_predictions",
                 "label_priors",
                 "judging",
             ],
-            ["context_model", "context_metrics", "context_predictions", "joint_features"],
-            skipped(dict, nothing, empty_predictions, empty_frame),
+            ["feature_probe", "joint_features"],
+            skipped(nothing, empty_frame),
         ),
     ]

@@ -113,9 +113,7 @@ def bundle_nodes() -> list[Node]:
             bundle.scored_predictions,
             [
                 "predictions",
-                "context_predictions",
                 "chosen_grader",
-                "context_model",
                 "out_of_fold_predictions",
                 "fold_average_predictions",
             ],

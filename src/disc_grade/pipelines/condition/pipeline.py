@@ -87,7 +87,6 @@ def _grade() -> list[Node]:
                 "params:finetuning_variants",
                 "params:selection",
                 "params:calibration",
-                "params:context",
                 "params:evaluation",
                 "params:leave_site_out",
             ],

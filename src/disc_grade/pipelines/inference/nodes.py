@@ -3,7 +3,7 @@
 One code path for every condition, reading only the model bundle (``disc_grade.shipping``):
 choose its series, find its targets with its localiser (the foramina and recesses from the canal
 points the canal's localiser found), crop them with the training cropper, grade them with the
-grader validation chose (its study-context head where validation kept one), calibrated as in
+grader validation chose (its study-fold models averaged where they ship), calibrated as in
 evaluation. Targets that cannot be graded get the best
 constant (``label_priors``, the training frequencies weighed by 1/2/4) and a flag.
 """
@@ -116,8 +116,8 @@ def grade_condition(
     inference: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The condition's found targets graded by ``grade_points`` (cropped centred, as the test
-    crops are) with the bundle's grader: the variant validation chose, its study-context head
-    where validation kept one, or its study-fold models averaged where they ship, its BatchNorm
+    crops are) with the bundle's grader: the variant validation chose, or its study-fold models
+    averaged where they ship, its BatchNorm
     statistics adapted to the folder's crops where ``adapts``; the others flagged with why. Also
     the grader's features of the graded targets, for the joint head (``apply_joint_head``)."""
     shipped = _shipped(bundle, name, "grader")
