@@ -108,14 +108,23 @@ def compare(correlations: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def comparison_markdown(
+    first: str, reference: dict[str, float], tables: dict[str, pd.DataFrame], scale: float = 1.0
+) -> str:
+    """A Markdown table: per key of ``reference`` (column ``first``) the real figure, then one
+    column per cohort (``tables``: its ``cohort`` figure and ``ok`` by key), each times
+    ``scale``, misses flagged (x)."""
+    lines = [f"| {first} | real | " + " | ".join(tables) + " |", "|---|---|" + "---|" * len(tables)]
+    for key, real in reference.items():
+        cells = [
+            f"{scale * t.loc[key, 'cohort']:.2f}{'' if t.loc[key, 'ok'] else ' (x)'}"
+            for t in tables.values()
+        ]
+        lines.append(f"| {key} | {scale * real:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def markdown(columns: dict[str, dict[str, float]]) -> str:
     """A Markdown table: the real figures, then one column per cohort, misses flagged (x)."""
     tables = {name: compare(c).set_index("correlation") for name, c in columns.items()}
-    lines = ["| Spearman | real | " + " | ".join(tables) + " |", "|---|---|" + "---|" * len(tables)]
-    for key, real in RSNA_2024_CORRELATIONS.items():
-        cells = [
-            f"{t.loc[key, 'cohort']:.2f}{'' if t.loc[key, 'ok'] else ' (x)'}"
-            for t in tables.values()
-        ]
-        lines.append(f"| {key} | {real:.2f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return comparison_markdown("Spearman", RSNA_2024_CORRELATIONS, tables)

@@ -163,18 +163,10 @@ def compare(rates: dict[str, float]) -> pd.DataFrame:
 
 def markdown(columns: dict[str, dict[str, float]]) -> str:
     """A Markdown table: the real rates, then one column per cohort (percent), ratios flagged."""
+    from disc_grade.cohort_correlations import comparison_markdown
+
     tables = {name: compare(rates).set_index("rate") for name, rates in columns.items()}
-    lines = [
-        "| rate | real | " + " | ".join(tables) + " |",
-        "|---|---|" + "---|" * len(tables),
-    ]
-    for key, real in RSNA_2024_TRAIN.items():
-        cells = [
-            f"{100 * t.loc[key, 'cohort']:.2f}{'' if t.loc[key, 'ok'] else ' (x)'}"
-            for t in tables.values()
-        ]
-        lines.append(f"| {key} | {100 * real:.2f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return comparison_markdown("rate", RSNA_2024_TRAIN, tables, scale=100)
 
 
 def main(argv: list[str] | None = None) -> None:

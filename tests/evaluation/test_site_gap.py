@@ -157,7 +157,7 @@ def test_the_summary_shows_the_gaps_only_where_the_latent_is_known():
     from disc_grade.evaluation.report_summary import summary_section
 
     empty = pd.DataFrame()
-    real, resamples = gaps_to_the_limit(empty, empty, empty, empty, empty, SETTINGS)
+    real, resamples = gaps_to_the_limit(empty, empty, empty, empty, SETTINGS)
     assert resamples.empty
     assert real == {"available": False, "reason": real["reason"]} and "latent" in real["reason"]
     gap = {"gap": 0.09, "ci_low": 0.01, "ci_high": 0.18}

@@ -68,7 +68,7 @@ def score_conditions(
         scored_predictions: every condition's held-out predictions (the joint stage's), each
             variant's and ``chosen``.
     """
-    labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
+    labels = labelled(train_labels, study_splits)
     columns = ["condition", *PROB_COLUMNS]
     prior = label_priors.loc[~label_priors["weighted"], columns]
     weighted = label_priors.loc[label_priors["weighted"], columns]
@@ -96,10 +96,14 @@ def score_conditions(
     return json_ready(scores)
 
 
+def labelled(train_labels: pd.DataFrame, study_splits: pd.DataFrame) -> pd.DataFrame:
+    """Every target's label (``labels_long``) with its study's split."""
+    return labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
+
+
 def gaps_to_the_limit(
-    train_labels: pd.DataFrame,
-    study_splits: pd.DataFrame,
-    label_priors: pd.DataFrame,
+    labels: pd.DataFrame,
+    weighted: pd.DataFrame,
     phantom_truth: pd.DataFrame,
     scored_predictions: pd.DataFrame,
     settings: dict,
@@ -110,6 +114,8 @@ def gaps_to_the_limit(
     Also every resample of them (``resample_rows``), which ``pooled_gaps`` pools over cohorts.
 
     Args:
+        labels: every target's label with its split (``labelled``).
+        weighted: the best constant's rows of ``label_priors``.
         scored_predictions: the joint stage's, ``chosen`` (each condition as inference grades
             it) among them.
         settings: ``report.gaps`` (``n_resamples``, ``seed``, ``level``).
@@ -135,8 +141,6 @@ def gaps_to_the_limit(
         resampled = split_resamples(gaps, settings)
         out["conditions"][name] = summarised(resampled, level) or None
         rows.append(resample_rows(name, resampled))
-    labels = labels_long(train_labels).merge(study_splits[["study_id", "split"]], on="study_id")
-    weighted = label_priors.loc[label_priors["weighted"], ["condition", *PROB_COLUMNS]]
     scores = {}
     for split in TEST_SPLITS:
         own = labels[labels["split"] == split]
@@ -164,7 +168,10 @@ def score_test_splits(
     with their resamples (``gaps_to_the_limit``, ``settings``: ``report.gaps``): one node, so
     kedro-viz's first screen keeps one box for what both read."""
     tables = (train_labels, study_splits, label_priors, phantom_truth, scored_predictions)
-    return (score_conditions(*tables), *gaps_to_the_limit(*tables, settings))
+    labels = labelled(train_labels, study_splits)
+    weighted = label_priors.loc[label_priors["weighted"], ["condition", *PROB_COLUMNS]]
+    gaps = gaps_to_the_limit(labels, weighted, phantom_truth, scored_predictions, settings)
+    return (score_conditions(*tables), *gaps)
 
 
 def write_report(
