@@ -77,21 +77,22 @@ def _environments(conf: Path) -> list[dict]:
     return [loader["parameters"] for loader in loaders]
 
 
-def _most(conf: Path, block: str, key: str, names: tuple) -> int:
-    """The largest ``<name>.<block>.<key>`` (or ``<block>.<key>`` where ``names`` is empty) over
-    the Kedro environments.
+def _largest(environments: list[dict], paths: list[tuple[str, ...]]) -> int:
+    """The largest value at any of ``paths`` (keys into the parameters, a missing one 0) in any
+    of the ``environments``' merged parameters.
 
     Raises:
-        ValueError: one is null (every fold: DVC's matrix needs a number).
+        ValueError: one is null (every fold: DVC's matrix needs a number), named by its path.
     """
     most = 0
-    for params in _environments(conf):
-        for name in names or ("",):
-            value = ((params.get(name, {}) if name else params).get(block) or {}).get(key, 0)
-            if value is None:
-                where = f"{name}.{block}.{key}" if name else f"{block}.{key}"
-                raise ValueError(f"{where} is null: name a number for DVC's folds matrix")
-            most = max(most, int(value))
+    for params, path in ((p, path) for p in environments for path in paths):
+        block = params
+        for key in path[:-1]:
+            block = block.get(key) or {}
+        value = block.get(path[-1], 0)
+        if value is None:
+            raise ValueError(f"{'.'.join(path)} is null: name a number for DVC's folds matrix")
+        most = max(most, int(value))
     return most
 
 
@@ -104,8 +105,9 @@ def fold_cells(conf: Path) -> list[str]:
     Raises:
         ValueError: a condition's ``max_sites`` is null (every training site).
     """
-    studies = _most(conf, "split", "n_folds", ())
-    sites = _most(conf, "leave_site_out", "max_sites", CONDITION_NAMES)
+    environments = _environments(conf)
+    studies = _largest(environments, [("split", "n_folds")])
+    sites = _largest(environments, [(c, "leave_site_out", "max_sites") for c in CONDITION_NAMES])
     cells = [cell_name("study", k) for k in range(studies)]
     return cells + [cell_name("site", k) for k in range(sites)] or [cell_name("study", 0)]
 
