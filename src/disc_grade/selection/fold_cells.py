@@ -1,14 +1,15 @@
-"""A condition's folds of both kinds as cells: the folds pipeline (``pipelines/folds``) writes
+"""A condition's folds of both kinds as cells: ``grade_cells`` (the folds pipeline's node) writes
 fold ``(kind, k)`` as partition ``cell_name(kind, k)`` (``k0``, ``k1``, ... for study folds,
 ``s0``, ... for site folds) of three partitioned datasets (the fold models' predictions,
 features and weights); the condition reads every fold of its plan back through the one cell
 reader (``selection.cells.read_cell``), which refuses a missing or stale cell by name. A cell's
 key (``cell_key``) names the crops, their index, the recipe, the training code and which rows
-the fold leaves out.
+the fold leaves out; writer and reader compute it here, so that the two cannot compute it apart.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +19,11 @@ import pandas as pd
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.models.training.checkpoint import fingerprint
 from disc_grade.models.training.fold_plan import RULES, Fold, fold_index, fold_plan, left_out_rows
-from disc_grade.models.training.folds import fold_key, joined
+from disc_grade.models.training.folds import fold_key, joined, train_fold
 from disc_grade.models.training.recipe import Recipe
-from disc_grade.selection.cells import read_cell
+from disc_grade.selection.cells import KEY, cell_kind, cell_name, read_cell, wanted_cells
+
+logger = logging.getLogger(__name__)
 
 Parts = dict[str, Callable[[], Any]]  # a partitioned dataset as Kedro loads it
 DTYPES = {"study": "int64", "site": str}  # of each kind's fold column
@@ -74,6 +77,57 @@ def cell_key(base: str, roi_index: pd.DataFrame, sites: pd.Series | None, fold: 
     studies' sites do)."""
     rows = left_out_rows(roi_index, sites, fold).tolist()
     return fingerprint({"folds": base, "fold": list(fold), "rows": rows})
+
+
+def grade_cells(
+    disc_rois: np.ndarray,
+    roi_index: pd.DataFrame,
+    sites: pd.Series,
+    recipe: Recipe,
+    leave_site_out: dict[str, Any],
+    fold: str | None,
+    name: str,
+) -> tuple[dict, dict, dict]:
+    """Cell ``fold`` of condition ``name`` (``folds.train_fold``: every variant trained without
+    the fold's studies, then graded on them): its predictions (with the cell's key), features
+    and weights; every cell of the plan in turn where ``fold`` is null. A cell outside the plan
+    (``split.n_folds`` or ``leave_site_out.max_sites`` 0, the CPU demo's defaults, or at most
+    its number) writes empty partitions, so that every cell ``dvc.yaml`` lists has its outs.
+
+    Raises:
+        ValueError: ``fold`` is neither null nor a cell name.
+    """
+    rois = np.asarray(disc_rois)
+    folds = fold_plan(roi_index, sites, max_sites(leave_site_out))
+    plan = {cell_name(f.kind, f.k): f for f in folds}
+    base = cells_key(rois, roi_index, recipe) if plan else ""
+    tables, features, weights = {}, {}, {}
+    for cell in wanted_cells(fold, list(plan)):
+        kind = cell_kind(cell)
+        tables[cell] = no_folds(kind).assign(**{KEY: pd.Series(dtype=str)})
+        features[cell], weights[cell] = no_features(kind), {}
+        if cell not in plan:
+            logger.info("%s: fold cell %s: no such fold (cells %s)", name, cell, list(plan))
+            continue
+        logger.info(
+            "%s: fold cell %s (%d of %d)", name, cell, folds.index(plan[cell]) + 1, len(plan)
+        )
+        graded = train_fold(
+            rois,
+            roi_index,
+            sites,
+            plan[cell],
+            recipe.pretraining,
+            recipe.finetuning,
+            recipe.ordered,
+        )
+        if len(graded[0]):
+            key = cell_key(base, roi_index, sites, plan[cell])
+            tables[cell], features[cell], weights[cell] = (
+                graded[0].assign(**{KEY: key}),
+                *graded[1:],
+            )
+    return tables, features, weights
 
 
 def gather_cells(
