@@ -2,7 +2,8 @@
 
 The phantom makes its cohort; train's stages follow: every condition's crops (``rois``), its study
 and leave-site-out folds (``folds``, a DVC matrix of one cell per condition and fold,
-``params.yaml``'s ``folds``), each condition's grading, the joint head and the report; then the label-efficiency study (a DVC matrix of (fraction, seed) cells) and its report, and the
+``params.yaml``'s ``folds``), each condition's grading, the joint head and the report; then the
+label-efficiency study (a DVC matrix of (fraction, seed) cells) and its report, and the
 contrastive-pretraining ablation, each for the one condition ``params.yaml`` names: such a stage
 is written from the first condition's namespace, then templated (``chosen``).
 """

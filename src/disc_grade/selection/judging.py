@@ -21,7 +21,8 @@ from disc_grade.selection.variants import criterion
 class Judging:
     """The settings the selection room's choices read, each block as conf gives it:
     ``selection`` (the criterion, a forced variant, the fold average), ``calibration`` (methods,
-    rules, the gate's confidence), ``evaluation`` (bootstrap resamples, bins) and ``leave_site_out`` (how many sites, their weight)."""
+    rules, the gate's confidence), ``evaluation`` (bootstrap resamples, bins) and
+    ``leave_site_out`` (how many sites, their weight)."""
 
     selection: dict[str, Any]
     calibration: dict[str, Any]

@@ -29,9 +29,10 @@ def split_figures(table: pd.DataFrame, evaluation: dict[str, Any]) -> dict[str, 
 def paired_on_validation(
     tables: dict[str, pd.DataFrame], methods: dict[str, str], params: dict[str, Any], seed: int
 ) -> dict:
-    """The head's (``context``: the attention head) weighted log loss against the chosen grader's on the validation targets
-    both grade, each cross-validated by study with its own calibration method
-    (``models.calibration.paired_gain``: the gain and the share of study resamples it wins)."""
+    """The head's (``context``: the attention head) weighted log loss against the chosen
+    grader's on the validation targets both grade, each cross-validated by study with its own
+    calibration method (``models.calibration.paired_gain``: the gain and the share of study
+    resamples it wins)."""
     val = {n: tables[n][tables[n]["split"] == "validation"] for n in ("grader", "context")}
     both = val["grader"][KEYS].merge(val["context"][KEYS], on=KEYS)
     probabilities = {}

@@ -1,9 +1,10 @@
 """What ships for a condition: the selection room's decisions turned into one shipped grader.
 
 ``ship_grader`` writes it once, in the condition pipeline: the variant validation (or the folds)
-chose, its weights, its calibration and rule, the study-fold models where they ship, the ROI it crops and the network its weights are. The model
-bundle carries it as it is; ``grader_of`` turns it into the ``Grader`` that grades, for the
-report's end-to-end rows and for inference alike, so neither rebuilds the choice.
+chose, its weights, its calibration and rule, the study-fold models where they ship, the ROI it
+crops and the network its weights are. The model bundle carries it as it is; ``grader_of`` turns it
+into the ``Grader`` that grades, for the report's end-to-end rows and for inference alike, so
+neither rebuilds the choice.
 """
 
 from __future__ import annotations

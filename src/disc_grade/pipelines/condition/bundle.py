@@ -1,11 +1,12 @@
 """Nodes: what a condition hands the report, as a few well-named outputs.
 
 A condition's many results travel as one summary (``results``: its status, metrics, ceiling,
-calibration, choices, the probe of the chosen grader's features, localiser and end-to-end figures, and what each of its
-reporting tables holds), one partitioned set of report figures (``report_figures``) and the
-held-out predictions the RSNA score reads (``scored_predictions``: every variant's, and
-``chosen``, what inference ships). The tables stay files of their own (DVC plots them); the
-summary and the figures read them, so that the condition hands the next stage three datasets.
+calibration, choices, the probe of the chosen grader's features, localiser and end-to-end figures,
+and what each of its reporting tables holds), one partitioned set of report figures
+(``report_figures``) and the held-out predictions the RSNA score reads (``scored_predictions``:
+every variant's, and ``chosen``, what inference ships). The tables stay files of their own (DVC
+plots them); the summary and the figures read them, so that the condition hands the next stage three
+datasets.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def bundle_results(
 ) -> dict:
     """One JSON of the condition's summaries (a skipped step's as it left it), the choices of
     what ships (``selection.shipped.ship_grader``: calibration, chosen grader; the fold models'
-    average), what the chosen grader's features hold (``feature_probe``) and the techniques fixed in conf (``techniques``)."""
+    average), what the chosen grader's features hold (``feature_probe``) and the techniques fixed
+    in conf (``techniques``)."""
     return json_ready(
         {
             "status": table_summaries["status"],
