@@ -131,12 +131,6 @@ class ConditionSpec:
         left = self.side_of_condition(condition) == "left"
         return 1 if left == (row_direction_x > 0) else 0
 
-    def condition_of(self, channel: int, row_direction_x: float = 1.0) -> str:
-        """The condition a recess map finds on a slice (the inverse of ``channel``)."""
-        return next(
-            c for c in self.conditions if self.channel(c, LEVELS[0], row_direction_x) == channel
-        )
-
 
 SPECS: dict[str, ConditionSpec] = {
     spec.name: spec

@@ -7,13 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disc_grade.dicom.axial_levels import axial_slice_levels, disc_centres_mm, slices_for_level
-from disc_grade.dicom.laterality import (
-    patient_x,
-    sagittal_midline_x,
-    side_of,
-    slices_on_side,
-)
+from disc_grade.dicom.axial_levels import axial_slice_levels, disc_centres_mm
+from disc_grade.dicom.geometry import pixel_to_patient
+from disc_grade.dicom.laterality import sagittal_midline_x, side_of
 
 SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
 LEVELS = ("l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1")
@@ -89,6 +85,11 @@ def _axial_series(levels: range, how: str, seed: int = 0) -> pd.DataFrame:
     return table.sample(frac=1.0, random_state=seed) if how == "shuffled" else table
 
 
+def _x(column, row, position, orientation, spacing) -> float:
+    """The LPS x (mm, + towards the patient's left) of a pixel of one slice."""
+    return float(pixel_to_patient(column, row, position, orientation, spacing)[0])
+
+
 @pytest.mark.parametrize("how", ["forward", "reversed", "shuffled"])
 def test_side_follows_position_not_instance_order(how):
     sagittal = _sagittal(how)
@@ -96,23 +97,18 @@ def test_side_follows_position_not_instance_order(how):
     midline = sagittal_midline_x(positions)
     assert midline == pytest.approx(3.0)
     for row in sagittal.itertuples():
-        x = patient_x(40.0, 60.0, (row.ipp_x, row.ipp_y, row.ipp_z), SAGITTAL, (0.8, 0.8))
+        x = _x(40.0, 60.0, (row.ipp_x, row.ipp_y, row.ipp_z), SAGITTAL, (0.8, 0.8))
         expected = None if abs(row.ipp_x - 3.0) < 1e-9 else ("left" if row.ipp_x > 3.0 else "right")
         assert side_of(x, midline) == expected
-    left = sagittal.iloc[slices_on_side(positions, midline, "left")]
-    assert (left["ipp_x"] > 3.0).all() and len(left) == 7
-    assert left["ipp_x"].is_monotonic_increasing  # nearest the midline first
 
 
 def test_side_of_an_axial_pixel_uses_the_row_direction():
     # an axial slice whose rows run to the patient's right (flipped display): column 10 is left
     flipped = (-1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-    x = patient_x(10.0, 50.0, (80.0, -80.0, 0.0), flipped, (1.0, 1.0))
+    x = _x(10.0, 50.0, (80.0, -80.0, 0.0), flipped, (1.0, 1.0))
     assert side_of(x, 0.0) == "left"
-    assert side_of(patient_x(150.0, 50.0, (80.0, -80.0, 0.0), flipped, (1.0, 1.0)), 0.0) == "right"
+    assert side_of(_x(150.0, 50.0, (80.0, -80.0, 0.0), flipped, (1.0, 1.0)), 0.0) == "right"
     assert side_of(0.2, 0.0, tolerance_mm=0.5) is None
-    with pytest.raises(ValueError, match="side must be"):
-        slices_on_side(np.zeros((2, 3)), 0.0, "middle")
 
 
 @pytest.mark.parametrize("how", ["forward", "reversed", "shuffled"])
@@ -123,7 +119,7 @@ def test_axial_levels_from_the_nearest_disc_plane(how):
     assert (stacked["level"] == stacked["true_level"]).all()
     np.testing.assert_allclose(stacked["distance_mm"], stacked["true_offset"], atol=1e-6)
     assert levelled.loc[levelled["true_level"].isna(), "level"].isna().all()
-    centre = slices_for_level(levelled, "l4_l5", 1)
+    centre = levelled[levelled["level"] == "l4_l5"].nsmallest(1, "distance_mm")
     assert centre["true_offset"].iloc[0] == pytest.approx(0.0)
 
 
@@ -140,7 +136,7 @@ def test_two_axial_series_split_the_levels():
         "l5_s1": [2],
     }
     # the lower series holds no slice of L1/L2: nothing is invented
-    assert slices_for_level(lower, "l1_l2", 3).empty
+    assert not (lower["level"] == "l1_l2").any()
 
 
 def test_disc_centres_from_sagittal_pixels():

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import log_loss
 
-from disc_grade.evaluation.rsna_score import condition_prior, prior_table, rsna_score
+from disc_grade.evaluation.rsna_score import condition_prior, rsna_score
 from disc_grade.evaluation.rsna_targets import labels_long, score_submission
 from disc_grade.rsna import (
     CONDITIONS,
@@ -138,7 +138,7 @@ def test_score_submission_equals_long_table_score():
     assert len(labels) == 4 * 25 and (labels["label"] == -1).sum() == 1
     prior = condition_prior(labels)
     np.testing.assert_allclose(prior[PROB_COLUMNS].sum(axis=1), 1.0)
-    graded = prior_table(labels, prior)
+    graded = labels.merge(prior, on="condition", validate="m:1")
     submission = pd.DataFrame(
         {
             "row_id": [f"{r.study_id}_{r.condition}_{r.level}" for r in graded.itertuples()],

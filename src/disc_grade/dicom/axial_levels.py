@@ -75,9 +75,3 @@ def axial_slice_levels(
     levels = discs["level"].to_numpy()[nearest].astype(object)
     levels[best > max_distance_mm] = None
     return out.assign(level=levels, distance_mm=best)
-
-
-def slices_for_level(levelled: pd.DataFrame, level: str, n: int) -> pd.DataFrame:
-    """The ``n`` slices closest to ``level``'s disc plane, nearest first (fewer if fewer exist)."""
-    own = levelled[levelled["level"] == level]
-    return own.sort_values("distance_mm", kind="stable").head(n)

@@ -101,21 +101,6 @@ def rsna_score(table: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def prior_table(labels: pd.DataFrame, prior: pd.DataFrame) -> pd.DataFrame:
-    """The trivial grader: every target gets its condition's training frequencies.
-
-    Args:
-        labels: ``study_id, condition, level, label`` of the targets to grade.
-        prior: per ``condition`` the probabilities ``PROB_COLUMNS``.
-    """
-    missing = sorted(set(labels["condition"]) - set(prior["condition"]))
-    if missing:
-        raise ValueError(f"no prior for condition(s) {missing}")
-    return labels[["study_id", "condition", "level", "label"]].merge(
-        prior[["condition", *PROB_COLUMNS]], on="condition", how="left", validate="m:1"
-    )
-
-
 def condition_prior(labels: pd.DataFrame, weighted: bool = False) -> pd.DataFrame:
     """Per condition, the class frequencies of ``labels`` (a training split), add-one smoothed.
 
