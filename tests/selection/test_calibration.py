@@ -15,7 +15,7 @@ from disc_grade.selection.calibration import (
     calibrate_predictions,
     out_of_fold_calibration,
 )
-from disc_grade.selection.fold_cells import no_folds, no_study_folds
+from disc_grade.selection.fold_cells import fold_rows, no_folds, no_study_folds
 from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import out_of_fold_scores
 from tests.selection.test_sites import PRIORS
@@ -97,7 +97,7 @@ def test_the_method_and_rule_are_chosen_on_the_studies_the_folds_left_out():
     # the shipped grader is fitted on validation with the method and rule chosen out of fold,
     # though the validation split alone would choose otherwise
     calibration, predictions = calibrate_predictions(
-        table, folds, no_folds("site"), PRIORS, _judging(PARAMS, {})
+        table, fold_rows(folds, no_folds("site")), PRIORS, _judging(PARAMS, {})
     )
     fitted = calibration["scratch"]
     assert fitted["chosen_on_split"]["method"] == "as_trained"
@@ -107,7 +107,7 @@ def test_the_method_and_rule_are_chosen_on_the_studies_the_folds_left_out():
     assert np.allclose(predictions[[f"raw_{c}" for c in PROB_COLUMNS]], table[PROB_COLUMNS])
     # without folds, the split's own choice
     alone, _ = calibrate_predictions(
-        table, no_study_folds(), no_folds("site"), PRIORS, _judging(PARAMS, {})
+        table, fold_rows(no_study_folds(), no_folds("site")), PRIORS, _judging(PARAMS, {})
     )
     assert alone["scratch"]["method"] == "as_trained" and "out_of_fold" not in alone["scratch"]
 
@@ -139,7 +139,7 @@ def test_the_left_out_sites_weigh_in_on_the_method():
     folds, table = _cohort()  # out of fold: reweighted; on the split: as_trained
     sites = _sites(weighted=True)  # on sites never trained on: as_trained
     calibration, _ = calibrate_predictions(
-        table, folds, sites, PRIORS, _judging(PARAMS, {"weight": 1.0})
+        table, fold_rows(folds, sites), PRIORS, _judging(PARAMS, {"weight": 1.0})
     )
     fitted = calibration["scratch"]
     seen = fitted["left_out_sites"]
@@ -153,26 +153,31 @@ def test_the_left_out_sites_weigh_in_on_the_method():
     )
     # weight 0: the sites say nothing
     unweighed, _ = calibrate_predictions(
-        table, folds, sites, PRIORS, _judging(PARAMS, {"weight": 0.0})
+        table, fold_rows(folds, sites), PRIORS, _judging(PARAMS, {"weight": 0.0})
     )
     assert unweighed["scratch"]["method"] == "reweighted"
     # no study folds: the split's losses, the sites weighing in
     alone, _ = calibrate_predictions(
-        table, no_study_folds(), _sites(weighted=False), PRIORS, _judging(PARAMS, {"weight": 1.0})
+        table,
+        fold_rows(no_study_folds(), _sites(weighted=False)),
+        PRIORS,
+        _judging(PARAMS, {"weight": 1.0}),
     )
     assert alone["scratch"]["method"] == "reweighted"
     assert alone["scratch"]["chosen_on_split"]["method"] == "as_trained"
     # the rule: a posterior over the prior that loses on the left-out sites is not kept there
     balanced, params = _sites(weighted="balanced"), {**PARAMS, "confidence": 0.8}
     ruled, _ = calibrate_predictions(
-        table, folds, balanced, PRIORS, _judging(params, {"weight": 1.0})
+        table, fold_rows(folds, balanced), PRIORS, _judging(params, {"weight": 1.0})
     )
     fitted = ruled["scratch"]
     assert fitted["out_of_fold"]["posterior_won"] >= 0.8  # in-site, it would be kept
     assert fitted["left_out_sites"]["posterior_won"][fitted["method"]] < 0.5
     assert fitted["decision"] == "grader"
     with pytest.raises(ValueError, match="weight"):
-        calibrate_predictions(table, folds, sites, PRIORS, _judging(PARAMS, {"weight": 2.0}))
+        calibrate_predictions(
+            table, fold_rows(folds, sites), PRIORS, _judging(PARAMS, {"weight": 2.0})
+        )
 
 
 def test_unknown_methods_and_targets_left_out_twice_are_refused():

@@ -15,7 +15,7 @@ from disc_grade.models.training.folds import every_fold
 from disc_grade.models.training.recipe import Recipe
 from disc_grade.pipelines.folds.nodes import grade_fold_cells
 from disc_grade.selection.cells import KEY
-from disc_grade.selection.fold_cells import gather_cells
+from disc_grade.selection.fold_cells import gather_cells, of_kind
 from tests.models.training import test_site_folds, test_study_folds
 from tests.models.training.test_site_folds import CONTRASTIVE
 from tests.models.training.tiny import PARAMS, VARIANT
@@ -49,8 +49,20 @@ def _cells(rois, index, splits, cells, lso, params=PARAMS) -> tuple[dict, dict, 
 
 
 def _gather(cells, rois, index, splits, lso, params=PARAMS):
+    """The folds gathered, each kind read back out of the one table as its folds gave it
+    (``of_kind``): the study folds' predictions, features and weights, then the site folds'
+    predictions and features."""
     recipe = Recipe(params, params, VARIANTS)
-    return gather_cells(*map(_lazy, cells), rois, index, splits, recipe, lso, "spinal")
+    predictions, features, weights = gather_cells(
+        *map(_lazy, cells), rois, index, splits, recipe, lso, "spinal"
+    )
+    for table in (predictions, features):
+        assert {"fold_left_out", "fold_site"} <= set(table) and set(table["kind"]) <= {
+            "study",
+            "site",
+        }
+    kinds = [(of_kind(predictions, k), of_kind(features, k)) for k in ("study", "site")]
+    return *kinds[0], weights, *kinds[1]
 
 
 @pytest.fixture(scope="module")

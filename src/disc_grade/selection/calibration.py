@@ -31,6 +31,7 @@ from disc_grade.selection.fold_calibration import (
     method_losses,
     rule_figures,
 )
+from disc_grade.selection.fold_cells import of_kind
 from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import as_shipped
 
@@ -132,15 +133,18 @@ def _calibrated(
 
 def calibrate_predictions(
     variant_predictions: pd.DataFrame,
-    study_fold_predictions: pd.DataFrame,
-    site_fold_predictions: pd.DataFrame,
+    fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
     judging: Judging,
 ) -> tuple[dict, pd.DataFrame]:
     """Per variant (in the order ``variant_predictions`` names them) its calibration (the method
     and rule out of fold with study folds, the left-out sites weighing in on the method with
     ``leave_site_out.weight`` (``judging``) where there are site folds; fitted on validation), and every
-    variant's predictions calibrated by it."""
+    variant's predictions calibrated by it; ``fold_predictions`` holds the folds of both kinds
+    (``fold_cells.fold_rows``)."""
+    study_fold_predictions, site_fold_predictions = (
+        of_kind(fold_predictions, kind) for kind in ("study", "site")
+    )
     calibration, tables = {}, []
     params = judging.calibration
     weight = float(judging.leave_site_out.get("weight", 0.5))

@@ -17,6 +17,7 @@ from disc_grade.models.grading.context_grading import (
 from disc_grade.models.grading.predict import load_grader
 from disc_grade.models.training.device import select_device
 from disc_grade.models.training.recipe import Recipe
+from disc_grade.selection.fold_cells import of_kind
 from disc_grade.selection.heads import joint_site_rows, site_grader_rows, with_fold_features
 from disc_grade.selection.judging import Judging
 from disc_grade.selection.site_adapted import site_features_as_shipped
@@ -68,9 +69,8 @@ def joint_features(
     chosen_features: pd.DataFrame,
     calibration: dict,
     chosen_grader: dict,
-    study_fold_features: pd.DataFrame,
-    site_fold_features: pd.DataFrame,
-    site_fold_predictions: pd.DataFrame,
+    fold_features: pd.DataFrame,
+    fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
     judging: Judging,
 ) -> tuple[dict, pd.DataFrame]:
@@ -82,8 +82,8 @@ def joint_features(
     variant = chosen_grader["variant"]
     index = chosen_features[[*KEYS, "split", "label"]]
     site_rows = site_rows_as_shipped(
-        site_fold_features,
-        site_fold_predictions,
+        of_kind(fold_features, "site"),
+        of_kind(fold_predictions, "site"),
         chosen_grader,
         calibration[variant],
         label_priors,
@@ -94,5 +94,5 @@ def joint_features(
     )
     return (
         json_ready({"feature_probe_balanced_accuracy": probe(features_of(chosen_features), index)}),
-        with_fold_features(shipped, study_fold_features, variant, site_rows),
+        with_fold_features(shipped, of_kind(fold_features, "study"), variant, site_rows),
     )

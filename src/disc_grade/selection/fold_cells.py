@@ -30,8 +30,7 @@ DTYPES = {"study": "int64", "site": str}  # of each kind's fold column
 
 
 def no_folds(kind: str) -> pd.DataFrame:
-    """A kind's fold predictions without a fold (``study_fold_predictions`` or
-    ``site_fold_predictions``)."""
+    """A kind's fold predictions without a fold (``of_kind`` of ``fold_predictions``)."""
     return empty_predictions().assign(
         adapted=pd.Series(dtype=bool), **{RULES[kind].column: pd.Series(dtype=DTYPES[kind])}
     )
@@ -45,8 +44,27 @@ def no_features(kind: str) -> pd.DataFrame:
 
 
 def no_study_folds() -> pd.DataFrame:
-    """``study_fold_predictions`` without a fold."""
+    """A study fold's predictions without a fold."""
     return no_folds("study")
+
+
+def fold_rows(study: pd.DataFrame, site: pd.DataFrame) -> pd.DataFrame:
+    """Both kinds' fold rows (predictions or features) as one table, each row with its
+    ``kind``: what a condition's choices read (``of_kind``)."""
+    return pd.concat([study.assign(kind="study"), site.assign(kind="site")], ignore_index=True)
+
+
+def no_fold_rows(empty: Callable[[str], pd.DataFrame] = no_folds) -> pd.DataFrame:
+    """``fold_rows`` without a fold of either kind (``no_folds`` or ``no_features``)."""
+    return fold_rows(empty("study"), empty("site"))
+
+
+def of_kind(table: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The rows of ``kind`` of a ``fold_rows`` table, as that kind's folds give them: its fold
+    column (``RULES[kind].column``) and no other kind's."""
+    others = [rule.column for k, rule in RULES.items() if k != kind]
+    rows = table[table["kind"] == kind].drop(columns=["kind", *others])
+    return rows.astype({RULES[kind].column: DTYPES[kind]}).reset_index(drop=True)
 
 
 def row_sites(roi_index: pd.DataFrame, study_splits: pd.DataFrame) -> pd.Series:
@@ -140,12 +158,11 @@ def gather_cells(
     recipe: Recipe,
     leave_site_out: dict[str, Any],
     name: str,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.DataFrame, pd.DataFrame]:
-    """Condition ``name``'s folds read back from their cells, as ``folds.every_fold`` gives
-    them: the study folds' predictions, features and weights by variant and fold, then the site
-    folds' predictions and features; a kind without folds, empty (``no_folds``,
-    ``no_features``). A site fold the other sites cannot train is not read; cells outside the
-    plan are ignored.
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Condition ``name``'s folds read back from their cells: the predictions and the features
+    of both kinds, one table each (``fold_rows``: a ``kind`` column), and the study folds'
+    weights by variant and fold; a kind without folds has no rows. A site fold the other sites
+    cannot train is not read; cells outside the plan are ignored.
 
     Raises:
         ValueError: a fold's cell is missing, or was graded from other crops, folds, sites,
@@ -170,4 +187,4 @@ def gather_cells(
         study = no_folds("study"), no_features("study"), {}
     if site[0].empty:
         site = no_folds("site"), no_features("site"), {}
-    return *study, *site[:2]
+    return fold_rows(study[0], site[0]), fold_rows(study[1], site[1]), study[2]

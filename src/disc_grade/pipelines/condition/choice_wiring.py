@@ -12,15 +12,14 @@ from disc_grade.pipelines.condition.skip import (
     skipped,
 )
 from disc_grade.selection import chosen_features, fold_average, shipped, sites
-from disc_grade.selection.fold_cells import no_study_folds
+from disc_grade.selection.fold_cells import no_study_folds, of_kind
 from disc_grade.selection.judging import Judging
 
 
 def choose_grader(
     predictions: pd.DataFrame,
     calibration: dict,
-    site_fold_predictions: pd.DataFrame,
-    study_fold_predictions: pd.DataFrame,
+    fold_predictions: pd.DataFrame,
     study_fold_graders: dict,
     label_priors: pd.DataFrame,
     judging: Judging,
@@ -30,11 +29,11 @@ def choose_grader(
     chosen = sites.choose_across_sites(
         predictions,
         calibration,
-        site_fold_predictions,
-        study_fold_predictions,
+        fold_predictions,
         label_priors,
         judging,
     )
+    study_fold_predictions = of_kind(fold_predictions, "study")
     if is_skipped(study_fold_predictions):
         return chosen, nothing(), fold_average.no_fold_average(), {}, no_study_folds()
     return chosen, *fold_average.study_fold_choices(
@@ -51,8 +50,7 @@ def choose() -> list[Node]:
             [
                 "predictions",
                 "calibration",
-                "site_fold_predictions",
-                "study_fold_predictions",
+                "fold_predictions",
                 "study_fold_graders",
                 "label_priors",
                 "judging",
@@ -100,9 +98,8 @@ def _feature_nodes() -> list[Node]:
                 "chosen_features",
                 "calibration",
                 "chosen_grader",
-                "study_fold_features",
-                "site_fold_features",
-                "site_fold_predictions",
+                "fold_features",
+                "fold_predictions",
                 "label_priors",
                 "judging",
             ],

@@ -36,8 +36,7 @@ def measure_nodes() -> list[Node]:
             calibration.calibrate_predictions,
             [
                 "variant_predictions",
-                "study_fold_predictions",
-                "site_fold_predictions",
+                "fold_predictions",
                 "label_priors",
                 "judging",
             ],

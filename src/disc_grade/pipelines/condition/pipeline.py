@@ -31,7 +31,7 @@ from disc_grade.pipelines.condition.skip import (
     skipped,
     skipped_figure,
 )
-from disc_grade.selection.fold_cells import gather_cells, no_features, no_folds
+from disc_grade.selection.fold_cells import gather_cells, no_features, no_fold_rows
 from disc_grade.selection.judging import condition_settings
 
 
@@ -124,20 +124,8 @@ def _grade() -> list[Node]:
                 "params:leave_site_out",
                 "params:name",
             ],
-            [
-                "study_fold_predictions",
-                "study_fold_features",
-                "study_fold_graders",
-                "site_fold_predictions",
-                "site_fold_features",
-            ],
-            skipped(
-                partial(no_folds, "study"),
-                partial(no_features, "study"),
-                dict,
-                partial(no_folds, "site"),
-                partial(no_features, "site"),
-            ),
+            ["fold_predictions", "fold_features", "study_fold_graders"],
+            skipped(no_fold_rows, partial(no_fold_rows, no_features), dict),
             arg=4,
         ),
     ]
