@@ -14,7 +14,7 @@ from disc_grade.jsonable import json_ready
 from disc_grade.models.grading.context_grading import head_table, held_rows
 from disc_grade.models.grading.fold_heads import joint_out_of_fold
 from disc_grade.models.grading.gate import wins
-from disc_grade.models.grading.joint import HEAD, as_bundle, fit_joint, joint_raw
+from disc_grade.models.grading.joint import as_bundle, fit_joint, joint_raw
 from disc_grade.models.grading.novelty import as_tensors, fit_novelty, flag_rates, novelty
 from disc_grade.selection.calibrate import calibrate_on_validation
 from disc_grade.selection.heads import site_veto, split_fold_features
@@ -146,7 +146,7 @@ def grade_jointly(
         {c: inputs[f"{c}__joint_features"] for c in trained}, label_priors, params
     )
     held = held_rows(fitted["index"])
-    raw = joint_raw(fitted, HEAD, held)
+    raw = joint_raw(fitted, held)
     per_condition, tables = {}, []
     for name in trained:
         own, joint_rows = _one_condition(
@@ -191,7 +191,7 @@ def grade_jointly(
     bundle["novelty"] = found
     metrics = {
         "novelty": summary,
-        "epochs": {h: fitted["heads"][h]["epochs"] for h in fitted["heads"]},
+        "epochs": fitted["epochs"],
         "conditions": per_condition,
     }
     return bundle, json_ready(metrics), pd.concat(tables, ignore_index=True)

@@ -179,3 +179,18 @@ def test_inference_regrades_a_kept_condition_as_evaluation_scored_it():
     assert len(both) == len(tables["spinal"])
     for column in PROB_COLUMNS:
         np.testing.assert_allclose(both[column], both[f"{column}_scored"], atol=1e-5)
+
+
+def test_the_joint_stage_fits_only_the_head_it_ships(monkeypatch):
+    from disc_grade.models.grading import context_grading
+
+    fits, real = [], context_grading.fit_head
+
+    def spy(*args):
+        fits.append(args[4])  # attention
+        return real(*args)
+
+    monkeypatch.setattr(context_grading, "fit_head", spy)
+    _, metrics, _ = _run(shared=True)
+    assert fits == [True]  # no fold features here: one fit, the attention head, no baseline
+    assert metrics["epochs"] >= 1

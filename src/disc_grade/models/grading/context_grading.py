@@ -1,11 +1,10 @@
-"""A grader's features, and the heads that read them: an attention head over a study's targets
-beside a per-target head (``models.grading.context``), as the joint head fits them.
+"""A grader's features, and the head that reads them: an attention head over a study's targets
+(``models.grading.context``), as the joint head fits it.
 
-Both heads read the same fixed inputs: a grader's encoder features and logits for every ROI,
-standardised on the training split. They are trained on the training split and stopped on a
-fifth of its studies held back; each is then calibrated on validation like any grader
-(``models.calibration``), and whether one grades is decided on validation (or out of fold),
-which neither head has seen.
+The head reads fixed inputs: a grader's encoder features and logits for every ROI, standardised
+on the training split. It is trained on the training split and stopped on a fifth of its studies
+held back; it is then calibrated on validation like any grader (``models.calibration``), and
+whether it grades is decided on validation (or out of fold), which it has not seen.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from disc_grade.models.grading.context import fit_head
 from disc_grade.models.grading.image_statistics import STATISTICS, image_statistics
 from disc_grade.models.training.probe import encode
 
-HEADS = ("per_target", "context")  # the per-target head is the context head without attention
 KEYS = ["study_id", "condition", "level"]
 
 
@@ -76,13 +74,13 @@ def stopping_rows(index: pd.DataFrame, train: np.ndarray, fraction: float, seed:
     return train[~stop], train[stop]
 
 
-def fit_heads(features: np.ndarray, index: pd.DataFrame, params: dict) -> dict:
-    """Both heads on standardised ``features`` (rows of ``index``), fitted on the training
-    split less ``stop_fraction`` of its studies, on which they are stopped.
+def fit_attention_head(features: np.ndarray, index: pd.DataFrame, params: dict) -> dict:
+    """The attention head on standardised ``features`` (rows of ``index``), fitted on the
+    training split less ``stop_fraction`` of its studies, on which it is stopped.
 
     Returns:
-        ``mean``, ``std`` (the training split's) and ``heads``: name -> ``model``,
-        ``validation_loss`` (on the held-back training studies), ``epochs``.
+        ``mean``, ``std`` (the training split's), ``model``, ``validation_loss`` (on the
+        held-back training studies) and ``epochs``.
 
     Raises:
         ValueError: no training or no validation row.
@@ -96,11 +94,8 @@ def fit_heads(features: np.ndarray, index: pd.DataFrame, params: dict) -> dict:
     mean = features[train].mean(axis=0)
     std = features[train].std(axis=0) + 1e-6
     x = ((features - mean) / std).astype(np.float32)
-    heads = {}
-    for name in HEADS:
-        model, info = fit_head(x, index, fit, stop, name == "context", params)
-        heads[name] = {"model": model, **info}
-    return {"mean": mean, "std": std, "heads": heads}
+    model, info = fit_head(x, index, fit, stop, True, params)
+    return {"mean": mean, "std": std, "model": model, **info}
 
 
 def head_table(

@@ -20,7 +20,7 @@ from disc_grade.models.grading.context_grading import (
     KEYS,
     held_rows,
 )
-from disc_grade.models.grading.joint import HEAD, fit_joint, joint_raw
+from disc_grade.models.grading.joint import fit_joint, joint_raw
 from disc_grade.rsna import PROB_COLUMNS
 
 FOLD = "fold_left_out"
@@ -86,7 +86,7 @@ def joint_out_of_fold(features: dict[str, pd.DataFrame], params: dict) -> pd.Dat
         _folds_agree(folds, k)
         fitted = fit_joint(folds, params)
         held = held_rows(fitted["index"])
-        raw = joint_raw(fitted, HEAD, held)
+        raw = joint_raw(fitted, held)
         tables.append(head_rows(fitted["index"], held, raw, "joint").assign(**{FOLD: k}))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 

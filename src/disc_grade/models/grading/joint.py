@@ -17,9 +17,7 @@ import pandas as pd
 import torch
 
 from disc_grade.models.grading.context import ContextHead, head_probabilities
-from disc_grade.models.grading.context_grading import KEYS, features_of, fit_heads
-
-HEAD = "context"  # the attention head of ``fit_heads``; ``per_target`` is its baseline
+from disc_grade.models.grading.context_grading import KEYS, features_of, fit_attention_head
 
 
 def stacked(tables: dict[str, pd.DataFrame]) -> tuple[np.ndarray, pd.DataFrame, dict]:
@@ -49,23 +47,23 @@ def stacked(tables: dict[str, pd.DataFrame]) -> tuple[np.ndarray, pd.DataFrame, 
 
 
 def fit_joint(tables: dict[str, pd.DataFrame], params: dict) -> dict:
-    """The joint head and its per-target baseline (``fit_heads``) on ``stacked`` features."""
+    """The joint head (``fit_attention_head``) on ``stacked`` features."""
     features, index, scaling = stacked(tables)
-    fitted = fit_heads(features, index, params)
+    fitted = fit_attention_head(features, index, params)
     return {**fitted, "features": features, "index": index, "scaling": scaling}
 
 
-def joint_raw(fitted: dict, head: str, rows: np.ndarray) -> np.ndarray:
-    """[len(rows), 3] a head's probabilities for ``rows`` of the stacked index, each graded with
-    every other listed row of its study (all its conditions)."""
+def joint_raw(fitted: dict, rows: np.ndarray) -> np.ndarray:
+    """[len(rows), 3] the head's probabilities for ``rows`` of the stacked index, each graded
+    with every other listed row of its study (all its conditions)."""
     x = ((fitted["features"] - fitted["mean"]) / fitted["std"]).astype(np.float32)
-    return head_probabilities(fitted["heads"][head]["model"], x, fitted["index"], rows)
+    return head_probabilities(fitted["model"], x, fitted["index"], rows)
 
 
 def as_bundle(fitted: dict, params: dict, per_condition: dict[str, dict]) -> dict:
     """What inference needs: the head's weights, the scalings, and per condition whether the
     head grades it (``kept``), its calibration and the grader it reads (``variant``)."""
-    model: ContextHead = fitted["heads"][HEAD]["model"]
+    model: ContextHead = fitted["model"]
     return {
         "state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "n_features": int(fitted["features"].shape[1]),
