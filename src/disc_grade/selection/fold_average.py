@@ -21,10 +21,13 @@ from disc_grade.models.grading.decision import row_priors
 from disc_grade.models.grading.fold_average import averaged_table
 from disc_grade.models.grading.predict import empty_predictions
 from disc_grade.selection.calibrate import calibrate_on_validation
+from disc_grade.selection.fold_cells import no_study_folds, of_kind
 from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import TEST_SPLITS, as_shipped, shipped_out_of_fold
+from disc_grade.selection.sites import choose_across_sites
 
 logger = logging.getLogger(__name__)
+NO_STUDY_FOLDS = {"skipped": True, "reason": "no study folds (split.n_folds below 2)"}
 ORDER = ["split", "study_id", "condition", "level"]
 SHIPPED_CALIBRATION = ("method", "temperature", "bias", "decision")  # what grading reads
 
@@ -120,6 +123,28 @@ def ship_fold_graders(
     return {"variant": variant, "folds": shipped}
 
 
+def choose_grader(
+    predictions: pd.DataFrame,
+    calibration: dict,
+    fold_predictions: pd.DataFrame,
+    study_fold_graders: dict[str, dict],
+    label_priors: pd.DataFrame,
+    judging: Judging,
+) -> tuple[dict, dict, pd.DataFrame, dict, pd.DataFrame]:
+    """The grader validation (or the folds of both kinds) chooses
+    (``sites.choose_across_sites``), then what its study folds give it
+    (``study_fold_choices``)."""
+    chosen = choose_across_sites(predictions, calibration, fold_predictions, label_priors, judging)
+    return chosen, *study_fold_choices(
+        of_kind(fold_predictions, "study"),
+        study_fold_graders,
+        chosen,
+        calibration,
+        label_priors,
+        judging,
+    )
+
+
 def study_fold_choices(
     study_fold_predictions: pd.DataFrame,
     study_fold_graders: dict[str, dict],
@@ -131,7 +156,10 @@ def study_fold_choices(
     """What the study folds give the chosen grader: every variant's fold models averaged on the
     test studies (``fold_average``: figures and rows), the fold models that ship where
     ``chosen_grader['fold_average']`` (``ship_fold_graders``), and the chosen variant's
-    out-of-fold rows as it ships (``out_of_fold.shipped_out_of_fold``)."""
+    out-of-fold rows as it ships (``out_of_fold.shipped_out_of_fold``). Without study folds:
+    ``NO_STUDY_FOLDS`` (why nothing was averaged), no rows, no fold model."""
+    if study_fold_predictions.empty:
+        return dict(NO_STUDY_FOLDS), no_fold_average(), {}, no_study_folds()
     calibration_params = judging.calibration
     figures, averaged = fold_average(
         study_fold_predictions, label_priors, calibration_params, judging.evaluation, calibration

@@ -149,6 +149,19 @@ def test_the_fold_average_ships_by_default_only_where_there_are_folds():
         fold_average_setting({"fold_average": "yes"}, scores)
 
 
+def test_without_study_folds_nothing_is_averaged_and_the_record_says_why():
+    from disc_grade.selection.fold_average import study_fold_choices
+    from disc_grade.selection.fold_cells import no_study_folds
+    from disc_grade.selection.judging import Judging
+
+    judging = Judging({}, CALIBRATION, {}, {})
+    figures, rows, ships, out_of_fold = study_fold_choices(
+        no_study_folds(), {}, {"variant": "scratch"}, {}, PRIORS, judging
+    )
+    assert figures == {"skipped": True, "reason": "no study folds (split.n_folds below 2)"}
+    assert rows.empty and ships == {} and out_of_fold.empty
+
+
 def test_the_scored_test_rows_are_the_fold_average_where_it_ships():
     folds = _folds(2)
     _, averaged = fold_average(folds, PRIORS, CALIBRATION, {"n_resamples": 20})

@@ -1,44 +1,16 @@
 """The condition pipeline's choices: the grader validation (or the folds) chooses, its study-fold
 models' average and out-of-fold rows, the features the joint head reads, and what ships."""
 
-import pandas as pd
 from kedro.pipeline import Node
 
 from disc_grade.pipelines.condition.skip import (
     empty_frame,
-    is_skipped,
     nothing,
     skippable_node,
     skipped,
 )
-from disc_grade.selection import chosen_features, fold_average, shipped, sites
-from disc_grade.selection.fold_cells import no_study_folds, of_kind
-from disc_grade.selection.judging import Judging
-
-
-def choose_grader(
-    predictions: pd.DataFrame,
-    calibration: dict,
-    fold_predictions: pd.DataFrame,
-    study_fold_graders: dict,
-    label_priors: pd.DataFrame,
-    judging: Judging,
-) -> tuple:
-    """The grader validation (or the folds) chooses (``sites.choose_across_sites``), then what
-    its study folds give it (``fold_average.study_fold_choices``; skipped without study folds)."""
-    chosen = sites.choose_across_sites(
-        predictions,
-        calibration,
-        fold_predictions,
-        label_priors,
-        judging,
-    )
-    study_fold_predictions = of_kind(fold_predictions, "study")
-    if is_skipped(study_fold_predictions):
-        return chosen, nothing(), fold_average.no_fold_average(), {}, no_study_folds()
-    return chosen, *fold_average.study_fold_choices(
-        study_fold_predictions, study_fold_graders, chosen, calibration, label_priors, judging
-    )
+from disc_grade.selection import chosen_features, fold_average, shipped
+from disc_grade.selection.fold_cells import no_study_folds
 
 
 def choose() -> list[Node]:
@@ -46,7 +18,7 @@ def choose() -> list[Node]:
     features the joint head reads, then what ships."""
     return [
         skippable_node(
-            choose_grader,
+            fold_average.choose_grader,
             [
                 "predictions",
                 "calibration",
