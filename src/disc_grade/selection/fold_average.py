@@ -134,14 +134,10 @@ def choose_grader(
     """The grader validation (or the folds of both kinds) chooses
     (``sites.choose_across_sites``), then what its study folds give it
     (``study_fold_choices``)."""
-    chosen = choose_across_sites(predictions, calibration, fold_predictions, label_priors, judging)
+    site, study = (of_kind(fold_predictions, kind) for kind in ("site", "study"))
+    chosen = choose_across_sites(predictions, calibration, site, study, label_priors, judging)
     return chosen, *study_fold_choices(
-        of_kind(fold_predictions, "study"),
-        study_fold_graders,
-        chosen,
-        calibration,
-        label_priors,
-        judging,
+        study, study_fold_graders, chosen, calibration, label_priors, judging
     )
 
 

@@ -12,7 +12,6 @@ import pandas as pd
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.grading.calibration import paired_gain
 from disc_grade.rsna import PROB_COLUMNS
-from disc_grade.selection.fold_cells import of_kind
 from disc_grade.selection.judging import Judging
 from disc_grade.selection.out_of_fold import left_out_by_variant, out_of_fold_scores
 from disc_grade.selection.variants import choose_grader
@@ -76,23 +75,19 @@ def left_out_site_scores(
 def choose_across_sites(
     predictions: pd.DataFrame,
     calibration: dict,
-    fold_predictions: pd.DataFrame,
+    site_fold_predictions: pd.DataFrame,
+    study_fold_predictions: pd.DataFrame,
     label_priors: pd.DataFrame,
     judging: Judging,
 ) -> dict:
-    """The grader validation chooses (``choice.choose_grader``): out of fold where there are
+    """The grader validation chooses (``variants.choose_grader``): out of fold where there are
     study folds, the left-out sites' log loss weighing in where there are site folds; with
-    whether its study-fold models' average ships (``fold_average_setting``). The folds of
-    both kinds are in ``fold_predictions`` (``fold_cells.fold_rows``)."""
+    whether its study-fold models' average ships (``fold_average_setting``)."""
     scores = left_out_site_scores(
-        of_kind(fold_predictions, "site"),
-        label_priors,
-        judging.calibration,
-        judging.evaluation,
-        calibration,
+        site_fold_predictions, label_priors, judging.calibration, judging.evaluation, calibration
     )
     fold_scores = out_of_fold_scores(
-        of_kind(fold_predictions, "study"), label_priors, judging.calibration, calibration
+        study_fold_predictions, label_priors, judging.calibration, calibration
     )
     selection = judging.selection
     chosen = choose_grader(
