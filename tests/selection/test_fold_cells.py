@@ -11,12 +11,12 @@ import torch
 from disc_grade.models.grading.adapt import MIN_CROPS
 from disc_grade.models.training import checkpoint
 from disc_grade.models.training.fold_plan import ADAPTED_OUT
-from disc_grade.models.training.folds import every_fold
 from disc_grade.models.training.recipe import Recipe
 from disc_grade.pipelines.folds.nodes import grade_fold_cells
 from disc_grade.selection.cells import KEY
 from disc_grade.selection.fold_cells import gather_cells, of_kind
 from tests.models.training import test_site_folds, test_study_folds
+from tests.models.training.every_fold import every_fold
 from tests.models.training.test_site_folds import CONTRASTIVE
 from tests.models.training.tiny import PARAMS, VARIANT
 

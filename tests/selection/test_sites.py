@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from disc_grade.models.training.fold_plan import SITE_OUT
-from disc_grade.models.training.folds import every_fold
 from disc_grade.rsna import PROB_COLUMNS, SPINAL
 from disc_grade.selection.shipped import adapts
 from disc_grade.selection.sites import left_out_site_scores
 from disc_grade.selection.variants import choose_grader
+from tests.models.training.every_fold import every_fold
 from tests.models.training.test_site_folds import CONTRASTIVE, _cohort
 from tests.models.training.tiny import PARAMS, VARIANT
 

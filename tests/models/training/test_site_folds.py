@@ -9,7 +9,7 @@ import pytest
 
 import disc_grade.models.training.folds as folds
 from disc_grade.models.training.fold_plan import SITE_OUT, fold_sites
-from disc_grade.models.training.folds import every_fold
+from tests.models.training.every_fold import every_fold
 from tests.models.training.tiny import PARAMS, VARIANT, tiny_rois
 
 CONTRASTIVE = {**VARIANT, "name": "contrastive", "init": "pretrained", "encoder_lr_scale": 0.3}

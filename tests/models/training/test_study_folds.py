@@ -10,13 +10,13 @@ import pytest
 
 from disc_grade.evaluation.log_loss import weighted_log_loss
 from disc_grade.models.training.fold_plan import FOLD_OUT, fold_numbers
-from disc_grade.models.training.folds import every_fold
 from disc_grade.rsna import PROB_COLUMNS
 from disc_grade.selection.calibrate import calibrate_on_validation
 from disc_grade.selection.fold_average import fold_average
 from disc_grade.selection.fold_cells import no_study_folds
 from disc_grade.selection.out_of_fold import out_of_fold_scores
 from disc_grade.selection.variants import choose_grader
+from tests.models.training.every_fold import every_fold
 from tests.models.training.test_site_folds import CONTRASTIVE, spy_on_training
 from tests.models.training.tiny import PARAMS, VARIANT, tiny_rois
 from tests.selection.test_sites import CALIBRATION, PRIORS, _validation

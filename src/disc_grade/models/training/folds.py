@@ -32,7 +32,6 @@ from disc_grade.models.training.fold_plan import (
     RULES,
     Fold,
     fold_index,
-    fold_plan,
 )
 from disc_grade.models.training.pretrain import pretrain_encoder
 
@@ -151,32 +150,6 @@ def joined(graded: list[tuple[Fold, Graded]]) -> Graded:
         pd.concat([g[1] for _, g in tables], ignore_index=True),
         weights,
     )
-
-
-def every_fold(
-    rois: np.ndarray,
-    index: pd.DataFrame,
-    sites: pd.Series | None,
-    pretraining: dict,
-    finetuning: dict,
-    variants: list[dict],
-    max_sites: int | None = 0,
-) -> dict[str, Graded]:
-    """Every fold of ``fold_plan`` in turn (``train_fold``), joined by kind (``joined``):
-    ``{"study": ..., "site": ...}``, as their cells give them run apart.
-
-    Args:
-        index: ``roi_index`` (row ``i`` describes ``rois[i]``), with ``fold`` for study folds.
-        sites: each row's site (its study's); None: no site fold.
-        pretraining, finetuning, variants: the condition's recipe, as the graders it ships were
-            trained with (checkpoints are not written for folds).
-        max_sites: how many training sites are left out in turn (None: every one).
-    """
-    graded: dict[str, list] = {"study": [], "site": []}
-    for fold in fold_plan(index, sites, max_sites):
-        result = train_fold(rois, index, sites, fold, pretraining, finetuning, variants)
-        graded[fold.kind].append((fold, result))
-    return {kind: joined(folds) for kind, folds in graded.items()}
 
 
 def fold_key(
